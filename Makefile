@@ -1,0 +1,30 @@
+# The README's two commands are `make demo` and `make test`; each installs what it needs.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+
+.PHONY: install system-deps demo test bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+system-deps:
+	bash scripts/install-system-deps.sh
+
+demo: install
+	@for f in examples/*.yaml; do echo "== $$f"; $(BIN)/runrate evaluate "$$f" || exit 1; done
+
+test: install system-deps
+	$(BIN)/python -m pytest -q
+
+bench: install system-deps
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) out .pytest_cache

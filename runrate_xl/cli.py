@@ -1,0 +1,236 @@
+"""The ``runrate`` command line. It mirrors the library: every command is a thin call into
+``runrate_xl.api`` / ``catalog`` / ``presets`` and formats the result. Nothing imports this."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from . import __version__
+from .api import ScenarioError, dump_scenario, evaluate_scenario, load_scenario
+from .engine import Evaluation, Scenario
+from .engine.errors import InputError, RunrateError
+from .engine.scenario import OPTION_LABELS
+
+app = typer.Typer(
+    name="runrate",
+    help="The true cost of running AI: API vs fine-tuned vs self-hosted LLMs, from one cost engine.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(width=110)
+err_console = Console(stderr=True, width=110)
+
+
+def fail(message: str, code: int = 1) -> "typer.Exit":
+    err_console.print(f"[bold red]Error:[/] {message}", markup=True, highlight=False)
+    return typer.Exit(code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"runrate_xl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
+) -> None:
+    """runrate: cost engine, Excel functions, scenario workbooks and decision memos."""
+
+
+def parse_as_of(value: Optional[str]) -> Optional[dt.date]:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise fail(f"--as-of: got {value!r}, expected a date YYYY-MM-DD", 2) from None
+
+
+def scenario_from_args(path: Optional[Path], preset: Optional[str]) -> Scenario:
+    """A scenario from a YAML/JSON file or a preset name (exactly one of them)."""
+    if (path is None) == (preset is None):
+        raise fail("give a scenario file or --preset NAME (one of them)", 2)
+    try:
+        if preset is not None:
+            from .presets import preset_scenario
+
+            return preset_scenario(preset)
+        return load_scenario(path)  # type: ignore[arg-type]
+    except RunrateError as exc:
+        raise fail(str(exc)) from None
+
+
+def usd(x: Optional[float]) -> str:
+    return "-" if x is None else f"${x:,.0f}"
+
+
+def print_evaluation(ev: Evaluation, note: str = "") -> None:
+    s = ev.scenario
+    console.print(f"[bold]{s.name}[/]  ({s.volume.daily_tokens:,.0f} tokens/day)", highlight=False)
+    if note:
+        console.print(f"[dim]{note}[/]", highlight=False)
+    names = list(ev.options)
+    table = Table(title="Monthly cost (USD) - the iceberg", title_justify="left")
+    table.add_column("Line item")
+    table.add_column("")
+    for o in names:
+        table.add_column(OPTION_LABELS[o], justify="right")
+    keys: dict[str, tuple[str, bool]] = {}
+    for c in ev.options.values():
+        for item in c.line_items:
+            keys.setdefault(item.key, (item.label, item.hidden))
+    for key, (label, hidden) in keys.items():
+        values = {o: next((i.monthly_usd for i in c.line_items if i.key == key), None) for o, c in ev.options.items()}
+        if all(not v for v in values.values()):
+            continue
+        table.add_row(label, "hidden" if hidden else "visible", *[usd(values[o]) if values[o] is not None else "" for o in names])
+    table.add_section()
+    table.add_row("Visible", "", *[usd(ev.options[o].visible_monthly) for o in names])
+    table.add_row("Hidden", "", *[usd(ev.options[o].hidden_monthly) for o in names])
+    table.add_row("[bold]Total per month[/]", "", *[f"[bold]{usd(ev.options[o].total_monthly)}[/]" for o in names])
+    table.add_row("Hidden share", "", *[("-" if ev.options[o].hidden_share is None else f"{ev.options[o].hidden_share:.0%}") for o in names])
+    table.add_row("One-time cost", "", *[usd(ev.options[o].one_time_cost) for o in names])
+    h = s.horizon.months
+    table.add_row(f"TCO {h} months", "", *[usd(ev.tco[o].total) for o in names])
+    table.add_row(f"NPV {h} months", "", *[usd(ev.tco[o].npv) for o in names])
+    console.print(table)
+    api = ev.options["api"]
+    if api.blended_price_per_1m is not None:
+        console.print(f"Blended API price: ${api.blended_price_per_1m:,.4f} per 1M tokens", highlight=False)
+    be = ev.breakeven
+    console.print(f"[bold]Break-even:[/] {be.reason}", highlight=False)
+    if be.found and be.api_token_spend is not None:
+        console.print(f"  API token spend at break-even: {usd(be.api_token_spend)}/month ({be.method.replace('_', ' ')})", highlight=False)
+    for p in ev.paybacks:
+        console.print(f"[bold]Payback:[/] {p.reason}", highlight=False)
+    for c in ev.crossovers:
+        console.print(f"[bold]Crossover:[/] {c.reason}", highlight=False)
+    for oc in ev.outcome_costs:
+        console.print(f"Cost per {oc.outcome_name}: {OPTION_LABELS[oc.option]} ${oc.cost_per_outcome:,.2f}", highlight=False)
+    rec = ev.recommendation
+    console.print(f"\n[bold green]Recommendation: {rec.label}[/]", highlight=False)
+    for r in rec.reasons:
+        console.print(f"  - [{r.effect}] {r.text}", highlight=False, markup=False)
+    for n in ev.notes:
+        console.print(f"[dim]Note: {n}[/]", highlight=False)
+
+
+@app.command()
+def evaluate(
+    scenario: Optional[Path] = typer.Argument(None, help="Scenario YAML or JSON file."),
+    preset: Optional[str] = typer.Option(None, "--preset", "-p", help="Evaluate a shipped preset instead."),
+    as_json: bool = typer.Option(False, "--json", help="Print the full result as JSON."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Catalog prices in force on this date (YYYY-MM-DD)."),
+) -> None:
+    """Costs (visible/hidden), break-even, TCO and the recommendation with its reasons."""
+    sc = scenario_from_args(scenario, preset)
+    try:
+        ev = evaluate_scenario(sc, parse_as_of(as_of))
+    except RunrateError as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        sys.stdout.write(ev.model_dump_json(indent=2) + "\n")
+        return
+    note = ""
+    if preset:
+        from .presets import get_preset
+
+        note = get_preset(preset).note
+    print_evaluation(ev, note)
+
+
+@app.command("presets")
+def list_presets() -> None:
+    """List the shipped scenario presets (from the seed articles)."""
+    from .presets import presets
+
+    table = Table(title="Presets")
+    table.add_column("name")
+    table.add_column("title")
+    for name, p in presets().items():
+        table.add_row(name, p.title)
+    console.print(table)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of a scenario."""
+    sys.stdout.write(json.dumps(Scenario.model_json_schema(), indent=2) + "\n")
+
+
+@app.command()
+def prices(
+    model: Optional[str] = typer.Argument(None, help="Model name, e.g. gpt-4o-mini."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Prices in force on this date (YYYY-MM-DD)."),
+    list_models: bool = typer.Option(False, "--list", help="List the models runrate_xl ships prices for."),
+) -> None:
+    """Show the prices used for MODEL and where each came from."""
+    from .catalog import lookup_prices, model_names
+
+    if list_models:
+        for name in model_names():
+            console.print(name, highlight=False)
+        console.print("[dim]...plus every model genai-prices knows (e.g. gpt-4o-mini, claude-sonnet-4-6).[/]")
+        return
+    if model is None:
+        raise fail("give a MODEL or --list", 2)
+    try:
+        p = lookup_prices(model, parse_as_of(as_of))
+    except InputError as exc:
+        raise fail(str(exc)) from None
+    table = Table(title=f"{p.model} ({p.provider}), USD per 1M tokens")
+    for col in ("kind", "price", "source", "as of"):
+        table.add_column(col)
+    for kind in ("input", "output", "cached_input", "batch_input", "batch_output"):
+        v = getattr(p, kind)
+        table.add_row(kind, f"{v.usd_per_1m:g}", v.source, v.as_of)
+    console.print(table)
+    for t in p.tiers:
+        console.print(f"Long-context tier: above {t.above_input_tokens:,} input tokens/request -> {t.input_price_per_1m:g} in / {t.output_price_per_1m:g} out", highlight=False)
+
+
+@app.command("scenario")
+def show_scenario(
+    preset: str = typer.Argument(..., help="Preset name."),
+    fmt: str = typer.Option("yaml", "--format", help="yaml or json."),
+) -> None:
+    """Print a preset's scenario as YAML/JSON, to copy and edit."""
+    from .presets import get_preset
+
+    try:
+        p = get_preset(preset)
+    except InputError as exc:
+        raise fail(str(exc)) from None
+    if fmt not in ("yaml", "json"):
+        raise fail(f"--format: got {fmt!r}, expected yaml or json", 2)
+    sys.stdout.write(dump_scenario(p.scenario, fmt))
+
+
+def _register_adapter_commands() -> None:
+    import importlib
+    import importlib.util
+
+    from .commands import COMMAND_MODULES
+
+    for name in COMMAND_MODULES:
+        module = f"{__package__}.commands.{name}"
+        if importlib.util.find_spec(module) is not None:
+            importlib.import_module(module).register(app)
+
+
+_register_adapter_commands()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,47 @@
+"""One call that answers everything for a (catalog-resolved) scenario."""
+
+from __future__ import annotations
+
+from typing import Mapping, Optional
+
+from .breakeven import find_breakeven, primary_pair
+from .option_cost import option_cost
+from .outcome import outcome_costs
+from .recommend import recommend
+from .results import BreakEven, Evaluation
+from .scenario import Scenario
+from .sensitivity import grid, tornado
+from .tco import crossover, payback_of, tco_series
+
+
+def evaluate(scenario: Scenario, benchmarks: Optional[Mapping[str, float]] = None, *, with_sensitivity: bool = True) -> Evaluation:
+    """Costs, break-evens, TCO, paybacks, crossovers, recommendation and sensitivity.
+
+    ``scenario`` must carry explicit prices (see ``runrate_xl.catalog.resolve``).
+    """
+    names = scenario.options()
+    options = {o: option_cost(scenario, o) for o in names}
+    pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1:]]
+    breakevens = [find_breakeven(scenario, a, b) for a, b in pairs]
+    pair = primary_pair(scenario)
+    if pair is None:
+        primary = BreakEven(option_a="api", option_b="api", found=False, current_tokens_per_day=scenario.volume.daily_tokens,
+                            method="none", reason="No break-even: the scenario has no alternative to the API.")
+    else:
+        primary = next(b for b in breakevens if (b.option_a, b.option_b) == pair)
+    series = {o: tco_series(scenario, o) for o in names}
+    current = scenario.context.current_option
+    monthly = {o: c.total_monthly for o, c in options.items()}
+    one_time = {o: c.one_time_cost for o, c in options.items()}
+    others = [o for o in names if o != current]
+    paybacks = [payback_of(scenario, o, current, monthly, one_time) for o in others]
+    crossovers = [crossover(o, current, series) for o in others]
+    rec = recommend(scenario, options, {o: s.npv for o, s in series.items()}, primary)
+    notes = [n for c in options.values() for n in c.notes]
+    return Evaluation(
+        scenario=scenario, options=options, breakeven=primary, breakevens=breakevens, paybacks=paybacks,
+        tco=series, crossovers=crossovers, recommendation=rec,
+        sensitivity=tornado(scenario) if with_sensitivity else [],
+        grid=grid(scenario) if with_sensitivity else None,
+        outcome_costs=outcome_costs(scenario, options, benchmarks), notes=list(dict.fromkeys(notes)),
+    )

@@ -1,0 +1,294 @@
+"""Spreadsheet-named cost functions: the arithmetic every layer shares.
+
+Each function checks its arguments (an :class:`InputError` names the argument), computes in
+float and never rounds. The scenario engine is built from these, the Excel functions wrap them,
+and the workbook template writes the same formulas in Excel syntax.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Optional
+
+from .errors import InputError, NoAnswer, check_finite, check_fraction, check_non_negative, check_positive
+
+PER_MILLION = 1_000_000.0
+CACHED_INPUT_SHARE_OF_INPUT = 0.10  # convention when a cached-input price is missing
+BATCH_SHARE_OF_STANDARD = 0.50  # convention when a batch price is missing
+SECONDS_PER_DAY = 86_400.0
+MONTHS_PER_YEAR = 12.0
+
+
+def monthly_tokens(tokens_per_day: float, days_per_month: float = 30.0) -> float:
+    """Tokens per month.
+
+    ``M = tokens_per_day * days_per_month``
+    """
+    check_non_negative("tokens_per_day", tokens_per_day)
+    _check_days(days_per_month)
+    return tokens_per_day * days_per_month
+
+
+def cached_input_price(input_price_per_1m: float, cached_input_price_per_1m: Optional[float] = None) -> float:
+    """Cached-input price per 1M tokens; by convention 10% of input when not published.
+
+    ``p_cached = cached_input_price_per_1m if given else 0.10 * input_price_per_1m``
+    """
+    if cached_input_price_per_1m is not None:
+        return check_non_negative("cached_input_price_per_1m", cached_input_price_per_1m)
+    return CACHED_INPUT_SHARE_OF_INPUT * input_price_per_1m
+
+
+def batch_price(standard_price_per_1m: float, batch_price_per_1m: Optional[float] = None, field: str = "batch_price_per_1m") -> float:
+    """Batch price per 1M tokens; by convention 50% of the standard price when not published.
+
+    ``p_batch = batch_price_per_1m if given else 0.50 * standard_price_per_1m``
+    """
+    if batch_price_per_1m is not None:
+        return check_non_negative(field, batch_price_per_1m)
+    return BATCH_SHARE_OF_STANDARD * standard_price_per_1m
+
+
+def api_token_breakdown(
+    tokens_per_day: float,
+    input_price_per_1m: float,
+    output_price_per_1m: float,
+    input_share: float = 0.8,
+    days_per_month: float = 30.0,
+    cached_share: float = 0.0,
+    batch_share: float = 0.0,
+    retry_rate: float = 0.0,
+    cached_input_price_per_1m: Optional[float] = None,
+    batch_input_price_per_1m: Optional[float] = None,
+    batch_output_price_per_1m: Optional[float] = None,
+) -> dict[str, float]:
+    """Monthly API token spend by component, USD.
+
+    With ``M = T * days``, ``Mi = M * s`` input and ``Mo = M * (1 - s)`` output tokens, batch
+    share ``b``, cached share ``c`` (of the non-batch input) and retry rate ``r``::
+
+        input_tokens        = (1-b) * Mi * (1-c) * p_in     / 1e6
+        cached_input_tokens = (1-b) * Mi * c     * p_cached / 1e6
+        output_tokens       = (1-b) * Mo         * p_out    / 1e6
+        batch_tokens        = b * (Mi * p_batch_in + Mo * p_batch_out) / 1e6
+        retries             = r * (sum of the four above)
+    """
+    check_non_negative("input_price_per_1m", input_price_per_1m)
+    check_non_negative("output_price_per_1m", output_price_per_1m)
+    s = check_fraction("input_share", input_share)
+    c = check_fraction("cached_share", cached_share)
+    b = check_fraction("batch_share", batch_share)
+    r = _check_retry(retry_rate)
+    m = monthly_tokens(tokens_per_day, days_per_month)
+    p_cached = cached_input_price(input_price_per_1m, cached_input_price_per_1m)
+    p_bin = batch_price(input_price_per_1m, batch_input_price_per_1m, "batch_input_price_per_1m")
+    p_bout = batch_price(output_price_per_1m, batch_output_price_per_1m, "batch_output_price_per_1m")
+    mi, mo = m * s, m * (1.0 - s)
+    parts = {
+        "input_tokens": (1.0 - b) * mi * (1.0 - c) * input_price_per_1m / PER_MILLION,
+        "cached_input_tokens": (1.0 - b) * mi * c * p_cached / PER_MILLION,
+        "output_tokens": (1.0 - b) * mo * output_price_per_1m / PER_MILLION,
+        "batch_tokens": b * (mi * p_bin + mo * p_bout) / PER_MILLION,
+    }
+    parts["retries"] = r * (parts["input_tokens"] + parts["cached_input_tokens"] + parts["output_tokens"] + parts["batch_tokens"])
+    return parts
+
+
+def api_cost(
+    tokens_per_day: float,
+    input_price_per_1m: float,
+    output_price_per_1m: float,
+    input_share: float = 0.8,
+    days_per_month: float = 30.0,
+    cached_share: float = 0.0,
+    batch_share: float = 0.0,
+    retry_rate: float = 0.0,
+    cached_input_price_per_1m: Optional[float] = None,
+    batch_input_price_per_1m: Optional[float] = None,
+    batch_output_price_per_1m: Optional[float] = None,
+) -> float:
+    """Monthly API token spend, USD: the sum of :func:`api_token_breakdown`.
+
+    Without cache, batch or retries: ``T * days * (s * p_in + (1 - s) * p_out) / 1e6``;
+    e.g. 50M tokens/day at 0.15/0.60 per 1M -> 360.
+    """
+    return sum(
+        api_token_breakdown(
+            tokens_per_day, input_price_per_1m, output_price_per_1m, input_share, days_per_month,
+            cached_share, batch_share, retry_rate, cached_input_price_per_1m,
+            batch_input_price_per_1m, batch_output_price_per_1m,
+        ).values()
+    )
+
+
+def blended_price_per_1m(token_cost_monthly: float, tokens_per_day: float, days_per_month: float = 30.0) -> float:
+    """Token spend per 1M useful tokens (retries included in the spend).
+
+    ``P = token_cost_monthly / (T * days) * 1e6``
+    """
+    m = monthly_tokens(tokens_per_day, days_per_month)
+    if m == 0:
+        raise NoAnswer("no blended price at zero volume")
+    return check_non_negative("token_cost_monthly", token_cost_monthly) / m * PER_MILLION
+
+
+def effective_infra(infra_monthly: float, utilization: float) -> float:
+    """Infrastructure cost grossed up for idle capacity (seed 003).
+
+    ``I_eff = I / U``; e.g. 4,140 / 0.8 = 5,175.
+    """
+    check_non_negative("infra_monthly", infra_monthly)
+    u = check_fraction("utilization", utilization, allow_zero=False)
+    return infra_monthly / u
+
+
+def people_monthly(fte: float, fte_annual_cost: float = 150_000.0) -> float:
+    """People cost per month: ``fte * fte_annual_cost / 12``."""
+    check_non_negative("fte", fte)
+    check_non_negative("fte_annual_cost", fte_annual_cost)
+    return fte * fte_annual_cost / MONTHS_PER_YEAR
+
+
+def selfhost_cost(
+    infra_monthly: float,
+    utilization: float,
+    fte: float = 0.0,
+    fte_annual_cost: float = 150_000.0,
+    tooling_monthly: float = 0.0,
+) -> float:
+    """Self-hosted monthly cost in simple mode.
+
+    ``I / U + fte * fte_annual_cost / 12 + tooling_monthly``; e.g. (4140, 0.8) -> 5,175.
+    """
+    check_non_negative("tooling_monthly", tooling_monthly)
+    return effective_infra(infra_monthly, utilization) + people_monthly(fte, fte_annual_cost) + tooling_monthly
+
+
+def gpu_instances(
+    tokens_per_day: float,
+    tokens_per_second_per_gpu: float,
+    gpus_per_instance: int,
+    peak_to_average: float = 2.0,
+    target_utilization: float = 0.7,
+    redundancy: float = 1.0,
+    retry_rate: float = 0.0,
+) -> tuple[int, float]:
+    """Instances needed for a load, and the resulting average utilization.
+
+    ``peak = T * (1 + r) / 86400 * peak_to_average`` tokens/s;
+    ``n = ceil(max(1, ceil(peak / (tps_per_gpu * gpus * target_utilization))) * redundancy)``;
+    ``utilization = T * (1 + r) / 86400 / (n * tps_per_gpu * gpus)``.
+    """
+    check_non_negative("tokens_per_day", tokens_per_day)
+    check_positive("tokens_per_second_per_gpu", tokens_per_second_per_gpu)
+    check_positive("gpus_per_instance", gpus_per_instance)
+    if peak_to_average < 1:
+        raise InputError("peak_to_average", peak_to_average, "a number >= 1")
+    tu = check_fraction("target_utilization", target_utilization, allow_zero=False)
+    if check_finite("redundancy", redundancy) < 1:
+        raise InputError("redundancy", redundancy, "a number >= 1")
+    r = _check_retry(retry_rate)
+    average_tps = tokens_per_day * (1.0 + r) / SECONDS_PER_DAY
+    capacity = tokens_per_second_per_gpu * gpus_per_instance
+    base = max(1, math.ceil(average_tps * peak_to_average / (capacity * tu)))
+    n = math.ceil(base * redundancy)
+    return n, average_tps / (n * capacity)
+
+
+def breakeven_volume(fixed_a: float, slope_a: float, fixed_b: float, slope_b: float) -> float:
+    """Volume at which two affine monthly costs are equal.
+
+    Cost = fixed + slope * volume. ``V* = (fixed_b - fixed_a) / (slope_a - slope_b)``.
+    Raises :class:`NoAnswer` with the reason when the lines do not cross at a positive volume.
+    """
+    for name, v in (("fixed_a", fixed_a), ("slope_a", slope_a), ("fixed_b", fixed_b), ("slope_b", slope_b)):
+        check_finite(name, v)
+    if slope_a == slope_b:
+        if fixed_a == fixed_b:
+            raise NoAnswer("the two options cost the same at every volume")
+        raise NoAnswer("both options have the same cost per token, so the one with lower fixed costs is cheaper at every volume")
+    v = (fixed_b - fixed_a) / (slope_a - slope_b)
+    if v <= 0 or not math.isfinite(v):
+        raise NoAnswer("one option is cheaper at every volume (the cost lines do not cross above zero)")
+    return v
+
+
+def breakeven(
+    infra_monthly: float,
+    utilization: float,
+    price_per_1m: float,
+    days_per_month: float = 30.0,
+    selfhost_fixed_monthly: float = 0.0,
+    api_fixed_monthly: float = 0.0,
+) -> float:
+    """Tokens per day at which the API and self-hosting cost the same (seed 003, closed form).
+
+    ``T* = (I / U + F_self - F_api) / (P / 1e6 * days)``; e.g. (4140, 0.8, 1.5) -> 115,000,000.
+    """
+    check_positive("price_per_1m", price_per_1m)
+    _check_days(days_per_month)
+    check_non_negative("selfhost_fixed_monthly", selfhost_fixed_monthly)
+    check_non_negative("api_fixed_monthly", api_fixed_monthly)
+    fixed_self = effective_infra(infra_monthly, utilization) + selfhost_fixed_monthly
+    try:
+        return breakeven_volume(api_fixed_monthly, price_per_1m / PER_MILLION * days_per_month, fixed_self, 0.0)
+    except NoAnswer:
+        raise NoAnswer("no break-even: the API's fixed costs are not below self-hosting's, so self-hosting is cheaper at every volume") from None
+
+
+def payback(setup_cost: float, monthly_saving: float) -> float:
+    """Months until a one-time cost is paid back by a monthly saving.
+
+    ``months = setup_cost / monthly_saving``; no answer when the saving is not positive.
+    """
+    check_non_negative("setup_cost", setup_cost)
+    check_finite("monthly_saving", monthly_saving)
+    if monthly_saving <= 0:
+        raise NoAnswer("no payback: the monthly saving is not positive")
+    return setup_cost / monthly_saving
+
+
+def cost_per_outcome(monthly_cost: float, outcomes_per_month: float) -> float:
+    """USD per business outcome: ``monthly_cost / outcomes_per_month``."""
+    check_non_negative("monthly_cost", monthly_cost)
+    check_positive("outcomes_per_month", outcomes_per_month)
+    return monthly_cost / outcomes_per_month
+
+
+def monthly_rate(rate_per_year: float) -> float:
+    """Monthly rate equivalent to a yearly one: ``(1 + r) ** (1/12) - 1``."""
+    check_non_negative("rate_per_year", rate_per_year)
+    return (1.0 + rate_per_year) ** (1.0 / MONTHS_PER_YEAR) - 1.0
+
+
+def growth_factor(monthly_growth: float, month: int) -> float:
+    """Volume multiplier in month ``m`` (1-based): ``(1 + g) ** (m - 1)``."""
+    return (1.0 + monthly_growth) ** (month - 1)
+
+
+def price_factor(decline_per_year: float, month: int) -> float:
+    """API price multiplier in month ``m`` (1-based), declining smoothly: ``(1 - d) ** ((m - 1) / 12)``."""
+    return (1.0 - decline_per_year) ** ((month - 1) / MONTHS_PER_YEAR)
+
+
+def npv(rate_per_year: float, one_time_cost: float, monthly_costs: list[float]) -> float:
+    """Present value of a cost stream paid at month ends, one-time cost at month 0.
+
+    ``NPV = C0 + sum_m C_m / (1 + r_m) ** m`` with ``r_m = (1 + r) ** (1/12) - 1``.
+    """
+    rm = monthly_rate(rate_per_year)
+    return one_time_cost + sum(c / (1.0 + rm) ** m for m, c in enumerate(monthly_costs, start=1))
+
+
+def _check_days(days_per_month: float) -> float:
+    d = check_finite("days_per_month", days_per_month)
+    if not 0 < d <= 31:
+        raise InputError("days_per_month", days_per_month, "a number of days > 0 and <= 31")
+    return d
+
+
+def _check_retry(retry_rate: float) -> float:
+    r = check_finite("retry_rate", retry_rate)
+    if not 0 <= r <= 5:
+        raise InputError("retry_rate", retry_rate, "a fraction of extra tokens between 0 and 5", hint="0.05 = 5% retried")
+    return r

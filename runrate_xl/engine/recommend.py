@@ -1,0 +1,161 @@
+"""Recommendation: API, fine-tuned, self-hosted or hybrid, with the reasons that fired.
+
+The procedure, in order (every step that changes something leaves a reason):
+
+1. Candidates are the options the scenario defines.
+2. Hard constraint: strict data privacy excludes the API (seed 004's privacy override).
+3. Blocks on self-hosting (lifted if nothing else is left): average utilization below 60%
+   (seed 004), no ML infrastructure expertise (seed 003: "definitely API").
+4. The cheapest remaining candidate over the horizon (NPV) wins.
+5. Quality: a specialized domain prefers fine-tuning when it is within 10% of the cheapest;
+   state-of-the-art quality with self-hosting winning gives a hybrid (keep the API for the
+   hardest requests). A P99 latency need under 100 ms with the API winning gives a hybrid
+   (latency-critical path self-hosted).
+6. Volume, inference and API-spend bands from the seeds are added as context reasons.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from .results import BreakEven, OptionCost, Reason, Recommendation
+from .scenario import OPTION_LABELS, Scenario
+
+MIN_UTILIZATION = 0.60
+CLOSE_CALL = 0.10
+TOKENS_LOW, TOKENS_HIGH = 10e6, 100e6  # tokens/day bands (seeds 001, 003)
+INFERENCES_LOW, INFERENCES_HIGH = 100e3, 1e6  # inferences/month bands (seed 000)
+SPEND_LOW, SPEND_HIGH = 30e3, 80e3  # API USD/month bands (seed 004)
+LATENCY_EDGE_MS, LATENCY_API_MS = 100.0, 500.0  # P99 bands (seed 003)
+
+
+def recommend(
+    scenario: Scenario,
+    options: dict[str, OptionCost],
+    horizon_costs: dict[str, float],
+    breakeven: Optional[BreakEven] = None,
+) -> Recommendation:
+    ctx = scenario.context
+    reasons: list[Reason] = []
+
+    def add(rule: str, effect: str, option: Optional[str], text: str) -> None:
+        reasons.append(Reason(rule=rule, effect=effect, option=option, text=text))  # type: ignore[arg-type]
+
+    candidates = [o for o in scenario.options()]
+    if ctx.data_privacy == "strict":
+        add("privacy_override", "excludes", "api",
+            "Strict data privacy: data may not go to a third-party API, so the API is off the table whatever it costs.")
+        if len(candidates) > 1:
+            candidates.remove("api")
+        else:
+            add("privacy_conflict", "info", "api",
+                "No private option is configured: add a self-hosted or fine-tuned option to compare against.")
+    elif ctx.data_privacy == "minimal":
+        add("privacy_minimal", "favours", "api", "Minimal privacy constraints: the API is the simplest route.")
+    else:
+        add("privacy_moderate", "info", None, "Moderate privacy needs: either route works with proper contracts (no-train, DPA/BAA).")
+
+    blocks: list[str] = []
+    sh = options.get("self_hosted")
+    if sh is not None:
+        u = sh.details.get("utilization")
+        if u is not None and u < MIN_UTILIZATION:
+            blocks.append(f"average GPU utilization is {u:.0%}, below the {MIN_UTILIZATION:.0%} needed before committing: idle GPUs are paid for")
+        if ctx.ml_expertise == "none":
+            blocks.append("there is no ML infrastructure expertise in-house")
+    if "self_hosted" in candidates and blocks:
+        if len(candidates) > 1:
+            candidates.remove("self_hosted")
+            for text in blocks:
+                add("selfhost_blocked", "blocks", "self_hosted", f"Self-hosting set aside: {text}.")
+        else:
+            for text in blocks:
+                add("selfhost_kept", "info", "self_hosted", f"Self-hosting kept as the only allowed option although {text}.")
+    if ctx.ml_expertise == "limited" and "self_hosted" in candidates:
+        add("expertise_limited", "against", "self_hosted", "Limited ML expertise: budget for hiring before self-hosting; a managed API or fine-tuned service is safer.")
+    elif ctx.ml_expertise == "strong" and sh is not None:
+        add("expertise_strong", "info", "self_hosted", "A strong ML infrastructure team makes self-hosting viable.")
+
+    ranked = sorted(candidates, key=lambda o: (horizon_costs[o], o != "api"))
+    cheapest = ranked[0]
+    runner_up = ranked[1] if len(ranked) > 1 else None
+    months = scenario.horizon.months
+    winner: str = cheapest
+    margin = None
+    if runner_up is not None and horizon_costs[cheapest] > 0:
+        margin = horizon_costs[runner_up] / horizon_costs[cheapest] - 1.0
+        add("cost", "decides", cheapest,
+            f"Over {months} months {OPTION_LABELS[cheapest]} costs ${horizon_costs[cheapest]:,.0f}, "
+            f"${horizon_costs[runner_up] - horizon_costs[cheapest]:,.0f} ({margin:.0%}) less than {OPTION_LABELS[runner_up]}.")
+    else:
+        add("cost", "decides", cheapest, f"{OPTION_LABELS[cheapest]} is the only option left after the constraints.")
+    close = margin is not None and margin < CLOSE_CALL
+    if close:
+        add("close_call", "info", None, f"Close call: the two cheapest options are within {CLOSE_CALL:.0%} over the horizon; revisit as volume or prices move.")
+
+    if ctx.quality_need == "specialized_domain":
+        if "fine_tuned" in candidates and winner != "fine_tuned" and horizon_costs["fine_tuned"] <= horizon_costs[winner] * (1 + CLOSE_CALL):
+            winner = "fine_tuned"
+            add("quality_specialized", "decides", "fine_tuned",
+                "Specialized domain: a fine-tuned model is within 10% of the cheapest option and fits the domain better.")
+        else:
+            add("quality_specialized", "favours", "fine_tuned", "Specialized domain: a model fine-tuned on your data (hosted or self-hosted) may serve best.")
+    elif ctx.quality_need == "state_of_the_art":
+        if winner == "self_hosted" and "api" in candidates:
+            winner = "hybrid"
+            add("quality_sota_hybrid", "decides", "hybrid",
+                "State-of-the-art quality needed: self-host the high-volume path and keep the API for the hardest requests.")
+        else:
+            add("quality_sota", "favours", "api", "State-of-the-art quality needed: frontier API models still lead open models.")
+    else:
+        add("quality_good_enough", "info", None, "Good-enough quality: an open model is viable for this task.")
+
+    latency = ctx.latency_p99_ms
+    if latency is not None:
+        if latency < LATENCY_EDGE_MS:
+            if winner == "api" and "self_hosted" in candidates:
+                winner = "hybrid"
+                add("latency_hybrid", "decides", "hybrid",
+                    f"P99 latency under {LATENCY_EDGE_MS:.0f} ms: serve the latency-critical path self-hosted, the rest through the API.")
+            else:
+                add("latency_edge", "favours", "self_hosted", f"P99 latency under {LATENCY_EDGE_MS:.0f} ms favours self-hosted or edge inference (no network round-trip).")
+        elif latency < LATENCY_API_MS:
+            add("latency_api_ok", "info", "api", f"P99 latency of {latency:.0f} ms: an API works fine.")
+        else:
+            add("latency_relaxed", "info", "api", "Relaxed latency: an API definitely works.")
+
+    _volume_bands(scenario, options, add)
+    if breakeven is not None and breakeven.found and breakeven.volume_ratio is not None:
+        add("breakeven_distance", "info", None, breakeven.reason)
+
+    return Recommendation(
+        option=winner,  # type: ignore[arg-type]
+        label=OPTION_LABELS[winner], cheapest_option=cheapest, runner_up=runner_up,
+        horizon_costs=dict(horizon_costs), margin=margin, close_call=close, reasons=reasons,
+    )
+
+
+def _volume_bands(scenario: Scenario, options: dict[str, OptionCost], add) -> None:
+    t = scenario.volume.daily_tokens
+    if t < TOKENS_LOW:
+        add("tokens_low", "favours", "api", f"{t / 1e6:,.1f}M tokens/day is under 10M/day, where the API is almost always cheaper.")
+    elif t <= TOKENS_HIGH:
+        add("tokens_mid", "info", None, f"{t / 1e6:,.1f}M tokens/day is in the 10M-100M band where other factors decide.")
+    else:
+        add("tokens_high", "favours", "self_hosted", f"{t / 1e6:,.1f}M tokens/day is over 100M/day, where self-hosting deserves serious analysis.")
+    size = scenario.volume.request_size
+    if size:
+        n = t * scenario.volume.days_per_month / size
+        if n < INFERENCES_LOW:
+            add("inferences_low", "favours", "api", f"{n:,.0f} inferences/month is under 100k: use the API.")
+        elif n < INFERENCES_HIGH:
+            add("inferences_mid", "favours", "fine_tuned", f"{n:,.0f} inferences/month (100k-1M): evaluate a fine-tuned model with a 3-month pilot.")
+        else:
+            add("inferences_high", "favours", "self_hosted", f"{n:,.0f} inferences/month (1M+): start scoping self-hosting.")
+    spend = options["api"].token_cost_monthly
+    if spend < SPEND_LOW:
+        add("spend_low", "favours", "api", f"API token spend of ${spend:,.0f}/month is below $30k, where the API wins.")
+    elif spend <= SPEND_HIGH:
+        add("spend_mid", "info", None, f"API token spend of ${spend:,.0f}/month is in the $30k-$80k band: predictability, privacy and existing ML headcount decide.")
+    else:
+        add("spend_high", "favours", "self_hosted", f"API token spend of ${spend:,.0f}/month is above $80k, where self-hosting usually wins if utilization is good.")

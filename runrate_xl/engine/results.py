@@ -1,0 +1,149 @@
+"""What the engine returns. Plain floats in USD (monthly unless named otherwise); never rounded."""
+
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .scenario import Scenario
+
+
+class Result(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LineItem(Result):
+    """One row of the iceberg: a cost of one option, per month."""
+
+    key: str = Field(..., description="Stable identifier, e.g. input_tokens, human_review.")
+    label: str
+    monthly_usd: float
+    hidden: bool = Field(..., description="Below the waterline: not on the vendor/GPU invoice.")
+    behaviour: Literal["fixed", "variable"] = Field(..., description="variable = proportional to volume.")
+
+
+class OptionCost(Result):
+    option: str
+    label: str
+    line_items: list[LineItem]
+    total_monthly: float
+    visible_monthly: float
+    hidden_monthly: float
+    hidden_share: Optional[float] = Field(None, description="hidden / total; None when the total is 0.")
+    fixed_monthly: float
+    variable_monthly: float
+    one_time_cost: float = Field(..., description="Setup (+ migration) paid at month 0, USD.")
+    token_cost_monthly: float = Field(..., description="Spend on tokens incl. retries (API/fine-tuned), or 0.")
+    blended_price_per_1m: Optional[float] = Field(
+        None, description="Token spend incl. retries per 1M useful tokens (API and fine-tuned)."
+    )
+    details: dict[str, float] = Field(default_factory=dict, description="Derived figures, e.g. gpus, utilization.")
+    notes: list[str] = Field(default_factory=list)
+
+
+class BreakEven(Result):
+    """Where two options cost the same per month, in tokens per day."""
+
+    option_a: str
+    option_b: str
+    found: bool
+    tokens_per_day: Optional[float] = None
+    requests_per_month: Optional[float] = None
+    monthly_cost: Optional[float] = Field(None, description="Either option's total monthly cost at break-even.")
+    api_token_spend: Optional[float] = Field(None, description="The API token bill at break-even (API pairs).")
+    current_tokens_per_day: float
+    volume_ratio: Optional[float] = Field(None, description="break-even volume / current volume.")
+    cheaper_below: Optional[str] = Field(None, description="Option that is cheaper below the break-even volume.")
+    method: Literal["closed_form", "piecewise", "none"]
+    reason: str
+
+
+class Payback(Result):
+    option: str
+    versus: str
+    one_time_cost: float
+    monthly_saving: float
+    months: Optional[float] = None
+    reason: str
+
+
+class TcoSeries(Result):
+    option: str
+    months: int
+    monthly: list[float] = Field(..., description="Cost in month 1..N.")
+    cumulative: list[float] = Field(..., description="Cumulative cost after month 0..N (month 0 = one-time costs).")
+    one_time_cost: float
+    total: float
+    npv: float
+
+
+class Crossover(Result):
+    option: str
+    versus: str
+    month: Optional[int] = Field(None, description="First month whose cumulative cost is <= the other's.")
+    reason: str
+
+
+class Reason(Result):
+    rule: str
+    effect: Literal["excludes", "blocks", "favours", "against", "decides", "info"]
+    option: Optional[str] = None
+    text: str
+
+
+class Recommendation(Result):
+    option: Literal["api", "fine_tuned", "self_hosted", "hybrid"]
+    label: str
+    cheapest_option: str = Field(..., description="Cheapest eligible option by horizon cost (NPV).")
+    runner_up: Optional[str] = None
+    horizon_costs: dict[str, float] = Field(..., description="NPV over the horizon per option.")
+    margin: Optional[float] = Field(None, description="Runner-up horizon cost / cheapest - 1.")
+    close_call: bool
+    reasons: list[Reason]
+
+
+class SensitivityRow(Result):
+    driver: str
+    label: str
+    base_value: float
+    low_value: float
+    high_value: float
+    totals_low: dict[str, float]
+    totals_high: dict[str, float]
+    breakeven_low: Optional[float] = None
+    breakeven_high: Optional[float] = None
+    note: str = ""
+
+
+class SensitivityGrid(Result):
+    """Which of API and self-hosted is cheaper over utilization x volume (self-hosted simple mode
+    utilization or capacity-mode target utilization)."""
+
+    utilizations: list[float]
+    tokens_per_day: list[float]
+    cheaper: list[list[str]] = Field(..., description="[utilization][volume] -> option name.")
+    difference: list[list[float]] = Field(..., description="self-hosted - API monthly total, USD.")
+
+
+class OutcomeCost(Result):
+    option: str
+    outcome_name: str
+    outcomes_per_month: float
+    cost_per_outcome: float
+    benchmarks: dict[str, float] = Field(default_factory=dict, description="Published per-outcome prices, USD.")
+
+
+class Evaluation(Result):
+    scenario: Scenario
+    options: dict[str, OptionCost]
+    breakeven: BreakEven = Field(..., description="API vs self-hosted (or API vs fine-tuned without self-hosting).")
+    breakevens: list[BreakEven]
+    paybacks: list[Payback]
+    tco: dict[str, TcoSeries]
+    crossovers: list[Crossover]
+    recommendation: Recommendation
+    sensitivity: list[SensitivityRow]
+    grid: Optional[SensitivityGrid] = None
+    outcome_costs: list[OutcomeCost] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)

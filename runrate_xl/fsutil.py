@@ -1,0 +1,50 @@
+"""File-system helpers for the adapters: atomic writes and safe file names."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import unicodedata
+from pathlib import Path
+from typing import Union
+
+_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
+
+
+def atomic_write_bytes(path: Union[str, Path], data: bytes) -> Path:
+    """Write ``data`` to ``path`` via a temp file in the same folder and a rename, so a crash or
+    Ctrl-C never leaves a partial file under the final name."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return target
+
+
+def atomic_write_text(path: Union[str, Path], text: str) -> Path:
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def safe_filename(name: str, max_length: int = 80) -> str:
+    """A file/folder name derived from untrusted text: ASCII letters, digits, '-', '_' and '.',
+    no path separators or traversal, no leading dot, not a Windows reserved name, never empty."""
+    text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode("ascii")
+    text = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-._")
+    text = re.sub(r"-{2,}", "-", text)[:max_length].strip("-._")
+    if not text:
+        text = "unnamed"
+    if text.split(".")[0].lower() in _RESERVED:
+        text = f"_{text}"
+    return text
