@@ -1,0 +1,84 @@
+"""The CLI through Typer's runner."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from runrate_xl import __version__
+from runrate_xl.cli import app
+from runrate_xl.presets import presets
+
+runner = CliRunner()
+
+
+def test_version():
+    r = runner.invoke(app, ["--version"])
+    assert r.exit_code == 0 and __version__ in r.output
+
+
+def test_presets_lists_all():
+    r = runner.invoke(app, ["presets"])
+    assert r.exit_code == 0
+    for name in presets():
+        assert name in r.output
+
+
+@pytest.mark.parametrize("name", sorted(presets()))
+def test_evaluate_every_preset(name):
+    r = runner.invoke(app, ["evaluate", "--preset", name])
+    assert r.exit_code == 0, r.output
+    assert "Recommendation:" in r.output and "Break-even" in r.output
+
+
+def test_evaluate_json_matches_engine():
+    r = runner.invoke(app, ["evaluate", "--preset", "seed003-50m-80pct", "--json"])
+    assert r.exit_code == 0
+    data = json.loads(r.stdout)
+    assert data["options"]["self_hosted"]["total_monthly"] == 5175.0
+    assert data["options"]["api"]["total_monthly"] == 360.0
+    assert data["breakeven"]["tokens_per_day"] == 718750000.0
+
+
+def test_evaluate_file_and_schema(tmp_path):
+    f = tmp_path / "s.yaml"
+    f.write_text("name: From file\nvolume: {tokens_per_day: 50000000}\napi: {input_price_per_1m: 0.15, output_price_per_1m: 0.6}\n")
+    r = runner.invoke(app, ["evaluate", str(f)])
+    assert r.exit_code == 0 and "$360" in r.output
+    r = runner.invoke(app, ["schema"])
+    assert r.exit_code == 0 and json.loads(r.stdout)["title"] == "Scenario"
+
+
+def test_bad_input_is_one_clear_message(tmp_path):
+    f = tmp_path / "bad.yaml"
+    f.write_text("volume: {tokens_per_day: -1}\napi: {input_price_per_1m: 1, output_price_per_1m: 1, colour: red}\n")
+    r = runner.invoke(app, ["evaluate", str(f)])
+    assert r.exit_code == 1
+    assert "volume.tokens_per_day" in r.output and "api.colour" in r.output
+    assert "Traceback" not in r.output
+
+
+def test_usage_errors():
+    assert runner.invoke(app, ["evaluate"]).exit_code == 2
+    r = runner.invoke(app, ["evaluate", "--preset", "nope"])
+    assert r.exit_code == 1 and "preset" in r.output
+    r = runner.invoke(app, ["evaluate", "--preset", "seed003-50m-80pct", "--as-of", "yesterday"])
+    assert r.exit_code == 2 and "--as-of" in r.output
+
+
+def test_prices_shows_sources():
+    r = runner.invoke(app, ["prices", "gemini-1.5-pro", "--as-of", "2026-11-23"])
+    assert r.exit_code == 0
+    assert "genai-prices" in r.output and "convention" in r.output and "128,000" in r.output
+    r = runner.invoke(app, ["prices", "nope-nope-model"])
+    assert r.exit_code == 1 and "nope-nope-model" in r.output
+
+
+def test_scenario_round_trips_through_yaml(tmp_path):
+    r = runner.invoke(app, ["scenario", "seed000-1m-inferences"])
+    assert r.exit_code == 0
+    f = tmp_path / "s.yaml"
+    f.write_text(r.stdout)
+    from runrate_xl.api import load_scenario
+
+    assert load_scenario(f) == presets()["seed000-1m-inferences"].scenario

@@ -1,0 +1,51 @@
+"""The engine does arithmetic only: no file I/O, no adapter libraries (a design rule)."""
+
+import ast
+import pathlib
+
+import runrate_xl.engine as engine
+
+FORBIDDEN_MODULES = {"openpyxl", "xlwings", "jinja2", "weasyprint", "matplotlib", "yaml", "json", "csv",
+                     "io", "os", "pathlib", "shutil", "tempfile", "sqlite3", "urllib", "requests", "httpx",
+                     "socket", "smtplib", "subprocess", "importlib", "genai_prices"}
+FORBIDDEN_CALLS = {"open", "print", "input", "exec", "eval", "__import__"}
+
+
+def engine_files():
+    return sorted(pathlib.Path(engine.__file__).parent.glob("*.py"))
+
+
+def test_engine_has_modules():
+    assert len(engine_files()) >= 10
+
+
+def test_engine_imports_no_io_or_adapter_library():
+    for path in engine_files():
+        tree = ast.parse(path.read_text(), str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] if node.level == 0 else []
+            else:
+                continue
+            for name in names:
+                assert name.split(".")[0] not in FORBIDDEN_MODULES, f"{path.name} imports {name}"
+                assert not name.startswith("runrate_xl"), f"{path.name} imports {name}: the engine depends on nothing of ours"
+
+
+def test_engine_calls_no_io_builtins():
+    for path in engine_files():
+        tree = ast.parse(path.read_text(), str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                assert node.func.id not in FORBIDDEN_CALLS, f"{path.name}:{node.lineno} calls {node.func.id}()"
+
+
+def test_nothing_imports_the_cli():
+    root = pathlib.Path(engine.__file__).parent.parent
+    for path in root.rglob("*.py"):
+        if path.name == "cli.py" or path.parent.name == "commands":
+            continue
+        text = path.read_text()
+        assert "from .cli import" not in text and "runrate_xl.cli" not in text and "from ..cli import" not in text, path
