@@ -38,6 +38,15 @@ def test_atomic_write_replaces_and_leaves_no_temp(tmp_path):
     assert os.listdir(target.parent) == ["file.bin"]
 
 
+def test_atomic_write_honours_the_umask(tmp_path):
+    old = os.umask(0o022)
+    try:
+        target = atomic_write_bytes(tmp_path / "f.bin", b"x")
+    finally:
+        os.umask(old)
+    assert target.stat().st_mode & 0o777 == 0o644
+
+
 def test_atomic_write_failure_keeps_the_old_file(tmp_path):
     target = tmp_path / "file.txt"
     target.write_text("old")

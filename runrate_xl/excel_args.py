@@ -1,0 +1,365 @@
+"""Excel-shaped arguments in, Excel-style error text out.
+
+Excel hands a user-defined function floats, strings, booleans, blanks (``None``), dates
+(``datetime``) and ranges (lists). The helpers here turn those into the plain values the
+engine takes, and turn every error into one short cell-sized message that starts with the
+Excel error code that fits:
+
+* ``#VALUE!`` wrong type (text where a number belongs, TRUE/FALSE, a blank required cell,
+  a multi-cell range, an unknown name or scenario key);
+* ``#NUM!``   a number out of range (a share of 80 -> "use 0.8");
+* ``#N/A``    no answer for these inputs (e.g. the cost lines never cross).
+
+Decisions (documented in docs/excel.md):
+* numeric text is accepted: ``"50000000"``, ``"5e7"``, ``"50,000,000"`` (commas only as
+  thousands separators in groups of three), ``"80%"`` (= 0.8). Anything else is #VALUE!.
+* TRUE/FALSE are never numbers here (Excel would silently read them as 1/0).
+* a 1x1 range is its single value; a larger range for a single-value argument is #VALUE!.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import math
+import numbers
+import re
+from typing import Any, Optional, Sequence
+
+from .engine.errors import InputError, NoAnswer
+
+EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 = 1900-01-01 (Excel's 1900 leap-year bug sits before serial 61)
+MAX_SERIAL = 2_958_465  # 9999-12-31
+MAX_MESSAGE = 255
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+
+
+class ExcelError(Exception):
+    """An argument the adapter rejects before the engine sees it.
+
+    ``code`` is the Excel error code (#VALUE!, #NUM!, #N/A); the message names the argument,
+    the value received and what was expected.
+    """
+
+    def __init__(self, code: str, argument: str, value: Any, expected: str, hint: str = ""):
+        self.code = code
+        self.argument = argument
+        self.value = value
+        self.expected = expected
+        self.hint = hint
+        super().__init__(f"{argument}: got {describe(value)}, expected {expected}" + (f" ({hint})" if hint else ""))
+
+
+def describe(value: Any) -> str:
+    """A value as the user would recognise it in a cell."""
+    if value is None:
+        return "a blank cell"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, numbers.Real):
+        return format(float(value), ".15g")
+    if isinstance(value, (dt.datetime, dt.date)):
+        return f"the date {value.isoformat()[:10]}"
+    if isinstance(value, (list, tuple)):
+        rows = len(value)
+        cols = len(value[0]) if rows and isinstance(value[0], (list, tuple)) else 1
+        return f"a {rows}x{cols} range"
+    return repr(value)
+
+
+def excel_message(exc: BaseException) -> str:
+    """The cell text for an error: Excel code first, never a traceback, at most 255 characters."""
+    from .api import ScenarioError  # local import: api imports the engine and catalog
+
+    if isinstance(exc, ExcelError):
+        text = f"{exc.code} {exc}"
+    elif isinstance(exc, InputError):
+        # A name that is not in a catalog (model, preset) is a wrong value, not a number out of range.
+        numeric = isinstance(exc.value, numbers.Real) and not isinstance(exc.value, bool)
+        code = "#NUM!" if exc.kind == "range" and numeric else "#VALUE!"
+        text = f"{code} {exc.field}: got {describe(exc.value)}, expected {exc.expected}" + (f" ({exc.hint})" if exc.hint else "")
+    elif isinstance(exc, NoAnswer):
+        text = f"#N/A {exc.reason}"
+    elif isinstance(exc, ScenarioError):
+        field, value, expected = exc.problems[0] if exc.problems else ("(scenario)", None, "a valid scenario")
+        more = f" (+{len(exc.problems) - 1} more)" if len(exc.problems) > 1 else ""
+        text = f"#VALUE! scenario {field}: got {describe(value)}, expected {expected}{more}"
+    else:
+        text = f"#VALUE! internal error: {type(exc).__name__}: {exc}"
+    text = " ".join(text.split())  # one line: a cell shows no newlines
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 3] + "..."
+
+
+def is_blank(value: Any) -> bool:
+    """Blank cell, empty text or a 1x1 range holding one of them."""
+    value = single(value, "(blank check)", strict=False)
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def single(value: Any, name: str, *, strict: bool = True) -> Any:
+    """The one value of a 1x1 range (``[[x]]`` or ``[x]``); other values pass through."""
+    while isinstance(value, (list, tuple)):
+        flat = [v for row in value for v in (row if isinstance(row, (list, tuple)) else [row])]
+        if len(flat) != 1:
+            if strict:
+                raise ExcelError("#VALUE!", name, value, "a single cell")
+            return value
+        value = flat[0]
+    return value
+
+
+def number(name: str, value: Any, expected: str = "a number") -> float:
+    """A finite float from an Excel number or numeric text; range checks are the engine's."""
+    value = single(value, name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ExcelError("#VALUE!", name, None, expected, "this argument is required")
+    if isinstance(value, bool):
+        raise ExcelError("#VALUE!", name, value, expected, "TRUE/FALSE is not a number")
+    if isinstance(value, numbers.Real):
+        result = float(value)
+    elif isinstance(value, str):
+        result = _parse_number_text(name, value, expected)
+    else:
+        raise ExcelError("#VALUE!", name, value, expected)
+    if not math.isfinite(result):
+        raise ExcelError("#NUM!", name, value, f"a finite number ({expected})")
+    return result
+
+
+def whole_number(name: str, value: Any, low: int, high: int) -> int:
+    """An integer in [low, high] (e.g. months); 12.5 is rejected rather than rounded."""
+    expected = f"a whole number from {low} to {high}"
+    x = number(name, value, expected)
+    if x != int(x):
+        raise ExcelError("#NUM!", name, value, expected)
+    if not low <= x <= high:
+        raise ExcelError("#NUM!", name, value, expected)
+    return int(x)
+
+
+def text(name: str, value: Any, expected: str) -> str:
+    """Non-empty text, stripped."""
+    value = single(value, name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ExcelError("#VALUE!", name, None, expected, "this argument is required")
+    if not isinstance(value, str):
+        raise ExcelError("#VALUE!", name, value, expected)
+    return value.strip()
+
+
+def choice(name: str, value: Any, choices: dict[str, str], expected: str) -> str:
+    """One of ``choices`` (lookup keys normalised: lower case, spaces and hyphens as underscores)."""
+    raw = text(name, value, expected)
+    key = re.sub(r"[\s\-]+", "_", raw.lower())
+    if key not in choices:
+        raise ExcelError("#VALUE!", name, raw, expected)
+    return choices[key]
+
+
+def date(name: str, value: Any) -> Optional[dt.date]:
+    """A date from an Excel date (datetime), an ISO text date, or an Excel serial number."""
+    expected = "a date (a date cell, text YYYY-MM-DD or an Excel serial number)"
+    value = single(value, name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        raise ExcelError("#VALUE!", name, value, expected)
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, numbers.Real):
+        serial = float(value)
+        if not (math.isfinite(serial) and 1 <= serial <= MAX_SERIAL):
+            raise ExcelError("#NUM!", name, value, f"an Excel date serial from 1 to {MAX_SERIAL}")
+        return EXCEL_EPOCH + dt.timedelta(days=int(serial))
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip()[:10])
+        except ValueError:
+            raise ExcelError("#VALUE!", name, value, expected) from None
+    raise ExcelError("#VALUE!", name, value, expected)
+
+
+def _parse_number_text(name: str, raw: str, expected: str) -> float:
+    s = raw.strip().replace("\u00a0", "").replace(" ", "")
+    percent = s.endswith("%")
+    if percent:
+        s = s[:-1]
+    if _THOUSANDS.match(s):
+        s = s.replace(",", "")
+    if "," in s or s.lower() in {"nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"}:
+        raise ExcelError("#VALUE!", name, raw, expected, "write numbers like 50000000, 50,000,000 or 0.8")
+    try:
+        x = float(s)
+    except ValueError:
+        raise ExcelError("#VALUE!", name, raw, expected) from None
+    return x / 100.0 if percent else x
+
+
+def rows_of(value: Any) -> list[list[Any]]:
+    """A range as a list of rows (a single value becomes a 1x1 range)."""
+    if not isinstance(value, (list, tuple)):
+        return [[value]]
+    if value and not isinstance(value[0], (list, tuple)):
+        return [list(value)]
+    return [list(row) for row in value]
+
+
+def hashable_rows(rows: Sequence[Sequence[Any]]) -> Optional[tuple]:
+    """A cache key for a range, or None when a cell holds something unhashable."""
+    key = tuple(tuple(row) for row in rows)
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+# --- A scenario as a two-column key/value range -------------------------------------------
+# Keys are the Scenario model's field names, dotted for nested models ("volume.tokens_per_day").
+# Values are Excel scalars; list fields (api.price_tiers) travel as JSON text in one cell.
+
+def scenario_rows(scenario) -> list[list[Any]]:
+    """``[[key, value], ...]`` for the fields that differ from their defaults, in model order.
+
+    :func:`scenario_from_rows` of the result gives back an equal Scenario.
+    """
+    import json
+
+    rows: list[list[Any]] = []
+
+    def walk(prefix: str, data: dict) -> None:
+        for key, value in data.items():
+            path = f"{prefix}{key}"
+            if isinstance(value, dict):
+                walk(path + ".", value)
+            elif isinstance(value, (list, tuple)):
+                rows.append([path, json.dumps(value, separators=(",", ":"))])
+            elif value is not None:
+                rows.append([path, value])
+
+    walk("", scenario.model_dump(mode="json", exclude_defaults=True))
+    return rows
+
+
+def scenario_keys() -> list[str]:
+    """Every valid dotted key (leaf fields of the Scenario model)."""
+    return list(_leaf_fields())
+
+
+def scenario_from_rows(value: Any, name: str = "scenario"):
+    """A Scenario from a key/value range. Blank rows are skipped, a ``key | value`` header row
+    is allowed, unknown or repeated keys are rejected by name."""
+    import json
+
+    from .api import scenario_from_dict
+
+    rows = rows_of(value)
+    width = max((len(r) for r in rows), default=0)
+    if width != 2:
+        raise ExcelError("#VALUE!", name, value if width else None, "a 2-column key/value range (as RUNRATE_SCENARIO spills it) or a preset name")
+    leaves = _leaf_fields()
+    data: dict[str, Any] = {}
+    seen: set[str] = set()
+    for row in rows:
+        key, cell = row
+        if _blank_cell(key) and _blank_cell(cell):
+            continue
+        if not seen and isinstance(key, str) and key.strip().lower() == "key" and isinstance(cell, str) and cell.strip().lower() == "value":
+            continue  # header row
+        if not isinstance(key, str) or not key.strip():
+            raise ExcelError("#VALUE!", f"{name} key", key, "a field name such as volume.tokens_per_day in the first column")
+        key = key.strip()
+        if key not in leaves:
+            raise ExcelError("#VALUE!", f"{name} key", key, "a scenario field name", _suggest(key, leaves))
+        if key in seen:
+            raise ExcelError("#VALUE!", f"{name} key", key, "each key once")
+        seen.add(key)
+        if _blank_cell(cell):
+            continue  # a blank value leaves the field at its default
+        target = data
+        *groups, leaf = key.split(".")
+        for group in groups:
+            target = target.setdefault(group, {})
+        target[leaf] = _cell_for_field(f"{name} {key}", cell, leaves[key], json)
+    if not seen:
+        raise ExcelError("#VALUE!", name, None, "a key/value range with at least volume.* and api.* rows, or a preset name")
+    return scenario_from_dict(data, source=name)
+
+
+def _blank_cell(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _cell_for_field(label: str, cell: Any, kind: str, json) -> Any:
+    if isinstance(cell, bool):
+        raise ExcelError("#VALUE!", label, cell, "a number or text (no scenario field is TRUE/FALSE)")
+    if kind == "json":
+        if not isinstance(cell, str):
+            raise ExcelError("#VALUE!", label, cell, 'JSON text such as [{"above_input_tokens":200000,...}]')
+        try:
+            return json.loads(cell)
+        except ValueError:
+            raise ExcelError("#VALUE!", label, cell, "valid JSON text") from None
+    if kind == "text":
+        if isinstance(cell, (dt.datetime, dt.date)):
+            return cell.isoformat()[:10]
+        if isinstance(cell, numbers.Real):
+            x = float(cell)
+            return str(int(x)) if x.is_integer() else format(x, ".15g")
+        return cell
+    if isinstance(cell, str):  # numeric text in a number field: same rules as function arguments
+        return number(label, cell)
+    return cell
+
+
+@functools.lru_cache(maxsize=1)
+def _leaf_fields() -> dict[str, str]:
+    """Dotted key -> "number", "text" or "json" (how a cell converts), from the Scenario model."""
+    import types
+    import typing
+
+    from pydantic import BaseModel
+
+    from .engine.scenario import Scenario
+
+    def core(annotation):
+        while True:
+            origin = typing.get_origin(annotation)
+            if origin is typing.Annotated:
+                annotation = typing.get_args(annotation)[0]
+            elif origin in (typing.Union, types.UnionType):
+                args = [a for a in typing.get_args(annotation) if a is not type(None)]
+                annotation = args[0] if len(args) == 1 else annotation
+                if len(args) != 1:
+                    return annotation
+            else:
+                return annotation
+
+    def walk(model, prefix: str) -> None:
+        for field_name, info in model.model_fields.items():
+            ann = core(info.annotation)
+            origin = typing.get_origin(ann)
+            if isinstance(ann, type) and issubclass(ann, BaseModel):
+                walk(ann, f"{prefix}{field_name}.")
+            elif origin in (list, dict) or ann in (list, dict):
+                leaves[f"{prefix}{field_name}"] = "json"
+            elif ann is str or origin is typing.Literal:
+                leaves[f"{prefix}{field_name}"] = "text"
+            else:
+                leaves[f"{prefix}{field_name}"] = "number"
+
+    leaves: dict[str, str] = {}
+    walk(Scenario, "")
+    return leaves
+
+
+def _suggest(key: str, leaves: dict[str, str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(key, list(leaves), n=1, cutoff=0.6)
+    if not close:
+        tail = key.rsplit(".", 1)[-1]
+        close = [k for k in leaves if k.endswith("." + tail) or k == tail][:1]
+    return f"did you mean {close[0]}?" if close else "RUNRATE_SCENARIO lists valid keys"

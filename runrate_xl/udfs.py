@@ -1,0 +1,344 @@
+"""The RUNRATE_* Excel functions (xlwings user-defined functions) on the one cost engine.
+
+Each function translates Excel-shaped arguments (see :mod:`runrate_xl.excel_args`), calls the
+engine or the library front door and shapes the answer for a cell or a spilled range. No cost
+formula is written here. Bad input returns a one-line Excel-style error text (#VALUE!, #NUM!,
+#N/A ...) naming the argument; nothing raises into Excel.
+
+Desktop Excel (Windows): set ``UDF Modules`` to ``runrate_xl.udfs`` and click Import
+Functions. xlwings Lite: ``runrate excel --lite DIR`` writes a main.py that wraps these same
+functions. On Linux/macOS the xlwings decorators only mark the functions, so this module imports
+and runs without Excel.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+import xlwings as xw
+
+from .api import evaluate_scenario
+from .catalog.prices import PRICE_KINDS, lookup_prices
+from .engine import Evaluation, Scenario
+from .engine import functions as f
+from .engine.errors import InputError, NoAnswer
+from .engine.scenario import OPTION_LABELS, OPTIONS
+from .engine.tco import tco_series
+from .excel_args import (
+    ExcelError,
+    choice,
+    date,
+    excel_message,
+    hashable_rows,
+    is_blank,
+    number,
+    rows_of,
+    scenario_from_rows,
+    scenario_rows,
+    single,
+    text,
+    whole_number,
+)
+
+CATEGORY = "runrate_xl"
+MAX_MONTHS = 120  # the Horizon model's limit
+
+
+@dataclass(frozen=True)
+class Argument:
+    """Help text for Excel's function wizard, and xlwings conversion options for the argument."""
+
+    doc: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+# One description per argument name, shared by every function that takes it, so that the
+# same word means the same thing everywhere (and the registry test can check coverage).
+ARGUMENTS: dict[str, Argument] = {
+    "tokens_per_day": Argument("Tokens per day, input + output (e.g. 50000000)."),
+    "input_price_per_1m": Argument("USD per 1M input tokens (e.g. 0.15)."),
+    "output_price_per_1m": Argument("USD per 1M output tokens (e.g. 0.60)."),
+    "input_share": Argument("Share of tokens that are input, fraction 0-1. Default 0.8."),
+    "days_per_month": Argument("Days per month, > 0 and <= 31. Default 30."),
+    "cached_share": Argument("Share of input tokens served from the prompt cache, fraction 0-1. Default 0."),
+    "batch_share": Argument("Share of tokens sent through the batch API, fraction 0-1. Default 0."),
+    "retry_rate": Argument("Extra tokens re-sent by retries, fraction (0.05 = 5%). Default 0."),
+    "model": Argument("Model name from the price catalog, e.g. gpt-4o-mini (see `runrate prices --list`)."),
+    "kind": Argument("Which price: input, output, cached_input, batch_input or batch_output. Default input."),
+    "as_of": Argument("Prices in force on this date (date cell, YYYY-MM-DD text or serial). Default today."),
+    "infra_monthly": Argument("Self-hosted GPU infrastructure, USD per month (e.g. 4140)."),
+    "utilization": Argument("Average GPU utilization, fraction > 0 and <= 1 (0.8, not 80)."),
+    "fte": Argument("People running it, full-time equivalents. Default 0."),
+    "fte_annual_cost": Argument("Fully loaded cost per FTE, USD per year. Default 150000."),
+    "tooling_monthly": Argument("Ops tooling, USD per month. Default 0."),
+    "price_per_1m": Argument("Blended API price, USD per 1M tokens (e.g. 1.5)."),
+    "selfhost_fixed_monthly": Argument("Other fixed self-hosting costs (people, tooling), USD per month. Default 0."),
+    "api_fixed_monthly": Argument("Fixed API-side costs (gateway, observability), USD per month. Default 0."),
+    "setup_cost": Argument("One-time cost, USD."),
+    "monthly_saving": Argument("Saving per month, USD (must be > 0 for a payback)."),
+    "monthly_cost": Argument("Total cost, USD per month."),
+    "outcomes_per_month": Argument("Business outcomes per month (tickets resolved, claims, ...)."),
+    "preset": Argument("Preset name, e.g. seed003-50m-80pct (see `runrate presets`)."),
+    "scenario": Argument(
+        "A 2-column key/value range (as RUNRATE_SCENARIO spills it) or a preset name.",
+        {"ndim": 2},  # always a list of rows, even for one cell or one row
+    ),
+    "option": Argument("api, fine_tuned or self_hosted (or API, Fine-tuned, Self-hosted). Blank: all options."),
+    "months": Argument(f"Horizon in months, 1-{MAX_MONTHS}. Blank: the scenario's horizon."),
+}
+
+# Every public Excel function, by name, in the order the starter workbook shows them.
+FUNCTIONS: dict[str, Callable[..., Any]] = {}
+
+
+def excel_function(impl: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn ``impl`` into an Excel function.
+
+    The returned entry point replaces blank optional arguments by their defaults, turns every
+    error into Excel text, carries the xlwings metadata (``xw.func``, ``xw.arg`` per argument
+    with its help text, ``xw.ret``) and is listed in :data:`FUNCTIONS`.
+    """
+    params = list(inspect.signature(impl).parameters.values())
+    undocumented = [p.name for p in params if p.name not in ARGUMENTS]
+    if undocumented or not (impl.__doc__ or "").strip():
+        raise TypeError(f"{impl.__name__}: document the function and its arguments {undocumented}")
+
+    @functools.wraps(impl)
+    def entry(*args):
+        try:
+            values = [
+                p.default if p.default is not inspect.Parameter.empty and is_blank(a) else a
+                for p, a in zip(params, args)
+            ]
+            return impl(*values)
+        except Exception as exc:  # the cell shows a message; Excel never sees a traceback
+            return excel_message(exc)
+
+    decorated = xw.ret()(entry)
+    for p in reversed(params):
+        decorated = xw.arg(p.name, doc=ARGUMENTS[p.name].doc, **ARGUMENTS[p.name].options)(decorated)
+    decorated = xw.func(category=CATEGORY)(decorated)
+    FUNCTIONS[impl.__name__] = decorated
+    return decorated
+
+
+def _numbers(**values: Any) -> list[float]:
+    return [number(name, value) for name, value in values.items()]
+
+
+# --- Scalar functions: thin wrappers of engine.functions ---------------------------------
+
+
+@excel_function
+def RUNRATE_API_COST(tokens_per_day, input_price_per_1m, output_price_per_1m, input_share=0.8,
+                     days_per_month=30, cached_share=0, batch_share=0, retry_rate=0):
+    """Monthly API token spend, USD. Cached input costs 10% and batch 50% of the standard price.
+    Example: =RUNRATE_API_COST(50000000, 0.15, 0.6) = 360."""
+    return f.api_cost(*_numbers(
+        tokens_per_day=tokens_per_day, input_price_per_1m=input_price_per_1m,
+        output_price_per_1m=output_price_per_1m, input_share=input_share, days_per_month=days_per_month,
+        cached_share=cached_share, batch_share=batch_share, retry_rate=retry_rate,
+    ))
+
+
+@excel_function
+def RUNRATE_MODEL_COST(model, tokens_per_day, input_share=0.8, days_per_month=30, cached_share=0,
+                       batch_share=0, retry_rate=0):
+    """Monthly API token spend, USD, at the catalog prices of a model (published cached/batch
+    prices where they exist). Example: =RUNRATE_MODEL_COST("gpt-4o-mini", 50000000)."""
+    prices = lookup_prices(text("model", model, "a model name such as gpt-4o-mini"))
+    return f.api_cost(
+        *_numbers(tokens_per_day=tokens_per_day),
+        prices.input.usd_per_1m, prices.output.usd_per_1m,
+        *_numbers(input_share=input_share, days_per_month=days_per_month, cached_share=cached_share,
+                  batch_share=batch_share, retry_rate=retry_rate),
+        cached_input_price_per_1m=prices.published("cached_input"),
+        batch_input_price_per_1m=prices.published("batch_input"),
+        batch_output_price_per_1m=prices.published("batch_output"),
+    )
+
+
+_PRICE_KINDS = {k: k for k in PRICE_KINDS}
+
+
+@excel_function
+def RUNRATE_PRICE(model, kind="input", as_of=None):
+    """Catalog price of a model, USD per 1M tokens (kind: input, output, cached_input,
+    batch_input, batch_output). Example: =RUNRATE_PRICE("gpt-4o-mini", "output")."""
+    name = text("model", model, "a model name such as gpt-4o-mini")
+    which = choice("kind", kind, _PRICE_KINDS, "one of " + ", ".join(PRICE_KINDS))
+    return getattr(lookup_prices(name, date("as_of", as_of)), which).usd_per_1m
+
+
+@excel_function
+def RUNRATE_SELFHOST_COST(infra_monthly, utilization, fte=0, fte_annual_cost=150000, tooling_monthly=0):
+    """Self-hosted cost per month, USD: infra / utilization + people + tooling.
+    Example: =RUNRATE_SELFHOST_COST(4140, 0.8) = 5175."""
+    return f.selfhost_cost(*_numbers(
+        infra_monthly=infra_monthly, utilization=utilization, fte=fte,
+        fte_annual_cost=fte_annual_cost, tooling_monthly=tooling_monthly,
+    ))
+
+
+@excel_function
+def RUNRATE_BREAKEVEN(infra_monthly, utilization, price_per_1m, days_per_month=30,
+                      selfhost_fixed_monthly=0, api_fixed_monthly=0):
+    """Tokens per day at which the API and self-hosting cost the same.
+    Example: =RUNRATE_BREAKEVEN(4140, 0.8, 1.5) = 115000000."""
+    return f.breakeven(*_numbers(
+        infra_monthly=infra_monthly, utilization=utilization, price_per_1m=price_per_1m,
+        days_per_month=days_per_month, selfhost_fixed_monthly=selfhost_fixed_monthly,
+        api_fixed_monthly=api_fixed_monthly,
+    ))
+
+
+@excel_function
+def RUNRATE_PAYBACK(setup_cost, monthly_saving):
+    """Months until a one-time cost is repaid by a monthly saving.
+    Example: =RUNRATE_PAYBACK(100000, 5000) = 20."""
+    return f.payback(*_numbers(setup_cost=setup_cost, monthly_saving=monthly_saving))
+
+
+@excel_function
+def RUNRATE_COST_PER_OUTCOME(monthly_cost, outcomes_per_month):
+    """USD per business outcome (ticket resolved, claim processed, ...).
+    Example: =RUNRATE_COST_PER_OUTCOME(298000, 1000000) = 0.298."""
+    return f.cost_per_outcome(*_numbers(monthly_cost=monthly_cost, outcomes_per_month=outcomes_per_month))
+
+
+# --- Scenario functions: evaluate_scenario, shaped for cells and spills --------------------
+
+
+@excel_function
+def RUNRATE_SCENARIO(preset):
+    """A preset scenario as a 2-column key/value table (spills). Copy it, edit values and pass
+    the range as `scenario` to RUNRATE_TCO and friends. Example: =RUNRATE_SCENARIO("seed003-50m-80pct")."""
+    return [list(row) for row in _preset_rows(text("preset", preset, "a preset name (see `runrate presets`)"))]
+
+
+@excel_function
+def RUNRATE_TCO(scenario, option=None, months=None):
+    """Total cost of ownership, USD. With an option: its total over the horizon. Without: a
+    table (spills), one row per option: monthly cost, horizon total and NPV."""
+    ev = _evaluation(scenario)
+    n = None if months is None else whole_number("months", months, 1, MAX_MONTHS)
+    if option is not None:
+        return _series(ev, _option(option, ev), n).total
+    horizon = n or ev.scenario.horizon.months
+    table: list[list[Any]] = [["Option", "Monthly USD", f"Total {horizon} months USD", "NPV USD"]]
+    for name, cost in ev.options.items():
+        series = _series(ev, name, n)
+        table.append([cost.label, cost.total_monthly, series.total, series.npv])
+    return table
+
+
+@excel_function
+def RUNRATE_ICEBERG(scenario, option=None):
+    """The cost iceberg (spills): one row per line item with option, item, visible/hidden and
+    USD per month. Without an option: every option of the scenario."""
+    ev = _evaluation(scenario)
+    names = list(ev.options) if option is None else [_option(option, ev)]
+    table: list[list[Any]] = [["Option", "Line item", "Visible/hidden", "USD per month"]]
+    for name in names:
+        cost = ev.options[name]
+        for item in cost.line_items:
+            table.append([cost.label, item.label, "hidden" if item.hidden else "visible", item.monthly_usd])
+    return table
+
+
+@excel_function
+def RUNRATE_CROSSOVER(scenario):
+    """Break-even volume of a scenario, tokens per day: where the API and its alternative
+    (self-hosted, else fine-tuned) cost the same per month. #N/A with the reason when none."""
+    be = _evaluation(scenario).breakeven
+    if not be.found or be.tokens_per_day is None:
+        raise NoAnswer(be.reason)
+    return be.tokens_per_day
+
+
+@excel_function
+def RUNRATE_RECOMMEND(scenario):
+    """The recommended option for a scenario: API, Fine-tuned, Self-hosted or Hybrid.
+    RUNRATE_REASONS gives the reasons."""
+    return _evaluation(scenario).recommendation.label
+
+
+@excel_function
+def RUNRATE_REASONS(scenario):
+    """The reasons behind RUNRATE_RECOMMEND, one per row (spills)."""
+    reasons = _evaluation(scenario).recommendation.reasons
+    if not reasons:
+        raise NoAnswer("the recommendation gave no reasons")
+    return [[r.text] for r in reasons]
+
+
+# --- Helpers --------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=64)
+def _preset_rows(name: str) -> tuple[tuple[Any, ...], ...]:
+    from .presets import get_preset
+
+    return tuple(tuple(row) for row in scenario_rows(get_preset(name).scenario))
+
+
+def scenario_of(value: Any) -> Scenario:
+    """The Scenario a `scenario` argument stands for: a preset name or a key/value range."""
+    rows = rows_of(value)
+    if len(rows) == 1 and len(rows[0]) == 1:
+        name = text("scenario", single(value, "scenario"), "a preset name or a 2-column key/value range")
+        from .presets import get_preset
+
+        try:
+            return get_preset(name).scenario
+        except InputError as exc:
+            raise ExcelError("#VALUE!", "scenario", name, "a 2-column key/value range or a preset name: " + exc.expected) from None
+    return scenario_from_rows(rows)
+
+
+def _evaluation(value: Any) -> Evaluation:
+    key = hashable_rows(rows_of(value))
+    return _cached_evaluation(key) if key is not None else _evaluate(value)
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_evaluation(rows: tuple) -> Evaluation:
+    # Keyed by the cells themselves: the same range (or preset name) is parsed and evaluated
+    # once per session. Evaluation results are frozen, so sharing them is safe.
+    return _evaluate(rows)
+
+
+def _evaluate(value: Any) -> Evaluation:
+    return evaluate_scenario(scenario_of(value), with_sensitivity=False)
+
+
+_OPTION_CHOICES = {
+    **{o: o for o in OPTIONS},
+    **{label.lower().replace("-", "_").replace(" ", "_"): o for o, label in OPTION_LABELS.items() if o in OPTIONS},
+}
+
+
+def _option(value: Any, ev: Evaluation) -> str:
+    defined = ", ".join(ev.options)
+    name = choice("option", value, _OPTION_CHOICES, f"one of this scenario's options: {defined}")
+    if name not in ev.options:
+        raise ExcelError("#VALUE!", "option", single(value, "option"), f"one of this scenario's options: {defined}")
+    return name
+
+
+def _series(ev: Evaluation, option: str, months: Optional[int]):
+    if months is None or months == ev.scenario.horizon.months:
+        return ev.tco[option]
+    return tco_series(ev.scenario, option, months)
+
+
+def clear_caches() -> None:
+    """Forget cached scenarios and evaluations (e.g. after the price catalog changed)."""
+    _cached_evaluation.cache_clear()
+    _preset_rows.cache_clear()
+
+
+__all__ = ["ARGUMENTS", "CATEGORY", "FUNCTIONS", "clear_caches", "scenario_of", *FUNCTIONS]

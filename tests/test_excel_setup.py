@@ -1,0 +1,137 @@
+"""`runrate excel`: the starter workbook and the xlwings Lite files."""
+
+import shutil
+import subprocess
+import zipfile
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from runrate_xl import udfs
+from runrate_xl.cli import app
+from runrate_xl.excel_setup import (
+    CONF_SHEET,
+    FUNCTIONS_SHEET,
+    UDF_MODULE,
+    build_workbook,
+    lite_main_py,
+    lite_requirements,
+    write_lite,
+)
+from tests.conftest import rel
+from tests.test_udf_formulas_engine import calculate, registered  # noqa: F401  (fixture)
+
+runner = CliRunner()
+
+
+def same(got, want):
+    if isinstance(want, float):
+        return isinstance(got, (int, float)) and rel(got, want)
+    return got == want
+
+
+@pytest.fixture(scope="module")
+def starter(tmp_path_factory):
+    path = tmp_path_factory.mktemp("excel") / "runrate_functions.xlsm"
+    return path, build_workbook(path)
+
+
+def test_xlsm_keeps_the_xlwings_vba_project_and_sets_the_udf_module(starter):
+    path, _ = starter
+    with zipfile.ZipFile(path) as z:
+        assert "xl/vbaProject.bin" in z.namelist()
+        assert "macroEnabled" in z.read("[Content_Types].xml").decode()
+    wb = openpyxl.load_workbook(path, keep_vba=True)
+    assert wb.sheetnames == [FUNCTIONS_SHEET, CONF_SHEET]
+    conf = wb[CONF_SHEET]
+    assert (conf["A1"].value, conf["B1"].value) == ("UDF Modules", UDF_MODULE)
+    assert conf["A2"].value is None  # the settings block ends before the notes
+
+
+def test_every_function_is_demonstrated(starter):
+    path, layout = starter
+    ws = openpyxl.load_workbook(path)[FUNCTIONS_SHEET]
+    shown = {ex.function for _, ex in layout.scalars} | {ex.function for _, _, ex in layout.spills}
+    assert shown == set(udfs.FUNCTIONS)
+    for row, ex in layout.scalars:
+        assert ws[f"C{row}"].value == ex.formula()  # a live formula
+        assert ws[f"E{row}"].data_type == "s" and ws[f"E{row}"].value == ex.formula()  # its text, not a formula
+    assert ws[f"C{layout.scalars[0][0]}"].value == "=RUNRATE_API_COST(50000000, 0.15, 0.6)"
+
+
+def test_functions_sheet_calculates_to_the_expected_values(starter, registered):  # noqa: F811
+    path, layout = starter
+    results = calculate(path)
+    ws = openpyxl.load_workbook(path)[FUNCTIONS_SHEET]
+    for row, ex in layout.scalars:
+        got = results[f"{FUNCTIONS_SHEET.upper()}!C{row}"][0][0]
+        want = ex.expected()  # a fresh engine call
+        assert same(got, want), (ex.formula(), got, want)
+        assert same(ws[f"D{row}"].value, want)  # the value written beside it
+    for live, expected, ex in layout.spills:
+        got = results[f"{FUNCTIONS_SHEET.upper()}!{live}"]
+        want = ex.expected()
+        written = [[c.value for c in row] for row in ws[expected]]
+        for g_row, w_row, e_row in zip(got, want, written, strict=True):
+            assert all(same(g, w) and same(e, w) for g, w, e in zip(g_row, w_row, e_row, strict=True)), (ex.formula(), g_row, w_row)
+
+
+def test_xlsx_variant_and_bad_suffix(tmp_path):
+    path = tmp_path / "plain.xlsx"
+    build_workbook(path)
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == [FUNCTIONS_SHEET, CONF_SHEET]
+    with pytest.raises(ValueError, match="xlsm or .xlsx"):
+        build_workbook(tmp_path / "book.csv")
+    assert not (tmp_path / "book.csv").exists()
+
+
+def test_lite_files(tmp_path):
+    written = write_lite(tmp_path / "lite", "https://example.org/runrate_xl-0.1.0-py3-none-any.whl")
+    main, req = (p.read_text() for p in written)
+    assert main == lite_main_py()
+    assert "from xlwings import arg, func, ret" in main
+    for name in udfs.FUNCTIONS:
+        assert f"def {name}(" in main
+    lines = [ln for ln in req.splitlines() if ln and not ln.startswith("#")]
+    assert lines == ["xlwings", "pydantic", "pyyaml", "genai-prices", "https://example.org/runrate_xl-0.1.0-py3-none-any.whl"]
+    assert "weasyprint" not in req.lower()
+    placeholder = lite_requirements(None)
+    assert [ln for ln in placeholder.splitlines() if ln and not ln.startswith("#")] == ["xlwings", "pydantic", "pyyaml", "genai-prices"]
+
+
+def test_cli_writes_workbook_and_lite_files_and_prints_steps(tmp_path):
+    out = tmp_path / "wb.xlsm"
+    result = runner.invoke(app, ["excel", "-o", str(out), "--lite", str(tmp_path / "lite")])
+    assert result.exit_code == 0, result.output
+    assert out.is_file() and (tmp_path / "lite" / "main.py").is_file() and (tmp_path / "lite" / "requirements.txt").is_file()
+    for words in ("pip install runrate_xl", "xlwings addin install", "Trust access to the VBA project", "Import Functions", "xlwings Lite", "placeholder"):
+        assert words in " ".join(result.output.split()), words
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-o", "{tmp}/book.txt"], "--output"),
+    (["-o", "{tmp}/book.xlsm", "--wheel-url", "https://x.org/a.whl"], "--wheel-url"),
+    (["-o", "{tmp}/book.xlsm", "--lite", "{tmp}/lite", "--wheel-url", "file:///etc/passwd"], "--wheel-url"),
+])
+def test_cli_rejects_bad_options(tmp_path, args, message):
+    result = runner.invoke(app, ["excel", *[a.format(tmp=tmp_path) for a in args]])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert list(tmp_path.iterdir()) == []  # nothing half-written
+
+
+@pytest.mark.slow
+@pytest.mark.libreoffice
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed")
+def test_libreoffice_opens_the_starter_workbook(starter, tmp_path):
+    # A real spreadsheet application reads the file (without the add-in the live cells show
+    # #NAME?, but the sheet, its text and the expected values load).
+    path, layout = starter
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to", "csv",
+                    "--outdir", str(tmp_path), str(path)], check=True, capture_output=True, timeout=180)
+    csv_text = (tmp_path / (path.stem + ".csv")).read_text(encoding="utf-8", errors="replace")
+    assert "runrate_xl Excel functions: live examples" in csv_text
+    assert "=RUNRATE_API_COST(50000000, 0.15, 0.6)" in csv_text  # the formula text column
+    assert "115000000" in csv_text  # an expected value
