@@ -122,3 +122,20 @@ def test_cost_per_outcome(make_scenario):
     oc = {o.option: o for o in e.outcome_costs}
     assert rel(oc["api"].cost_per_outcome, 0.36) and rel(oc["self_hosted"].cost_per_outcome, 5.175)
     assert oc["api"].benchmarks == {"Intercom Fin": 0.99}
+
+
+@pytest.mark.parametrize(
+    "volume, rules",
+    [
+        # 100M tokens/day is still the middle band; 1M inferences/month is already the high band;
+        # 4e-6 x 30 x 250M = $30,000 of spend is the middle band
+        ({"tokens_per_day": 100e6, "tokens_per_request": 3000}, {"tokens_mid", "inferences_high", "spend_low"}),
+        ({"tokens_per_day": 9.99e6}, {"tokens_low", "spend_low"}),
+        ({"tokens_per_day": 250e6, "tokens_per_request": 1e9}, {"tokens_high", "inferences_low", "spend_mid"}),
+    ],
+)
+def test_volume_and_spend_band_edges(make_scenario, volume, rules):
+    s = make_scenario(volume=volume, api={"input_price_per_1m": 4.0, "output_price_per_1m": 4.0})
+    fired = {r.rule for r in evaluate(s).recommendation.reasons}
+    assert rules <= fired
+    assert not {r for r in fired if r.split("_")[0] in {"tokens", "inferences", "spend"}} - rules

@@ -135,27 +135,40 @@ def recommend(
     )
 
 
+# (rule prefix, low, high, is the high edge inside the mid band, {band: (effect, option, text)});
+# "{v}" in a text is the formatted value.
+_BANDS = {
+    "tokens": (TOKENS_LOW, TOKENS_HIGH, True, {
+        "low": ("favours", "api", "{v}M tokens/day is under 10M/day, where the API is almost always cheaper."),
+        "mid": ("info", None, "{v}M tokens/day is in the 10M-100M band where other factors decide."),
+        "high": ("favours", "self_hosted", "{v}M tokens/day is over 100M/day, where self-hosting deserves serious analysis."),
+    }),
+    "inferences": (INFERENCES_LOW, INFERENCES_HIGH, False, {
+        "low": ("favours", "api", "{v} inferences/month is under 100k: use the API."),
+        "mid": ("favours", "fine_tuned", "{v} inferences/month (100k-1M): evaluate a fine-tuned model with a 3-month pilot."),
+        "high": ("favours", "self_hosted", "{v} inferences/month (1M+): start scoping self-hosting."),
+    }),
+    "spend": (SPEND_LOW, SPEND_HIGH, True, {
+        "low": ("favours", "api", "API token spend of ${v}/month is below $30k, where the API wins."),
+        "mid": ("info", None, "API token spend of ${v}/month is in the $30k-$80k band: predictability, privacy and existing ML headcount decide."),
+        "high": ("favours", "self_hosted", "API token spend of ${v}/month is above $80k, where self-hosting usually wins if utilization is good."),
+    }),
+}
+
+
+def _band_reason(kind: str, value: float, shown: str, add) -> None:
+    low, high, high_inside, texts = _BANDS[kind]
+    band = "low" if value < low else "mid" if (value <= high if high_inside else value < high) else "high"
+    effect, option, text = texts[band]
+    add(f"{kind}_{band}", effect, option, text.format(v=shown))
+
+
 def _volume_bands(scenario: Scenario, options: dict[str, OptionCost], add) -> None:
     t = scenario.volume.daily_tokens
-    if t < TOKENS_LOW:
-        add("tokens_low", "favours", "api", f"{t / 1e6:,.1f}M tokens/day is under 10M/day, where the API is almost always cheaper.")
-    elif t <= TOKENS_HIGH:
-        add("tokens_mid", "info", None, f"{t / 1e6:,.1f}M tokens/day is in the 10M-100M band where other factors decide.")
-    else:
-        add("tokens_high", "favours", "self_hosted", f"{t / 1e6:,.1f}M tokens/day is over 100M/day, where self-hosting deserves serious analysis.")
+    _band_reason("tokens", t, f"{t / 1e6:,.1f}", add)
     size = scenario.volume.request_size
     if size:
         n = t * scenario.volume.days_per_month / size
-        if n < INFERENCES_LOW:
-            add("inferences_low", "favours", "api", f"{n:,.0f} inferences/month is under 100k: use the API.")
-        elif n < INFERENCES_HIGH:
-            add("inferences_mid", "favours", "fine_tuned", f"{n:,.0f} inferences/month (100k-1M): evaluate a fine-tuned model with a 3-month pilot.")
-        else:
-            add("inferences_high", "favours", "self_hosted", f"{n:,.0f} inferences/month (1M+): start scoping self-hosting.")
+        _band_reason("inferences", n, f"{n:,.0f}", add)
     spend = options["api"].token_cost_monthly
-    if spend < SPEND_LOW:
-        add("spend_low", "favours", "api", f"API token spend of ${spend:,.0f}/month is below $30k, where the API wins.")
-    elif spend <= SPEND_HIGH:
-        add("spend_mid", "info", None, f"API token spend of ${spend:,.0f}/month is in the $30k-$80k band: predictability, privacy and existing ML headcount decide.")
-    else:
-        add("spend_high", "favours", "self_hosted", f"API token spend of ${spend:,.0f}/month is above $80k, where self-hosting usually wins if utilization is good.")
+    _band_reason("spend", spend, f"{spend:,.0f}", add)
