@@ -1,0 +1,246 @@
+"""Fill the scenario template for one business unit.
+
+The template (built by :mod:`template`, charts included) is patched at the XML level instead of
+being loaded and re-saved with openpyxl: that keeps its charts (openpyxl drops the charts of a
+file it loads), takes a few milliseconds instead of a few hundred, and lets us write the
+engine's results as the cached values of the formula cells, so viewers that do not recalculate
+still show the engine's numbers. ``fullCalcOnLoad`` stays on, so Excel and LibreOffice
+recalculate every formula when the file opens.
+
+Inputs are found through the template's defined names (``in_*``); every value is written as a
+literal (numbers as numbers, text as inline strings), never as a formula, so a business unit
+called ``=HYPERLINK(...)`` stays text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Optional, Union
+from xml.sax.saxutils import escape
+
+from ..engine.errors import RunrateError
+from ..engine.results import Evaluation
+from ..engine.scenario import OPTION_LABELS, Scenario
+from ..fsutil import atomic_write_bytes
+from . import layout as L
+from . import values as V
+from .zipnorm import read_zip, write_zip
+
+
+class WorkbookError(RunrateError, ValueError):
+    """A workbook could not be written or read; the message names sheet, cell, field and value."""
+
+
+_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_CELL = re.compile(r'<c r="([A-Z]+[0-9]+)"([^>]*?)(/>|>(.*?)</c>)', re.S)
+_DEFINED = re.compile(r'<definedName name="([^"]+)"[^>]*>([^<]+)</definedName>')
+_SIMPLE_ALIAS = re.compile(r"^([A-Za-z_][A-Za-z0-9_.]*)$")
+
+
+def template_path() -> Path:
+    from .template import TEMPLATE_PATH
+
+    return TEMPLATE_PATH
+
+
+@dataclass(frozen=True)
+class Template:
+    entries: tuple[tuple[str, bytes], ...]
+    sheet_files: dict  # sheet name -> zip entry
+    names: dict  # defined name -> (sheet, [cells in reading order])
+    aliases: dict  # sheet -> {cell: name} for formula cells that are exactly "=name"
+
+
+def _expand(ref: str) -> list[str]:
+    from openpyxl.utils.cell import range_boundaries, get_column_letter
+
+    ref = ref.replace("$", "")
+    if ":" not in ref:
+        return [ref]
+    c1, r1, c2, r2 = range_boundaries(ref)
+    return [f"{get_column_letter(c)}{r}" for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
+
+
+def parse_names(workbook_xml: str) -> dict[str, tuple[str, list[str]]]:
+    names = {}
+    for name, target in _DEFINED.findall(workbook_xml):
+        if name.startswith("_xlnm") or "!" not in target:
+            continue
+        sheet, ref = target.rsplit("!", 1)
+        names[name] = (sheet.strip("'").replace("''", "'"), _expand(ref))
+    return names
+
+
+@lru_cache(maxsize=4)
+def _load_template(path: str, mtime: float) -> Template:
+    data = Path(path).read_bytes()
+    entries = tuple(read_zip(data))
+    files = dict(entries)
+    wb_xml = files["xl/workbook.xml"].decode("utf-8")
+    rels = files["xl/_rels/workbook.xml.rels"].decode("utf-8")
+    targets = dict(re.findall(r'<Relationship[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"', rels))
+    targets.update({k: v for v, k in re.findall(r'<Relationship[^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"', rels)})
+    sheet_files = {}
+    for name, rid in re.findall(r'<sheet name="([^"]+)"[^>]*?r:id="([^"]+)"', wb_xml):
+        target = targets[rid].lstrip("/")
+        sheet_files[_unescape(name)] = target if target.startswith("xl/") else f"xl/{target}"
+    names = parse_names(wb_xml)
+    aliases: dict[str, dict[str, str]] = {}
+    for sheet, entry in sheet_files.items():
+        xml = files[entry].decode("utf-8")
+        found = {}
+        for ref, _attrs, _tail, body in _CELL.findall(xml):
+            m = re.match(r"<f>([^<]*)</f>", body or "")
+            if m and _SIMPLE_ALIAS.match(m.group(1)):
+                found[ref] = m.group(1)
+        aliases[sheet] = found
+    return Template(entries, sheet_files, names, aliases)
+
+
+def load_template(path: Optional[Union[str, Path]] = None) -> Template:
+    p = Path(path) if path is not None else template_path()
+    if not p.exists():
+        raise WorkbookError(f"template {p} is missing: run `python -m runrate_xl.workbook.template` to build it")
+    return _load_template(str(p), p.stat().st_mtime)
+
+
+def _unescape(text: str) -> str:
+    return text.replace("&quot;", '"').replace("&apos;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _number(x: float) -> str:
+    if isinstance(x, bool):
+        return "1" if x else "0"
+    if isinstance(x, int):
+        return str(x)
+    if not math.isfinite(x):
+        raise WorkbookError(f"cannot write the non-finite number {x!r}")
+    if x == int(x) and abs(x) < 1e15:
+        return str(int(x))
+    return repr(float(x))
+
+
+def _text(value: str, where: str) -> str:
+    if _ILLEGAL_XML.search(value):
+        raise WorkbookError(f"{where}: got {value!r}, expected text without control characters")
+    return escape(value)
+
+
+def _input_xml(ref: str, attrs: str, value: Any, where: str) -> str:
+    attrs = re.sub(r'\s+t="[^"]*"', "", attrs)
+    if value is None:
+        return f'<c r="{ref}"{attrs}/>'
+    if isinstance(value, str):
+        return f'<c r="{ref}"{attrs} t="inlineStr"><is><t xml:space="preserve">{_text(value, where)}</t></is></c>'
+    return f'<c r="{ref}"{attrs} t="n"><v>{_number(value)}</v></c>'
+
+
+def _cached_xml(ref: str, attrs: str, body: str, value: Any) -> str:
+    """A formula cell with ``value`` as its cached result."""
+    attrs = re.sub(r'\s+t="[^"]*"', "", attrs)
+    formula = re.match(r"(<f[^>]*>.*?</f>|<f[^>]*/>)", body, re.S)
+    if formula is None:
+        return f'<c r="{ref}"{attrs}>{body}</c>'
+    f = formula.group(1)
+    if isinstance(value, bool):
+        return f'<c r="{ref}"{attrs} t="b">{f}<v>{int(value)}</v></c>'
+    if isinstance(value, str):
+        return f'<c r="{ref}"{attrs} t="str">{f}<v>{escape(value)}</v></c>'
+    return f'<c r="{ref}"{attrs}>{f}<v>{_number(value)}</v></c>'
+
+
+def workbook_bytes(evaluation: Evaluation, *, cache_values: bool = True, template: Optional[Template] = None) -> bytes:
+    """The filled workbook as deterministic xlsx bytes."""
+    t = template or load_template()
+    scenario = evaluation.scenario
+    if len(scenario.api.price_tiers) > L.MAX_TIERS:
+        raise WorkbookError(f"api.price_tiers: got {len(scenario.api.price_tiers)} tiers, expected at most {L.MAX_TIERS} "
+                            "(the Prices sheet has that many rows)")
+    inputs: dict[str, dict[str, tuple[Any, str]]] = {}
+    for name, value in V.input_values(scenario).items():
+        spec = L.SPECS_BY_NAME[name]
+        sheet, refs = t.names[name]
+        inputs.setdefault(sheet, {})[refs[0]] = (value, f"{sheet}!{refs[0]} ({spec.path})")
+    for name, text in V.engine_texts(evaluation).items():
+        sheet, refs = t.names[name]
+        inputs.setdefault(sheet, {})[refs[0]] = (text, f"{sheet}!{refs[0]}")
+    cached: dict[str, dict[str, Any]] = {}
+    if cache_values:
+        by_name = V.output_values(evaluation)
+        by_name.update({k: v for k, v in V.input_values(scenario).items()})
+        for (sheet, ref), value in V.expected_cells(evaluation, t.names).items():
+            cached.setdefault(sheet, {})[ref] = value
+        name_line = f"Business unit: {scenario.name}"
+        for sheet, found in t.aliases.items():
+            for ref, name in found.items():
+                if name in by_name and by_name[name] is not None:
+                    cached.setdefault(sheet, {}).setdefault(ref, by_name[name])
+        for sheet in t.sheet_files:
+            cached.setdefault(sheet, {}).setdefault("B2", name_line)
+    out = []
+    files_to_sheet = {v: k for k, v in t.sheet_files.items()}
+    horizon_end = L.MONTHLY_FIRST_ROW + scenario.horizon.months
+    for entry, data in t.entries:
+        sheet = files_to_sheet.get(entry)
+        if sheet is not None and (sheet in inputs or sheet in cached):
+            data = _patch_sheet(data.decode("utf-8"), inputs.get(sheet, {}), cached.get(sheet, {})).encode("utf-8")
+        elif entry.startswith("xl/charts/chart"):
+            absent = [OPTION_LABELS[o] for o in L.OPTION_KEYS if getattr(scenario, o) is None]
+            data = _trim_chart(data.decode("utf-8"), horizon_end, absent).encode("utf-8")
+        elif entry == "docProps/core.xml":
+            data = re.sub(r"<dc:title>.*?</dc:title>", f"<dc:title>{_text(scenario.name[:120], 'name')}</dc:title>",
+                          data.decode("utf-8")).encode("utf-8")
+        out.append((entry, data))
+    return write_zip(out)
+
+
+def _patch_sheet(xml: str, inputs: dict[str, tuple[Any, str]], cached: dict[str, Any]) -> str:
+    seen = set()
+
+    def repl(m: re.Match) -> str:
+        ref, attrs, body = m.group(1), m.group(2), m.group(4) or ""
+        if ref in inputs:
+            seen.add(ref)
+            value, where = inputs[ref]
+            return _input_xml(ref, attrs, value, where)
+        if ref in cached and body.startswith("<f"):
+            value = cached[ref]
+            if value is None:
+                return m.group(0)
+            return _cached_xml(ref, attrs, body, value)
+        return m.group(0)
+
+    xml = _CELL.sub(repl, xml)
+    missing = set(inputs) - seen
+    if missing:
+        raise WorkbookError(f"the template has no cell for {', '.join(sorted(missing))}: rebuild the template")
+    return xml
+
+
+def _trim_chart(xml: str, end_row: int, absent: list[str]) -> str:
+    """Monthly chart ranges stop at the horizon (the rows past it are blank); the line series of
+    options the scenario does not compare are left out."""
+    for label in absent:
+        xml = re.sub(r"<ser><idx val=\"\d+\" /><order val=\"\d+\" /><tx><v>" + re.escape(label) + r"</v></tx>.*?</ser>", "", xml, flags=re.S)
+    last = L.MONTHLY_FIRST_ROW + L.MAX_MONTHS
+    pattern = re.compile(r"(&apos;|')?" + re.escape(L.MONTHLY) + r"(&apos;|')?!\$([A-Z]+)\$(\d+):\$([A-Z]+)\$" + str(last) + r"\b")
+    return pattern.sub(lambda m: f"{m.group(1) or ''}{L.MONTHLY}{m.group(2) or ''}!${m.group(3)}${m.group(4)}:${m.group(5)}${end_row}", xml)
+
+
+def generate_workbook(scenario: Scenario, path, *, evaluation: Optional[Evaluation] = None,
+                      as_of: Optional[dt.date] = None) -> Path:
+    """Write the scenario workbook for ``scenario`` to ``path`` (atomically) and return the path.
+
+    The workbook holds the resolved scenario (catalog prices made explicit) so every price is an
+    input the analyst can see and change.
+    """
+    if evaluation is None:
+        from ..api import evaluate_scenario
+
+        evaluation = evaluate_scenario(scenario, as_of)
+    return atomic_write_bytes(Path(path), workbook_bytes(evaluation))

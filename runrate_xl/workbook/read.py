@@ -1,0 +1,181 @@
+"""Read a scenario workbook's inputs (by defined name) back into a validated Scenario."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any, Optional, Union
+
+from ..engine.scenario import Scenario
+from . import layout as L
+from .generate import WorkbookError
+
+
+class _Cells:
+    """Input values by defined name; formulas in input cells fall back to their cached result."""
+
+    def __init__(self, path: Path) -> None:
+        import openpyxl
+
+        self.path = path
+        try:
+            self.wb = openpyxl.load_workbook(path)
+        except Exception as exc:  # openpyxl raises many kinds for a bad file
+            raise WorkbookError(f"{path}: got a file openpyxl cannot read ({exc.__class__.__name__}: {exc}), "
+                                "expected a runrate scenario workbook (.xlsx)") from None
+        self._values = None
+
+    def where(self, spec: L.InputSpec) -> tuple[str, str]:
+        dn = self.wb.defined_names.get(spec.name)
+        if dn is None:
+            raise WorkbookError(f"{self.path}: no defined name {spec.name} ({spec.path}); expected a runrate scenario "
+                                "workbook made by `runrate workbook`")
+        sheet, ref = next(iter(dn.destinations))
+        return sheet, ref.replace("$", "")
+
+    def get(self, spec: L.InputSpec) -> tuple[Any, str]:
+        sheet, ref = self.where(spec)
+        cell = self.wb[sheet][ref]
+        value = cell.value
+        if cell.data_type == "f":
+            value = self._cached(sheet, ref)
+        return value, f"{sheet}!{ref}"
+
+    def _cached(self, sheet: str, ref: str) -> Any:
+        import openpyxl
+
+        if self._values is None:
+            self._values = openpyxl.load_workbook(self.path, data_only=True)
+        return self._values[sheet][ref].value
+
+
+def _problem(spec: L.InputSpec, where: str, value: Any, expected: str) -> tuple[str, str, Any, str]:
+    return (where, spec.path, value, expected)
+
+
+def _convert(spec: L.InputSpec, value: Any, where: str, problems: list) -> Any:
+    """Cell value -> field value (None = not given)."""
+    if isinstance(value, str) and value.strip() == "" and spec.kind != "text":
+        value = None
+    if value is None:
+        return None
+    if spec.kind == "yesno":
+        if isinstance(value, bool):
+            return L.YES if value else L.NO
+        text = str(value).strip().lower()
+        if text in ("yes", "no"):
+            return L.YES if text == "yes" else L.NO
+        problems.append(_problem(spec, where, value, "Yes or No"))
+        return None
+    if spec.kind == "choice":
+        text = str(value).strip()
+        if text not in spec.choices:
+            problems.append(_problem(spec, where, value, f"one of {', '.join(spec.choices)}"))
+            return None
+        return text
+    if spec.kind == "text":
+        if isinstance(value, (dt.datetime, dt.date)):
+            return value.date().isoformat() if isinstance(value, dt.datetime) else value.isoformat()
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return str(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        problems.append(_problem(spec, where, value, "a number" + (" (a whole number)" if spec.kind == "int" else "")))
+        return None
+    if spec.kind == "int":
+        if float(value).is_integer():
+            return int(value)
+        problems.append(_problem(spec, where, value, "a whole number"))
+        return None
+    return float(value)
+
+
+def scenario_data(path: Union[str, Path]) -> tuple[dict, dict[str, str], dict[str, Any]]:
+    """The workbook's inputs as a scenario mapping, field path -> cell (for error messages) and
+    field path -> value as read."""
+    cells = _Cells(Path(path))
+    problems: list = []
+    raw: dict[str, Any] = {}
+    where: dict[str, str] = {}
+    for spec in L.INPUT_SPECS:
+        value, at = cells.get(spec)
+        where[spec.path] = at
+        raw[spec.path] = _convert(spec, value, at, problems)
+    if problems:
+        raise _error(path, problems)
+    included = {o: raw.get(f"{o}.included") != L.NO for o in ("fine_tuned", "self_hosted")}
+    data: dict[str, Any] = {}
+    tiers: dict[int, dict[str, Any]] = {}
+    for path_, value in raw.items():
+        parts = path_.split(".")
+        if parts[-1] == "included":
+            continue
+        if parts[0] in included and not included[parts[0]]:
+            continue
+        if parts[0] == "api" and parts[1] == "price_tiers":
+            if value is not None:
+                tiers.setdefault(int(parts[2]), {})[parts[3]] = value
+            continue
+        if value is None:
+            continue
+        node = data
+        for p in parts[:-1]:
+            node = node.setdefault(p, {})
+        node[parts[-1]] = value
+    if tiers:
+        data.setdefault("api", {})["price_tiers"] = [tiers[i] for i in sorted(tiers)]
+        for i in sorted(tiers):
+            where[f"api.price_tiers.{len([k for k in tiers if k < i])}"] = where[f"api.price_tiers.{i}.above_input_tokens"]
+    for option, on in included.items():
+        if on:
+            data.setdefault(option, {})
+    return data, where, raw
+
+
+def _error(path, problems: list) -> WorkbookError:
+    lines = [f"{at} ({field}): got {value!r}, expected {expected}" for at, field, value, expected in problems]
+    err = WorkbookError(f"{path} has inputs that are not valid:\n  " + "\n  ".join(lines))
+    err.problems = problems  # type: ignore[attr-defined]
+    return err
+
+
+def _cell_for(field: str, where: dict[str, str], message: str = "", raw: Optional[dict] = None) -> tuple[str, str]:
+    """The cell (and its field) nearest to a pydantic error location; for an error about a
+    whole section (e.g. "simple mode needs utilization") the field the message names."""
+    if field in where:
+        return where[field], field
+    prefix = "" if field == "(scenario)" else field + "."
+    named = [p for p in where if p.startswith(prefix) and re.search(r"\b" + re.escape(p.split(".")[-1]) + r"\b", message)]
+    if named:
+        named.sort(key=lambda p: (raw or {}).get(p) is not None)  # "needs X" is usually about a blank X
+        return where[named[0]], named[0]
+    candidates = [p for p in where if p.startswith(field + ".")]
+    if candidates:
+        return where[candidates[0]], field
+    parts = field.split(".")
+    while parts:
+        parts.pop()
+        prefix = ".".join(parts)
+        candidates = [p for p in where if p.startswith(prefix + ".")] if prefix else []
+        if candidates:
+            return where[candidates[0]], field
+    return "(workbook)", field
+
+
+def read_workbook(path: Union[str, Path]) -> Scenario:
+    """Load the inputs of a scenario workbook (possibly edited by an analyst) into a validated
+    :class:`Scenario`. Errors name the sheet, cell, field, value and what was expected."""
+    from ..api import ScenarioError, scenario_from_dict
+
+    data, where, raw = scenario_data(path)
+    try:
+        return scenario_from_dict(data, str(path))
+    except ScenarioError as exc:
+        problems = []
+        for field, value, expected in exc.problems:
+            at, fld = _cell_for(field, where, expected, raw)
+            if fld != field:
+                value = raw.get(fld)  # the named cell's own value
+            problems.append((at, fld, value, expected))
+        raise _error(path, problems) from None

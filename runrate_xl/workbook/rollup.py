@@ -1,0 +1,171 @@
+"""Portfolio roll-up: one row per business unit, totals and a chart.
+
+Savings versus today = the monthly cost of the option the BU runs today minus the monthly cost
+of the recommended option. When the engine recommends a *hybrid*, the recommended cost is that
+of the cheapest eligible option (``recommendation.cheapest_option``), i.e. the route most of the
+traffic moves to; the saving is then an upper bound, since some traffic stays on the other route.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Sequence
+
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference, Series
+from openpyxl.utils import get_column_letter
+
+from ..engine.results import Evaluation
+from ..engine.scenario import OPTION_LABELS
+from ..fsutil import atomic_write_bytes
+from . import styles as S
+from .generate import WorkbookError, _patch_sheet
+from .layout import INT, PCT, USD
+from .template import FIXED_TIME
+from .zipnorm import read_zip, write_zip
+
+COLUMNS = [
+    # header, unit, width, number format
+    ("Business unit", "", 34, "@"),
+    ("Runs today on", "option", 14, "@"),
+    ("API", "USD/month", 14, USD),
+    ("Fine-tuned", "USD/month", 14, USD),
+    ("Self-hosted", "USD/month", 14, USD),
+    ("Recommendation", "engine", 15, "@"),
+    ("Cost today", "USD/month", 14, USD),
+    ("Cost recommended", "USD/month", 15, USD),
+    ("Savings vs today", "USD/month", 15, USD),
+    ("Savings per year", "USD/year", 15, USD),
+    ("Break-even", "tokens/day", 16, INT),
+    ("Volume today", "tokens/day", 16, INT),
+    ("Hidden share today", "%", 12, PCT),
+]
+FIRST_ROW = 6
+
+
+def recommended_option(ev: Evaluation) -> str:
+    rec = ev.recommendation
+    return rec.cheapest_option if rec.option == "hybrid" else rec.option
+
+
+def rollup_rows(evaluations: Sequence[Evaluation]) -> list[list]:
+    """Values of each BU row (formula columns hold the engine value they must show)."""
+    rows = []
+    for ev in evaluations:
+        current = ev.scenario.context.current_option
+        recommended = recommended_option(ev)
+        cost = {o: (ev.options[o].total_monthly if o in ev.options else None) for o in ("api", "fine_tuned", "self_hosted")}
+        today, rec_cost = ev.options[current].total_monthly, ev.options[recommended].total_monthly
+        be = ev.breakeven
+        rows.append([
+            ev.scenario.name, OPTION_LABELS[current], cost["api"], cost["fine_tuned"], cost["self_hosted"],
+            ev.recommendation.label, today, rec_cost, today - rec_cost, (today - rec_cost) * 12,
+            be.tokens_per_day if be.found else ("none" if be.option_a != be.option_b else ""),
+            ev.scenario.volume.daily_tokens, ev.options[current].hidden_share,
+        ])
+    return rows
+
+
+def rollup_bytes(evaluations: Sequence[Evaluation]) -> bytes:
+    if not evaluations:
+        raise WorkbookError("write_rollup: got no evaluations, expected at least one business unit")
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Portfolio"
+    ws.sheet_view.showGridLines = False
+    ws.column_dimensions["A"].width = 2
+    ws["B1"] = "Portfolio roll-up: LLM cost by business unit"
+    ws["B1"].font = S.TITLE
+    ws["B2"] = (f"{len(evaluations)} business units. Savings vs today = cost of today's option minus cost of the "
+                "recommended option (hybrid: its cheapest eligible option). USD per month unless marked.")
+    ws["B2"].font = S.NOTE
+    ws["B3"] = "Monthly costs and recommendations are the engine's; savings and totals are live formulas."
+    ws["B3"].font = S.NOTE
+    for i, (head, unit, width, _fmt) in enumerate(COLUMNS):
+        col = get_column_letter(2 + i)
+        ws.column_dimensions[col].width = width
+        c = ws[f"{col}4"]
+        c.value, c.font, c.fill, c.alignment = head, S.HEADER, S.HEADER_FILL, S.CENTER
+        u = ws[f"{col}5"]
+        u.value, u.font, u.alignment = unit, S.UNIT, S.CENTER
+    ws.row_dimensions[4].height = 30
+    cached: dict[str, object] = {}
+    rows = rollup_rows(evaluations)
+    last = FIRST_ROW + len(rows) - 1
+    L_ = {h: get_column_letter(2 + i) for i, (h, *_r) in enumerate(COLUMNS)}
+    for r, values in enumerate(rows, start=FIRST_ROW):
+        for i, ((head, _unit, _w, fmt), value) in enumerate(zip(COLUMNS, values)):
+            col = get_column_letter(2 + i)
+            cell = ws[f"{col}{r}"]
+            if head == "Savings vs today":
+                cell.value = f"={L_['Cost today']}{r}-{L_['Cost recommended']}{r}"
+                cached[f"{col}{r}"] = value
+            elif head == "Savings per year":
+                cell.value = f"={L_['Savings vs today']}{r}*$C${last + 3}"
+                cached[f"{col}{r}"] = value
+            else:
+                cell.value = "" if value is None else value  # str values are written as text, never formulas
+                if isinstance(value, str):
+                    cell.data_type = "s"
+            cell.number_format = fmt
+            cell.font = S.LABEL
+    tr = last + 1
+    ws[f"B{tr}"] = "Total"
+    ws[f"B{tr}"].font = S.BOLD
+    for head in ("API", "Fine-tuned", "Self-hosted", "Cost today", "Cost recommended", "Savings vs today", "Savings per year"):
+        col = L_[head]
+        ws[f"{col}{tr}"] = f"=SUM({col}{FIRST_ROW}:{col}{last})"
+        ws[f"{col}{tr}"].number_format = USD
+        ws[f"{col}{tr}"].font = S.BOLD
+        idx = [h for h, *_ in COLUMNS].index(head)
+        cached[f"{col}{tr}"] = sum(v[idx] for v in rows if isinstance(v[idx], (int, float)))
+    for col in [get_column_letter(2 + i) for i in range(len(COLUMNS))]:
+        ws[f"{col}{tr}"].border = S.TOP_BORDER
+        ws[f"{col}{tr}"].fill = S.TOTAL_FILL
+    ws[f"B{last + 3}"] = "Months per year"
+    ws[f"C{last + 3}"] = 12
+    ws[f"C{last + 3}"].fill = S.CONSTANT_FILL
+    ws[f"B{last + 3}"].font = S.NOTE
+
+    chart = BarChart()
+    chart.type = "bar"
+    chart.title = "Monthly cost: today vs recommended"
+    chart.x_axis.title = None
+    chart.y_axis.title = "USD/month"
+    chart.y_axis.numFmt = "$#,##0"
+    for head in ("Cost today", "Cost recommended"):
+        col = [h for h, *_ in COLUMNS].index(head) + 2
+        series = Series(Reference(ws, min_col=col, min_row=FIRST_ROW, max_row=last), title=head)
+        series.graphicalProperties.solidFill = "A5A5A5" if head == "Cost today" else "1F3864"
+        chart.series.append(series)
+    chart.set_categories(Reference(ws, min_col=2, min_row=FIRST_ROW, max_row=last))
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    chart.legend.position = "b"
+    chart.height = max(7.5, 1.2 * len(rows) + 4)
+    chart.width = 22
+    ws.add_chart(chart, f"B{last + 5}")
+    ws.freeze_panes = f"C{FIRST_ROW}"
+    ws.print_area = f"A1:{get_column_letter(1 + len(COLUMNS))}{last + 5 + int(chart.height * 2)}"
+    ws.print_title_rows = "4:5"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    wb.properties.creator = "runrate_xl"
+    wb.properties.title = "runrate_xl portfolio roll-up"
+    wb.properties.created = wb.properties.modified = FIXED_TIME
+    buf = io.BytesIO()
+    wb.save(buf)
+    entries = []
+    for name, data in read_zip(buf.getvalue()):
+        if name == "xl/worksheets/sheet1.xml":
+            data = _patch_sheet(data.decode("utf-8"), {}, cached).encode("utf-8")
+        entries.append((name, data))
+    return write_zip(entries)
+
+
+def write_rollup(evaluations: list[Evaluation], path) -> Path:
+    """Write the portfolio roll-up workbook (atomically) and return its path."""
+    return atomic_write_bytes(Path(path), rollup_bytes(list(evaluations)))

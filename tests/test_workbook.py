@@ -1,0 +1,274 @@
+"""Scenario workbooks without LibreOffice: template is current, formulas follow the rules,
+generation is deterministic, cached values are the engine's, read-back round-trips, untrusted
+text stays text, errors name sheet/cell/field, roll-up and CLI."""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+import zipfile
+
+import openpyxl
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from runrate_xl.api import evaluate_scenario, scenario_from_dict
+from runrate_xl.cli import app
+from runrate_xl.presets import preset_scenario
+from runrate_xl.workbook import WorkbookError, generate_workbook, read_workbook, workbook_bytes, write_rollup
+from runrate_xl.workbook import layout as L
+from runrate_xl.workbook import values as V
+from runrate_xl.workbook.generate import load_template
+from runrate_xl.workbook.template import TEMPLATE_PATH, build_template
+
+from .workbook_scenarios import all_scenarios, random_scenario
+
+SCENARIOS = all_scenarios()
+HOSTILE_NAMES = ['=HYPERLINK("http://example.com","x")', "+1+2", "-2-3", "@SUM(A1)", "=1+1 & <b>bold</b> \"quotes\""]
+
+
+@pytest.fixture(scope="module")
+def evaluations():
+    return {sid: evaluate_scenario(s) for sid, s in SCENARIOS}
+
+
+def canonical(wb) -> dict:
+    """What must not drift between the builder and the shipped template (not bytes)."""
+    out = {"sheets": wb.sheetnames, "names": sorted((n, d.attr_text) for n, d in wb.defined_names.items())}
+    for ws in wb.worksheets:
+        cells = {}
+        for row in ws.iter_rows():
+            for c in row:
+                v = c.value
+                if v is not None:
+                    cells[c.coordinate] = (getattr(v, "text", v), c.number_format, c.protection.locked)
+        out[ws.title] = {
+            "cells": cells,
+            "validations": sorted((str(dv.sqref), dv.type, dv.formula1, dv.formula2, dv.prompt) for dv in ws.data_validations.dataValidation),
+            "merged": sorted(str(m) for m in ws.merged_cells.ranges),
+            "print_area": ws.print_area,
+            "protected": ws.protection.sheet,
+        }
+    return out
+
+
+def test_shipped_template_is_current():
+    buf = io.BytesIO()
+    build_template().save(buf)
+    built = openpyxl.load_workbook(io.BytesIO(buf.getvalue()))
+    shipped = openpyxl.load_workbook(TEMPLATE_PATH)
+    a, b = canonical(built), canonical(shipped)
+    for key in a:
+        assert a[key] == b.get(key), f"{key} differs: run `python -c 'from runrate_xl.workbook.template import write_template; write_template()'`"
+    charts = [n for n in zipfile.ZipFile(TEMPLATE_PATH).namelist() if n.startswith("xl/charts/chart")]
+    assert len(charts) == 3
+
+
+def _formulas(wb):
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                text = getattr(c.value, "text", c.value)
+                if isinstance(text, str) and text.startswith("="):
+                    yield ws.title, c.coordinate, text
+
+
+def test_formulas_hold_no_hard_coded_numbers_and_only_portable_functions():
+    wb = openpyxl.load_workbook(TEMPLATE_PATH)
+    count = 0
+    forbidden = {"XLOOKUP", "LET", "LAMBDA", "FILTER", "SEQUENCE", "UNIQUE", "SORT", "IFS", "SWITCH", "MAXIFS", "MINIFS",
+                 "TEXTJOIN", "CONCAT", "INDIRECT", "OFFSET"}
+    for sheet, ref, formula in _formulas(wb):
+        count += 1
+        body = re.sub(r'"[^"]*"', '""', formula)  # string literals may hold anything
+        body = re.sub(r"'[^']+'!", "", body)
+        numbers = re.findall(r"(?<![A-Za-z_$.\d])(\d+(?:\.\d+)?(?:E[+-]?\d+)?)(?![\w.])", body)
+        assert set(numbers) <= {"0", "1"}, f"{sheet}!{ref} has a hard-coded number {numbers}: {formula}"
+        functions = set(re.findall(r"([A-Z][A-Z0-9.]*)\(", body))
+        assert not functions & forbidden, f"{sheet}!{ref} uses {functions & forbidden}"
+    assert count > 1000
+
+
+def test_every_input_has_a_name_validation_unit_and_is_unlocked():
+    wb = openpyxl.load_workbook(TEMPLATE_PATH)
+    for spec in L.INPUT_SPECS:
+        dn = wb.defined_names[spec.name]
+        sheet, ref = next(iter(dn.destinations))
+        ws = wb[sheet]
+        cell = ws[ref.replace("$", "")]
+        assert cell.protection.locked is False, spec.name
+        assert cell.font.color.rgb.endswith("0000FF"), spec.name
+        dvs = [dv for dv in ws.data_validations.dataValidation if cell.coordinate in dv.sqref]
+        assert len(dvs) == 1 and dvs[0].prompt, f"{spec.name} needs one validation with an input message"
+        if spec.kind in ("choice", "yesno"):
+            assert dvs[0].type == "list"
+        row = cell.row
+        unit_col = "F" if ".hidden." in spec.path else "D"
+        if ".price_tiers." not in spec.path:
+            assert ws[f"{unit_col}{row}"].value, f"{spec.name}: no unit beside the value"
+    for ws in wb.worksheets:
+        assert ws.protection.sheet and not ws.protection.password, ws.title
+        if ws.sheet_state == "visible":
+            assert ws.print_area, ws.title
+    for name in L.CONSTANTS:
+        assert name in wb.defined_names
+
+
+def test_generation_is_deterministic(evaluations):
+    ev = evaluations["preset-capacity-growth"]
+    a, b = workbook_bytes(ev), workbook_bytes(ev)
+    assert a == b
+    assert all(i.date_time == (2026, 1, 1, 0, 0, 0) for i in zipfile.ZipFile(io.BytesIO(a)).infolist())
+    other = workbook_bytes(evaluations["preset-seed004-startup"])
+    assert other != a
+
+
+@pytest.mark.parametrize("sid,scenario", SCENARIOS, ids=[s for s, _ in SCENARIOS])
+def test_generate_read_round_trip_and_cached_values(tmp_path, sid, scenario, evaluations):
+    ev = evaluations[sid]
+    path = generate_workbook(scenario, tmp_path / "bu.xlsx", evaluation=ev)
+    assert read_workbook(path).model_dump() == ev.scenario.model_dump()
+    # Viewers that do not recalculate see the engine's values as cached results.
+    wb = openpyxl.load_workbook(path, data_only=True)
+    expected = V.expected_cells(ev, load_template().names)
+    assert len(expected) > 900
+    for (sheet, ref), value in expected.items():
+        got = wb[sheet][ref].value
+        if isinstance(value, str) or isinstance(value, bool):
+            assert got == value or (value == "" and got is None), (sheet, ref, value, got)
+        else:
+            assert got == value or math.isclose(got, value, rel_tol=1e-15), (sheet, ref, value, got)
+
+
+def test_generate_computes_the_evaluation_when_not_given(tmp_path):
+    sc = preset_scenario("capacity-growth")  # catalog model and GPU: prices are resolved into the inputs
+    path = generate_workbook(sc, tmp_path / "x.xlsx")
+    back = read_workbook(path)
+    assert back.api.input_price_per_1m == 3.0 and back.self_hosted.instance_hourly_usd is not None
+    assert back == evaluate_scenario(sc).scenario
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_untrusted_names_stay_text(tmp_path, name):
+    sc = preset_scenario("seed004-startup").model_copy(update={"name": name, "notes": "=cmd|' /C calc'!A0"})
+    path = generate_workbook(sc, tmp_path / "x.xlsx")
+    wb = openpyxl.load_workbook(path)
+    for spec_name in ("in_name", "in_notes"):
+        sheet, ref = next(iter(wb.defined_names[spec_name].destinations))
+        cell = wb[sheet][ref.replace("$", "")]
+        assert cell.data_type == "s" and cell.value == (name if spec_name == "in_name" else sc.notes)
+    assert read_workbook(path).name == name
+    roll = write_rollup([evaluate_scenario(sc)], tmp_path / "r.xlsx")
+    ws = openpyxl.load_workbook(roll)["Portfolio"]
+    assert ws["B6"].data_type == "s" and ws["B6"].value == name
+
+
+def test_control_characters_are_refused(tmp_path):
+    sc = preset_scenario("seed004-startup").model_copy(update={"notes": "bell\x07"})
+    with pytest.raises(WorkbookError, match=r"Inputs!C8 \(notes\).*control characters"):
+        generate_workbook(sc, tmp_path / "x.xlsx")
+    assert not (tmp_path / "x.xlsx").exists()
+
+
+def _edit(path, name, value):
+    wb = openpyxl.load_workbook(path)
+    sheet, ref = next(iter(wb.defined_names[name].destinations))
+    wb[sheet][ref.replace("$", "")].value = value
+    wb.save(path)
+    return f"{sheet}!{ref.replace('$', '')}"
+
+
+@pytest.mark.parametrize("name,value,field,expected", [
+    ("in_volume_input_share", 80, "volume.input_share", "fraction between 0 and 1 (use 0.8)"),
+    ("in_horizon_months", "three years", "horizon.months", "a whole number"),
+    ("in_context_data_privacy", "secret", "context.data_privacy", "one of minimal, moderate, strict"),
+    ("in_self_hosted_included", "maybe", "self_hosted.included", "Yes or No"),
+    ("in_self_hosted_utilization", None, "self_hosted", "simple mode needs utilization"),
+])
+def test_read_errors_name_sheet_cell_field_value(tmp_path, name, value, field, expected):
+    path = generate_workbook(preset_scenario("seed004-startup"), tmp_path / "x.xlsx")
+    where = _edit(path, name, value)
+    with pytest.raises(WorkbookError) as info:
+        read_workbook(path)
+    msg = str(info.value)
+    assert field in msg and expected in msg and repr(value) in msg, msg
+    if name != "in_self_hosted_utilization":
+        assert where in msg, msg
+    else:
+        assert "Inputs!C" in msg
+
+
+def test_read_edit_flows_into_the_scenario(tmp_path):
+    path = generate_workbook(preset_scenario("seed004-startup"), tmp_path / "x.xlsx")
+    _edit(path, "in_volume_requests_per_month", 2_500_000)
+    _edit(path, "in_fine_tuned_included", "Yes")
+    _edit(path, "in_fine_tuned_input_price_per_1m", 0.3)
+    _edit(path, "in_fine_tuned_output_price_per_1m", 1.2)
+    sc = read_workbook(path)
+    assert sc.volume.requests_per_month == 2_500_000
+    assert sc.fine_tuned is not None and sc.fine_tuned.setup_cost == 100_000  # defaults were waiting in the sheet
+
+
+def test_read_rejects_foreign_files(tmp_path):
+    plain = tmp_path / "plain.xlsx"
+    openpyxl.Workbook().save(plain)
+    with pytest.raises(WorkbookError, match="no defined name in_name"):
+        read_workbook(plain)
+    junk = tmp_path / "junk.xlsx"
+    junk.write_bytes(b"not a zip")
+    with pytest.raises(WorkbookError, match="expected a runrate scenario workbook"):
+        read_workbook(junk)
+
+
+def test_too_many_tiers_is_an_error(tmp_path):
+    data = random_scenario(0)
+    data["api"]["price_tiers"] = [{"above_input_tokens": 1000 * (i + 1), "input_price_per_1m": 1.0, "output_price_per_1m": 2.0}
+                                  for i in range(L.MAX_TIERS + 1)]
+    sc = scenario_from_dict(data)
+    with pytest.raises(WorkbookError, match="price_tiers"):
+        generate_workbook(sc, tmp_path / "x.xlsx")
+
+
+def test_rollup_rows_totals_and_savings(tmp_path, evaluations):
+    evs = [evaluations[s] for s in ("preset-seed004-enterprise", "preset-seed004-startup", "preset-seed000-1m-inferences")]
+    path = write_rollup(evs, tmp_path / "r.xlsx")
+    assert write_rollup(evs, tmp_path / "r2.xlsx").read_bytes() == path.read_bytes()
+    ws = openpyxl.load_workbook(path, data_only=True)["Portfolio"]
+    heads = [c.value for c in ws[4]][1:]
+    col = {h: i + 2 for i, h in enumerate(heads)}
+    for r, ev in enumerate(evs, start=6):
+        cur = ev.scenario.context.current_option
+        rec = ev.recommendation.cheapest_option if ev.recommendation.option == "hybrid" else ev.recommendation.option
+        assert ws.cell(r, col["Business unit"]).value == ev.scenario.name
+        assert ws.cell(r, col["Recommendation"]).value == ev.recommendation.label
+        saving = ev.options[cur].total_monthly - ev.options[rec].total_monthly
+        assert math.isclose(ws.cell(r, col["Savings vs today"]).value, saving, rel_tol=1e-12, abs_tol=1e-9)
+        assert math.isclose(ws.cell(r, col["API"]).value, ev.options["api"].total_monthly, rel_tol=1e-12)
+    total = ws.cell(9, col["Savings vs today"]).value
+    assert ws.cell(9, 2).value == "Total"
+    assert math.isclose(total, sum(ws.cell(r, col["Savings vs today"]).value for r in (6, 7, 8)), rel_tol=1e-12)
+    assert ws["K6"].value is not None
+    assert len([n for n in zipfile.ZipFile(path).namelist() if n.startswith("xl/charts/")]) == 1
+    with pytest.raises(WorkbookError):
+        write_rollup([], tmp_path / "none.xlsx")
+
+
+def test_cli_workbook_read_rollup(tmp_path):
+    runner = CliRunner()
+    out = tmp_path / "w.xlsx"
+    res = runner.invoke(app, ["workbook", "--preset", "seed003-50m-80pct", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["read", str(out)])
+    assert res.exit_code == 0, res.output
+    assert scenario_from_dict(yaml.safe_load(res.stdout)) == evaluate_scenario(preset_scenario("seed003-50m-80pct")).scenario
+    res = runner.invoke(app, ["read", str(out), "--format", "json"])
+    assert res.exit_code == 0 and res.stdout.lstrip().startswith("{")
+    res = runner.invoke(app, ["rollup", str(out), "--preset", "seed004-startup", "-o", str(tmp_path / "r.xlsx")])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "r.xlsx").exists()
+    res = runner.invoke(app, ["workbook", "--preset", "seed004-startup", "-o", str(tmp_path / "w.csv")])
+    assert res.exit_code == 2 and "--output" in res.output
+    res = runner.invoke(app, ["read", str(tmp_path / "missing.xlsx")])
+    assert res.exit_code == 2 and "missing.xlsx" in res.output

@@ -1,0 +1,130 @@
+"""Scenario workbooks recalculated by a real spreadsheet engine (LibreOffice headless).
+
+One soffice call recalculates every workbook of the session (presets, seeded random scenarios,
+an untrusted BU name and analyst edits). The workbooks are written WITHOUT cached values, so
+every number read back was computed by LibreOffice's formulas; each output cell must equal the
+engine's value to 1e-9 relative, and the Checks sheet must read OK.
+"""
+
+from __future__ import annotations
+
+import math
+
+import openpyxl
+import pytest
+
+from runrate_xl.api import evaluate_scenario
+from runrate_xl.presets import preset_scenario
+from runrate_xl.workbook import read_workbook, workbook_bytes
+from runrate_xl.workbook import values as V
+from runrate_xl.workbook.generate import load_template
+
+from .libreoffice import recalculate, soffice
+from .workbook_scenarios import all_scenarios
+
+pytestmark = [pytest.mark.libreoffice, pytest.mark.slow,
+              pytest.mark.skipif(soffice() is None, reason="LibreOffice (soffice) is not installed")]
+
+SCENARIOS = all_scenarios()
+HOSTILE = '=HYPERLINK("http://example.com","x")'
+EDITS = {
+    # file id: (preset, {defined name: new value})
+    "edit-startup": ("seed004-startup", {"in_volume_requests_per_month": 2_500_000, "in_fine_tuned_included": "Yes",
+                                         "in_fine_tuned_input_price_per_1m": 0.3, "in_fine_tuned_output_price_per_1m": 1.2,
+                                         "in_self_hosted_utilization": 0.55}),
+    "edit-capacity": ("capacity-growth", {"in_self_hosted_target_utilization": 0.6, "in_horizon_months": 60,
+                                          "in_api_cached_share": 0.5, "in_volume_monthly_growth": 0.03}),
+}
+
+
+def _edit(path, changes):
+    wb = openpyxl.load_workbook(path)
+    for name, value in changes.items():
+        sheet, ref = next(iter(wb.defined_names[name].destinations))
+        wb[sheet][ref.replace("$", "")].value = value
+    wb.save(path)
+
+
+@pytest.fixture(scope="session")
+def recalculated(tmp_path_factory):
+    """{id: (evaluation the file must agree with, recalculated path)} after ONE soffice call."""
+    src = tmp_path_factory.mktemp("workbooks")
+    jobs = {}
+    for sid, sc in SCENARIOS:
+        ev = evaluate_scenario(sc)
+        path = src / f"{sid}.xlsx"
+        path.write_bytes(workbook_bytes(ev, cache_values=False))
+        jobs[sid] = (ev, path)
+    hostile = preset_scenario("seed003-50m-80pct").model_copy(update={"name": HOSTILE})
+    ev = evaluate_scenario(hostile)
+    (src / "hostile.xlsx").write_bytes(workbook_bytes(ev, cache_values=False))
+    jobs["hostile"] = (ev, src / "hostile.xlsx")
+    for fid, (preset, changes) in EDITS.items():
+        path = src / f"{fid}.xlsx"
+        path.write_bytes(workbook_bytes(evaluate_scenario(preset_scenario(preset))))
+        _edit(path, changes)
+        jobs[fid] = (None, path)
+        openpyxl.load_workbook(path)  # the edited file still loads
+    outs = recalculate([p for _, p in jobs.values()], tmp_path_factory.mktemp("recalculated"))
+    return {fid: (ev, out) for (fid, (ev, _)), out in zip(jobs.items(), outs)}
+
+
+def mismatches(ev, path) -> tuple[int, list]:
+    wb = openpyxl.load_workbook(path, data_only=True)
+    expected = V.expected_cells(ev, load_template().names)
+    bad = []
+    for (sheet, ref), value in expected.items():
+        got = wb[sheet][ref].value
+        if isinstance(value, (str, bool)):
+            ok = got == value or (value == "" and got is None)
+        else:
+            ok = isinstance(got, (int, float)) and not isinstance(got, bool) and math.isclose(got, value, rel_tol=1e-9, abs_tol=1e-9)
+        if not ok:
+            bad.append((sheet, ref, value, got))
+    return len(expected), bad
+
+
+def failing_checks(path) -> list:
+    ws = openpyxl.load_workbook(path, data_only=True)["Checks"]
+    rows = [(ws[f"B{r}"].value, ws[f"C{r}"].value) for r in range(8, ws.max_row + 1) if ws[f"B{r}"].value]
+    assert len(rows) > 100
+    return [r for r in rows if r[1] != "OK"] + ([("master", ws["C5"].value)] if ws["C5"].value != "OK" else [])
+
+
+@pytest.mark.parametrize("sid", [s for s, _ in SCENARIOS])
+def test_recalculated_outputs_equal_the_engine(recalculated, sid):
+    ev, path = recalculated[sid]
+    n, bad = mismatches(ev, path)
+    assert n > 900
+    assert not bad, f"{len(bad)} cells differ from the engine, e.g. {bad[:5]}"
+    assert not failing_checks(path)
+
+
+def test_analyst_edits_recalculate_and_read_back(recalculated):
+    for fid, (preset, changes) in EDITS.items():
+        _, path = recalculated[fid]
+        sc = read_workbook(path)
+        for name, value in changes.items():
+            field = name[3:]
+            obj = sc
+            for part in ("fine_tuned", "self_hosted", "volume", "horizon", "api", "context"):
+                if field.startswith(part + "_"):
+                    obj, field = getattr(sc, part), field[len(part) + 1:]
+                    break
+            if field == "included":
+                assert obj is not None
+            else:
+                assert getattr(obj, field) == value, (fid, name)
+        ev = evaluate_scenario(sc)
+        _, bad = mismatches(ev, path)
+        assert not bad, f"{fid}: {len(bad)} cells differ from the engine on the edited scenario, e.g. {bad[:5]}"
+        assert not failing_checks(path)
+
+
+def test_untrusted_name_is_text_after_recalculation(recalculated):
+    ev, path = recalculated["hostile"]
+    wb = openpyxl.load_workbook(path)
+    assert wb["Inputs"]["C6"].data_type == "s" and wb["Inputs"]["C6"].value == HOSTILE
+    assert read_workbook(path).name == HOSTILE
+    _, bad = mismatches(ev, path)
+    assert not bad

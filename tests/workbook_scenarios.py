@@ -1,0 +1,92 @@
+"""Scenarios for the workbook tests: every preset plus seeded random ones covering simple and
+capacity self-hosting, fine-tuned present/absent, hidden costs, tiers, growth, decline, discount."""
+
+from __future__ import annotations
+
+import random
+
+from runrate_xl.api import scenario_from_dict
+from runrate_xl.presets import presets
+
+
+def _hidden(rng: random.Random, per_request: bool) -> dict:
+    h = {}
+    if rng.random() < 0.7:
+        h["observability_monthly"] = rng.choice([0, 500, 1500, 3000.5])
+        h["vector_db_monthly"] = rng.choice([0, 250, 2000])
+        h["evaluation_monthly"] = rng.uniform(0, 2000)
+        h["gateway_monthly"] = rng.choice([0, 99.99])
+    if per_request and rng.random() < 0.7:
+        h["review_share"] = rng.choice([0.01, 0.05, 0.1])
+        if rng.random() < 0.5:
+            h["cost_per_review"] = rng.uniform(1, 10)
+        else:
+            h["review_minutes"], h["reviewer_hourly_rate"] = rng.uniform(1, 6), rng.uniform(20, 60)
+        h["tool_calls_per_request"] = rng.choice([0, 0.5, 2])
+        h["price_per_tool_call"] = rng.choice([0, 0.001, 0.01])
+    return h
+
+
+def random_scenario(seed: int) -> dict:
+    rng = random.Random(seed)
+    size = rng.choice([None, 800, 2500, 60000])
+    volume: dict = {"input_share": rng.choice([0.5, 0.7, 0.8, 0.93]), "monthly_growth": rng.choice([0, 0.02, 0.05, -0.01])}
+    if size is None:
+        volume["tokens_per_day"] = rng.uniform(1e6, 8e8)
+    elif rng.random() < 0.5:
+        volume["requests_per_month"] = rng.uniform(1e4, 2e7)
+        volume["tokens_per_request"] = size
+    else:
+        volume["tokens_per_day"] = rng.uniform(1e6, 8e8)
+        volume["tokens_per_request"] = size
+    if rng.random() < 0.2:
+        volume["days_per_month"] = 30.4
+    per_request = size is not None
+    api: dict = {"input_price_per_1m": rng.choice([0.15, 2.5, 3.0]), "output_price_per_1m": rng.choice([0.6, 10.0, 15.0]),
+                 "cached_share": rng.choice([0, 0.3]), "batch_share": rng.choice([0, 0.2]), "retry_rate": rng.choice([0, 0.03]),
+                 "hidden": _hidden(rng, per_request)}
+    if rng.random() < 0.3:
+        api["cached_input_price_per_1m"] = api["input_price_per_1m"] * 0.25
+    if rng.random() < 0.3:
+        api["batch_input_price_per_1m"], api["batch_output_price_per_1m"] = 1.0, 4.0
+    if rng.random() < 0.4:
+        api["price_tiers"] = [{"above_input_tokens": 1000, "input_price_per_1m": 5.0, "output_price_per_1m": 20.0}]
+        if rng.random() < 0.5:
+            api["price_tiers"].append({"above_input_tokens": 40000, "input_price_per_1m": 7.5, "output_price_per_1m": 30.0})
+    data: dict = {"name": f"Random BU {seed}", "volume": volume, "api": api,
+                  "horizon": {"months": rng.choice([1, 12, 36, 60, 120]),
+                              "api_price_decline_per_year": rng.choice([0, 0.1, 0.4]),
+                              "discount_rate_per_year": rng.choice([0, 0.08, 0.12])}}
+    if rng.random() < 0.5:
+        data["fine_tuned"] = {"input_price_per_1m": 0.3, "output_price_per_1m": 1.2, "hosting_monthly": rng.choice([0, 2000]),
+                              "setup_cost": 80000, "refresh_cost": rng.choice([0, 30000]), "retry_rate": rng.choice([0, 0.02]),
+                              "hidden": _hidden(rng, per_request)}
+    mode = rng.choice(["simple", "capacity", None])
+    if mode == "simple":
+        data["self_hosted"] = {"mode": "simple", "infra_monthly": rng.uniform(3000, 60000), "utilization": rng.choice([0.3, 0.8, 1.0]),
+                               "fte": rng.choice([0, 0.5, 2]), "variable_cost_per_1m": rng.choice([0, 0.05]),
+                               "setup_cost": 50000, "migration_cost": rng.choice([0, 20000]), "hidden": _hidden(rng, per_request)}
+    elif mode == "capacity":
+        data["self_hosted"] = {"mode": "capacity", "instance_hourly_usd": rng.choice([1.0, 5.67, 32.77]),
+                               "gpus_per_instance": rng.choice([1, 4, 8]), "tokens_per_second_per_gpu": rng.choice([300.0, 700.0, 1500.0]),
+                               "peak_to_average": rng.choice([1.25, 2.0, 3.0]), "target_utilization": rng.choice([0.6, 0.8]),
+                               "redundancy": rng.choice([1.0, 1.5, 2.0]), "retry_rate": rng.choice([0, 0.03]),
+                               "fte": 1, "ops_tooling_monthly": 1500, "hidden": _hidden(rng, per_request)}
+    options = ["api"] + [o for o in ("fine_tuned", "self_hosted") if o in data]
+    data["context"] = {"current_option": rng.choice(options), "data_privacy": rng.choice(["minimal", "moderate", "strict"]),
+                       "ml_expertise": rng.choice(["none", "limited", "strong"]),
+                       "quality_need": rng.choice(["state_of_the_art", "good_enough", "specialized_domain"])}
+    if rng.random() < 0.5:
+        data["context"]["outcomes_per_month"] = rng.uniform(1000, 1e6)
+        data["context"]["latency_p99_ms"] = rng.choice([50, 400])
+    return data
+
+
+RANDOM_SEEDS = tuple(range(13))
+
+
+def all_scenarios():
+    """(id, Scenario) for every preset and every seeded random scenario."""
+    out = [(f"preset-{name}", p.scenario) for name, p in presets().items()]
+    out += [(f"random-{seed:02d}", scenario_from_dict(random_scenario(seed))) for seed in RANDOM_SEEDS]
+    return out
