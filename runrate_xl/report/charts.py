@@ -1,0 +1,270 @@
+"""The memo's charts as vector SVG (matplotlib, text kept as text, deterministic bytes).
+
+Curves come from the engine: the break-even chart calls ``option_total`` at sample volumes, the
+TCO chart plots ``Evaluation.tco[...].cumulative``, the tornado plots ``Evaluation.sensitivity``.
+Nothing here computes a cost.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Optional
+
+import matplotlib
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from ..engine.option_cost import option_total
+from ..engine.results import Evaluation
+from ..engine.scenario import OPTION_LABELS
+from . import formatting as fmt
+from .context import decision_pair, tornado_rows
+
+FONT_FAMILY = "Runrate Sans"  # the @font-face name in memo.css (served by fetcher.py)
+WIDTH_IN = 6.85  # the printed text width of an A4 page with 18 mm margins: 1 chart pt = 1 printed pt
+COLORS = {"api": "#1f5f99", "fine_tuned": "#b26b00", "self_hosted": "#2e7d4f"}
+TINTS = {"api": "#9fc0e0", "fine_tuned": "#f0c98a", "self_hosted": "#a9d4b8"}
+INK, MUTED, GRID, WATER = "#1d2733", "#5b6775", "#d9dee4", "#e8f1f8"
+SAMPLES = 161  # break-even curve points (enough to draw a capacity-mode GPU step cleanly)
+
+_RC = {
+    "svg.fonttype": "none",  # keep text as text: searchable, crisp, set in the memo's font
+    "svg.hashsalt": "runrate-memo",  # fixed ids -> same input, same bytes
+    "font.family": "sans-serif",
+    "font.sans-serif": ["DejaVu Sans"],  # metrics from the font matplotlib ships (= the memo's font)
+    "font.size": 7.5,
+    "axes.edgecolor": "#8792a0",
+    "axes.labelcolor": INK,
+    "axes.linewidth": 0.6,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "xtick.color": MUTED,
+    "ytick.color": MUTED,
+    "xtick.major.width": 0.6,
+    "ytick.major.width": 0.6,
+    "xtick.major.size": 2.5,
+    "ytick.major.size": 2.5,
+    "legend.frameon": False,
+    "legend.fontsize": 7,
+    "lines.linewidth": 1.6,
+}
+
+_usd_axis = FuncFormatter(lambda v, _: fmt.usd_short(v))
+
+
+def _svg(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    # matplotlib names the family it measured with; the PDF embeds the same file under our name.
+    return buf.getvalue().replace(b"'DejaVu Sans'", f"'{FONT_FAMILY}'".encode())
+
+
+def _figure(height_in: float, width_in: float = WIDTH_IN) -> Figure:
+    return Figure(figsize=(width_in, height_in))
+
+
+def _grid(ax) -> None:
+    ax.grid(axis="y", color=GRID, linewidth=0.5)
+    ax.set_axisbelow(True)
+
+
+def iceberg_svg(ev: Evaluation, width_in: float = WIDTH_IN * 0.48) -> bytes:
+    """Visible cost above the waterline, hidden cost below it, per option (USD per month)."""
+    with matplotlib.rc_context(_RC):
+        names = list(ev.options)
+        fig = _figure(2.55, width_in)
+        ax = fig.add_subplot()
+        x = range(len(names))
+        visible = [ev.options[o].visible_monthly for o in names]
+        hidden = [-ev.options[o].hidden_monthly for o in names]
+        top = max(max(visible), 1.0)
+        bottom = min(min(hidden), -1.0)
+        span = top - bottom
+        ax.axhspan(bottom - span * 0.25, 0, color=WATER, zorder=0, linewidth=0)
+        ax.bar(x, visible, width=0.56, color=[COLORS[o] for o in names], zorder=2)
+        ax.bar(x, hidden, width=0.56, color=[TINTS[o] for o in names], edgecolor=[COLORS[o] for o in names],
+               linewidth=0.6, hatch="////", zorder=2)
+        ax.axhline(0, color="#3b7bb8", linewidth=1.0, zorder=3)
+        for i, o in enumerate(names):
+            c = ev.options[o]
+            ax.annotate(fmt.usd_short(c.visible_monthly), (i, visible[i]), xytext=(0, 2), textcoords="offset points",
+                        ha="center", va="bottom", fontsize=7, color=INK)
+            ax.annotate(fmt.usd_short(c.hidden_monthly), (i, hidden[i]), xytext=(0, -2), textcoords="offset points",
+                        ha="center", va="top", fontsize=7, color=INK)
+        ax.set_ylim(bottom - span * 0.18, top + span * 0.14)
+        ax.set_xticks(list(x), [OPTION_LABELS[o] for o in names])
+        ax.tick_params(axis="x", length=0, labelsize=7.5, colors=INK)
+        ax.xaxis.tick_top()
+        ax.spines["bottom"].set_visible(False)
+        ax.spines["top"].set_visible(False)
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt.usd_short(abs(v))))
+        ax.yaxis.set_major_locator(MaxNLocator(6))
+        ax.text(0.99, bottom - span * 0.16, "waterline: invoice above, hidden costs below", transform=ax.get_yaxis_transform(),
+                ha="right", va="bottom", fontsize=6.3, color="#3b7bb8")
+        ax.set_ylabel("USD per month")
+        fig.subplots_adjust(left=0.2, right=0.98, top=0.9, bottom=0.04)
+        return _svg(fig)
+
+
+def breakeven_curves(ev: Evaluation, samples: int = SAMPLES) -> tuple[list[float], dict[str, list[float]]]:
+    """Monthly total of each option at sample volumes from 0 to a little past the break-evens that
+    matter (at least twice today's volume), straight from the engine."""
+    s = ev.scenario
+    current = s.volume.daily_tokens
+    reach = [2.0 * current] if current > 0 else []
+    for be in ev.breakevens:
+        if be.found and be.tokens_per_day is not None and (current == 0 or be.tokens_per_day <= 10 * current):
+            reach.append(be.tokens_per_day * 1.3)
+    x_max = max(reach) if reach else 1e6
+    volumes = [x_max * i / (samples - 1) for i in range(samples)]
+    return volumes, {o: [option_total(s, o, t) for t in volumes] for o in ev.options}
+
+
+def breakeven_svg(ev: Evaluation) -> bytes:
+    volumes, curves = breakeven_curves(ev)
+    current = ev.scenario.volume.daily_tokens
+    with matplotlib.rc_context(_RC):
+        fig = _figure(2.45)
+        ax = fig.add_subplot()
+        _grid(ax)
+        for o, ys in curves.items():
+            ax.plot(volumes, ys, color=COLORS[o], label=OPTION_LABELS[o], zorder=3,
+                    drawstyle="default")
+        top = max(max(ys) for ys in curves.values())
+        ax.axvline(current, color=INK, linewidth=0.8, linestyle=(0, (3, 2)), zorder=2)
+        ax.annotate(f"Today: {fmt.tokens(current)}/day", (current, top * 1.1), xytext=(3, 0), textcoords="offset points",
+                    ha="left", va="top", fontsize=7, color=INK, fontweight="bold")
+        for be in ev.breakevens:
+            if be.found and be.tokens_per_day is not None and be.monthly_cost is not None and be.tokens_per_day <= volumes[-1]:
+                primary = be == ev.breakeven
+                ax.plot([be.tokens_per_day], [be.monthly_cost], marker="o", markersize=5 if primary else 4,
+                        markerfacecolor="white", markeredgecolor=INK, markeredgewidth=1.1, zorder=4)
+                low = be.monthly_cost < 0.3 * top
+                ax.annotate(f"{OPTION_LABELS[be.option_a]} = {OPTION_LABELS[be.option_b]}\n{fmt.tokens(be.tokens_per_day)}/day, "
+                            f"{fmt.usd_short(be.monthly_cost)}/mo", (be.tokens_per_day, be.monthly_cost),
+                            xytext=(5, 7) if low else (6, -5), textcoords="offset points", ha="left",
+                            va="bottom" if low else "top", fontsize=6.5, color=INK, linespacing=1.2,
+                            bbox={"boxstyle": "square,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.85})
+        ax.set_xlim(0, volumes[-1])
+        ax.set_ylim(0, top * 1.12)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt.tokens(v)))
+        ax.yaxis.set_major_formatter(_usd_axis)
+        ax.set_xlabel("Volume, tokens per day")
+        ax.set_ylabel("Total cost per month")
+        ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=len(curves), borderaxespad=0.2)
+        fig.subplots_adjust(left=0.1, right=0.96, top=0.89, bottom=0.17)
+        return _svg(fig)
+
+
+def tco_svg(ev: Evaluation) -> bytes:
+    with matplotlib.rc_context(_RC):
+        fig = _figure(2.25)
+        ax = fig.add_subplot()
+        _grid(ax)
+        for o, series in ev.tco.items():
+            ax.plot(range(len(series.cumulative)), series.cumulative, color=COLORS[o], label=OPTION_LABELS[o], zorder=3)
+            ax.annotate(fmt.usd_short(series.cumulative[-1]), (len(series.cumulative) - 1, series.cumulative[-1]),
+                        xytext=(3, 0), textcoords="offset points", va="center", fontsize=7, color=COLORS[o])
+        for c in ev.crossovers:
+            if c.month is not None and 0 <= c.month < len(ev.tco[c.option].cumulative):
+                y = ev.tco[c.option].cumulative[c.month]
+                ax.plot([c.month], [y], marker="o", markersize=4.5, markerfacecolor="white", markeredgecolor=INK,
+                        markeredgewidth=1.1, zorder=4)
+                ax.annotate(f"month {c.month}", (c.month, y), xytext=(0, -6), textcoords="offset points", ha="center",
+                            va="top", fontsize=6.5, color=INK, fontweight="bold")
+        months = ev.scenario.horizon.months
+        ax.set_xlim(0, months)
+        ax.set_ylim(bottom=0)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=12))
+        ax.yaxis.set_major_formatter(_usd_axis)
+        ax.set_xlabel("Month (month 0 = one-time costs)")
+        ax.set_ylabel("Cumulative cost")
+        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=len(ev.tco), borderaxespad=0.2)
+        fig.subplots_adjust(left=0.1, right=0.92, top=0.89, bottom=0.18)
+        return _svg(fig)
+
+
+def tornado_svg(ev: Evaluation) -> Optional[bytes]:
+    """Monthly advantage of the recommended option over the alternative as each driver moves."""
+    rows = [r for r in tornado_rows(ev) if r["moves"]]
+    chosen, alt = decision_pair(ev)
+    if not rows or alt is None:
+        return None
+    with matplotlib.rc_context(_RC):
+        fig = _figure(0.5 + 0.29 * len(rows))
+        ax = fig.add_subplot()
+        base = rows[0]["base"]
+        y = list(range(len(rows)))[::-1]
+        for yi, r in zip(y, rows):
+            for side, color in (("low", "#8aa4bf"), ("high", "#2b4c6f")):
+                v = r[side]
+                ax.barh(yi, v - base, left=base, height=0.62, color=color, zorder=2)
+            ax.annotate(fmt.usd_short(r["low"]), (r["low"], yi), xytext=(-3 if r["low"] < r["high"] else 3, 0),
+                        textcoords="offset points", ha="right" if r["low"] < r["high"] else "left", va="center", fontsize=6.5, color=MUTED)
+            ax.annotate(fmt.usd_short(r["high"]), (r["high"], yi), xytext=(3 if r["high"] >= r["low"] else -3, 0),
+                        textcoords="offset points", ha="left" if r["high"] >= r["low"] else "right", va="center", fontsize=6.5, color=MUTED)
+        ax.axvline(base, color=INK, linewidth=0.8)
+        lo = min(min(r["low"], r["high"]) for r in rows + [{"low": base, "high": base}])
+        hi = max(max(r["low"], r["high"]) for r in rows + [{"low": base, "high": base}])
+        pad = (hi - lo) * 0.18 or abs(base) * 0.2 or 1.0
+        ax.set_xlim(lo - pad, hi + pad)
+        if lo - pad < 0 < hi + pad:
+            ax.axvline(0, color="#c0392b", linewidth=0.8, linestyle=(0, (3, 2)))
+            ax.annotate("answer flips", (0, len(rows) - 0.45), ha="center", va="bottom", fontsize=6.5, color="#c0392b")
+        ax.set_yticks(y, [r["label"] for r in rows])
+        ax.set_ylim(-0.6, len(rows) - 0.2)
+        ax.tick_params(axis="y", length=0, labelsize=7.5, labelcolor=INK)
+        ax.xaxis.set_major_formatter(_usd_axis)
+        ax.spines["left"].set_visible(False)
+        ax.grid(axis="x", color=GRID, linewidth=0.5)
+        ax.set_axisbelow(True)
+        ax.set_xlabel(f"{OPTION_LABELS[alt]} minus {OPTION_LABELS[chosen]}, USD per month "
+                      f"(right of the red line: {OPTION_LABELS[chosen]} cheaper)", fontsize=7)
+        from matplotlib.patches import Patch
+
+        swing = fmt.pct(ev.scenario.sensitivity.swing)
+        ax.legend(handles=[Patch(color="#8aa4bf", label=f"driver -{swing}"), Patch(color="#2b4c6f", label=f"driver +{swing}")],
+                  loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2, fontsize=6.5)
+        fig.subplots_adjust(left=0.24, right=0.97, top=1 - 0.22 / fig.get_figheight(), bottom=0.36 / fig.get_figheight())
+        return _svg(fig)
+
+
+def memo_charts(ev: Evaluation) -> dict[str, bytes]:
+    charts = {"iceberg": iceberg_svg(ev), "breakeven": breakeven_svg(ev), "tco": tco_svg(ev)}
+    tornado = tornado_svg(ev)
+    if tornado is not None:
+        charts["tornado"] = tornado
+    return charts
+
+
+def portfolio_svg(evaluations: list[Evaluation]) -> bytes:
+    """Each unit's monthly run-rate under its recommendation, visible and hidden, largest first."""
+    items = []
+    for ev in evaluations:
+        chosen, _ = decision_pair(ev)
+        c = ev.options[chosen]
+        items.append((ev.scenario.name, chosen, c.visible_monthly, c.hidden_monthly, ev.recommendation.label))
+    items.sort(key=lambda t: -(t[2] + t[3]))
+    with matplotlib.rc_context(_RC):
+        fig = _figure(0.55 + 0.27 * len(items))
+        ax = fig.add_subplot()
+        y = list(range(len(items)))[::-1]
+        for yi, (name, chosen, visible, hidden, label) in zip(y, items):
+            ax.barh(yi, visible, height=0.6, color=COLORS[chosen], zorder=2)
+            ax.barh(yi, hidden, left=visible, height=0.6, color=TINTS[chosen], edgecolor=COLORS[chosen],
+                    linewidth=0.5, hatch="////", zorder=2)
+            ax.annotate(f"{fmt.usd_short(visible + hidden)}  {label}", (visible + hidden, yi), xytext=(3, 0),
+                        textcoords="offset points", va="center", fontsize=6.5, color=INK)
+        top = max((v + h for _, _, v, h, _ in items), default=1.0) or 1.0
+        ax.set_xlim(0, top * 1.25)
+        labels = [n if len(n) <= 34 else n[:33] + "\u2026" for n, *_ in items]
+        ax.set_yticks(y, labels)
+        ax.set_ylim(-0.6, len(items) - 0.4)
+        ax.tick_params(axis="y", length=0, labelsize=7, labelcolor=INK)
+        ax.xaxis.set_major_formatter(_usd_axis)
+        ax.spines["left"].set_visible(False)
+        ax.grid(axis="x", color=GRID, linewidth=0.5)
+        ax.set_axisbelow(True)
+        ax.set_xlabel("USD per month under the recommendation (solid: visible, hatched: hidden)", fontsize=7)
+        fig.subplots_adjust(left=0.3, right=0.97, top=1 - 0.1 / fig.get_figheight(), bottom=0.36 / fig.get_figheight())
+        return _svg(fig)

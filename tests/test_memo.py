@@ -1,0 +1,285 @@
+"""PDF decision memos: content read back with pypdf equals the engine's figures as the memo
+formats them, pages rendered by pdftoppm are not blank, nothing outside the package is fetched,
+and the same input gives the same bytes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+from pypdf import PdfReader
+
+from runrate_xl.api import evaluate_scenario, scenario_from_dict
+from runrate_xl.engine.option_cost import option_total
+from runrate_xl.presets import preset_scenario
+from runrate_xl.report import ReportError, render_memo, render_portfolio_memo
+from runrate_xl.report import formatting as fmt
+from runrate_xl.report.charts import breakeven_curves, breakeven_svg
+from runrate_xl.report.fetcher import AssetRefused, MemoAssetFetcher
+from runrate_xl.report.render import _to_pdf, render_memo_with_fetcher
+
+MEMO_DATE = dt.date(2026, 3, 2)
+PRESETS = ("seed000-1m-inferences", "healthcare-privacy", "capacity-growth")
+
+
+def pdf_text(pdf: bytes) -> str:
+    reader = PdfReader(io.BytesIO(pdf))
+    return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+
+
+@pytest.fixture(scope="module")
+def memos():
+    out = {}
+    for name in PRESETS:
+        ev = evaluate_scenario(preset_scenario(name))
+        pdf = render_memo(ev, memo_date=MEMO_DATE)
+        out[name] = (ev, pdf, pdf_text(pdf))
+    return out
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_memo_shows_the_engines_figures(memos, name):
+    ev, pdf, text = memos[name]
+    s = ev.scenario
+    expected = [s.name, f"RECOMMENDATION {ev.recommendation.label}", fmt.tokens(s.volume.daily_tokens)]
+    for o, c in ev.options.items():
+        expected += [fmt.usd(c.total_monthly), fmt.usd(c.visible_monthly), fmt.usd(c.hidden_monthly),
+                     fmt.usd(ev.tco[o].total), fmt.pct(c.hidden_share)]
+        expected += [fmt.usd(i.monthly_usd) for i in c.line_items if i.monthly_usd]
+        if s.horizon.discount_rate_per_year > 0:
+            expected.append(fmt.usd(ev.tco[o].npv))
+    be = ev.breakeven
+    if be.found:
+        expected.append(f"{fmt.tokens(be.tokens_per_day)} tokens/day")
+    for r in ev.recommendation.reasons:
+        if r.rule == "cost":
+            expected.append(" ".join(r.text.split()))
+    if s.api.price_as_of:
+        expected.append(s.api.price_as_of)
+    if s.self_hosted is not None:
+        expected.append(fmt.usd(s.self_hosted.fte_annual_cost))
+    missing = [e for e in expected if e not in text]
+    assert not missing, f"not in the PDF text: {missing}"
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_page_count_metadata_and_page_numbers(memos, name):
+    ev, pdf, text = memos[name]
+    reader = PdfReader(io.BytesIO(pdf))
+    n = len(reader.pages)
+    assert 3 <= n <= 6
+    assert f"Page 1 of {n}" in text and f"Page {n} of {n}" in text
+    meta = reader.metadata
+    assert meta.title == f"Decision memo: {ev.scenario.name}"
+    assert meta.author == "runrate_xl cost engine"
+    assert ev.recommendation.label in meta.subject
+    assert meta.creation_date.date() == MEMO_DATE and meta.modification_date.date() == MEMO_DATE
+
+
+def test_fonts_are_embedded_from_the_package(memos):
+    pdf = memos["capacity-growth"][1]
+    reader = PdfReader(io.BytesIO(pdf))
+    fonts = {}
+    for page in reader.pages:
+        for ref in page["/Resources"].get("/Font", {}).values():
+            font = ref.get_object()
+            descendant = font["/DescendantFonts"][0].get_object()
+            fonts[str(font["/BaseFont"])] = "/FontFile2" in descendant["/FontDescriptor"].get_object()
+    assert fonts and all(fonts.values()), fonts  # every font carries its (subset) file
+    assert all("Runrate-Sans" in name for name in fonts), fonts  # ours, not a system fallback
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="pdftoppm (poppler-utils) not installed")
+@pytest.mark.parametrize("name", PRESETS)
+def test_every_page_renders_non_blank(memos, name, tmp_path):
+    from PIL import Image, ImageStat
+
+    pdf = memos[name][1]
+    (tmp_path / "memo.pdf").write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-png", "-r", "40", str(tmp_path / "memo.pdf"), str(tmp_path / "page")], check=True)
+    pages = sorted(tmp_path.glob("page-*.png"))
+    assert len(pages) == len(PdfReader(io.BytesIO(pdf)).pages)
+    for page in pages:
+        gray = Image.open(page).convert("L")
+        inked = sum(gray.histogram()[:200]) / (gray.width * gray.height)
+        assert ImageStat.Stat(gray).stddev[0] > 8, page.name
+        assert inked > 0.01, f"{page.name}: only {inked:.2%} of the pixels carry ink"
+
+
+def test_same_input_same_bytes(memos):
+    ev, pdf, _ = memos["seed000-1m-inferences"]
+    assert render_memo(ev, memo_date=MEMO_DATE) == pdf
+
+
+def test_source_date_epoch_fixes_the_date_and_the_bytes(monkeypatch):
+    ev = evaluate_scenario(preset_scenario("healthcare-privacy"))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01T00:00:00Z
+    first, second = render_memo(ev), render_memo(ev)
+    assert first == second
+    reader = PdfReader(io.BytesIO(first))
+    assert reader.metadata.creation_date.date() == dt.date(2026, 1, 1)
+    assert "1 January 2026" in pdf_text(first)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
+    with pytest.raises(ValueError, match="SOURCE_DATE_EPOCH"):
+        render_memo(ev)
+
+
+@pytest.mark.slow
+def test_same_bytes_in_another_process(memos, tmp_path):
+    """Hash seeds and import order must not leak into the PDF."""
+    code = (
+        "import datetime as dt, sys\n"
+        "from runrate_xl.api import evaluate_scenario\n"
+        "from runrate_xl.presets import preset_scenario\n"
+        "from runrate_xl.report import render_memo\n"
+        "sys.stdout.buffer.write(render_memo(evaluate_scenario(preset_scenario('seed000-1m-inferences')), memo_date=dt.date(2026, 3, 2)))\n"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, env=env, check=True).stdout
+    assert out == memos["seed000-1m-inferences"][1]
+
+
+def test_render_writes_atomically(tmp_path):
+    ev = evaluate_scenario(preset_scenario("seed004-startup"))
+    target = tmp_path / "sub" / "memo.pdf"
+    pdf = render_memo(ev, target, memo_date=MEMO_DATE)
+    assert target.read_bytes() == pdf and pdf.startswith(b"%PDF-")
+    assert [p.name for p in target.parent.iterdir()] == ["memo.pdf"]
+
+
+HOSTILE_NAME = '<img src="http://example.com/x">'
+
+
+def test_hostile_text_prints_as_text_and_nothing_is_fetched():
+    data = {
+        "name": HOSTILE_NAME,
+        "notes": '<link rel="stylesheet" href="file:///etc/passwd"><script>alert(1)</script> & <b>bold?</b>',
+        "volume": {"tokens_per_day": 50_000_000},
+        "api": {"input_price_per_1m": 0.15, "output_price_per_1m": 0.60},
+        "self_hosted": {"mode": "simple", "infra_monthly": 4140, "utilization": 0.8, "fte": 0},
+    }
+    ev = evaluate_scenario(scenario_from_dict(data))
+    pdf, fetcher = render_memo_with_fetcher(ev, memo_date=MEMO_DATE)
+    assert fetcher.requested, "the fetcher was not used at all"
+    assert all(url.startswith("runrate:") for url in fetcher.requested), fetcher.requested
+    assert not fetcher.refused
+    assert not any("example.com" in u or "passwd" in u for u in fetcher.requested)
+    text = pdf_text(pdf)
+    assert HOSTILE_NAME in text
+    assert "<script>alert(1)</script> & <b>bold?</b>" in text
+
+
+@pytest.mark.parametrize("url", ["http://example.com/x", "https://example.com/x.css", "file:///etc/passwd",
+                                 "data:image/png;base64,AAAA", "runrate:font/../../../etc/passwd", "runrate:chart/nope.svg",
+                                 "ftp://example.com/a"])
+def test_fetcher_refuses_everything_but_its_assets(url):
+    fetcher = MemoAssetFetcher({"known": b"<svg xmlns='http://www.w3.org/2000/svg'/>"})
+    with pytest.raises(AssetRefused):
+        fetcher.fetch(url)
+    assert fetcher.refused == [url]
+    assert fetcher.fetch("runrate:chart/known.svg").read().startswith(b"<svg")
+    assert fetcher.fetch("runrate:font/sans").read()[:4] in (b"\x00\x01\x00\x00", b"true")
+
+
+def test_a_template_that_reaches_out_fails_loudly():
+    html = '<html><body><p>x</p><img src="http://example.com/tracker.png"></body></html>'
+    with pytest.raises(ReportError, match="refused"):
+        _to_pdf(html, {})
+
+
+def test_breakeven_curves_are_engine_totals_and_cross_at_the_breakeven():
+    ev = evaluate_scenario(preset_scenario("healthcare-privacy"))
+    volumes, curves = breakeven_curves(ev)
+    s = ev.scenario
+    for o, ys in curves.items():
+        for t, y in list(zip(volumes, ys))[::20]:
+            assert y == option_total(s, o, t)
+    be = ev.breakeven
+    assert volumes[0] == 0 and volumes[-1] > be.tokens_per_day > s.volume.daily_tokens
+    diff = [a - b for a, b in zip(curves["api"], curves["self_hosted"])]
+    crossing = next(i for i, d in enumerate(diff) if d >= 0)
+    assert volumes[crossing - 1] < be.tokens_per_day <= volumes[crossing]
+    svg = breakeven_svg(ev)
+    assert b"<text" in svg and b"'Runrate Sans'" in svg and b"<dc:date>" not in svg
+    assert f"Today: {fmt.tokens(s.volume.daily_tokens)}/day".encode() in svg
+    assert svg == breakeven_svg(ev)
+
+
+def test_portfolio_memo_sums_the_units(tmp_path):
+    evs = [evaluate_scenario(preset_scenario(p)) for p in PRESETS]
+    path = tmp_path / "portfolio.pdf"
+    pdf = render_portfolio_memo(evs, path, memo_date=MEMO_DATE)
+    assert path.read_bytes() == pdf
+    reader = PdfReader(io.BytesIO(pdf))
+    assert 1 <= len(reader.pages) <= 3
+    text = pdf_text(pdf)
+    today = sum(ev.options[ev.scenario.context.current_option].total_monthly for ev in evs)
+    for ev in evs:
+        assert ev.scenario.name in text
+    assert fmt.usd(today) in text
+    assert render_portfolio_memo(evs, memo_date=MEMO_DATE) == pdf
+    with pytest.raises(ReportError, match="at least one"):
+        render_portfolio_memo([])
+
+
+def test_formatting_helpers():
+    assert fmt.usd(1234.4) == "$1,234" and fmt.usd(-1234.6) == "-$1,235" and fmt.usd(-0.2) == "$0"
+    assert fmt.tokens(333_333_333.3) == "333.3M" and fmt.tokens(1_090_909_091) == "1.09B" and fmt.tokens(950_000) == "950k"
+    assert fmt.usd_short(968_455) == "$968k" and fmt.usd_short(1_512_000) == "$1.5M" and fmt.usd_short(12.0) == "$12"
+    assert fmt.pct(0.314) == "31%" and fmt.pct(0.05, 1) == "5.0%" and fmt.pct(None) == "-"
+    assert fmt.usd_rate(0.075) == "$0.075" and fmt.usd_rate(2.5) == "$2.50"
+
+
+# ------------------------------------------------------------------ CLI
+
+def test_cli_memo_single_folder_and_portfolio(tmp_path):
+    from typer.testing import CliRunner
+
+    from runrate_xl.cli import app
+
+    runner = CliRunner()
+    one = tmp_path / "one.pdf"
+    r = runner.invoke(app, ["memo", "--preset", "seed004-startup", "-o", str(one), "--date", "2026-03-02"])
+    assert r.exit_code == 0, r.output
+    assert one.read_bytes().startswith(b"%PDF-")
+    r = runner.invoke(app, ["memo", "-p", "seed004-startup", "-p", "seed004-series-c", "-o", str(tmp_path / "many")])
+    assert r.exit_code == 0, r.output
+    assert len(list((tmp_path / "many").glob("*-memo.pdf"))) == 2
+    r = runner.invoke(app, ["memo", "-p", "seed004-startup", "-p", "seed004-series-c", "--portfolio", "-o", str(tmp_path / "p.pdf")])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "p.pdf").read_bytes().startswith(b"%PDF-")
+
+
+def test_cli_memo_errors(tmp_path):
+    from typer.testing import CliRunner
+
+    from runrate_xl.cli import app
+
+    runner = CliRunner()
+    r = runner.invoke(app, ["memo"])
+    assert r.exit_code == 2 and "--preset" in r.output
+    r = runner.invoke(app, ["memo", "-p", "no-such-preset"])
+    assert r.exit_code == 1 and "no-such-preset" in r.output
+    r = runner.invoke(app, ["memo", "-p", "seed004-startup", "-p", "seed004-series-c", "-o", str(tmp_path / "x.pdf")])
+    assert r.exit_code == 2 and "folder" in r.output
+    r = runner.invoke(app, ["memo", "-p", "seed004-startup", "--date", "March"])
+    assert r.exit_code == 2 and "--date" in r.output
+
+
+def test_cli_memo_workbook_needs_the_reader(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.find_spec("runrate_xl.workbook")
+    if spec is not None and hasattr(__import__("runrate_xl.workbook", fromlist=["x"]), "read_workbook"):
+        pytest.skip("the workbook reader is installed; its own tests cover reading")
+    from typer.testing import CliRunner
+
+    from runrate_xl.cli import app
+
+    r = CliRunner().invoke(app, ["memo", str(tmp_path / "edited.xlsx")])
+    assert r.exit_code == 2 and "runrate_xl.workbook" in r.output
