@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
-from email.utils import formataddr, formatdate, make_msgid, parseaddr
+from email.utils import formataddr, formatdate, parseaddr
 from pathlib import Path
 from typing import Any, Callable, Literal, Mapping, Optional, Union
 
@@ -142,13 +142,19 @@ def build_message(evaluation: Evaluation, memo_pdf: bytes, *, sender: str, to: O
     msg["From"] = sender
     msg["To"] = recipient
     msg["Subject"] = subject
-    msg["Date"] = formatdate(localtime=False, usegmt=True)
-    msg["Message-ID"] = make_msgid(domain=_addr_spec(sender).rsplit("@", 1)[1])
+    # Date, Message-ID and MIME boundaries derive from the memo date and the content, so the same
+    # memo always gives the same bytes (reruns are idempotent; drafts diff cleanly).
+    digest = content_hash(_addr_spec(recipient), subject, text, body, bytes(memo_pdf))
+    noon = dt.datetime.combine(day, dt.time(12), tzinfo=dt.timezone.utc)
+    msg["Date"] = formatdate(noon.timestamp(), localtime=False, usegmt=True)
+    msg["Message-ID"] = f"<runrate.{digest[:32]}@{_addr_spec(sender).rsplit('@', 1)[1]}>"
     msg[BU_HEADER] = name
-    msg[HASH_HEADER] = content_hash(_addr_spec(recipient), subject, text, body, bytes(memo_pdf))
+    msg[HASH_HEADER] = digest
     msg.set_content(text)
     msg.add_alternative(body, subtype="html")
     msg.add_attachment(bytes(memo_pdf), maintype="application", subtype="pdf", filename=filename)
+    for i, part in enumerate(p for p in msg.walk() if p.is_multipart()):
+        part.set_boundary(f"runrate-{digest[:24]}-{i}")
     return msg
 
 

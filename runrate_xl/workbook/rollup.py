@@ -23,7 +23,7 @@ from . import styles as S
 from .generate import WorkbookError, _patch_sheet
 from .layout import INT, PCT, USD
 from .template import FIXED_TIME
-from .zipnorm import read_zip, write_zip
+from .zipnorm import fixed_core_properties, read_zip, write_zip
 
 COLUMNS = [
     # header, unit, width, number format
@@ -162,6 +162,8 @@ def rollup_bytes(evaluations: Sequence[Evaluation]) -> bytes:
     for name, data in read_zip(buf.getvalue()):
         if name == "xl/worksheets/sheet1.xml":
             data = _patch_sheet(data.decode("utf-8"), {}, cached).encode("utf-8")
+        elif name == "docProps/core.xml":
+            data = fixed_core_properties(data.decode("utf-8")).encode("utf-8")
         entries.append((name, data))
     return write_zip(entries)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import time
 import zipfile
 from typing import Iterable, Tuple
@@ -21,6 +22,14 @@ def fixed_date_time() -> tuple[int, int, int, int, int, int]:
         t = time.gmtime(max(int(epoch), 315532800))  # zip cannot store dates before 1980
         return (t.tm_year, t.tm_mon, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec)
     return DEFAULT_DATE_TIME
+
+
+def fixed_core_properties(xml: str) -> str:
+    """docProps/core.xml with created/modified set to the fixed stamp (openpyxl writes "now")."""
+    stamp = "%04d-%02d-%02dT%02d:%02d:%02dZ" % fixed_date_time()
+    for tag in ("created", "modified"):
+        xml = re.sub(rf"(<dcterms:{tag}\b[^>]*>)[^<]*(</dcterms:{tag}>)", rf"\g<1>{stamp}\g<2>", xml)
+    return xml
 
 
 def write_zip(entries: Iterable[Tuple[str, bytes]], level: int = 6) -> bytes:
