@@ -17,8 +17,8 @@ $(STAMP): pyproject.toml
 system-deps:
 	bash scripts/install-system-deps.sh
 
-demo: install
-	@for f in examples/*.yaml; do echo "== $$f"; $(BIN)/runrate evaluate "$$f" || exit 1; done
+demo: install system-deps
+	$(BIN)/runrate batch examples/business_units.xlsx --out out --mail drafts --as-of 2026-11-23
 
 test: install system-deps
 	$(BIN)/python -m pytest -q

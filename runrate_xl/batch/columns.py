@@ -1,0 +1,255 @@
+"""The batch input's columns, defined once: name -> scenario field, kind, help.
+
+The same table drives parsing (xlsx / csv / yaml rows), the input template's headers, help and
+data validation, and the documentation. Help texts, defaults and numeric bounds come from the
+engine's pydantic fields, so a column never disagrees with the scenario it fills.
+
+A path starting with ``*.`` fans out to every option the row defines (api, fine_tuned,
+self_hosted): the hidden costs shared by all options. A column with a more specific path for
+one option (``selfhost_observability_monthly``) wins over the shared one for that option.
+"""
+
+from __future__ import annotations
+
+import typing
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Optional
+
+from pydantic import BaseModel
+
+from ..engine.scenario import OPTIONS, Scenario
+
+FANOUT = "*."
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    path: str  # dotted scenario path; "*.x" = x under every defined option; "" = not a scenario field
+    kind: str  # text | email | number | rate | integer | fraction | choice | file
+    section: str
+    example: Any = None
+    note: str = ""  # said in addition to (or, for non-scenario columns, instead of) the field's description
+
+    @property
+    def fans_out(self) -> bool:
+        return self.path.startswith(FANOUT)
+
+    @property
+    def field_path(self) -> str:
+        """The path of the pydantic field that defines help, default and bounds."""
+        return "api.hidden." + self.path[len(FANOUT):] if self.fans_out else self.path
+
+    @property
+    def help(self) -> str:
+        desc = field_description(self.field_path) if self.path else ""
+        return " ".join(t for t in (desc, self.note) if t)
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return field_choices(self.field_path) if self.kind == "choice" else ()
+
+    @property
+    def bounds(self) -> tuple[Optional[float], Optional[float]]:
+        """(lowest, highest) allowed, inclusive where known; fractions are 0..1."""
+        if self.kind == "fraction":
+            return (0.0, 1.0)
+        if self.kind in ("number", "rate", "integer"):
+            return field_bounds(self.field_path)
+        return (None, None)
+
+    @property
+    def default(self) -> Any:
+        return field_default(self.field_path) if self.path else None
+
+
+def _c(name: str, path: str, kind: str, section: str, example: Any = None, note: str = "") -> Column:
+    return Column(name, path, kind, section, example, note)
+
+
+COLUMNS: tuple[Column, ...] = (
+    # Who
+    _c("name", "name", "text", "Business unit", "Customer support", "Required (here or in scenario_file); unique names are not required."),
+    _c("owner_email", "owner_email", "email", "Business unit", "support-lead@example.com", "Needed for --mail drafts/send."),
+    _c("notes", "notes", "text", "Business unit", "Replies drafted for agents."),
+    _c("scenario_file", "", "file", "Business unit", "claims-processing.yaml",
+       "Optional: a full scenario YAML, relative to the input file and inside its folder. "
+       "Non-empty columns of the row override its fields."),
+    # Volume
+    _c("tokens_per_day", "volume.tokens_per_day", "number", "Volume", 50_000_000, "Or requests_per_month with tokens_per_request."),
+    _c("requests_per_month", "volume.requests_per_month", "number", "Volume", 600_000),
+    _c("tokens_per_request", "volume.tokens_per_request", "number", "Volume", 3000),
+    _c("input_share", "volume.input_share", "fraction", "Volume", 0.8),
+    _c("days_per_month", "volume.days_per_month", "number", "Volume", 30),
+    _c("monthly_growth", "volume.monthly_growth", "rate", "Volume", 0.03),
+    # API
+    _c("api_model", "api.model", "text", "API", "gpt-4o-mini", "`runrate prices --list` shows the catalog."),
+    _c("api_input_price_per_1m", "api.input_price_per_1m", "number", "API", 0.15, "Empty: the catalog price of api_model."),
+    _c("api_output_price_per_1m", "api.output_price_per_1m", "number", "API", 0.60, "Empty: the catalog price of api_model."),
+    _c("api_cached_input_price_per_1m", "api.cached_input_price_per_1m", "number", "API", 0.075),
+    _c("cached_share", "api.cached_share", "fraction", "API", 0.4),
+    _c("batch_share", "api.batch_share", "fraction", "API", 0.0),
+    _c("retry_rate", "api.retry_rate", "rate", "API", 0.04),
+    _c("api_setup_cost", "api.setup_cost", "number", "API", 0),
+    # Hidden costs, shared by every option the row defines
+    _c("review_share", "*.review_share", "fraction", "Hidden costs (every option)", 0.05),
+    _c("cost_per_review", "*.cost_per_review", "number", "Hidden costs (every option)", 2.0),
+    _c("review_minutes", "*.review_minutes", "number", "Hidden costs (every option)", None),
+    _c("reviewer_hourly_rate", "*.reviewer_hourly_rate", "number", "Hidden costs (every option)", None),
+    _c("observability_monthly", "*.observability_monthly", "number", "Hidden costs (every option)", 1500),
+    _c("tool_calls_per_request", "*.tool_calls_per_request", "number", "Hidden costs (every option)", 0),
+    _c("price_per_tool_call", "*.price_per_tool_call", "number", "Hidden costs (every option)", 0),
+    _c("vector_db_monthly", "*.vector_db_monthly", "number", "Hidden costs (every option)", 0),
+    _c("evaluation_monthly", "*.evaluation_monthly", "number", "Hidden costs (every option)", 0),
+    _c("gateway_monthly", "*.gateway_monthly", "number", "Hidden costs (every option)", 0),
+    # Fine-tuned (optional: leave every finetune_ column empty to leave the option out)
+    _c("finetune_input_price_per_1m", "fine_tuned.input_price_per_1m", "number", "Fine-tuned", 0.30),
+    _c("finetune_output_price_per_1m", "fine_tuned.output_price_per_1m", "number", "Fine-tuned", 1.20),
+    _c("finetune_hosting_monthly", "fine_tuned.hosting_monthly", "number", "Fine-tuned", 1500),
+    _c("finetune_setup_cost", "fine_tuned.setup_cost", "number", "Fine-tuned", 60_000),
+    _c("finetune_refresh_interval_months", "fine_tuned.refresh_interval_months", "number", "Fine-tuned", 6),
+    _c("finetune_refresh_cost", "fine_tuned.refresh_cost", "number", "Fine-tuned", 15_000),
+    # Self-hosted (optional: leave every selfhost_ column empty to leave the option out)
+    _c("selfhost_mode", "self_hosted.mode", "choice", "Self-hosted", "simple",
+       "Empty: capacity when selfhost_gpu or selfhost_model_size is given, else simple."),
+    _c("selfhost_infra_monthly", "self_hosted.infra_monthly", "number", "Self-hosted", 4140),
+    _c("selfhost_utilization", "self_hosted.utilization", "fraction", "Self-hosted", 0.6),
+    _c("selfhost_gpu", "self_hosted.gpu", "text", "Self-hosted", None),
+    _c("selfhost_model_size", "self_hosted.model_size", "text", "Self-hosted", None),
+    _c("selfhost_peak_to_average", "self_hosted.peak_to_average", "number", "Self-hosted", None),
+    _c("selfhost_target_utilization", "self_hosted.target_utilization", "fraction", "Self-hosted", None),
+    _c("selfhost_redundancy", "self_hosted.redundancy", "number", "Self-hosted", None),
+    _c("selfhost_fte", "self_hosted.fte", "number", "Self-hosted", 0.5),
+    _c("selfhost_fte_annual_cost", "self_hosted.fte_annual_cost", "number", "Self-hosted", 150_000),
+    _c("selfhost_ops_tooling_monthly", "self_hosted.ops_tooling_monthly", "number", "Self-hosted", 800),
+    _c("selfhost_storage_monthly", "self_hosted.storage_monthly", "number", "Self-hosted", 0),
+    _c("selfhost_egress_monthly", "self_hosted.egress_monthly", "number", "Self-hosted", 0),
+    _c("selfhost_variable_cost_per_1m", "self_hosted.variable_cost_per_1m", "number", "Self-hosted", 0),
+    _c("selfhost_setup_cost", "self_hosted.setup_cost", "number", "Self-hosted", 80_000),
+    _c("selfhost_migration_cost", "self_hosted.migration_cost", "number", "Self-hosted", 0),
+    _c("selfhost_observability_monthly", "self_hosted.hidden.observability_monthly", "number", "Self-hosted", 2500,
+       "Overrides observability_monthly for the self-hosted option."),
+    # Decision context
+    _c("data_privacy", "context.data_privacy", "choice", "Context", "moderate"),
+    _c("ml_expertise", "context.ml_expertise", "choice", "Context", "limited"),
+    _c("quality_need", "context.quality_need", "choice", "Context", "good_enough"),
+    _c("latency_p99_ms", "context.latency_p99_ms", "number", "Context", None),
+    _c("outcomes_per_month", "context.outcomes_per_month", "number", "Context", 400_000),
+    _c("outcome_name", "context.outcome_name", "text", "Context", "resolved ticket"),
+    _c("current_option", "context.current_option", "choice", "Context", "api"),
+    # Horizon
+    _c("horizon_months", "horizon.months", "integer", "Horizon", 36),
+    _c("api_price_decline_per_year", "horizon.api_price_decline_per_year", "rate", "Horizon", 0.2),
+    _c("discount_rate_per_year", "horizon.discount_rate_per_year", "rate", "Horizon", 0.08),
+)
+
+BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
+
+# Model-level checks (pydantic validators on a whole group) name the columns that feed them.
+GROUP_COLUMNS: dict[str, tuple[str, ...]] = {
+    "(scenario)": ("current_option",),
+    "volume": ("tokens_per_day", "requests_per_month", "tokens_per_request", "days_per_month"),
+    "api": ("api_model", "api_input_price_per_1m", "api_output_price_per_1m"),
+    "fine_tuned": ("finetune_input_price_per_1m", "finetune_output_price_per_1m"),
+    "self_hosted": ("selfhost_mode", "selfhost_infra_monthly", "selfhost_utilization", "selfhost_gpu", "selfhost_model_size"),
+    "hidden": ("review_share", "cost_per_review", "review_minutes", "reviewer_hourly_rate"),
+}
+
+OPTION_PREFIX = {"api": "api", "fine_tuned": "finetune", "self_hosted": "selfhost"}
+
+
+def normalise_header(text: Any) -> str:
+    """'Tokens per day ' -> 'tokens_per_day' (headers are matched loosely, values strictly)."""
+    return "_".join(str(text).strip().lower().replace("-", " ").split())
+
+
+def columns_for(path: str) -> tuple[str, ...]:
+    """The column(s) behind a dotted scenario location from a validation error ('' if none)."""
+    for col in COLUMNS:
+        if col.path == path:
+            return (col.name,)
+    head, _, rest = path.partition(".")
+    if head in OPTIONS and rest.startswith("hidden.") and (FANOUT + rest[len("hidden."):]) in _FANOUT_PATHS:
+        return (_FANOUT_PATHS[FANOUT + rest[len("hidden."):]],)
+    if path.endswith(".hidden") or path == "hidden":
+        return GROUP_COLUMNS["hidden"]
+    return GROUP_COLUMNS.get(path, ())
+
+
+_FANOUT_PATHS = {c.path: c.name for c in COLUMNS if c.fans_out}
+
+
+# --- What the engine's pydantic fields say about each column ------------------------------
+
+
+@lru_cache(maxsize=None)
+def _field(path: str):
+    model: type[BaseModel] = Scenario
+    info = None
+    for part in path.split("."):
+        info = model.model_fields[part]
+        inner = _model_of(info.annotation)
+        if inner is not None:
+            model = inner
+    return info
+
+
+def _model_of(annotation: Any) -> Optional[type[BaseModel]]:
+    for candidate in (annotation, *typing.get_args(annotation)):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
+
+
+def field_description(path: str) -> str:
+    return _field(path).description or ""
+
+
+def field_default(path: str) -> Any:
+    info = _field(path)
+    if info.default_factory is not None or info.is_required():
+        return None
+    return info.default
+
+
+def field_choices(path: str) -> tuple[str, ...]:
+    annotation = _field(path).annotation
+    args = typing.get_args(annotation)
+    return tuple(str(a) for a in args if isinstance(a, str))
+
+
+def field_bounds(path: str) -> tuple[Optional[float], Optional[float]]:
+    """(lowest, highest) from the field's ge/gt/le/lt constraints (strictness in bound_words)."""
+    found = _constraints(path)
+    low = found.get("ge", found.get("gt"))
+    high = found.get("le", found.get("lt"))
+    return (low, high)
+
+
+def _constraints(path: str) -> dict[str, float]:
+    found: dict[str, float] = {}
+    for meta in _field(path).metadata:
+        for attr in ("ge", "gt", "le", "lt"):
+            if getattr(meta, attr, None) is not None:
+                found[attr] = float(getattr(meta, attr))
+    return found
+
+
+def describe_kind(col: Column) -> str:
+    """What a column expects, for error messages, the template's help and the docs."""
+    low, high = col.bounds
+    if col.kind == "choice":
+        return "one of " + ", ".join(col.choices)
+    if col.kind == "fraction":
+        return "a fraction between 0 and 1 (e.g. 0.8 or 80%)"
+    if col.kind == "email":
+        return "an email address like name@example.com"
+    if col.kind == "file":
+        return "a scenario YAML path relative to the input file, inside its folder"
+    if col.kind in ("number", "rate", "integer"):
+        what = {"integer": "a whole number", "rate": "a fraction (0.05 or 5%)"}.get(col.kind, "a number")
+        found = _constraints(col.field_path)
+        words = [f"{op} {found[key]:g}" for key, op in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")) if key in found]
+        return " ".join([what, " and ".join(words)]).strip()
+    return "text"

@@ -1,0 +1,458 @@
+"""Read business-unit rows from .xlsx, .csv or .yaml into validated scenarios.
+
+Every row is checked completely: all of its problems are reported at once, each with the row,
+the column, the value found and what was expected. A bad row never stops the others. Problems
+with the file itself (unreadable, empty, not an xlsx, too large, unknown columns) raise
+:class:`InputFileError`, which the CLI turns into a usage error (exit 2).
+
+The files are untrusted: sizes and row counts are capped, the xlsx is parsed by openpyxl in
+read-only mode with defusedxml (no entity expansion, no external DTDs), and a row's
+``scenario_file`` must stay inside the input file's folder.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import difflib
+import io
+import math
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Optional
+
+import yaml
+
+from ..api import ScenarioError, scenario_from_dict
+from ..engine import Scenario
+from ..engine.errors import RunrateError
+from ..engine.scenario import OPTION_LABELS, OPTIONS
+from .columns import BY_NAME, COLUMNS, Column, columns_for, describe_kind, normalise_header
+
+MAX_ROWS = 5_000
+MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024  # an xlsx is a zip: cap what it inflates to
+MAX_COLUMNS = 500
+MAX_SCENARIO_FILE_BYTES = 1024 * 1024
+SHEET_NAME = "Business units"
+SUFFIXES = {".xlsx": "xlsx", ".xlsm": "xlsx", ".csv": "csv", ".yaml": "yaml", ".yml": "yaml"}
+
+_EMAIL = re.compile(r"^[^@\s,;<>\"()\[\]]+@[^@\s,;<>\"()\[\]]+\.[A-Za-z0-9-]{2,}$")
+_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SINGLE_LINE = {"name", "owner_email", "api_model", "outcome_name", "selfhost_gpu", "selfhost_model_size", "scenario_file"}
+
+
+class InputFileError(RunrateError):
+    """The input file as a whole cannot be used (a usage error, exit code 2)."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    where: str  # "row 5" (xlsx, csv: the spreadsheet row) or "entry 3" (yaml)
+    column: str
+    value: Any
+    expected: str
+
+    def __str__(self) -> str:
+        got = "empty" if self.value is None or self.value == "" else repr(self.value)
+        return f"{self.where}, column {self.column}: got {got}, expected {self.expected}"
+
+
+@dataclass
+class UnitRow:
+    """One business unit as read: its scenario when valid, else every problem found."""
+
+    position: int  # 1-based order among the BU rows of the input
+    where: str
+    name: str
+    scenario: Optional[Scenario]
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.scenario is not None and not self.problems
+
+    def error_text(self) -> str:
+        return "; ".join(str(p) for p in self.problems)
+
+
+@dataclass
+class BatchInput:
+    path: Path
+    kind: str
+    rows: list[UnitRow]
+
+    @property
+    def problems(self) -> list[Problem]:
+        return [p for r in self.rows for p in r.problems]
+
+
+@dataclass(frozen=True)
+class Record:
+    """A raw row: where it came from and its cells by column name (unconverted)."""
+
+    where: str
+    cells: dict[str, Any]
+
+
+def read_input(path: Path | str, *, require_email: bool = False) -> BatchInput:
+    """Read and validate every business-unit row of ``path`` (.xlsx, .csv or .yaml)."""
+    source = Path(path)
+    kind = input_kind(source)
+    records = list(read_records(source, kind))
+    if not records:
+        raise InputFileError(f"{source}: no business-unit rows found (expected a header row and one row per BU)")
+    base_dir = source.resolve().parent
+    rows = [parse_record(rec, i, base_dir, require_email=require_email) for i, rec in enumerate(records, start=1)]
+    return BatchInput(source, kind, rows)
+
+
+def input_kind(path: Path) -> str:
+    kind = SUFFIXES.get(path.suffix.lower())
+    if kind is None:
+        raise InputFileError(f"{path}: expected an .xlsx, .csv or .yaml file, got {path.suffix or 'no extension'!r}")
+    if not path.is_file():
+        raise InputFileError(f"{path}: no such file")
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise InputFileError(f"{path}: {size:,} bytes, expected at most {MAX_FILE_BYTES:,} (split the input)")
+    return kind
+
+
+def read_records(path: Path, kind: str) -> Iterator[Record]:
+    if kind == "xlsx":
+        return _table_records(path, _xlsx_rows(path))
+    if kind == "csv":
+        return _table_records(path, _csv_rows(path))
+    return iter(_yaml_records(path))
+
+
+# --- Tables (xlsx, csv): a header row, then one row per BU -------------------------------
+
+
+def _table_records(path: Path, rows: Iterable[tuple[int, list[Any]]]) -> Iterator[Record]:
+    header: Optional[list[Optional[str]]] = None
+    count = 0
+    for number, values in rows:
+        if all(_is_empty(v) for v in values):
+            continue
+        if header is None:
+            header = _header(path, number, values)
+            continue
+        count += 1
+        if count > MAX_ROWS:
+            raise InputFileError(f"{path}: more than {MAX_ROWS:,} business-unit rows (split the input)")
+        cells = {name: v for name, v in zip(header, values) if name is not None}
+        stray = [i + 1 for i, v in enumerate(values) if (i >= len(header) or header[i] is None) and not _is_empty(v)]
+        if stray:
+            cells["(no header)"] = f"values in column(s) {', '.join(map(str, stray))}"
+        yield Record(f"row {number}", cells)
+
+
+def _header(path: Path, number: int, values: list[Any]) -> list[Optional[str]]:
+    while values and _is_empty(values[-1]):
+        values = values[:-1]
+    if len(values) > MAX_COLUMNS:
+        raise InputFileError(f"{path}: header row {number} has {len(values)} columns, expected at most {MAX_COLUMNS}")
+    names = [None if _is_empty(v) else normalise_header(v) for v in values]
+    unknown = [n for n in names if n is not None and n not in BY_NAME]
+    if unknown:
+        hints = [f"{n!r}{_did_you_mean(n)}" for n in unknown]
+        raise InputFileError(
+            f"{path}: header row {number} has unknown column(s) {', '.join(hints)}; "
+            "`runrate input-template -o units.xlsx` writes a workbook with every column"
+        )
+    seen: set[str] = set()
+    for n in names:
+        if n is not None and n in seen:
+            raise InputFileError(f"{path}: header row {number} has column {n!r} twice")
+        if n is not None:
+            seen.add(n)
+    if "name" not in seen and "scenario_file" not in seen:
+        raise InputFileError(f"{path}: header row {number} has no 'name' column (found: {', '.join(n for n in names if n)})")
+    return names
+
+
+def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
+    import openpyxl
+    from openpyxl.xml import DEFUSEDXML
+
+    if not DEFUSEDXML:  # openpyxl only uses defusedxml when it is importable
+        raise InputFileError("refusing to read an untrusted .xlsx without defusedxml (pip install defusedxml)")
+    not_xlsx = f"{path}: not an .xlsx workbook (save it from Excel as .xlsx, or use .csv/.yaml)"
+    if not zipfile.is_zipfile(path):
+        raise InputFileError(not_xlsx)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            unpacked = sum(i.file_size for i in zf.infolist())
+    except (zipfile.BadZipFile, OSError):
+        raise InputFileError(not_xlsx) from None
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise InputFileError(f"{path}: unpacks to {unpacked:,} bytes, expected at most {MAX_UNPACKED_BYTES:,}")
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+    except Exception as exc:  # untrusted bytes: any parser failure is "not a workbook we can read"
+        cause = exc.__cause__ or exc  # openpyxl wraps e.g. defusedxml's EntitiesForbidden
+        raise InputFileError(f"{not_xlsx} ({cause.__class__.__name__})") from None
+    try:
+        ws = wb[SHEET_NAME] if SHEET_NAME in wb.sheetnames else wb.worksheets[0]
+        for number, row in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1):
+            yield number, list(row[:MAX_COLUMNS + 1])
+    except InputFileError:
+        raise
+    except Exception as exc:
+        raise InputFileError(f"{not_xlsx} ({exc.__class__.__name__})") from None
+    finally:
+        wb.close()
+
+
+def _csv_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputFileError(f"{path}: not UTF-8 text at byte {exc.start} (save the CSV as UTF-8)") from None
+    if "\x00" in text:
+        raise InputFileError(f"{path}: not a CSV text file (contains NUL bytes)")
+    first = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=first.count)  # Excel writes ';' in some locales
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    start = 1
+    try:
+        for values in reader:
+            yield start, list(values)
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise InputFileError(f"{path}: not a valid CSV near line {reader.line_num} ({exc})") from None
+
+
+def _yaml_records(path: Path) -> list[Record]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise InputFileError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
+    if isinstance(data, dict) and set(data) == {"business_units"}:
+        data = data["business_units"]
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        raise InputFileError(f"{path}: expected a list of business units (or a mapping with the key business_units)")
+    if len(data) > MAX_ROWS:
+        raise InputFileError(f"{path}: more than {MAX_ROWS:,} business units (split the input)")
+    records = []
+    for i, entry in enumerate(data, start=1):
+        where = f"entry {i}"
+        if not isinstance(entry, dict):
+            records.append(Record(where, {"(entry)": entry}))
+            continue
+        records.append(Record(where, {normalise_header(k): v for k, v in entry.items()}))
+    return records
+
+
+# --- One row -> one validated scenario ---------------------------------------------------
+
+
+def parse_record(record: Record, position: int, base_dir: Path, *, require_email: bool = False) -> UnitRow:
+    """Convert and validate one row, collecting every problem."""
+    where = record.where
+    problems: list[Problem] = []
+    values: dict[str, Any] = {}
+    failed: set[str] = set()
+    for key, raw in record.cells.items():
+        col = BY_NAME.get(key)
+        if col is None:
+            expected = (
+                "a mapping of column: value" if key == "(entry)"
+                else "no value outside the named columns" if key == "(no header)"
+                else f"a known column{_did_you_mean(key)}"
+            )
+            problems.append(Problem(where, key, raw, expected))
+            continue
+        if _is_empty(raw):
+            continue
+        try:
+            values[key] = convert(col, raw)
+        except ValueError as exc:
+            problems.append(Problem(where, key, raw, str(exc)))
+            failed.add(key)
+
+    base: dict[str, Any] = {}
+    if "scenario_file" in values:
+        try:
+            base = load_scenario_file(values["scenario_file"], base_dir)
+        except ValueError as exc:
+            problems.append(Problem(where, "scenario_file", values["scenario_file"], str(exc)))
+            failed.add("scenario_file")
+
+    name = values.get("name") or (base.get("name") if isinstance(base.get("name"), str) else None)
+    if not name and "name" not in failed:
+        problems.append(Problem(where, "name", record.cells.get("name"), "a business-unit name"))
+    email = values.get("owner_email") or base.get("owner_email")
+    if require_email and not email and "owner_email" not in failed:
+        problems.append(Problem(where, "owner_email", None, "an email address (needed by --mail drafts/send)"))
+
+    scenario = None
+    try:
+        data = scenario_data(values, base)
+        scenario = scenario_from_dict(data, where)
+    except ScenarioError as exc:
+        found = _translate(exc.problems, where, record.cells, values, failed, bool(base))
+        if "scenario_file" in failed:  # without its file the row is incomplete: keep only its own cells' errors
+            found = [p for p in found if p.column in values]
+        problems.extend(found)
+    except ValueError as exc:  # a scenario_file whose structure the row cannot be merged into
+        problems.append(Problem(where, "scenario_file", values.get("scenario_file"), str(exc)))
+    label = str(name) if name else f"({where})"
+    return UnitRow(position, where, label, scenario if not problems else None, _unique(problems))
+
+
+def convert(col: Column, raw: Any) -> Any:
+    """A cell value as the scenario field wants it; ValueError says what was expected."""
+    kind = col.kind
+    if kind in ("number", "rate", "integer", "fraction"):
+        value = _number(raw, percent=kind in ("rate", "fraction"))
+        if value is None:
+            raise ValueError(describe_kind(col))
+        if kind == "integer":
+            if value != int(value):
+                raise ValueError(describe_kind(col))
+            return int(value)
+        return value
+    if isinstance(raw, bool) or isinstance(raw, (dict, list)):
+        raise ValueError(describe_kind(col) if kind != "text" else "a single text value")
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)  # a name typed as 2024 in Excel arrives as 2024.0
+    text = str(raw).strip()
+    if col.name in _SINGLE_LINE and _CONTROL.search(text):
+        raise ValueError(f"{describe_kind(col)} on one line (no line breaks or control characters)")
+    if kind == "choice":
+        word = "_".join(text.lower().replace("-", " ").split())
+        labels = {"_".join(v.lower().replace("-", " ").split()): k for k, v in OPTION_LABELS.items()}
+        word = labels.get(word, word)
+        if word not in col.choices:
+            raise ValueError(describe_kind(col))
+        return word
+    if kind == "email" and not _EMAIL.match(text):
+        raise ValueError(describe_kind(col))
+    return text
+
+
+def _number(raw: Any, *, percent: bool) -> Optional[float]:
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, (int, float)):
+        value = float(raw)
+    elif isinstance(raw, str):
+        text = raw.strip().replace("\u00a0", "").replace(" ", "").replace("_", "")
+        scale = 1.0
+        if percent and text.endswith("%"):
+            text, scale = text[:-1], 0.01
+        if _GROUPED.match(text):
+            text = text.replace(",", "")
+        try:
+            value = float(text) * scale
+        except ValueError:
+            return None
+    else:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def load_scenario_file(relative: str, base_dir: Path) -> dict[str, Any]:
+    """The mapping in a row's scenario_file, which must stay inside ``base_dir``."""
+    rel = Path(relative)
+    if rel.is_absolute() or relative.startswith(("\\", "/")) or ":" in relative:
+        raise ValueError("a path relative to the input file (not absolute)")
+    target = (base_dir / rel).resolve()
+    if not target.is_relative_to(base_dir):
+        raise ValueError("a path inside the input file's folder (no '..' out of it)")
+    if target.suffix.lower() not in (".yaml", ".yml", ".json"):
+        raise ValueError("a .yaml, .yml or .json scenario file")
+    if not target.is_file():
+        raise ValueError("an existing scenario file next to the input")
+    if target.stat().st_size > MAX_SCENARIO_FILE_BYTES:
+        raise ValueError(f"a scenario file of at most {MAX_SCENARIO_FILE_BYTES:,} bytes")
+    try:
+        data = yaml.safe_load(target.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ValueError(f"a valid YAML scenario file ({exc.__class__.__name__})") from None
+    if not isinstance(data, dict):
+        raise ValueError("a scenario file holding a mapping of scenario fields")
+    return data
+
+
+def scenario_data(values: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
+    """The nested scenario mapping of a row: ``base`` (scenario_file) overridden by the row."""
+    data = copy.deepcopy(base)
+    written: set[str] = set()
+    for col in COLUMNS:
+        if col.name in values and col.path and not col.fans_out:
+            _set_path(data, col.path, values[col.name])
+            written.add(col.path)
+    sh = data.get("self_hosted")
+    if isinstance(sh, dict) and "mode" not in sh and ("gpu" in sh or "model_size" in sh):
+        sh["mode"] = "capacity"
+    for col in COLUMNS:
+        if col.name in values and col.fans_out:
+            leaf = col.path.split(".", 1)[1]
+            for option in OPTIONS:
+                path = f"{option}.hidden.{leaf}"
+                if isinstance(data.get(option), dict) and path not in written:
+                    _set_path(data, path, values[col.name])
+    return data
+
+
+def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
+    *parents, leaf = path.split(".")
+    node = data
+    for part in parents:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise ValueError(f"a scenario file whose {part} is a mapping of fields")
+        node = child
+    node[leaf] = value
+
+
+def _translate(problems, where: str, cells: dict[str, Any], values: dict[str, Any], failed: set[str], has_base: bool) -> list[Problem]:
+    """pydantic's (dotted field, value, expected) -> the row's columns."""
+    out = []
+    for location, value, expected in problems:
+        columns = columns_for(location)
+        if len(columns) == 1:
+            col = columns[0]
+            if col in failed:
+                continue  # already reported when the cell was converted
+            if col in values or not has_base:
+                out.append(Problem(where, col, cells.get(col, value if col in values else None), expected))
+            else:
+                out.append(Problem(where, f"scenario_file {location}", value, expected))
+        elif columns:
+            if failed.intersection(columns):
+                continue
+            given = {c: cells[c] for c in columns if c in values}
+            shown = ", ".join(f"{c}={v!r}" for c, v in given.items()) or None
+            out.append(Problem(where, " / ".join(columns), shown, expected))
+        else:
+            out.append(Problem(where, f"scenario_file {location}" if has_base else location, value, expected))
+    return out
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    seen, out = set(), []
+    for p in problems:
+        key = (p.column, p.expected)
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _did_you_mean(name: str) -> str:
+    close = difflib.get_close_matches(name, BY_NAME, n=1, cutoff=0.7)
+    return f" (did you mean {close[0]!r}?)" if close else ""
