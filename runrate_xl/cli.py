@@ -48,13 +48,14 @@ def main(
     """runrate: cost engine, Excel functions, scenario workbooks and decision memos."""
 
 
-def parse_as_of(value: Optional[str]) -> Optional[dt.date]:
+def parse_as_of(value: Optional[str], option: str = "--as-of") -> Optional[dt.date]:
+    """A YYYY-MM-DD option value as a date (None when not given); a usage error otherwise."""
     if value is None:
         return None
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise fail(f"--as-of: got {value!r}, expected a date YYYY-MM-DD", 2) from None
+        raise fail(f"{option}: got {value!r}, expected a date YYYY-MM-DD", 2) from None
 
 
 def scenario_from_args(path: Optional[Path], preset: Optional[str]) -> Scenario:

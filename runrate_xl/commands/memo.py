@@ -36,13 +36,8 @@ def load_sources(sources: Optional[list[Path]], presets: Optional[list[str]]):
 
 
 def _read_workbook(path: Path):
-    from ..cli import fail
+    from ..workbook import read_workbook  # imported here: openpyxl is only needed for .xlsx input
 
-    try:
-        from ..workbook import read_workbook  # the workbook adapter's reader, when installed
-    except ImportError:
-        raise fail(f"{path}: reading workbooks needs runrate_xl.workbook (read_workbook), which is not available; "
-                   "give the scenario as YAML/JSON instead", 2) from None
     return read_workbook(path)
 
 
@@ -55,17 +50,6 @@ def evaluate_all(scenarios, as_of: Optional[dt.date]):
         return [evaluate_scenario(s, as_of) for s in scenarios]
     except RunrateError as exc:
         raise fail(str(exc)) from None
-
-
-def _parse_date(value: Optional[str], option: str) -> Optional[dt.date]:
-    from ..cli import fail
-
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise fail(f"{option}: got {value!r}, expected a date YYYY-MM-DD", 2) from None
 
 
 def _unique_names(evaluations) -> list[str]:
@@ -94,12 +78,12 @@ def register(app: typer.Typer) -> None:
         memo_date: Optional[str] = typer.Option(None, "--date", help="Date printed on the memo (default: SOURCE_DATE_EPOCH or today)."),
     ) -> None:
         """Render PDF decision memos: one per business unit, or a portfolio summary."""
-        from ..cli import console, fail
+        from ..cli import console, fail, parse_as_of
         from ..engine.errors import RunrateError
         from ..report import render_memo, render_portfolio_memo
 
-        evaluations = evaluate_all(load_sources(sources, preset), _parse_date(as_of, "--as-of"))
-        day = _parse_date(memo_date, "--date")
+        evaluations = evaluate_all(load_sources(sources, preset), parse_as_of(as_of))
+        day = parse_as_of(memo_date, "--date")
         try:
             if portfolio:
                 target = output or Path("portfolio-memo.pdf")
@@ -141,13 +125,13 @@ def register(app: typer.Typer) -> None:
         """Email each business unit's memo to its owner: .eml drafts by default, --send to send."""
         import os
 
-        from ..cli import console, err_console, fail
+        from ..cli import console, err_console, fail, parse_as_of
         from ..engine.errors import RunrateError
         from ..mail import MailError, SmtpSettings, build_message, send_messages, write_draft
         from ..report import render_memo
 
-        evaluations = evaluate_all(load_sources(sources, preset), _parse_date(as_of, "--as-of"))
-        day = _parse_date(memo_date, "--date")
+        evaluations = evaluate_all(load_sources(sources, preset), parse_as_of(as_of))
+        day = parse_as_of(memo_date, "--date")
         settings = None
         try:
             if send:
