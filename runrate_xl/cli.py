@@ -178,6 +178,7 @@ def prices(
 ) -> None:
     """Show the prices used for MODEL and where each came from."""
     from .catalog import lookup_prices, model_names
+    from .catalog.prices import PRICE_KINDS
 
     if list_models:
         for name in model_names():
@@ -193,7 +194,7 @@ def prices(
     table = Table(title=f"{p.model} ({p.provider}), USD per 1M tokens")
     for col in ("kind", "price", "source", "as of"):
         table.add_column(col)
-    for kind in ("input", "output", "cached_input", "batch_input", "batch_output"):
+    for kind in PRICE_KINDS:
         v = getattr(p, kind)
         table.add_row(kind, f"{v.usd_per_1m:g}", v.source, v.as_of)
     console.print(table)

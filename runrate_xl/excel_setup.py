@@ -147,11 +147,7 @@ def _fill_functions(ws) -> Layout:
     scalars = []
     row = 5
     for ex in scalar_examples():
-        ws.cell(row, 1, ex.function)
-        _put_text(ws.cell(row, 2), ex.note)
-        _put_formula(ws, f"C{row}", ex.formula())
-        _put_value(ws.cell(row, 4), ex.expected())
-        _put_text(ws.cell(row, 5), ex.formula())
+        _example_row(ws, row, ex)
         scalars.append((row, ex))
         row += 1
 
@@ -192,11 +188,7 @@ def _fill_functions(ws) -> Layout:
         Example("RUNRATE_CROSSOVER", (mine_ref,), "break-even tokens/day"),
         Example("RUNRATE_RECOMMEND", (mine_ref,), "recommended option"),
     ):
-        ws.cell(row, 1, ex.function)
-        _put_text(ws.cell(row, 2), ex.note)
-        _put_formula(ws, f"C{row}", ex.formula())
-        _put_value(ws.cell(row, 4), ex.expected())
-        _put_text(ws.cell(row, 5), ex.formula())
+        _example_row(ws, row, ex)
         scalars.append((row, ex))
         row += 1
 
@@ -237,6 +229,15 @@ def _put_value(cell, value: Any) -> None:
         _put_text(cell, value)
     else:
         cell.value = value
+
+
+def _example_row(ws, row: int, ex) -> None:
+    """One demonstration row: function, note, live formula, engine value, formula as text."""
+    ws.cell(row, 1, ex.function)
+    _put_text(ws.cell(row, 2), ex.note)
+    _put_formula(ws, f"C{row}", ex.formula())
+    _put_value(ws.cell(row, 4), ex.expected())
+    _put_text(ws.cell(row, 5), ex.formula())
 
 
 def _put_text(cell, value: str) -> None:
