@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from .catalog import resolve
 from .catalog._data import load_data
 from .engine import Evaluation, Scenario, evaluate
+from .engine.scenario import normalize_legacy
 from .engine.errors import RunrateError
 
 
@@ -31,21 +32,47 @@ class ScenarioError(RunrateError, ValueError):
         super().__init__(f"{source} is not valid:\n  " + "\n  ".join(lines))
 
 
-def problems_of(exc: ValidationError) -> list[tuple[str, Any, str]]:
-    """pydantic's errors as (dotted field, value received, what was expected)."""
+def option_location(loc: tuple, data: Any) -> tuple:
+    """An error location inside the option list, addressed by the option's id as every output
+    addresses it: ``('options', 1, 'api', 'cached_share')`` -> ``('mini', 'cached_share')``
+    (the kind tag pydantic inserts is dropped); ``options[1]`` when the option has no valid id."""
+    if len(loc) < 2 or loc[0] != "options" or not isinstance(loc[1], int):
+        return loc
+    options = data.get("options") if isinstance(data, Mapping) else None
+    entry = options[loc[1]] if isinstance(options, list) and loc[1] < len(options) else None
+    rest = tuple(loc[2:])
+    if isinstance(entry, Mapping) and rest and rest[0] == entry.get("kind"):
+        rest = rest[1:]
+    option_id = entry.get("id") if isinstance(entry, Mapping) else None
+    head = option_id if isinstance(option_id, str) and option_id else f"options[{loc[1]}]"
+    return (head, *rest)
+
+
+def problems_of(exc: ValidationError, data: Any = None) -> list[tuple[str, Any, str]]:
+    """pydantic's errors as (dotted field, value received, what was expected); ``data``, the
+    validated input, lets a location in the option list name the option by its id."""
+    from .engine.kinds import KINDS
+
     out = []
     for err in exc.errors(include_url=False):
-        loc = ".".join(str(p) for p in err["loc"]) or "(scenario)"
+        where = option_location(tuple(err["loc"]), data)
         msg = err["msg"]
-        for prefix in ("Value error, ", "Assertion failed, "):
+        for prefix in ("Value error, ", "Assertion failed, ", "expected "):
             msg = msg.removeprefix(prefix)
+        value = err.get("input")
         if err["type"] == "extra_forbidden":
             msg = "no such field (check the spelling; `runrate schema` lists the fields)"
+        elif err["type"] == "missing" and where == ("options",):
+            msg, value = "at least one option: api, fine_tuned or self_hosted fields, or an options list", None
         elif err["type"] == "missing":
-            msg = "a value (this field is required)"
-        value = err.get("input")
+            msg, value = "a value (this field is required)", None
+        elif err["type"] in ("union_tag_invalid", "union_tag_not_found"):  # an option's kind
+            where = (*where, "kind")
+            value = value.get("kind") if isinstance(value, Mapping) else None
+            msg = f"an option kind: one of {', '.join(KINDS)}"
         if isinstance(value, dict) and err["type"] != "extra_forbidden":
             value = "{...}"
+        loc = ".".join(str(p) for p in where) or "(scenario)"
         out.append((loc, value, msg[0].lower() + msg[1:] if msg else msg))
     return out
 
@@ -54,10 +81,11 @@ def scenario_from_dict(data: Mapping[str, Any], source: str = "scenario") -> Sce
     """Validate a mapping into a :class:`Scenario`, raising :class:`ScenarioError`."""
     if not isinstance(data, Mapping):
         raise ScenarioError([("(scenario)", type(data).__name__, "a mapping of fields")], source)
+    data = normalize_legacy(dict(data))
     try:
-        return Scenario.model_validate(dict(data))
+        return Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(problems_of(exc), source) from None
+        raise ScenarioError(problems_of(exc, data), source) from None
 
 
 def load_scenario_text(text: str, source: str = "scenario") -> Scenario:

@@ -239,7 +239,7 @@ def scenario_rows(scenario) -> list[list[Any]]:
             elif value is not None:
                 rows.append([path, value])
 
-    walk("", scenario.model_dump(mode="json", exclude_defaults=True))
+    walk("", scenario.legacy_dict(mode="json", exclude_defaults=True))
     return rows
 
 
@@ -322,7 +322,8 @@ def _leaf_fields() -> dict[str, str]:
 
     from pydantic import BaseModel
 
-    from .engine.scenario import Scenario
+    from .engine.kinds import KINDS, OptionBase
+    from .engine.scenario import LEGACY_SLOTS, Scenario
 
     def core(annotation):
         while True:
@@ -339,6 +340,8 @@ def _leaf_fields() -> dict[str, str]:
 
     def walk(model, prefix: str) -> None:
         for field_name, info in model.model_fields.items():
+            if model is Scenario and field_name == "options" or field_name in OptionBase.model_fields or field_name == "kind":
+                continue  # key/value ranges show the legacy option slots (below)
             ann = core(info.annotation)
             origin = typing.get_origin(ann)
             if isinstance(ann, type) and issubclass(ann, BaseModel):
@@ -352,6 +355,8 @@ def _leaf_fields() -> dict[str, str]:
 
     leaves: dict[str, str] = {}
     walk(Scenario, "")
+    for slot in LEGACY_SLOTS:
+        walk(KINDS[slot].model, f"{slot}.")
     return leaves
 
 

@@ -64,14 +64,23 @@ def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
     return out
 
 
+def keyed(data: Any) -> Any:
+    """Lists whose order is presentation, not a figure, keyed by their identity: sensitivity rows
+    by driver (with the option id when there is one)."""
+    if isinstance(data, dict) and isinstance(data.get("sensitivity"), list):
+        data = dict(data)
+        data["sensitivity"] = {row["driver"]: row for row in data["sensitivity"]}
+    return data
+
+
 def differences(expected: Any, actual: Any) -> list[str]:
-    """Numbers differing by more than 1e-12 relative, identity strings that differ, and leaves
-    present on one side only (prose excluded)."""
-    e, a = flatten(expected), flatten(actual)
+    """Golden numbers differing by more than 1e-12 relative, golden identity strings that differ
+    and golden leaves that are gone (prose excluded; leaves added since are allowed)."""
+    e, a = flatten(keyed(expected)), flatten(keyed(actual))
     problems = []
-    for path in sorted(set(e) | set(a)):
+    for path in sorted(e):
         leaf = path.rsplit(".", 1)[-1].split("[", 1)[0]
-        x, y = e.get(path, "<missing>"), a.get(path, "<missing>")
+        x, y = e[path], a.get(path, "<missing>")
         if isinstance(x, str) and isinstance(y, str) and leaf not in IDENTITY_KEYS and x != "<missing>" and y != "<missing>":
             continue
         if isinstance(x, (int, float)) and isinstance(y, (int, float)) and not isinstance(x, bool) and not isinstance(y, bool):

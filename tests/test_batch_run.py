@@ -93,7 +93,7 @@ def test_missing_deliverable_modules_fail_the_unit_loudly(tmp_path, no_renderers
     assert res.files == ["Support/scenario.yaml"]  # the stages that could run did
     assert res.evaluation is not None
     resolved = yaml.safe_load((tmp_path / "Support" / "scenario.yaml").read_text())
-    assert resolved["api"]["input_price_per_1m"] == 0.15
+    assert resolved["options"][0]["id"] == "api" and resolved["options"][0]["input_price_per_1m"] == 0.15
 
 
 def test_strict_writes_nothing_when_a_row_is_bad(tmp_path):

@@ -71,14 +71,14 @@ def test_at_breakeven_both_options_cost_the_same(s):
 @given(scenarios(), st.floats(0.0, 1.0), st.floats(1.0, 10.0))
 def test_costs_non_decreasing_in_volume(s, lo_factor, hi_factor):
     t = s.volume.daily_tokens
-    for o in s.options():
+    for o in s.option_ids():
         assert option_total(s, o, t * lo_factor) <= option_total(s, o, t * hi_factor) * (1 + 1e-12) + 1e-9
 
 
 @settings(max_examples=100, deadline=None)
 @given(scenarios(capacity=False))
 def test_flat_tco_is_months_times_monthly_plus_setup(s):
-    for o in s.options():
+    for o in s.option_ids():
         series = tco_series(s, o)
         monthly = option_total(s, o)
         one_time = series.one_time_cost
@@ -90,7 +90,7 @@ def test_flat_tco_is_months_times_monthly_plus_setup(s):
 @given(scenarios(growth=True), st.floats(0.001, 0.5), st.floats(0, 0.5))
 def test_npv_not_above_total_for_positive_rates(s, rate, decline):
     s = s.model_copy(update={"horizon": s.horizon.model_copy(update={"discount_rate_per_year": rate, "api_price_decline_per_year": decline})})
-    for o in s.options():
+    for o in s.option_ids():
         series = tco_series(s, o)
         assert series.npv <= series.total * (1 + 1e-12)
         assert all(b >= a for a, b in zip(series.cumulative, series.cumulative[1:]))
@@ -103,7 +103,7 @@ def test_evaluation_totals_add_up_and_recommend_a_defined_option(s):
     for c in e.options.values():
         assert rel(c.total_monthly, sum(i.monthly_usd for i in c.line_items))
         assert c.hidden_share is None or 0 <= c.hidden_share <= 1
-    assert e.recommendation.option in set(s.options()) | {"hybrid"}
+    assert e.recommendation.option in set(s.option_ids()) | {"hybrid"}
     assert e.recommendation.reasons
 
 

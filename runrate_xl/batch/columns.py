@@ -18,6 +18,7 @@ from typing import Any, Optional
 
 from pydantic import BaseModel
 
+from ..engine.kinds import KINDS
 from ..engine.scenario import OPTIONS, Scenario
 
 FANOUT = "*."
@@ -151,6 +152,7 @@ GROUP_COLUMNS: dict[str, tuple[str, ...]] = {
     "(scenario)": ("current_option",),
     "volume": ("tokens_per_day", "requests_per_month", "tokens_per_request", "days_per_month"),
     "api": ("api_model", "api_input_price_per_1m", "api_output_price_per_1m"),
+    "options": ("api_model", "api_input_price_per_1m", "api_output_price_per_1m"),  # no option at all
     "fine_tuned": ("finetune_input_price_per_1m", "finetune_output_price_per_1m"),
     "self_hosted": ("selfhost_mode", "selfhost_infra_monthly", "selfhost_utilization", "selfhost_gpu", "selfhost_model_size"),
     "hidden": ("review_share", "cost_per_review", "review_minutes", "reviewer_hourly_rate"),
@@ -187,6 +189,9 @@ _FANOUT_PATHS = {c.path: c.name for c in COLUMNS if c.fans_out}
 def _field(path: str):
     model: type[BaseModel] = Scenario
     info = None
+    head, _, rest = path.partition(".")
+    if head in OPTIONS and rest:  # a row's options are the legacy slots: id = kind
+        model, path = KINDS[head].model, rest
     for part in path.split("."):
         info = model.model_fields[part]
         inner = _model_of(info.annotation)
@@ -214,6 +219,8 @@ def field_default(path: str) -> Any:
 
 
 def field_choices(path: str) -> tuple[str, ...]:
+    if path == "context.current_option":
+        return OPTIONS  # a row defines the legacy options, whose ids are their kinds
     annotation = _field(path).annotation
     args = typing.get_args(annotation)
     return tuple(str(a) for a in args if isinstance(a, str))

@@ -10,6 +10,7 @@ from .errors import InputError, NoAnswer, RunrateError
 from .evaluate import evaluate
 from .option_cost import option_cost, option_total
 from .results import BreakEven, Evaluation, LineItem, OptionCost, Recommendation, TcoSeries
+from .kinds import KINDS, Option, kind_of
 from .scenario import (
     OPTION_LABELS, OPTIONS, ApiOption, BusinessContext, FineTunedOption, HiddenCosts, Horizon,
     PriceTier, Scenario, SelfHostedOption, SensitivitySettings, Volume,
@@ -20,5 +21,5 @@ __all__ = [
     "functions", "find_breakeven", "primary_pair", "InputError", "NoAnswer", "RunrateError", "evaluate",
     "option_cost", "option_total", "BreakEven", "Evaluation", "LineItem", "OptionCost", "Recommendation",
     "TcoSeries", "OPTION_LABELS", "OPTIONS", "ApiOption", "BusinessContext", "FineTunedOption", "HiddenCosts",
-    "Horizon", "PriceTier", "Scenario", "SelfHostedOption", "SensitivitySettings", "Volume", "tco_series",
+    "Horizon", "KINDS", "Option", "kind_of", "PriceTier", "Scenario", "SelfHostedOption", "SensitivitySettings", "Volume", "tco_series",
 ]

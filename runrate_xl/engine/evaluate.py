@@ -19,14 +19,15 @@ def evaluate(scenario: Scenario, benchmarks: Optional[Mapping[str, float]] = Non
 
     ``scenario`` must carry explicit prices (see ``runrate_xl.catalog.resolve``).
     """
-    names = scenario.options()
+    names = scenario.option_ids()
     options = {o: option_cost(scenario, o) for o in names}
     pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1:]]
     breakevens = [find_breakeven(scenario, a, b) for a, b in pairs]
     pair = primary_pair(scenario)
     if pair is None:
-        primary = BreakEven(option_a="api", option_b="api", found=False, current_tokens_per_day=scenario.volume.daily_tokens,
-                            method="none", reason="No break-even: the scenario has no alternative to the API.")
+        only = names[0]
+        primary = BreakEven(option_a=only, option_b=only, found=False, current_tokens_per_day=scenario.volume.daily_tokens,
+                            method="none", reason=f"No break-even: the scenario has no alternative to {scenario.label_of(only)}.")
     else:
         primary = next(b for b in breakevens if (b.option_a, b.option_b) == pair)
     series = {o: tco_series(scenario, o) for o in names}
@@ -35,7 +36,7 @@ def evaluate(scenario: Scenario, benchmarks: Optional[Mapping[str, float]] = Non
     one_time = {o: c.one_time_cost for o, c in options.items()}
     others = [o for o in names if o != current]
     paybacks = [payback_of(scenario, o, current, monthly, one_time) for o in others]
-    crossovers = [crossover(o, current, series) for o in others]
+    crossovers = [crossover(scenario, o, current, series) for o in others]
     rec = recommend(scenario, options, {o: s.npv for o, s in series.items()}, primary)
     notes = [n for c in options.values() for n in c.notes]
     return Evaluation(

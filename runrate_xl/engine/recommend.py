@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Optional
 
 from .results import BreakEven, OptionCost, Reason, Recommendation
-from .scenario import OPTION_LABELS, Scenario
+from .scenario import HYBRID, Scenario
 
 MIN_UTILIZATION = 0.60
 CLOSE_CALL = 0.10
@@ -35,48 +35,60 @@ def recommend(
     horizon_costs: dict[str, float],
     breakeven: Optional[BreakEven] = None,
 ) -> Recommendation:
+    """The recommended option id (or hybrid) with its reasons; ``options`` and ``horizon_costs``
+    are keyed by option id."""
     ctx = scenario.context
     reasons: list[Reason] = []
+    kind = {o.id: o.kind for o in scenario.options}
+    label = scenario.label_of
 
     def add(rule: str, effect: str, option: Optional[str], text: str) -> None:
         reasons.append(Reason(rule=rule, effect=effect, option=option, text=text))  # type: ignore[arg-type]
 
-    candidates = [o for o in scenario.options()]
+    def of_kind(k: str, among: list[str]) -> list[str]:
+        return [o for o in among if kind[o] == k]
+
+    candidates = scenario.option_ids()
     if ctx.data_privacy == "strict":
-        add("privacy_override", "excludes", "api",
-            "Strict data privacy: data may not go to a third-party API, so the API is off the table whatever it costs.")
-        if len(candidates) > 1:
-            candidates.remove("api")
+        third_party = of_kind("api", candidates)
+        for o in third_party:
+            add("privacy_override", "excludes", o,
+                f"Strict data privacy: data may not go to a third-party API, so {_the(label(o))} is off the table whatever it costs.")
+        private = [o for o in candidates if o not in third_party]
+        if private:
+            candidates = private
         else:
-            add("privacy_conflict", "info", "api",
+            add("privacy_conflict", "info", third_party[0],
                 "No private option is configured: add a self-hosted or fine-tuned option to compare against.")
     elif ctx.data_privacy == "minimal":
-        add("privacy_minimal", "favours", "api", "Minimal privacy constraints: the API is the simplest route.")
+        apis = of_kind("api", candidates)
+        add("privacy_minimal", "favours", apis[0] if apis else None, "Minimal privacy constraints: the API is the simplest route.")
     else:
         add("privacy_moderate", "info", None, "Moderate privacy needs: either route works with proper contracts (no-train, DPA/BAA).")
 
-    blocks: list[str] = []
-    sh = options.get("self_hosted")
-    if sh is not None:
-        u = sh.details.get("utilization")
+    for sh_id in of_kind("self_hosted", scenario.option_ids()):
+        blocks: list[str] = []
+        u = options[sh_id].details.get("utilization")
         if u is not None and u < MIN_UTILIZATION:
             blocks.append(f"average GPU utilization is {u:.0%}, below the {MIN_UTILIZATION:.0%} needed before committing: idle GPUs are paid for")
         if ctx.ml_expertise == "none":
             blocks.append("there is no ML infrastructure expertise in-house")
-    if "self_hosted" in candidates and blocks:
-        if len(candidates) > 1:
-            candidates.remove("self_hosted")
-            for text in blocks:
-                add("selfhost_blocked", "blocks", "self_hosted", f"Self-hosting set aside: {text}.")
-        else:
-            for text in blocks:
-                add("selfhost_kept", "info", "self_hosted", f"Self-hosting kept as the only allowed option although {text}.")
-    if ctx.ml_expertise == "limited" and "self_hosted" in candidates:
-        add("expertise_limited", "against", "self_hosted", "Limited ML expertise: budget for hiring before self-hosting; a managed API or fine-tuned service is safer.")
-    elif ctx.ml_expertise == "strong" and sh is not None:
-        add("expertise_strong", "info", "self_hosted", "A strong ML infrastructure team makes self-hosting viable.")
+        if sh_id in candidates and blocks:
+            if len(candidates) > 1:
+                candidates = [o for o in candidates if o != sh_id]
+                for text in blocks:
+                    add("selfhost_blocked", "blocks", sh_id, f"{_activity(label(sh_id))} set aside: {text}.")
+            else:
+                for text in blocks:
+                    add("selfhost_kept", "info", sh_id, f"{_activity(label(sh_id))} kept as the only allowed option although {text}.")
+    self_hosted = of_kind("self_hosted", scenario.option_ids())
+    if ctx.ml_expertise == "limited":
+        for sh_id in of_kind("self_hosted", candidates):
+            add("expertise_limited", "against", sh_id, "Limited ML expertise: budget for hiring before self-hosting; a managed API or fine-tuned service is safer.")
+    elif ctx.ml_expertise == "strong" and self_hosted:
+        add("expertise_strong", "info", self_hosted[0], "A strong ML infrastructure team makes self-hosting viable.")
 
-    ranked = sorted(candidates, key=lambda o: (horizon_costs[o], o != "api"))
+    ranked = sorted(candidates, key=lambda o: (horizon_costs[o], kind[o] != "api"))
     cheapest = ranked[0]
     runner_up = ranked[1] if len(ranked) > 1 else None
     months = scenario.horizon.months
@@ -85,54 +97,70 @@ def recommend(
     if runner_up is not None and horizon_costs[cheapest] > 0:
         margin = horizon_costs[runner_up] / horizon_costs[cheapest] - 1.0
         add("cost", "decides", cheapest,
-            f"Over {months} months {OPTION_LABELS[cheapest]} costs ${horizon_costs[cheapest]:,.0f}, "
-            f"${horizon_costs[runner_up] - horizon_costs[cheapest]:,.0f} ({margin:.0%}) less than {OPTION_LABELS[runner_up]}.")
+            f"Over {months} months {label(cheapest)} costs ${horizon_costs[cheapest]:,.0f}, "
+            f"${horizon_costs[runner_up] - horizon_costs[cheapest]:,.0f} ({margin:.0%}) less than {label(runner_up)}.")
     else:
-        add("cost", "decides", cheapest, f"{OPTION_LABELS[cheapest]} is the only option left after the constraints.")
+        add("cost", "decides", cheapest, f"{label(cheapest)} is the only option left after the constraints.")
     close = margin is not None and margin < CLOSE_CALL
     if close:
         add("close_call", "info", None, f"Close call: the two cheapest options are within {CLOSE_CALL:.0%} over the horizon; revisit as volume or prices move.")
 
     if ctx.quality_need == "specialized_domain":
-        if "fine_tuned" in candidates and winner != "fine_tuned" and horizon_costs["fine_tuned"] <= horizon_costs[winner] * (1 + CLOSE_CALL):
-            winner = "fine_tuned"
-            add("quality_specialized", "decides", "fine_tuned",
+        fine_tuned = sorted(of_kind("fine_tuned", candidates), key=lambda o: horizon_costs[o])
+        best_ft = fine_tuned[0] if fine_tuned else None
+        if best_ft is not None and kind[winner] != "fine_tuned" and horizon_costs[best_ft] <= horizon_costs[winner] * (1 + CLOSE_CALL):
+            winner = best_ft
+            add("quality_specialized", "decides", best_ft,
                 "Specialized domain: a fine-tuned model is within 10% of the cheapest option and fits the domain better.")
         else:
-            add("quality_specialized", "favours", "fine_tuned", "Specialized domain: a model fine-tuned on your data (hosted or self-hosted) may serve best.")
+            add("quality_specialized", "favours", best_ft or "fine_tuned", "Specialized domain: a model fine-tuned on your data (hosted or self-hosted) may serve best.")
     elif ctx.quality_need == "state_of_the_art":
-        if winner == "self_hosted" and "api" in candidates:
-            winner = "hybrid"
-            add("quality_sota_hybrid", "decides", "hybrid",
+        apis = of_kind("api", candidates)
+        if kind[winner] == "self_hosted" and apis:
+            winner = HYBRID
+            add("quality_sota_hybrid", "decides", HYBRID,
                 "State-of-the-art quality needed: self-host the high-volume path and keep the API for the hardest requests.")
         else:
-            add("quality_sota", "favours", "api", "State-of-the-art quality needed: frontier API models still lead open models.")
+            add("quality_sota", "favours", apis[0] if apis else "api", "State-of-the-art quality needed: frontier API models still lead open models.")
     else:
         add("quality_good_enough", "info", None, "Good-enough quality: an open model is viable for this task.")
 
     latency = ctx.latency_p99_ms
     if latency is not None:
+        apis = of_kind("api", scenario.option_ids())
+        api_ref = apis[0] if apis else "api"
         if latency < LATENCY_EDGE_MS:
-            if winner == "api" and "self_hosted" in candidates:
-                winner = "hybrid"
-                add("latency_hybrid", "decides", "hybrid",
+            sh_candidates = of_kind("self_hosted", candidates)
+            if winner != HYBRID and kind[winner] == "api" and sh_candidates:
+                winner = HYBRID
+                add("latency_hybrid", "decides", HYBRID,
                     f"P99 latency under {LATENCY_EDGE_MS:.0f} ms: serve the latency-critical path self-hosted, the rest through the API.")
             else:
-                add("latency_edge", "favours", "self_hosted", f"P99 latency under {LATENCY_EDGE_MS:.0f} ms favours self-hosted or edge inference (no network round-trip).")
+                add("latency_edge", "favours", sh_candidates[0] if sh_candidates else (self_hosted[0] if self_hosted else "self_hosted"),
+                    f"P99 latency under {LATENCY_EDGE_MS:.0f} ms favours self-hosted or edge inference (no network round-trip).")
         elif latency < LATENCY_API_MS:
-            add("latency_api_ok", "info", "api", f"P99 latency of {latency:.0f} ms: an API works fine.")
+            add("latency_api_ok", "info", api_ref, f"P99 latency of {latency:.0f} ms: an API works fine.")
         else:
-            add("latency_relaxed", "info", "api", "Relaxed latency: an API definitely works.")
+            add("latency_relaxed", "info", api_ref, "Relaxed latency: an API definitely works.")
 
     _volume_bands(scenario, options, add)
     if breakeven is not None and breakeven.found and breakeven.volume_ratio is not None:
         add("breakeven_distance", "info", None, breakeven.reason)
 
     return Recommendation(
-        option=winner,  # type: ignore[arg-type]
-        label=OPTION_LABELS[winner], cheapest_option=cheapest, runner_up=runner_up,
+        option=winner, label=label(winner), cheapest_option=cheapest, runner_up=runner_up,
         horizon_costs=dict(horizon_costs), margin=margin, close_call=close, reasons=reasons,
     )
+
+
+def _activity(label: str) -> str:
+    """ "Self-hosting" for the kind's own name, else the option's label as is."""
+    return "Self-hosting" if label == "Self-hosted" else label
+
+
+def _the(label: str) -> str:
+    """ "the API" for the kind's own name, else the option's label as is."""
+    return f"the {label}" if label == "API" else label
 
 
 # (rule prefix, low, high, is the high edge inside the mid band, {band: (effect, option, text)});
@@ -170,5 +198,7 @@ def _volume_bands(scenario: Scenario, options: dict[str, OptionCost], add) -> No
     if size:
         n = t * scenario.volume.days_per_month / size
         _band_reason("inferences", n, f"{n:,.0f}", add)
-    spend = options["api"].token_cost_monthly
-    _band_reason("spend", spend, f"{spend:,.0f}", add)
+    apis = scenario.options_of("api")
+    if apis:
+        spend = options[apis[0].id].token_cost_monthly
+        _band_reason("spend", spend, f"{spend:,.0f}", add)

@@ -24,7 +24,8 @@ class LineItem(Result):
 
 
 class OptionCost(Result):
-    option: str
+    option: str = Field(..., description="The option's id.")
+    kind: str = Field(..., description="The option's kind: api, fine_tuned, self_hosted.")
     label: str
     line_items: list[LineItem]
     total_monthly: float
@@ -88,12 +89,12 @@ class Crossover(Result):
 class Reason(Result):
     rule: str
     effect: Literal["excludes", "blocks", "favours", "against", "decides", "info"]
-    option: Optional[str] = None
+    option: Optional[str] = Field(None, description="The option id the reason is about (a kind name when the scenario has no option of that kind).")
     text: str
 
 
 class Recommendation(Result):
-    option: Literal["api", "fine_tuned", "self_hosted", "hybrid"]
+    option: str = Field(..., description="Id of the recommended option, or hybrid.")
     label: str
     cheapest_option: str = Field(..., description="Cheapest eligible option by horizon cost (NPV).")
     runner_up: Optional[str] = None
@@ -105,6 +106,7 @@ class Recommendation(Result):
 
 class SensitivityRow(Result):
     driver: str
+    option: Optional[str] = Field(None, description="Id of the option the driver belongs to (None: scenario-wide).")
     label: str
     base_value: float
     low_value: float
@@ -117,12 +119,14 @@ class SensitivityRow(Result):
 
 
 class SensitivityGrid(Result):
-    """Which of API and self-hosted is cheaper over utilization x volume (self-hosted simple mode
-    utilization or capacity-mode target utilization)."""
+    """Which of an API and a self-hosted option is cheaper over utilization x volume (self-hosted
+    simple mode utilization or capacity-mode target utilization)."""
 
+    api_option: str = Field("api", description="Id of the API option compared.")
+    self_hosted_option: str = Field("self_hosted", description="Id of the self-hosted option compared.")
     utilizations: list[float]
     tokens_per_day: list[float]
-    cheaper: list[list[str]] = Field(..., description="[utilization][volume] -> option name.")
+    cheaper: list[list[str]] = Field(..., description="[utilization][volume] -> option id.")
     difference: list[list[float]] = Field(..., description="self-hosted - API monthly total, USD.")
 
 

@@ -8,44 +8,45 @@ say so in their descriptions. Every model forbids unknown fields, NaN and infini
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal, Optional
+from typing import Any, Literal, Optional
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
+from .common import Fraction, HiddenCosts, PriceTier, StrictModel, Usd, Utilization  # noqa: F401  (re-exported)
+from .errors import InputError
+from .kinds import KINDS, ApiOption, FineTunedOption, Option, SelfHostedOption, kind_of  # noqa: F401  (re-exported)
 
-OptionName = Literal["api", "fine_tuned", "self_hosted"]
-RecommendationName = Literal["api", "fine_tuned", "self_hosted", "hybrid"]
-OPTIONS: tuple[str, ...] = ("api", "fine_tuned", "self_hosted")
-OPTION_LABELS = {
-    "api": "API",
-    "fine_tuned": "Fine-tuned",
-    "self_hosted": "Self-hosted",
-    "hybrid": "Hybrid",
-}
-
-
-def _fraction(value: float) -> float:
-    # pydantic re-raises this with the field's location; the text carries the "use 0.8" hint.
-    if 0 <= value <= 1:
-        return value
-    hint = f" (use {value / 100:g})" if 1 < value <= 100 else ""
-    raise ValueError(f"expected a fraction between 0 and 1{hint}")
+# The three named slots of the first scenario format (``api:``, ``fine_tuned:``, ``self_hosted:``)
+# still load: each becomes an option whose id and kind are the slot's name.
+LEGACY_SLOTS: tuple[str, ...] = ("api", "fine_tuned", "self_hosted")
+HYBRID = "hybrid"
+HYBRID_LABEL = "Hybrid"
 
 
-def _utilization(value: float) -> float:
-    if value <= 0 or value > 1:
-        hint = f" (use {value / 100:g})" if 1 < value <= 100 else ""
-        raise ValueError(f"expected a utilization > 0 and <= 1{hint}")
-    return value
-
-
-Fraction = Annotated[float, AfterValidator(_fraction)]
-Utilization = Annotated[float, AfterValidator(_utilization)]
-Usd = Annotated[float, Field(ge=0)]
-
-
-class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_default=True)
+def normalize_legacy(data: Any) -> Any:
+    """Scenario data with the legacy slots moved into ``options``: a slot replaces the option of
+    the same id (so a slot can override one option of a list), else it is added, in slot order,
+    before the listed options."""
+    if not isinstance(data, dict) or not any(k in data for k in LEGACY_SLOTS):
+        return data
+    data = dict(data)
+    slots: dict[str, Any] = {}
+    for slot in LEGACY_SLOTS:
+        if slot not in data:
+            continue
+        value = data.pop(slot)
+        if value is None:
+            continue
+        if isinstance(value, BaseModel):
+            value = value.model_dump(exclude_unset=True)
+        if isinstance(value, dict):
+            value = {"id": slot, "kind": slot, **value}
+        slots[slot] = value
+    rest = data.get("options")
+    if rest is None or isinstance(rest, (list, tuple)):
+        listed = [slots.pop(o["id"]) if isinstance(o, dict) and o.get("id") in slots else o for o in rest or []]
+        data["options"] = list(slots.values()) + listed
+    return data
 
 
 class Volume(StrictModel):
@@ -102,157 +103,6 @@ class Volume(StrictModel):
         return None
 
 
-class PriceTier(StrictModel):
-    """Long-context pricing: when a request's input exceeds ``above_input_tokens``, the whole
-    request is priced at this tier (the "cliff" model providers use)."""
-
-    above_input_tokens: int = Field(..., gt=0, description="Input tokens per request above which this tier applies.")
-    input_price_per_1m: Usd = Field(..., description="USD per 1M input tokens in this tier.")
-    output_price_per_1m: Usd = Field(..., description="USD per 1M output tokens in this tier.")
-
-
-class HiddenCosts(StrictModel):
-    """The costs below the waterline for one option (seed 000/002: review, observability, ...)."""
-
-    review_share: Fraction = Field(0.0, description="Share of requests a human reviews (seed 000: 5-10%).")
-    cost_per_review: Optional[float] = Field(
-        None, ge=0, description="USD per human review (seed 000: $5-$10). Or give minutes x hourly rate."
-    )
-    review_minutes: Optional[float] = Field(None, ge=0, description="Minutes per review (seed 002: 3 min).")
-    reviewer_hourly_rate: Optional[float] = Field(None, ge=0, description="Reviewer cost, USD per hour.")
-    observability_monthly: Usd = Field(0.0, description="Observability / tracing, USD per month (seed 000: $1k-$5k).")
-    tool_calls_per_request: float = Field(0.0, ge=0, description="Third-party tool/API calls per request.")
-    price_per_tool_call: Usd = Field(0.0, description="USD per tool call.")
-    vector_db_monthly: Usd = Field(0.0, description="Vector database / embeddings storage, USD per month.")
-    evaluation_monthly: Usd = Field(0.0, description="Evaluation and quality monitoring, USD per month.")
-    gateway_monthly: Usd = Field(0.0, description="API gateway / routing, USD per month.")
-
-    @model_validator(mode="after")
-    def _review_cost_is_defined(self) -> "HiddenCosts":
-        by_minutes = self.review_minutes is not None or self.reviewer_hourly_rate is not None
-        if self.cost_per_review is not None and by_minutes:
-            raise ValueError("give cost_per_review or review_minutes with reviewer_hourly_rate, not both")
-        if by_minutes and (self.review_minutes is None or self.reviewer_hourly_rate is None):
-            raise ValueError("review_minutes and reviewer_hourly_rate go together")
-        if self.review_share > 0 and self.cost_per_review is None and not by_minutes:
-            raise ValueError("review_share > 0 needs cost_per_review (or review_minutes and reviewer_hourly_rate)")
-        return self
-
-    @property
-    def review_unit_cost(self) -> float:
-        if self.cost_per_review is not None:
-            return self.cost_per_review
-        if self.review_minutes is not None and self.reviewer_hourly_rate is not None:
-            return self.review_minutes / 60.0 * self.reviewer_hourly_rate
-        return 0.0
-
-    @property
-    def per_request_cost(self) -> float:
-        """USD per request of the per-request hidden items (review, tool calls)."""
-        return self.review_share * self.review_unit_cost + self.tool_calls_per_request * self.price_per_tool_call
-
-    @property
-    def fixed_monthly(self) -> float:
-        return self.observability_monthly + self.vector_db_monthly + self.evaluation_monthly + self.gateway_monthly
-
-
-class ApiOption(StrictModel):
-    """Renting a model through a vendor API. Prices given here win over the catalog's."""
-
-    model: Optional[str] = Field(None, description="Catalog model name, e.g. gpt-4o-mini.")
-    input_price_per_1m: Optional[float] = Field(None, ge=0, description="USD per 1M input tokens.")
-    output_price_per_1m: Optional[float] = Field(None, ge=0, description="USD per 1M output tokens.")
-    cached_input_price_per_1m: Optional[float] = Field(
-        None, ge=0, description="USD per 1M cached input tokens (missing: 10% of input)."
-    )
-    batch_input_price_per_1m: Optional[float] = Field(
-        None, ge=0, description="USD per 1M batch input tokens (missing: 50% of input)."
-    )
-    batch_output_price_per_1m: Optional[float] = Field(
-        None, ge=0, description="USD per 1M batch output tokens (missing: 50% of output)."
-    )
-    price_tiers: list[PriceTier] = Field(default_factory=list, description="Long-context tiers.")
-    price_source: Optional[str] = Field(None, description="Where the prices came from (filled by the catalog).")
-    price_as_of: Optional[str] = Field(None, description="As-of date of the prices, YYYY-MM-DD.")
-    cached_share: Fraction = Field(0.0, description="Share of input tokens served from the prompt cache.")
-    batch_share: Fraction = Field(0.0, description="Share of tokens sent through the batch API.")
-    retry_rate: float = Field(0.0, ge=0, le=5, description="Extra tokens re-sent by retries, as a fraction.")
-    setup_cost: Usd = Field(0.0, description="One-time integration cost, USD (seed 000: ~$0).")
-    hidden: HiddenCosts = Field(default_factory=HiddenCosts)
-
-    @model_validator(mode="after")
-    def _model_or_prices(self) -> "ApiOption":
-        if self.model is None and (self.input_price_per_1m is None or self.output_price_per_1m is None):
-            raise ValueError("api needs a catalog model, or input_price_per_1m and output_price_per_1m")
-        thresholds = [t.above_input_tokens for t in self.price_tiers]
-        if thresholds != sorted(set(thresholds)):
-            raise ValueError("price_tiers must have distinct above_input_tokens in increasing order")
-        return self
-
-
-class FineTunedOption(StrictModel):
-    """A fine-tuned model hosted by a vendor (seed 000, model 2)."""
-
-    input_price_per_1m: Usd = Field(..., description="USD per 1M input tokens of the hosted fine-tuned model.")
-    output_price_per_1m: Usd = Field(..., description="USD per 1M output tokens.")
-    hosting_monthly: Usd = Field(0.0, description="Hosting fee, USD per month (seed 000: $1k-$3k).")
-    setup_cost: Usd = Field(
-        100_000.0, description="Data prep + training + validation, USD one-time (seed 000: $50k-$150k)."
-    )
-    refresh_interval_months: float = Field(
-        6.0, gt=0, le=120, description="Months between re-fine-tunes as the base model goes stale."
-    )
-    refresh_cost: Usd = Field(0.0, description="USD per refresh; spread evenly over the interval.")
-    retry_rate: float = Field(0.0, ge=0, le=5, description="Extra tokens re-sent by retries, as a fraction.")
-    hidden: HiddenCosts = Field(default_factory=HiddenCosts)
-
-
-class SelfHostedOption(StrictModel):
-    """Running an open model on your own GPUs (seeds 001, 003, 004).
-
-    ``simple`` mode: you give the infrastructure bill ``infra_monthly`` for the useful work and
-    the utilization; effective infrastructure = infra_monthly / utilization (seed 003).
-    ``capacity`` mode: GPUs are sized from peak tokens/s; infrastructure follows.
-    """
-
-    mode: Literal["simple", "capacity"] = "simple"
-    infra_monthly: Optional[float] = Field(None, ge=0, description="Simple mode: GPU infrastructure, USD per month.")
-    utilization: Optional[Utilization] = Field(None, description="Simple mode: average utilization, 0-1.")
-    gpu: Optional[str] = Field(None, description="Capacity mode: GPU instance from the catalog, e.g. aws-g5.12xlarge.")
-    model_size: Optional[str] = Field(None, description="Capacity mode: model size key for catalog throughput, e.g. 70b-q4.")
-    instance_hourly_usd: Optional[float] = Field(None, gt=0, description="USD per instance-hour (catalog if empty).")
-    gpus_per_instance: Optional[int] = Field(None, gt=0, description="GPUs per instance (catalog if empty).")
-    tokens_per_second_per_gpu: Optional[float] = Field(None, gt=0, description="Sustained tokens/s per GPU.")
-    peak_to_average: float = Field(2.0, ge=1, le=100, description="Peak load / average load.")
-    target_utilization: Utilization = Field(0.7, description="Highest planned utilization at peak (seed 004: aim 60-70%+).")
-    redundancy: float = Field(1.0, ge=1, le=10, description="Capacity multiplier for failover (2 = fully doubled).")
-    hours_per_month: float = Field(730.0, gt=0, le=744, description="Billed hours per month (seed 003 uses 730).")
-    price_source: Optional[str] = Field(None, description="Where the GPU price came from (filled by the catalog).")
-    price_as_of: Optional[str] = Field(None, description="As-of date of the GPU price.")
-    variable_cost_per_1m: Usd = Field(0.0, description="Running cost per 1M tokens (power etc.; seed 000).")
-    fte: float = Field(0.25, ge=0, le=1000, description="People running it, FTE (seed 003: 0.25-1.0).")
-    fte_annual_cost: Usd = Field(150_000.0, description="Fully loaded cost per FTE, USD/year (seed 003: $150k).")
-    ops_tooling_monthly: Usd = Field(0.0, description="Serving/monitoring/security tooling, USD per month.")
-    storage_monthly: Usd = Field(0.0, description="Model weights and checkpoints storage, USD per month.")
-    egress_monthly: Usd = Field(0.0, description="Network egress, USD per month.")
-    setup_cost: Usd = Field(0.0, description="One-time build-out, USD (seed 000: $100k-$300k).")
-    migration_cost: Usd = Field(0.0, description="One-time migration (prompts, evals), USD (seed 004: 6-12 months of pain).")
-    retry_rate: float = Field(0.0, ge=0, le=5, description="Extra tokens re-run by retries, as a fraction.")
-    hidden: HiddenCosts = Field(default_factory=HiddenCosts)
-
-    @model_validator(mode="after")
-    def _mode_inputs(self) -> "SelfHostedOption":
-        if self.mode == "simple":
-            missing = [n for n in ("infra_monthly", "utilization") if getattr(self, n) is None]
-            if missing:
-                raise ValueError(f"simple mode needs {' and '.join(missing)}")
-        elif self.gpu is None and (self.instance_hourly_usd is None or self.gpus_per_instance is None):
-            raise ValueError("capacity mode needs gpu (catalog) or instance_hourly_usd and gpus_per_instance")
-        elif self.tokens_per_second_per_gpu is None and self.model_size is None:
-            raise ValueError("capacity mode needs tokens_per_second_per_gpu or model_size (catalog)")
-        return self
-
-
 class BusinessContext(StrictModel):
     """What the decision rules need beyond cost (seed 003's five questions, seed 000's bands)."""
 
@@ -266,7 +116,9 @@ class BusinessContext(StrictModel):
     )
     outcomes_per_month: Optional[float] = Field(None, gt=0, description="Business outcomes per month (tickets resolved, claims, ...).")
     outcome_name: str = Field("outcome", min_length=1, max_length=40, description="What one outcome is called.")
-    current_option: OptionName = Field("api", description="How the workload runs today (for savings).")
+    current_option: Optional[str] = Field(
+        None, description="How the workload runs today: an option id (for savings; default: the first API option)."
+    )
 
 
 class Horizon(StrictModel):
@@ -282,25 +134,102 @@ class SensitivitySettings(StrictModel):
 
 
 class Scenario(StrictModel):
-    """One business unit's workload and its options."""
+    """One business unit's workload and its options (a list; each option has an id and a kind)."""
 
     name: str = Field("Scenario", min_length=1, max_length=120, description="Business unit / scenario name.")
     owner_email: Optional[str] = Field(None, max_length=254, description="Who receives the memo.")
     notes: str = Field("", max_length=4000, description="Free text printed in the memo.")
     volume: Volume
-    api: ApiOption
-    fine_tuned: Optional[FineTunedOption] = None
-    self_hosted: Optional[SelfHostedOption] = None
+    options: list[Option] = Field(..., min_length=1, max_length=20, description="The ways to run the workload that are compared.")
     context: BusinessContext = Field(default_factory=BusinessContext)
     horizon: Horizon = Field(default_factory=Horizon)
     sensitivity: SensitivitySettings = Field(default_factory=SensitivitySettings)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_slots(cls, data: Any) -> Any:
+        return normalize_legacy(data)
+
     @model_validator(mode="after")
-    def _current_option_exists(self) -> "Scenario":
-        if getattr(self, self.context.current_option) is None:
-            raise ValueError(f"context.current_option is {self.context.current_option!r} but that option is not defined")
+    def _ids_unique_and_current_option_exists(self) -> "Scenario":
+        ids = [o.id for o in self.options]
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        if repeated:
+            raise ValueError(f"option ids must be unique; repeated: {', '.join(repeated)}")
+        current = self.context.current_option
+        if current is None:
+            apis = self.options_of("api")
+            self.context.current_option = (apis[0] if apis else self.options[0]).id
+        elif current not in ids:
+            raise ValueError(f"context.current_option is {current!r} but no option has that id (ids: {', '.join(ids)})")
         return self
 
-    def options(self) -> list[str]:
-        """The options this scenario defines, in canonical order."""
-        return [o for o in OPTIONS if getattr(self, o) is not None]
+    def option_ids(self) -> list[str]:
+        """The ids of the options, in the scenario's order."""
+        return [o.id for o in self.options]
+
+    def find_option(self, option_id: str) -> Optional[Option]:
+        return next((o for o in self.options if o.id == option_id), None)
+
+    def option(self, option_id: str) -> Option:
+        found = self.find_option(option_id)
+        if found is None:
+            raise InputError("option", option_id, f"one of the scenario's options: {', '.join(self.option_ids())}")
+        return found
+
+    def options_of(self, kind: str) -> list[Option]:
+        """The options of one kind, in order."""
+        return [o for o in self.options if o.kind == kind]
+
+    def with_option(self, option: Option) -> "Scenario":
+        """A copy with the option of the same id replaced by ``option``."""
+        return self.model_copy(update={"options": [option if o.id == option.id else o for o in self.options]})
+
+    def label_of(self, option_id: str) -> str:
+        """What readers see for an option id (or "Hybrid")."""
+        if option_id == HYBRID:
+            return HYBRID_LABEL
+        return option_label(self.option(option_id))
+
+    # Transitional: the adapters not yet moved to the option list read the legacy slots by id.
+    def legacy_dict(self, **dump: Any) -> dict[str, Any]:
+        """The scenario in the first format (``api:`` / ``fine_tuned:`` / ``self_hosted:``), for
+        outputs that still lay out those three slots; an option whose id is not its kind (or a
+        second option of a kind) cannot be shown there and is an error naming it."""
+        odd = [o.id for o in self.options if o.id != o.kind]
+        if odd:
+            raise InputError("options", ", ".join(odd),
+                             "only the options api, fine_tuned and self_hosted in this output (it does not show other option ids yet)")
+        data = self.model_dump(**dump)
+        for option in data.pop("options"):
+            slot = option.pop("id")
+            option.pop("kind")
+            option.pop("label", None)
+            data[slot] = option
+        return data
+
+    @property
+    def api(self) -> Optional[ApiOption]:
+        return self.find_option("api")  # type: ignore[return-value]
+
+    @property
+    def fine_tuned(self) -> Optional[FineTunedOption]:
+        return self.find_option("fine_tuned")  # type: ignore[return-value]
+
+    @property
+    def self_hosted(self) -> Optional[SelfHostedOption]:
+        return self.find_option("self_hosted")  # type: ignore[return-value]
+
+
+def option_label(option: Option) -> str:
+    """An option's label: its own, else its kind's name (for an option named after its kind) or
+    the kind's name with the id, e.g. "API (mini)"."""
+    if option.label:
+        return option.label
+    kind = kind_of(option)
+    return kind.label if option.id == kind.name else f"{kind.label} ({option.id})"
+
+
+# Labels of the legacy ids (transitional, for adapters not yet on ``Scenario.label_of``).
+OPTIONS: tuple[str, ...] = LEGACY_SLOTS
+OPTION_LABELS = {**{k: KINDS[k].label for k in LEGACY_SLOTS}, HYBRID: HYBRID_LABEL}

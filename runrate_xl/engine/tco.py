@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from . import functions as f
 from .errors import NoAnswer
+from .kinds import kind_of
 from .option_cost import option_breakdown
 from .results import Crossover, Payback, TcoSeries
-from .scenario import OPTION_LABELS, Scenario
+from .scenario import Scenario
 
 
 def tco_series(scenario: Scenario, option: str, months: int | None = None) -> TcoSeries:
@@ -21,10 +22,11 @@ def tco_series(scenario: Scenario, option: str, months: int | None = None) -> Tc
     n = h.months if months is None else months
     t0 = scenario.volume.daily_tokens
     one_time = option_breakdown(scenario, option, t0).one_time
+    declines = kind_of(scenario.option(option)).follows_api_price_decline
     monthly = []
     for m in range(1, n + 1):
         t = t0 * f.growth_factor(scenario.volume.monthly_growth, m)
-        pf = f.price_factor(h.api_price_decline_per_year, m) if option == "api" else 1.0
+        pf = f.price_factor(h.api_price_decline_per_year, m) if declines else 1.0
         monthly.append(option_breakdown(scenario, option, t, pf).total)
     cumulative = [one_time]
     for c in monthly:
@@ -39,7 +41,7 @@ def payback_of(scenario: Scenario, option: str, versus: str, monthly: dict[str, 
     """Months for ``option``'s extra one-time cost to be repaid by its monthly saving over ``versus``."""
     extra = max(one_time[option] - one_time[versus], 0.0)
     saving = monthly[versus] - monthly[option]
-    lo, lv = OPTION_LABELS[option], OPTION_LABELS[versus]
+    lo, lv = scenario.label_of(option), scenario.label_of(versus)
     try:
         months = f.payback(extra, saving)
     except NoAnswer:
@@ -51,10 +53,10 @@ def payback_of(scenario: Scenario, option: str, versus: str, monthly: dict[str, 
     return Payback(option=option, versus=versus, one_time_cost=extra, monthly_saving=saving, months=months, reason=reason)
 
 
-def crossover(option: str, versus: str, series: dict[str, TcoSeries]) -> Crossover:
+def crossover(scenario: Scenario, option: str, versus: str, series: dict[str, TcoSeries]) -> Crossover:
     """First month (0..N) from which ``option``'s cumulative cost is below ``versus``'s."""
     a, b = series[option].cumulative, series[versus].cumulative
-    lo, lv = OPTION_LABELS[option], OPTION_LABELS[versus]
+    lo, lv = scenario.label_of(option), scenario.label_of(versus)
     n = len(a) - 1
     first = next((m for m in range(len(a)) if all(a[k] < b[k] for k in range(m, len(a)))), None)
     if first is None:

@@ -144,6 +144,8 @@ def _spec(path: str, label: str, unit: str, sheet: str, cell: str, *, kind: str 
         optional = True  # unused tier rows stay blank
     if path in ("api.input_price_per_1m", "api.output_price_per_1m"):
         optional = False  # the generator writes resolved prices; the formulas need them
+    if path == "context.current_option":
+        optional = False  # the generator writes the resolved option; the savings formulas need it
     if max_length is None and kind == "text":
         max_length = {"name": 120, "owner_email": 254, "notes": 4000}.get(leaf, 255)
     description = fi.description or ""

@@ -21,7 +21,7 @@ Value = Any  # float | int | str | bool | None
 
 def input_values(scenario: Scenario) -> dict[str, Value]:
     """Defined name -> value for every input cell (None = leave the cell blank)."""
-    data = scenario.model_dump()
+    data = scenario.legacy_dict()
     # An option that is not compared keeps its defaults in the sheet, ready to be switched on.
     defaults = {"fine_tuned": _defaults(FineTunedOption), "self_hosted": _defaults(SelfHostedOption)}
     out: dict[str, Value] = {}

@@ -1,0 +1,86 @@
+"""Input building blocks shared by the scenario and every option kind: the strict base model,
+fraction and utilization types, long-context price tiers and the hidden costs of an option."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+
+def _fraction(value: float) -> float:
+    # pydantic re-raises this with the field's location; the text carries the "use 0.8" hint.
+    if 0 <= value <= 1:
+        return value
+    hint = f" (use {value / 100:g})" if 1 < value <= 100 else ""
+    raise ValueError(f"expected a fraction between 0 and 1{hint}")
+
+
+def _utilization(value: float) -> float:
+    if value <= 0 or value > 1:
+        hint = f" (use {value / 100:g})" if 1 < value <= 100 else ""
+        raise ValueError(f"expected a utilization > 0 and <= 1{hint}")
+    return value
+
+
+Fraction = Annotated[float, AfterValidator(_fraction)]
+Utilization = Annotated[float, AfterValidator(_utilization)]
+Usd = Annotated[float, Field(ge=0)]
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_default=True)
+
+
+class PriceTier(StrictModel):
+    """Long-context pricing: when a request's input exceeds ``above_input_tokens``, the whole
+    request is priced at this tier (the "cliff" model providers use)."""
+
+    above_input_tokens: int = Field(..., gt=0, description="Input tokens per request above which this tier applies.")
+    input_price_per_1m: Usd = Field(..., description="USD per 1M input tokens in this tier.")
+    output_price_per_1m: Usd = Field(..., description="USD per 1M output tokens in this tier.")
+
+
+class HiddenCosts(StrictModel):
+    """The costs below the waterline for one option (seed 000/002: review, observability, ...)."""
+
+    review_share: Fraction = Field(0.0, description="Share of requests a human reviews (seed 000: 5-10%).")
+    cost_per_review: Optional[float] = Field(
+        None, ge=0, description="USD per human review (seed 000: $5-$10). Or give minutes x hourly rate."
+    )
+    review_minutes: Optional[float] = Field(None, ge=0, description="Minutes per review (seed 002: 3 min).")
+    reviewer_hourly_rate: Optional[float] = Field(None, ge=0, description="Reviewer cost, USD per hour.")
+    observability_monthly: Usd = Field(0.0, description="Observability / tracing, USD per month (seed 000: $1k-$5k).")
+    tool_calls_per_request: float = Field(0.0, ge=0, description="Third-party tool/API calls per request.")
+    price_per_tool_call: Usd = Field(0.0, description="USD per tool call.")
+    vector_db_monthly: Usd = Field(0.0, description="Vector database / embeddings storage, USD per month.")
+    evaluation_monthly: Usd = Field(0.0, description="Evaluation and quality monitoring, USD per month.")
+    gateway_monthly: Usd = Field(0.0, description="API gateway / routing, USD per month.")
+
+    @model_validator(mode="after")
+    def _review_cost_is_defined(self) -> "HiddenCosts":
+        by_minutes = self.review_minutes is not None or self.reviewer_hourly_rate is not None
+        if self.cost_per_review is not None and by_minutes:
+            raise ValueError("give cost_per_review or review_minutes with reviewer_hourly_rate, not both")
+        if by_minutes and (self.review_minutes is None or self.reviewer_hourly_rate is None):
+            raise ValueError("review_minutes and reviewer_hourly_rate go together")
+        if self.review_share > 0 and self.cost_per_review is None and not by_minutes:
+            raise ValueError("review_share > 0 needs cost_per_review (or review_minutes and reviewer_hourly_rate)")
+        return self
+
+    @property
+    def review_unit_cost(self) -> float:
+        if self.cost_per_review is not None:
+            return self.cost_per_review
+        if self.review_minutes is not None and self.reviewer_hourly_rate is not None:
+            return self.review_minutes / 60.0 * self.reviewer_hourly_rate
+        return 0.0
+
+    @property
+    def per_request_cost(self) -> float:
+        """USD per request of the per-request hidden items (review, tool calls)."""
+        return self.review_share * self.review_unit_cost + self.tool_calls_per_request * self.price_per_tool_call
+
+    @property
+    def fixed_monthly(self) -> float:
+        return self.observability_monthly + self.vector_db_monthly + self.evaluation_monthly + self.gateway_monthly

@@ -1,0 +1,30 @@
+"""The option kinds, registered in one place.
+
+Each kind is one module holding its input model, its line items and its cost breakdown (see
+``base.Kind``). Adding a kind: write the module, add it to ``KINDS`` and to the ``Option`` union.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Union
+
+from pydantic import Field
+
+from . import api, fine_tuned, self_hosted
+from .api import ApiOption
+from .base import HIDDEN_ITEMS, RESERVED_IDS, Breakdown, Item, Kind, LineItemSpec, OptionBase, OptionDriver, requests_per_month
+from .fine_tuned import FineTunedOption
+from .self_hosted import SelfHostedOption
+
+KINDS: dict[str, Kind] = {k.name: k for k in (api.KIND, fine_tuned.KIND, self_hosted.KIND)}
+Option = Annotated[Union[ApiOption, FineTunedOption, SelfHostedOption], Field(discriminator="kind")]
+
+
+def kind_of(option: OptionBase) -> Kind:
+    return KINDS[option.kind]  # type: ignore[attr-defined]
+
+
+__all__ = [
+    "KINDS", "Option", "kind_of", "ApiOption", "FineTunedOption", "SelfHostedOption", "OptionBase", "Kind",
+    "LineItemSpec", "Item", "Breakdown", "OptionDriver", "HIDDEN_ITEMS", "RESERVED_IDS", "requests_per_month",
+]

@@ -1,0 +1,135 @@
+"""Kind ``api``: renting a model through a vendor API, priced per token."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal, Optional
+
+from pydantic import Field, model_validator
+
+from .. import functions as f
+from ..common import Fraction, HiddenCosts, PriceTier, Usd
+from ..errors import InputError
+from .base import Breakdown, Kind, LineItemSpec, OptionBase, OptionDriver, hidden_items, items_by_key, token_cost
+
+if TYPE_CHECKING:
+    from ..scenario import Scenario
+
+PRICE_FIELDS = ("input_price_per_1m", "output_price_per_1m", "cached_input_price_per_1m",
+                "batch_input_price_per_1m", "batch_output_price_per_1m")
+
+
+class ApiOption(OptionBase):
+    """Renting a model through a vendor API. Prices given here win over the catalog's."""
+
+    kind: Literal["api"]
+    model: Optional[str] = Field(None, description="Catalog model name, e.g. gpt-4o-mini.")
+    input_price_per_1m: Optional[float] = Field(None, ge=0, description="USD per 1M input tokens.")
+    output_price_per_1m: Optional[float] = Field(None, ge=0, description="USD per 1M output tokens.")
+    cached_input_price_per_1m: Optional[float] = Field(
+        None, ge=0, description="USD per 1M cached input tokens (missing: 10% of input)."
+    )
+    batch_input_price_per_1m: Optional[float] = Field(
+        None, ge=0, description="USD per 1M batch input tokens (missing: 50% of input)."
+    )
+    batch_output_price_per_1m: Optional[float] = Field(
+        None, ge=0, description="USD per 1M batch output tokens (missing: 50% of output)."
+    )
+    price_tiers: list[PriceTier] = Field(default_factory=list, description="Long-context tiers.")
+    price_source: Optional[str] = Field(None, description="Where the prices came from (filled by the catalog).")
+    price_as_of: Optional[str] = Field(None, description="As-of date of the prices, YYYY-MM-DD.")
+    cached_share: Fraction = Field(0.0, description="Share of input tokens served from the prompt cache.")
+    batch_share: Fraction = Field(0.0, description="Share of tokens sent through the batch API.")
+    retry_rate: float = Field(0.0, ge=0, le=5, description="Extra tokens re-sent by retries, as a fraction.")
+    setup_cost: Usd = Field(0.0, description="One-time integration cost, USD (seed 000: ~$0).")
+    hidden: HiddenCosts = Field(default_factory=HiddenCosts)
+
+    @model_validator(mode="after")
+    def _model_or_prices(self) -> "ApiOption":
+        if self.model is None and (self.input_price_per_1m is None or self.output_price_per_1m is None):
+            raise ValueError("an api option needs a catalog model, or input_price_per_1m and output_price_per_1m")
+        thresholds = [t.above_input_tokens for t in self.price_tiers]
+        if thresholds != sorted(set(thresholds)):
+            raise ValueError("price_tiers must have distinct above_input_tokens in increasing order")
+        return self
+
+
+LINE_ITEMS = items_by_key(
+    LineItemSpec("input_tokens", "Input tokens", False, True, token=True),
+    LineItemSpec("cached_input_tokens", "Cached input tokens", False, True, token=True),
+    LineItemSpec("output_tokens", "Output tokens", False, True, token=True),
+    LineItemSpec("batch_tokens", "Batch tokens", False, True, token=True),
+    LineItemSpec("retries", "Retries", True, True, token=True),
+)
+
+
+def api_prices(scenario: "Scenario", api: ApiOption) -> tuple[dict[str, Optional[float]], list[str]]:
+    """The API prices in force for the scenario's request size (long-context tier applied)."""
+    if api.input_price_per_1m is None or api.output_price_per_1m is None:
+        missing = "input_price_per_1m" if api.input_price_per_1m is None else "output_price_per_1m"
+        raise InputError(
+            f"{api.id}.{missing}", None,
+            f"a price per 1M tokens (model {api.model!r} must be resolved through the catalog first)",
+        )
+    prices: dict[str, Optional[float]] = {
+        "input": api.input_price_per_1m,
+        "output": api.output_price_per_1m,
+        "cached_input": api.cached_input_price_per_1m,
+        "batch_input": api.batch_input_price_per_1m,
+        "batch_output": api.batch_output_price_per_1m,
+    }
+    notes: list[str] = []
+    if prices["cached_input"] is None and api.cached_share > 0:
+        notes.append("Cached-input price not published: using the convention 10% of the input price.")
+    if (prices["batch_input"] is None or prices["batch_output"] is None) and api.batch_share > 0:
+        notes.append("Batch price not published: using the convention 50% of the standard price.")
+    if api.price_tiers:
+        size = scenario.volume.request_size
+        if size is None:
+            notes.append("Long-context price tiers ignored: the volume has no request size.")
+        else:
+            input_per_request = size * scenario.volume.input_share
+            tier = next((t for t in reversed(api.price_tiers) if input_per_request > t.above_input_tokens), None)
+            if tier is not None:
+                ratio_in = tier.input_price_per_1m / prices["input"] if prices["input"] else 1.0
+                ratio_out = tier.output_price_per_1m / prices["output"] if prices["output"] else 1.0
+                for key, ratio in (("cached_input", ratio_in), ("batch_input", ratio_in), ("batch_output", ratio_out)):
+                    if prices[key] is not None:
+                        prices[key] = prices[key] * ratio  # type: ignore[operator]
+                prices["input"], prices["output"] = tier.input_price_per_1m, tier.output_price_per_1m
+                notes.append(
+                    f"Long-context tier applies: {input_per_request:,.0f} input tokens per request is above "
+                    f"{tier.above_input_tokens:,}."
+                )
+    return prices, notes
+
+
+def breakdown(scenario: "Scenario", api: ApiOption, t: float, price_factor: float) -> Breakdown:
+    prices, notes = api_prices(scenario, api)
+    scaled = {k: (None if v is None else v * price_factor) for k, v in prices.items()}
+    parts = f.api_token_breakdown(
+        t, scaled["input"], scaled["output"], scenario.volume.input_share, scenario.volume.days_per_month,  # type: ignore[arg-type]
+        api.cached_share, api.batch_share, api.retry_rate,
+        scaled["cached_input"], scaled["batch_input"], scaled["batch_output"],
+    )
+    items = [LINE_ITEMS[k](parts[k]) for k in LINE_ITEMS] + hidden_items(scenario, api.id, api.hidden, t)
+    return Breakdown(items, api.setup_cost, token_cost(items, LINE_ITEMS), {}, notes)
+
+
+def scale_prices(api: ApiOption, factor: float) -> ApiOption:
+    """The option with every token price (tiers included) multiplied by ``factor``."""
+    update: dict = {k: getattr(api, k) * factor for k in PRICE_FIELDS if getattr(api, k) is not None}
+    update["price_tiers"] = [t.model_copy(update={"input_price_per_1m": t.input_price_per_1m * factor,
+                                                  "output_price_per_1m": t.output_price_per_1m * factor})
+                             for t in api.price_tiers]
+    return api.model_copy(update=update)
+
+
+def drivers(api: ApiOption) -> list[OptionDriver]:
+    return [OptionDriver("api_prices", "API token prices", lambda o: o.input_price_per_1m,
+                         lambda o, v: scale_prices(o, v / o.input_price_per_1m))]
+
+
+KIND = Kind(
+    name="api", label="API", model=ApiOption, line_items=LINE_ITEMS, breakdown=breakdown, drivers=drivers,
+    prices_tokens=True, follows_api_price_decline=True,
+)

@@ -1,0 +1,161 @@
+"""What every option kind shares: the option's identity, its line items as data, the hidden
+costs every option carries, and the description of a kind the registry holds."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Optional
+
+from pydantic import Field, field_validator
+
+from .. import functions as f
+from ..common import HiddenCosts, StrictModel
+from ..errors import InputError
+
+if TYPE_CHECKING:  # the scenario imports the kinds; the kinds only need its type
+    from ..scenario import Scenario
+
+# Sections of a scenario: an option id may not shadow them, because ``<id>.<field>`` is how a
+# field of an option is addressed everywhere (errors, key/value ranges, batch columns).
+RESERVED_IDS = frozenset({"name", "owner_email", "notes", "volume", "options", "context", "horizon", "sensitivity", "hybrid"})
+_ID = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+
+
+class OptionBase(StrictModel):
+    """An option of a scenario: its ``id`` names it in every output."""
+
+    id: str = Field(..., description="Unique name of the option in this scenario, e.g. frontier, own-gpus.")
+    label: Optional[str] = Field(None, max_length=40, description="Name shown to readers (default: the kind's name, or the id).")
+
+    @field_validator("id")
+    @classmethod
+    def _id_shape(cls, value: str) -> str:
+        if not _ID.match(value):
+            raise ValueError("expected lowercase letters, digits, '-' or '_', starting with a letter (at most 32)")
+        if value in RESERVED_IDS:
+            raise ValueError(f"a name that is not a scenario section ({', '.join(sorted(RESERVED_IDS))})")
+        return value
+
+
+@dataclass(frozen=True)
+class Item:
+    """One line item's amount at one volume."""
+
+    key: str
+    label: str
+    amount: float
+    hidden: bool
+    variable: bool
+
+
+@dataclass(frozen=True)
+class LineItemSpec:
+    """A line item an option kind produces: what it is called, whether it is below the waterline
+    (not on the vendor/GPU invoice), whether it grows with volume, whether it is token spend."""
+
+    key: str
+    label: str
+    hidden: bool
+    variable: bool
+    token: bool = False
+
+    def __call__(self, amount: float) -> Item:
+        return Item(self.key, self.label, amount, self.hidden, self.variable)
+
+
+def items_by_key(*specs: LineItemSpec) -> dict[str, LineItemSpec]:
+    return {s.key: s for s in specs}
+
+
+# Every option carries these (seed 000/002's costs below the waterline), after its own items.
+HIDDEN_ITEMS = items_by_key(
+    LineItemSpec("human_review", "Human review", True, True),
+    LineItemSpec("tool_calls", "Tool calls", True, True),
+    LineItemSpec("observability", "Observability", True, False),
+    LineItemSpec("vector_db", "Vector DB / storage", True, False),
+    LineItemSpec("evaluation", "Evaluation", True, False),
+    LineItemSpec("gateway", "Gateway", True, False),
+)
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    items: list[Item]
+    one_time: float
+    token_cost: float
+    details: dict[str, float]
+    notes: list[str]
+
+    @property
+    def total(self) -> float:
+        return sum(i.amount for i in self.items)
+
+
+@dataclass(frozen=True)
+class OptionDriver:
+    """A sensitivity driver that lives in one option: read it, or a copy of the option with it set."""
+
+    name: str
+    label: str
+    get: Callable[[Any], Optional[float]]
+    set: Callable[[Any, float], Any]
+    ceiling: Optional[float] = None  # fractions stop at 1
+
+
+def field_driver(name: str, label: str, field_name: str, ceiling: Optional[float] = None) -> OptionDriver:
+    return OptionDriver(name, label, lambda o: getattr(o, field_name),
+                        lambda o, v: o.model_copy(update={field_name: v}), ceiling)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """An option kind as the registry holds it (see ``kinds/__init__.py``)."""
+
+    name: str
+    label: str
+    model: type
+    line_items: dict[str, LineItemSpec]  # the kind's own items, in order; HIDDEN_ITEMS follow
+    breakdown: Callable[["Scenario", Any, float, float], Breakdown]
+    drivers: Callable[[Any], list[OptionDriver]]
+    prices_tokens: bool  # token spend per 1M tokens is meaningful (blended price)
+    follows_api_price_decline: bool  # the horizon's API price decline applies to its token prices
+    step_width: Callable[[Any], Optional[float]] = field(default=lambda option: None)
+
+    @property
+    def all_line_items(self) -> dict[str, LineItemSpec]:
+        return {**self.line_items, **HIDDEN_ITEMS}
+
+
+def requests_per_month(scenario: "Scenario", tokens_per_day: float) -> Optional[float]:
+    """Requests per month at a volume, holding the request size fixed; None without a size."""
+    size = scenario.volume.request_size
+    if size is None:
+        return None
+    return f.monthly_tokens(tokens_per_day, scenario.volume.days_per_month) / size
+
+
+def hidden_items(scenario: "Scenario", option_id: str, hidden: HiddenCosts, tokens_per_day: float) -> list[Item]:
+    per_request = hidden.per_request_cost
+    requests = requests_per_month(scenario, tokens_per_day)
+    if per_request > 0 and requests is None:
+        raise InputError(
+            "volume.tokens_per_request", None,
+            f"a request size (or requests_per_month), because {option_id}.hidden has per-request costs "
+            "(review_share, tool_calls_per_request)",
+        )
+    n = requests or 0.0
+    h = HIDDEN_ITEMS
+    return [
+        h["human_review"](n * hidden.review_share * hidden.review_unit_cost),
+        h["tool_calls"](n * hidden.tool_calls_per_request * hidden.price_per_tool_call),
+        h["observability"](hidden.observability_monthly),
+        h["vector_db"](hidden.vector_db_monthly),
+        h["evaluation"](hidden.evaluation_monthly),
+        h["gateway"](hidden.gateway_monthly),
+    ]
+
+
+def token_cost(items: list[Item], specs: dict[str, LineItemSpec]) -> float:
+    """The token spend among ``items`` (the items whose spec is marked ``token``)."""
+    return sum(i.amount for i in items if i.key in specs and specs[i.key].token)
