@@ -17,7 +17,7 @@ from . import __version__
 from .api import ScenarioError, dump_scenario, evaluate_scenario, load_scenario
 from .engine import Evaluation, Scenario
 from .engine.errors import InputError, RunrateError
-from .engine.scenario import OPTION_LABELS
+from .presentation import iceberg_table
 
 app = typer.Typer(
     name="runrate",
@@ -86,16 +86,11 @@ def print_evaluation(ev: Evaluation, note: str = "") -> None:
     table.add_column("Line item")
     table.add_column("")
     for o in names:
-        table.add_column(OPTION_LABELS[o], justify="right")
-    keys: dict[str, tuple[str, bool]] = {}
-    for c in ev.options.values():
-        for item in c.line_items:
-            keys.setdefault(item.key, (item.label, item.hidden))
-    for key, (label, hidden) in keys.items():
-        values = {o: next((i.monthly_usd for i in c.line_items if i.key == key), None) for o, c in ev.options.items()}
-        if all(not v for v in values.values()):
-            continue
-        table.add_row(label, "hidden" if hidden else "visible", *[usd(values[o]) if values[o] is not None else "" for o in names])
+        table.add_column(ev.options[o].label, justify="right")
+    for row in iceberg_table(ev):
+        amounts = row["amounts"]
+        table.add_row(row["label"], "hidden" if row["hidden"] else "visible",
+                      *[usd(amounts[o]) if amounts[o] is not None else "" for o in names])
     table.add_section()
     table.add_row("Visible", "", *[usd(ev.options[o].visible_monthly) for o in names])
     table.add_row("Hidden", "", *[usd(ev.options[o].hidden_monthly) for o in names])
@@ -106,9 +101,10 @@ def print_evaluation(ev: Evaluation, note: str = "") -> None:
     table.add_row(f"TCO {h} months", "", *[usd(ev.tco[o].total) for o in names])
     table.add_row(f"NPV {h} months", "", *[usd(ev.tco[o].npv) for o in names])
     console.print(table)
-    api = ev.options["api"]
-    if api.blended_price_per_1m is not None:
-        console.print(f"Blended API price: ${api.blended_price_per_1m:,.4f} per 1M tokens", highlight=False)
+    for c in ev.options.values():
+        if c.kind == "api" and c.blended_price_per_1m is not None:
+            what = "API" if c.label == "API" else c.label
+            console.print(f"Blended {what} price: ${c.blended_price_per_1m:,.4f} per 1M tokens", highlight=False)
     be = ev.breakeven
     console.print(f"[bold]Break-even:[/] {be.reason}", highlight=False)
     if be.found and be.api_token_spend is not None:
@@ -118,7 +114,7 @@ def print_evaluation(ev: Evaluation, note: str = "") -> None:
     for c in ev.crossovers:
         console.print(f"[bold]Crossover:[/] {c.reason}", highlight=False)
     for oc in ev.outcome_costs:
-        console.print(f"Cost per {oc.outcome_name}: {OPTION_LABELS[oc.option]} ${oc.cost_per_outcome:,.2f}", highlight=False)
+        console.print(f"Cost per {oc.outcome_name}: {ev.options[oc.option].label} ${oc.cost_per_outcome:,.2f}", highlight=False)
     rec = ev.recommendation
     console.print(f"\n[bold green]Recommendation: {rec.label}[/]", highlight=False)
     for r in rec.reasons:

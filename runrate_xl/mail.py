@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from .engine.errors import RunrateError
 from .engine.results import Evaluation
 from .fsutil import atomic_write_bytes, atomic_write_text, safe_filename
-from .report.context import headline, kpis, memo_date_default, what_would_change
+from .presentation import headline, kpis, memo_date_default, what_would_change
 
 PathLike = Union[str, Path]
 ENV_PREFIX = "RUNRATE_SMTP_"

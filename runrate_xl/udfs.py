@@ -14,6 +14,7 @@ and runs without Excel.
 from __future__ import annotations
 
 import functools
+import re
 import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
@@ -25,7 +26,7 @@ from .catalog.prices import PRICE_KINDS, lookup_prices
 from .engine import Evaluation, Scenario
 from .engine import functions as f
 from .engine.errors import InputError, NoAnswer
-from .engine.scenario import OPTION_LABELS, OPTIONS
+from .presentation import iceberg_rows
 from .engine.tco import tco_series
 from .excel_args import (
     ExcelError,
@@ -86,7 +87,7 @@ ARGUMENTS: dict[str, Argument] = {
         "A 2-column key/value range (as RUNRATE_SCENARIO spills it) or a preset name.",
         {"ndim": 2},  # always a list of rows, even for one cell or one row
     ),
-    "option": Argument("api, fine_tuned or self_hosted (or API, Fine-tuned, Self-hosted). Blank: all options."),
+    "option": Argument("An option id of the scenario (api, fine_tuned, self_hosted or your own) or its label. Blank: all options."),
     "months": Argument(f"Horizon in months, 1-{MAX_MONTHS}. Blank: the scenario's horizon."),
 }
 
@@ -240,13 +241,9 @@ def RUNRATE_ICEBERG(scenario, option=None):
     """The cost iceberg (spills): one row per line item with option, item, visible/hidden and
     USD per month. Without an option: every option of the scenario."""
     ev = _evaluation(scenario)
-    names = list(ev.options) if option is None else [_option(option, ev)]
-    table: list[list[Any]] = [["Option", "Line item", "Visible/hidden", "USD per month"]]
-    for name in names:
-        cost = ev.options[name]
-        for item in cost.line_items:
-            table.append([cost.label, item.label, "hidden" if item.hidden else "visible", item.monthly_usd])
-    return table
+    rows = iceberg_rows(ev, None if option is None else _option(option, ev))
+    header: list[list[Any]] = [["Option", "Line item", "Visible/hidden", "USD per month"]]
+    return header + [[r["option_label"], r["label"], r["visibility"], r["monthly_usd"]] for r in rows]
 
 
 @excel_function
@@ -315,15 +312,18 @@ def _evaluate(value: Any) -> Evaluation:
     return evaluate_scenario(scenario_of(value), with_sensitivity=False)
 
 
-_OPTION_CHOICES = {
-    **{o: o for o in OPTIONS},
-    **{label.lower().replace("-", "_").replace(" ", "_"): o for o, label in OPTION_LABELS.items() if o in OPTIONS},
-}
+def _option_choices(ev: Evaluation) -> dict[str, str]:
+    """An option is named by its id or its label (case and spacing as the choice rule normalises)."""
+    out = {}
+    for o, cost in ev.options.items():
+        for name in (cost.label, o):
+            out[re.sub(r"[\s\-]+", "_", name.lower())] = o
+    return out
 
 
 def _option(value: Any, ev: Evaluation) -> str:
     defined = ", ".join(ev.options)
-    name = choice("option", value, _OPTION_CHOICES, f"one of this scenario's options: {defined}")
+    name = choice("option", value, _option_choices(ev), f"one of this scenario's options: {defined}")
     if name not in ev.options:
         raise ExcelError("#VALUE!", "option", single(value, "option"), f"one of this scenario's options: {defined}")
     return name

@@ -82,7 +82,7 @@ def test_examples_every_file_exists_opens_and_matches_the_engine(tmp_path):
     rows = read_input(EXAMPLES / "business_units.xlsx").rows
     summary = json.loads((out / "summary.json").read_text())
     assert [u["status"] for u in summary["units"]] == ["ok"] * len(rows)
-    from runrate_xl.report.formatting import usd
+    from runrate_xl.formatting import usd
 
     for row, unit in zip(rows, summary["units"]):
         folder = out / unit["folder"]

@@ -114,7 +114,7 @@ def close(a, b) -> bool:
 
 def test_engine_udfs_workbook_and_pdf_show_the_same_numbers(batch_outputs):
     from runrate_xl.excel_args import scenario_rows
-    from runrate_xl.report.formatting import tokens, usd
+    from runrate_xl.formatting import tokens, usd
     from runrate_xl.udfs import RUNRATE_CROSSOVER, RUNRATE_TCO
 
     parsed, result, recalculated = batch_outputs

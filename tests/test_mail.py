@@ -20,7 +20,7 @@ from runrate_xl.mail import (
     MailError, SmtpSettings, build_message, check_address, load_ledger, send_messages, write_draft,
 )
 from runrate_xl.presets import preset_scenario
-from runrate_xl.report import formatting as fmt
+from runrate_xl import formatting as fmt
 from runrate_xl.report import render_memo
 
 MEMO_DATE = dt.date(2026, 3, 2)

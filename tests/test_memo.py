@@ -18,7 +18,7 @@ from runrate_xl.api import evaluate_scenario, scenario_from_dict
 from runrate_xl.engine.option_cost import option_total
 from runrate_xl.presets import preset_scenario
 from runrate_xl.report import ReportError, render_memo, render_portfolio_memo
-from runrate_xl.report import formatting as fmt
+from runrate_xl import formatting as fmt
 from runrate_xl.report.charts import breakeven_curves, breakeven_svg
 from runrate_xl.report.fetcher import AssetRefused, MemoAssetFetcher
 from runrate_xl.report.render import _to_pdf, render_memo_with_fetcher

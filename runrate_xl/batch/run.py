@@ -39,8 +39,8 @@ from typing import Any, Callable, Iterator, Optional, Sequence
 from ..api import dump_scenario, evaluate_scenario
 from ..engine import Evaluation, Scenario
 from ..engine.errors import InputError, RunrateError
-from ..engine.scenario import OPTIONS
 from ..fsutil import atomic_write_bytes, atomic_write_text
+from ..presentation import savings_vs_today
 from .inputs import BatchInput, InputFileError, UnitRow, read_input
 from .naming import unique_names
 
@@ -489,24 +489,35 @@ def send_stage(result: BatchResult, settings) -> None:
 
 # --- Summary and log -----------------------------------------------------------------------
 
-SUMMARY_FIELDS = (
-    ["position", "name", "folder", "status", "error", "recommendation"]
-    + [f"{o}_monthly_usd" for o in OPTIONS]
-    + [f"{o}_tco_usd" for o in OPTIONS]
-    + [f"{o}_npv_usd" for o in OPTIONS]
-    + ["horizon_months", "breakeven_tokens_per_day", "current_tokens_per_day"]
-)
+def option_ids(result: BatchResult) -> list[str]:
+    """Every option id of the evaluated units, in first-seen order (the per-option columns)."""
+    return list(dict.fromkeys(o for u in result.units if u.evaluation is not None for o in u.evaluation.options))
+
+
+def summary_fields(ids: list[str]) -> list[str]:
+    return (
+        ["position", "name", "folder", "status", "error", "recommendation", "current_option", "cost_basis",
+         "saving_vs_today_monthly_usd", "saving_vs_today_horizon_usd"]
+        + [f"{o}_monthly_usd" for o in ids]
+        + [f"{o}_tco_usd" for o in ids]
+        + [f"{o}_npv_usd" for o in ids]
+        + ["horizon_months", "breakeven_tokens_per_day", "current_tokens_per_day"]
+    )
 
 
 def summary_rows(result: BatchResult) -> list[dict[str, Any]]:
     """One flat row per BU; engine floats unrounded (the same numbers as the workbook)."""
     rows = []
+    fields = summary_fields(option_ids(result))
     for u in result.units:
-        row: dict[str, Any] = {k: None for k in SUMMARY_FIELDS}
+        row: dict[str, Any] = {k: None for k in fields}
         row.update(position=u.position, name=u.name, folder=u.folder, status=u.status, error=u.error)
         ev = u.evaluation
         if ev is not None:
             row["recommendation"] = ev.recommendation.option
+            saved = savings_vs_today(ev)
+            row.update(current_option=saved.versus, cost_basis=saved.basis,
+                       saving_vs_today_monthly_usd=saved.monthly, saving_vs_today_horizon_usd=saved.horizon)
             for o, cost in ev.options.items():
                 row[f"{o}_monthly_usd"] = cost.total_monthly
                 row[f"{o}_tco_usd"] = ev.tco[o].total
@@ -521,8 +532,9 @@ def summary_rows(result: BatchResult) -> list[dict[str, Any]]:
 def write_summary(result: BatchResult) -> None:
     """summary.csv and summary.json: deterministic (no timings), so reruns are identical."""
     rows = summary_rows(result)
+    ids = option_ids(result)
     buffer = io.StringIO(newline="")
-    writer = csv.DictWriter(buffer, fieldnames=list(SUMMARY_FIELDS), lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=summary_fields(ids), lineterminator="\n")
     writer.writeheader()
     for row in rows:
         writer.writerow({k: "" if v is None else (repr(v) if isinstance(v, float) else v) for k, v in row.items()})
@@ -530,12 +542,13 @@ def write_summary(result: BatchResult) -> None:
     units = []
     for row, u in zip(rows, result.units):
         units.append({
-            **{k: row[k] for k in ("position", "name", "folder", "status", "error", "recommendation")},
+            **{k: row[k] for k in ("position", "name", "folder", "status", "error", "recommendation", "current_option",
+                                   "cost_basis", "saving_vs_today_monthly_usd", "saving_vs_today_horizon_usd")},
             "problems": u.problems,
             "mail": u.mail_status,
-            "monthly_cost_usd": {o: row[f"{o}_monthly_usd"] for o in OPTIONS if row[f"{o}_monthly_usd"] is not None},
-            "tco_usd": {o: row[f"{o}_tco_usd"] for o in OPTIONS if row[f"{o}_tco_usd"] is not None},
-            "npv_usd": {o: row[f"{o}_npv_usd"] for o in OPTIONS if row[f"{o}_npv_usd"] is not None},
+            "monthly_cost_usd": {o: row[f"{o}_monthly_usd"] for o in ids if row[f"{o}_monthly_usd"] is not None},
+            "tco_usd": {o: row[f"{o}_tco_usd"] for o in ids if row[f"{o}_tco_usd"] is not None},
+            "npv_usd": {o: row[f"{o}_npv_usd"] for o in ids if row[f"{o}_npv_usd"] is not None},
             "horizon_months": row["horizon_months"],
             "breakeven_tokens_per_day": row["breakeven_tokens_per_day"],
             "current_tokens_per_day": row["current_tokens_per_day"],

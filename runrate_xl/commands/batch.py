@@ -79,8 +79,6 @@ def _print_problems(err_console, result) -> None:
 def _print_table(console, result) -> None:
     from rich.table import Table
 
-    from ..engine.scenario import OPTION_LABELS
-
     table = Table(title=f"runrate batch: {len(result.ok_units)} ok, {len(result.failed_units)} failed", title_justify="left")
     with_errors = any(u.error for u in result.units) or bool(result.portfolio_errors)
     columns = [("#", "right"), ("Business unit", "left"), ("Folder", "left"), ("Status", "left"),
@@ -93,7 +91,7 @@ def _print_table(console, result) -> None:
         if ev is not None:
             rec = ev.recommendation.label
             best = min(ev.options.values(), key=lambda c: c.total_monthly)
-            cheapest = f"{OPTION_LABELS[best.option]} ${best.total_monthly:,.0f}"
+            cheapest = f"{best.label} ${best.total_monthly:,.0f}"
         status = "[green]OK[/]" if u.ok else f"[red]{u.status.upper()}[/]"
         if result.mail != "none" and u.mail_status:
             status += f" ({u.mail_status})"

@@ -9,7 +9,6 @@ segment by segment (within a segment the GPU count is constant, so both costs ar
 
 from __future__ import annotations
 
-import math
 from typing import Optional
 
 from . import functions as f

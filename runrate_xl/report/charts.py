@@ -16,14 +16,31 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from ..engine.option_cost import option_total
 from ..engine.results import Evaluation
-from ..engine.scenario import OPTION_LABELS
-from . import formatting as fmt
-from .context import decision_pair, tornado_rows
+from .. import formatting as fmt
+from ..presentation import decision_pair, label, tornado_rows
 
 FONT_FAMILY = "Runrate Sans"  # the @font-face name in memo.css (served by fetcher.py)
 WIDTH_IN = 6.85  # the printed text width of an A4 page with 18 mm margins: 1 chart pt = 1 printed pt
-COLORS = {"api": "#1f5f99", "fine_tuned": "#b26b00", "self_hosted": "#2e7d4f"}
-TINTS = {"api": "#9fc0e0", "fine_tuned": "#f0c98a", "self_hosted": "#a9d4b8"}
+# Colours by kind: the first option of a kind takes its kind's colour, further ones the next shade.
+COLORS = {"api": ("#1f5f99", "#6a3d9a", "#0f8b8d"), "fine_tuned": ("#b26b00", "#8c564b"),
+          "self_hosted": ("#2e7d4f", "#7f7f00", "#4d4d4d")}
+TINTS = {"api": ("#9fc0e0", "#cab2d6", "#9fd8d9"), "fine_tuned": ("#f0c98a", "#d9b8a8"),
+         "self_hosted": ("#a9d4b8", "#d6d68f", "#bdbdbd")}
+
+
+def _shade(palette: dict, ev: Evaluation, option: str) -> str:
+    kind = ev.options[option].kind
+    same = [o for o, c in ev.options.items() if c.kind == kind]
+    shades = palette[kind]
+    return shades[same.index(option) % len(shades)]
+
+
+def _color(ev: Evaluation, option: str) -> str:
+    return _shade(COLORS, ev, option)
+
+
+def _tint(ev: Evaluation, option: str) -> str:
+    return _shade(TINTS, ev, option)
 INK, MUTED, GRID, WATER = "#1d2733", "#5b6775", "#d9dee4", "#e8f1f8"
 SAMPLES = 161  # break-even curve points (enough to draw a capacity-mode GPU step cleanly)
 
@@ -81,8 +98,8 @@ def iceberg_svg(ev: Evaluation, width_in: float = WIDTH_IN * 0.48) -> bytes:
         bottom = min(min(hidden), -1.0)
         span = top - bottom
         ax.axhspan(bottom - span * 0.25, 0, color=WATER, zorder=0, linewidth=0)
-        ax.bar(x, visible, width=0.56, color=[COLORS[o] for o in names], zorder=2)
-        ax.bar(x, hidden, width=0.56, color=[TINTS[o] for o in names], edgecolor=[COLORS[o] for o in names],
+        ax.bar(x, visible, width=0.56, color=[_color(ev, o) for o in names], zorder=2)
+        ax.bar(x, hidden, width=0.56, color=[_tint(ev, o) for o in names], edgecolor=[_color(ev, o) for o in names],
                linewidth=0.6, hatch="////", zorder=2)
         ax.axhline(0, color="#3b7bb8", linewidth=1.0, zorder=3)
         for i, o in enumerate(names):
@@ -92,7 +109,7 @@ def iceberg_svg(ev: Evaluation, width_in: float = WIDTH_IN * 0.48) -> bytes:
             ax.annotate(fmt.usd_short(c.hidden_monthly), (i, hidden[i]), xytext=(0, -2), textcoords="offset points",
                         ha="center", va="top", fontsize=7, color=INK)
         ax.set_ylim(bottom - span * 0.18, top + span * 0.14)
-        ax.set_xticks(list(x), [OPTION_LABELS[o] for o in names])
+        ax.set_xticks(list(x), [label(ev, o) for o in names])
         ax.tick_params(axis="x", length=0, labelsize=7.5, colors=INK)
         ax.xaxis.tick_top()
         ax.spines["bottom"].set_visible(False)
@@ -128,7 +145,7 @@ def breakeven_svg(ev: Evaluation) -> bytes:
         ax = fig.add_subplot()
         _grid(ax)
         for o, ys in curves.items():
-            ax.plot(volumes, ys, color=COLORS[o], label=OPTION_LABELS[o], zorder=3,
+            ax.plot(volumes, ys, color=_color(ev, o), label=label(ev, o), zorder=3,
                     drawstyle="default")
         top = max(max(ys) for ys in curves.values())
         ax.axvline(current, color=INK, linewidth=0.8, linestyle=(0, (3, 2)), zorder=2)
@@ -140,7 +157,7 @@ def breakeven_svg(ev: Evaluation) -> bytes:
                 ax.plot([be.tokens_per_day], [be.monthly_cost], marker="o", markersize=5 if primary else 4,
                         markerfacecolor="white", markeredgecolor=INK, markeredgewidth=1.1, zorder=4)
                 low = be.monthly_cost < 0.3 * top
-                ax.annotate(f"{OPTION_LABELS[be.option_a]} = {OPTION_LABELS[be.option_b]}\n{fmt.tokens(be.tokens_per_day)}/day, "
+                ax.annotate(f"{label(ev, be.option_a)} = {label(ev, be.option_b)}\n{fmt.tokens(be.tokens_per_day)}/day, "
                             f"{fmt.usd_short(be.monthly_cost)}/mo", (be.tokens_per_day, be.monthly_cost),
                             xytext=(5, 7) if low else (6, -5), textcoords="offset points", ha="left",
                             va="bottom" if low else "top", fontsize=6.5, color=INK, linespacing=1.2,
@@ -162,9 +179,9 @@ def tco_svg(ev: Evaluation) -> bytes:
         ax = fig.add_subplot()
         _grid(ax)
         for o, series in ev.tco.items():
-            ax.plot(range(len(series.cumulative)), series.cumulative, color=COLORS[o], label=OPTION_LABELS[o], zorder=3)
+            ax.plot(range(len(series.cumulative)), series.cumulative, color=_color(ev, o), label=label(ev, o), zorder=3)
             ax.annotate(fmt.usd_short(series.cumulative[-1]), (len(series.cumulative) - 1, series.cumulative[-1]),
-                        xytext=(3, 0), textcoords="offset points", va="center", fontsize=7, color=COLORS[o])
+                        xytext=(3, 0), textcoords="offset points", va="center", fontsize=7, color=_color(ev, o))
         for c in ev.crossovers:
             if c.month is not None and 0 <= c.month < len(ev.tco[c.option].cumulative):
                 y = ev.tco[c.option].cumulative[c.month]
@@ -218,8 +235,8 @@ def tornado_svg(ev: Evaluation) -> Optional[bytes]:
         ax.spines["left"].set_visible(False)
         ax.grid(axis="x", color=GRID, linewidth=0.5)
         ax.set_axisbelow(True)
-        ax.set_xlabel(f"{OPTION_LABELS[alt]} minus {OPTION_LABELS[chosen]}, USD per month "
-                      f"(right of the red line: {OPTION_LABELS[chosen]} cheaper)", fontsize=7)
+        ax.set_xlabel(f"{label(ev, alt)} minus {label(ev, chosen)}, USD per month "
+                      f"(right of the red line: {label(ev, chosen)} cheaper)", fontsize=7)
         from matplotlib.patches import Patch
 
         swing = fmt.pct(ev.scenario.sensitivity.swing)
@@ -243,19 +260,19 @@ def portfolio_svg(evaluations: list[Evaluation]) -> bytes:
     for ev in evaluations:
         chosen, _ = decision_pair(ev)
         c = ev.options[chosen]
-        items.append((ev.scenario.name, chosen, c.visible_monthly, c.hidden_monthly, ev.recommendation.label))
+        items.append((ev.scenario.name, chosen, c.visible_monthly, c.hidden_monthly, ev.recommendation.label, ev))
     items.sort(key=lambda t: -(t[2] + t[3]))
     with matplotlib.rc_context(_RC):
         fig = _figure(0.55 + 0.27 * len(items))
         ax = fig.add_subplot()
         y = list(range(len(items)))[::-1]
-        for yi, (name, chosen, visible, hidden, label) in zip(y, items):
-            ax.barh(yi, visible, height=0.6, color=COLORS[chosen], zorder=2)
-            ax.barh(yi, hidden, left=visible, height=0.6, color=TINTS[chosen], edgecolor=COLORS[chosen],
+        for yi, (name, chosen, visible, hidden, rec_label, ev) in zip(y, items):
+            ax.barh(yi, visible, height=0.6, color=_color(ev, chosen), zorder=2)
+            ax.barh(yi, hidden, left=visible, height=0.6, color=_tint(ev, chosen), edgecolor=_color(ev, chosen),
                     linewidth=0.5, hatch="////", zorder=2)
-            ax.annotate(f"{fmt.usd_short(visible + hidden)}  {label}", (visible + hidden, yi), xytext=(3, 0),
+            ax.annotate(f"{fmt.usd_short(visible + hidden)}  {rec_label}", (visible + hidden, yi), xytext=(3, 0),
                         textcoords="offset points", va="center", fontsize=6.5, color=INK)
-        top = max((v + h for _, _, v, h, _ in items), default=1.0) or 1.0
+        top = max((v + h for _, _, v, h, _, _ in items), default=1.0) or 1.0
         ax.set_xlim(0, top * 1.25)
         labels = [n if len(n) <= 34 else n[:33] + "\u2026" for n, *_ in items]
         ax.set_yticks(y, labels)

@@ -7,17 +7,22 @@ re-derives a cost. Text is plain ``str``: the templates autoescape it.
 from __future__ import annotations
 
 import datetime as dt
-import math
-import os
-import re
 from dataclasses import dataclass, field
-from typing import Optional
 
-from ..engine.results import Evaluation, Reason, SensitivityRow
-from ..engine.scenario import OPTION_LABELS
-from . import formatting as fmt
+from .. import formatting as fmt
+from .. import presentation
+from ..engine.results import Evaluation, Reason
+from ..presentation import (  # noqa: F401  (memo_date_default: re-exported for the renderer)
+    DECISIVE, Kpi, _horizon_phrase, cost_basis, decision_pair, headline, kpis, label, memo_date_default,
+    money_at_stake, savings_vs_today, tornado_rows, what_would_change,
+)
 
-DECISIVE = ("decides", "excludes", "blocks")
+
+def _pill(ev: Evaluation, option: str) -> str:
+    """The CSS class that colours an option: its kind (hybrid for a hybrid)."""
+    found = ev.scenario.find_option(option)
+    return found.kind if found is not None else option
+
 LEANING = ("favours", "against")
 EFFECT_LABELS = {
     "decides": "Decides", "excludes": "Excludes", "blocks": "Blocks",
@@ -25,47 +30,8 @@ EFFECT_LABELS = {
 }
 
 
-def memo_date_default(memo_date: Optional[dt.date] = None) -> dt.date:
-    """The memo's date: given, else SOURCE_DATE_EPOCH (reproducible builds), else today."""
-    if memo_date is not None:
-        return memo_date
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if epoch:
-        try:
-            return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc).date()
-        except (ValueError, OverflowError, OSError):
-            raise ValueError(f"SOURCE_DATE_EPOCH: got {epoch!r}, expected whole seconds since 1970-01-01") from None
-    return dt.date.today()
-
-
 def long_date(d: dt.date) -> str:
     return f"{d.day} {d.strftime('%B')} {d.year}"
-
-
-def decision_pair(ev: Evaluation) -> tuple[str, Optional[str]]:
-    """(the option whose costs stand for the recommendation, the alternative it is weighed against).
-
-    A hybrid has no cost line of its own: the cheapest eligible option is its cost basis. The
-    alternative is the cheapest option the recommendation did not pick (the runner-up, or an
-    option a constraint set aside), so the memo can say what the choice saves or costs."""
-    rec = ev.recommendation
-    chosen = rec.option if rec.option in ev.options else rec.cheapest_option
-    others = [o for o in ev.options if o != chosen]
-    if not others:
-        return chosen, None
-    if rec.cheapest_option != chosen:
-        return chosen, rec.cheapest_option
-    if rec.runner_up is not None and rec.runner_up != chosen:
-        return chosen, rec.runner_up
-    return chosen, min(others, key=lambda o: (rec.horizon_costs[o], o))
-
-
-@dataclass
-class Kpi:
-    label: str
-    value: str
-    note: str = ""
-    tone: str = ""  # "good" / "bad" / "" - colours the value
 
 
 @dataclass
@@ -82,179 +48,19 @@ class Table:
     rows: list[Row] = field(default_factory=list)
 
 
-def _label(option: Optional[str]) -> str:
-    return OPTION_LABELS.get(option or "", option or "")
-
-
-def _horizon_phrase(ev: Evaluation) -> str:
-    h = ev.scenario.horizon
-    npv = " (NPV)" if h.discount_rate_per_year > 0 else ""
-    return f"over {h.months} months{npv}"
-
-
-def money_at_stake(ev: Evaluation) -> dict:
-    """What the recommendation saves (or costs) against the alternative, per month and over the horizon."""
-    chosen, alt = decision_pair(ev)
-    rec = ev.recommendation
-    out = {"chosen": chosen, "alternative": alt, "monthly": None, "horizon": None}
-    if alt is not None:
-        out["monthly"] = ev.options[alt].total_monthly - ev.options[chosen].total_monthly
-        out["horizon"] = rec.horizon_costs[alt] - rec.horizon_costs[chosen]
-    return out
-
-
-def kpis(ev: Evaluation) -> list[Kpi]:
-    chosen, alt = decision_pair(ev)
-    oc = ev.options[chosen]
-    stake = money_at_stake(ev)
-    months = ev.scenario.horizon.months
-    out = [Kpi(f"{_label(chosen)} run-rate", f"{fmt.usd(oc.total_monthly)}",
-               f"per month today; {fmt.pct(oc.hidden_share)} of it hidden" if oc.hidden_share is not None else "per month today")]
-    if alt is not None:
-        m, h = stake["monthly"], stake["horizon"]
-        out.append(Kpi(f"Per month vs {_label(alt)}", fmt.usd(abs(m)),
-                       "saved" if m >= 0 else "more, the price of the constraints",
-                       "good" if m >= 0 else "bad"))
-        out.append(Kpi(f"{months} months vs {_label(alt)}", fmt.usd(abs(h)),
-                       ("saved" if h >= 0 else "more") + (" (NPV)" if ev.scenario.horizon.discount_rate_per_year > 0 else ""),
-                       "good" if h >= 0 else "bad"))
-    be = ev.breakeven
-    if be.found and be.tokens_per_day is not None:
-        where = "" if be.volume_ratio is None else f"you are at {fmt.pct(1 / be.volume_ratio)} of it"
-        out.append(Kpi("Break-even volume", f"{fmt.tokens(be.tokens_per_day)}", f"tokens/day; {where}"))
-    else:
-        out.append(Kpi("Break-even volume", "none", "no volume where the costs cross"))
-    return out
-
-
-def headline(ev: Evaluation) -> str:
-    """One sentence under the recommendation."""
-    rec = ev.recommendation
-    chosen, alt = decision_pair(ev)
-    stake = money_at_stake(ev)
-    hp = _horizon_phrase(ev)
-    basis = "" if rec.option in ev.options else f" Cost basis: {_label(chosen)}, the cheapest eligible option."
-    if alt is None:
-        return f"{_label(chosen)} is the only option in this scenario.{basis}"
-    m, h = stake["monthly"], stake["horizon"]
-    if h >= 0:
-        text = (f"{_label(rec.option)} saves {fmt.usd(h)} {hp} against {_label(alt)}"
-                f" ({fmt.usd(m)} per month at today's volume)." if m >= 0 else
-                f"{_label(rec.option)} saves {fmt.usd(h)} {hp} against {_label(alt)},"
-                f" although it costs {fmt.usd(-m)} more per month today.")
-    else:
-        text = (f"{_label(rec.option)} costs {fmt.usd(-h)} more {hp} than {_label(alt)}"
-                f" ({fmt.usd(-m)} per month today): the price of the constraints below." if m <= 0 else
-                f"{_label(rec.option)} costs {fmt.usd(-h)} more {hp} than {_label(alt)},"
-                f" although it saves {fmt.usd(m)} per month today.")
-    if rec.close_call:
-        text += " A close call."
-    return text + basis
-
-
 def reason_groups(ev: Evaluation) -> list[dict]:
     groups = [("What decided it", DECISIVE), ("Leaning one way", LEANING), ("Context", ("info",))]
     out = []
     for title, effects in groups:
-        items = [_reason_item(r) for r in ev.recommendation.reasons
+        items = [_reason_item(ev, r) for r in ev.recommendation.reasons
                  if r.effect in effects and r.rule != "breakeven_distance"]
         if items:
             out.append({"title": title, "items": items})
     return out
 
 
-def _reason_item(r: Reason) -> dict:
-    return {"effect": r.effect, "tag": EFFECT_LABELS[r.effect], "text": r.text, "option": _label(r.option) if r.option else ""}
-
-
-def _driver_value(ev: Evaluation, row: SensitivityRow, value: float) -> str:
-    capacity = ev.scenario.self_hosted is not None and ev.scenario.self_hosted.mode == "capacity"
-    if row.driver == "volume":
-        return f"{fmt.tokens(value)} tokens/day"
-    if row.driver in ("api_prices", "ft_prices"):
-        return f"{fmt.usd_rate(value)} per 1M {'input' if row.driver == 'api_prices' else 'output'} tokens"
-    if row.driver == "infra":
-        return f"{fmt.usd_rate(value)} per instance-hour" if capacity else f"{fmt.usd(value)} per month"
-    if row.driver in ("utilization", "review_share"):
-        return fmt.pct(value)
-    if row.driver == "fte":
-        return f"{fmt.number(value)} FTE"
-    if row.driver == "fte_cost":
-        return f"{fmt.usd(value)} per year"
-    return fmt.number(value)
-
-
-def tornado_rows(ev: Evaluation) -> list[dict]:
-    """Each sensitivity driver as the monthly gap (alternative - chosen) at its low and high value,
-    widest swing first. A gap that changes sign means the monthly comparison flips."""
-    chosen, alt = decision_pair(ev)
-    if alt is None:
-        return []
-    base = ev.options[alt].total_monthly - ev.options[chosen].total_monthly
-    rows = []
-    for r in ev.sensitivity:
-        if chosen not in r.totals_low or alt not in r.totals_low:
-            continue
-        low = r.totals_low[alt] - r.totals_low[chosen]
-        high = r.totals_high[alt] - r.totals_high[chosen]
-        rows.append({
-            "row": r, "label": r.label, "low": low, "high": high, "base": base,
-            "low_value": _driver_value(ev, r, r.low_value), "high_value": _driver_value(ev, r, r.high_value),
-            "base_value": _driver_value(ev, r, r.base_value),
-            "flips_low": (low < 0) != (base < 0) and low != 0, "flips_high": (high < 0) != (base < 0) and high != 0,
-            "note": r.note,
-            "moves": not (math.isclose(low, base, rel_tol=1e-9, abs_tol=1e-6) and math.isclose(high, base, rel_tol=1e-9, abs_tol=1e-6)),
-        })
-    rows.sort(key=lambda d: (-abs(d["high"] - d["low"]), d["label"]))
-    return rows
-
-
-def what_would_change(ev: Evaluation) -> list[str]:
-    chosen, alt = decision_pair(ev)
-    out: list[str] = []
-    pairs = [ev.breakeven] + [b for b in ev.breakevens if b is not ev.breakeven and b != ev.breakeven
-                             and chosen in (b.option_a, b.option_b)]
-    for be in pairs:
-        if be.option_a == be.option_b:
-            continue
-        if not be.found or be.tokens_per_day is None:
-            out.append(be.reason)
-            continue
-        below = be.cheaper_below or be.option_a
-        above = be.option_b if below == be.option_a else be.option_a
-        head = (f"{_label(be.option_a)} and {_label(be.option_b)} cost the same at "
-                f"{fmt.tokens(be.tokens_per_day)} tokens/day; today's volume is {fmt.tokens(be.current_tokens_per_day)}")
-        ratio = be.volume_ratio
-        if ratio is None:
-            out.append(head + ".")
-        elif ratio >= 1:
-            out.append(f"{head} ({fmt.pct(1 / ratio)} of it). Volume would have to grow {fmt.multiple(ratio)} "
-                       f"before {_label(above)} is cheaper per month.")
-        else:
-            out.append(f"{head} ({fmt.pct(1 / ratio)} of it). Volume would have to fall {fmt.pct(1 - ratio)} "
-                       f"before {_label(below)} is cheaper per month.")
-    flips = []
-    for t in tornado_rows(ev):
-        for side in ("low", "high"):
-            if t[f"flips_{side}"]:
-                winner = alt if t[side] < 0 else chosen
-                name = re.sub(r"\s*\([^)]*\)$", "", t["label"])
-                flips.append(f"{name} at {t[f'{side}_value']} instead of {t['base_value']}: "
-                             f"{_label(winner)} becomes cheaper per month.")
-    if alt is not None:
-        if flips:
-            out.extend(flips)
-        else:
-            swing = ev.scenario.sensitivity.swing
-            out.append(f"No single driver moved by {fmt.pct(swing)} either way changes which of "
-                       f"{_label(chosen)} and {_label(alt)} is cheaper per month (see the tornado).")
-    for r in ev.recommendation.reasons:
-        if r.effect in ("excludes", "blocks"):
-            out.append(f"{r.text} If that changes, the set-aside option is back in the running.")
-    if alt is None:
-        out.append(f"Only {_label(chosen)} is defined in this scenario: add a fine-tuned or self-hosted option "
-                   "to see what it would take for another route to win.")
-    return out
+def _reason_item(ev: Evaluation, r: Reason) -> dict:
+    return {"effect": r.effect, "tag": EFFECT_LABELS[r.effect], "text": r.text, "option": label(ev, r.option) if r.option else ""}
 
 
 def options_table(ev: Evaluation) -> Table:
@@ -262,7 +68,7 @@ def options_table(ev: Evaluation) -> Table:
     months = ev.scenario.horizon.months
     rec = ev.recommendation
     chosen, _ = decision_pair(ev)
-    t = Table(columns=[OPTION_LABELS[o] for o in names])
+    t = Table(columns=[label(ev, o) for o in names])
     t.rows.append(Row("Per month today", [fmt.usd(ev.options[o].total_monthly) for o in names]))
     t.rows.append(Row("of which hidden", [fmt.usd(ev.options[o].hidden_monthly) for o in names], css="sub"))
     t.rows.append(Row("One-time cost", [fmt.usd(ev.options[o].one_time_cost) for o in names]))
@@ -285,20 +91,11 @@ def options_table(ev: Evaluation) -> Table:
 
 def iceberg_table(ev: Evaluation) -> Table:
     names = list(ev.options)
-    t = Table(columns=[OPTION_LABELS[o] for o in names])
-    keys: dict[str, tuple[str, bool]] = {}
-    for c in ev.options.values():
-        for item in c.line_items:
-            keys.setdefault(item.key, (item.label, item.hidden))
-    for hidden in (False, True):
-        for key, (label, is_hidden) in keys.items():
-            if is_hidden != hidden:
-                continue
-            values = {o: next((i.monthly_usd for i in c.line_items if i.key == key), None) for o, c in ev.options.items()}
-            if all(not v for v in values.values()):
-                continue
-            t.rows.append(Row(label, [fmt.usd(values[o]) if values[o] is not None else "" for o in names],
-                              tag="hidden" if hidden else "visible", css="hidden" if hidden else ""))
+    t = Table(columns=[label(ev, o) for o in names])
+    for row in presentation.iceberg_table(ev):
+        hidden = row["hidden"]
+        t.rows.append(Row(row["label"], [fmt.usd(row["amounts"][o]) if row["amounts"][o] is not None else "" for o in names],
+                          tag="hidden" if hidden else "visible", css="hidden" if hidden else ""))
     t.rows.append(Row("Visible (on the invoice)", [fmt.usd(ev.options[o].visible_monthly) for o in names], css="subtotal"))
     t.rows.append(Row("Hidden (below the waterline)", [fmt.usd(ev.options[o].hidden_monthly) for o in names], css="subtotal"))
     t.rows.append(Row("Total per month", [fmt.usd(ev.options[o].total_monthly) for o in names], css="total"))
@@ -348,7 +145,7 @@ def framework(ev: Evaluation) -> list[dict]:
         if fired:
             guidance = " ".join(r.text for r in fired)
             strongest = next((r for r in fired if r.effect in DECISIVE), next((r for r in fired if r.effect in LEANING), fired[0]))
-            points = _points_to(strongest)
+            points = _points_to(ev, strongest)
         else:
             fb = _FALLBACK.get(key, "")
             guidance = fb[ctx.ml_expertise] if isinstance(fb, dict) else fb
@@ -357,61 +154,84 @@ def framework(ev: Evaluation) -> list[dict]:
     return out
 
 
-def _points_to(r: Reason) -> str:
+def _points_to(ev: Evaluation, r: Reason) -> str:
     if r.option is None:
         return "Any"
-    label = _label(r.option)
+    name = label(ev, r.option)
     if r.effect in ("excludes", "blocks", "against"):
-        return f"Not {label}"
-    return label
+        return f"Not {name}"
+    return name
+
+
+_SCENARIO_SRC = "Scenario input"
+
+
+def _who(option) -> str:
+    """" (mini)" after an item for an option not named after its kind."""
+    return "" if option.id == option.kind else f" ({option.id})"
+
+
+def _api_assumptions(ev: Evaluation, api) -> list[dict]:
+    who = _who(api)
+    src = api.price_source or _SCENARIO_SRC
+    model = f" ({api.model})" if api.model else ""
+    out = [{"item": f"API token prices{model}{who}",
+            "value": f"{fmt.usd_rate(api.input_price_per_1m)} in / {fmt.usd_rate(api.output_price_per_1m)} out per 1M tokens",
+            "source": src, "as_of": api.price_as_of or "-"}]
+    if api.cached_share > 0:
+        cached = (f"{fmt.usd_rate(api.cached_input_price_per_1m)} per 1M" if api.cached_input_price_per_1m is not None
+                  else "not published: 10% of the input price by convention")
+        out.append({"item": f"API cached input{who}", "value": f"{cached}; {fmt.pct(api.cached_share)} of input cached",
+                    "source": src, "as_of": api.price_as_of or "-"})
+    if api.batch_share > 0:
+        batch = (f"{fmt.usd_rate(api.batch_input_price_per_1m)} in / {fmt.usd_rate(api.batch_output_price_per_1m)} out per 1M"
+                 if api.batch_input_price_per_1m is not None and api.batch_output_price_per_1m is not None
+                 else "not published: 50% of the standard prices by convention")
+        out.append({"item": f"API batch{who}", "value": f"{batch}; {fmt.pct(api.batch_share)} of tokens",
+                    "source": src, "as_of": api.price_as_of or "-"})
+    return out
+
+
+def _fine_tuned_assumptions(ev: Evaluation, ft) -> list[dict]:
+    who = _who(ft)
+    return [
+        {"item": f"Fine-tuned token prices{who}", "value": f"{fmt.usd_rate(ft.input_price_per_1m)} in / {fmt.usd_rate(ft.output_price_per_1m)} out per 1M tokens",
+         "source": _SCENARIO_SRC, "as_of": "-"},
+        {"item": f"Fine-tuning set-up and hosting{who}", "value": f"{fmt.usd(ft.setup_cost)} once; {fmt.usd(ft.hosting_monthly)} per month hosting",
+         "source": _SCENARIO_SRC, "as_of": "-"},
+    ]
+
+
+def _self_hosted_assumptions(ev: Evaluation, sh) -> list[dict]:
+    who = _who(sh)
+    out = []
+    if sh.mode == "simple":
+        out.append({"item": f"GPU infrastructure{who}", "value": f"{fmt.usd(sh.infra_monthly)} per month at {fmt.pct(sh.utilization)} utilization",
+                    "source": sh.price_source or _SCENARIO_SRC, "as_of": sh.price_as_of or "-"})
+    else:
+        details = ev.options[sh.id].details
+        out.append({"item": f"GPU instance{f' ({sh.gpu})' if sh.gpu else ''}{who}",
+                    "value": f"{fmt.usd_rate(sh.instance_hourly_usd)} per hour, {fmt.number(sh.gpus_per_instance)} GPU(s) each, "
+                             f"{fmt.count(sh.tokens_per_second_per_gpu)} tokens/s per GPU; {fmt.number(details.get('instances'))} instance(s) today",
+                    "source": sh.price_source or _SCENARIO_SRC, "as_of": sh.price_as_of or "-"})
+        out.append({"item": f"GPU sizing{who}", "value": f"peak {fmt.number(sh.peak_to_average)}x average, target utilization {fmt.pct(sh.target_utilization)}, redundancy {fmt.number(sh.redundancy)}x",
+                    "source": _SCENARIO_SRC, "as_of": "-"})
+    out.append({"item": f"MLOps people{who}", "value": f"{fmt.number(sh.fte)} FTE at {fmt.usd(sh.fte_annual_cost)} per year fully loaded",
+                "source": _SCENARIO_SRC if "fte_annual_cost" in sh.model_fields_set else "Default (seed 003: $150k loaded FTE)", "as_of": "-"})
+    if sh.setup_cost or sh.migration_cost:
+        out.append({"item": f"Self-hosting one-time{who}", "value": f"{fmt.usd(sh.setup_cost)} set-up + {fmt.usd(sh.migration_cost)} migration",
+                    "source": _SCENARIO_SRC, "as_of": "-"})
+    return out
 
 
 def assumptions(ev: Evaluation) -> list[dict]:
     """Inputs a reader should check, each with where it came from and as of when."""
     s = ev.scenario
-    api = s.api
-    out = []
-    scenario_src = "Scenario input"
-    api_src = api.price_source or scenario_src
-    model = f" ({api.model})" if api.model else ""
-    out.append({"item": f"API token prices{model}",
-                "value": f"{fmt.usd_rate(api.input_price_per_1m)} in / {fmt.usd_rate(api.output_price_per_1m)} out per 1M tokens",
-                "source": api_src, "as_of": api.price_as_of or "-"})
-    if api.cached_share > 0:
-        cached = (f"{fmt.usd_rate(api.cached_input_price_per_1m)} per 1M" if api.cached_input_price_per_1m is not None
-                  else "not published: 10% of the input price by convention")
-        out.append({"item": "API cached input", "value": f"{cached}; {fmt.pct(api.cached_share)} of input cached",
-                    "source": api_src, "as_of": api.price_as_of or "-"})
-    if api.batch_share > 0:
-        batch = (f"{fmt.usd_rate(api.batch_input_price_per_1m)} in / {fmt.usd_rate(api.batch_output_price_per_1m)} out per 1M"
-                 if api.batch_input_price_per_1m is not None and api.batch_output_price_per_1m is not None
-                 else "not published: 50% of the standard prices by convention")
-        out.append({"item": "API batch", "value": f"{batch}; {fmt.pct(api.batch_share)} of tokens",
-                    "source": api_src, "as_of": api.price_as_of or "-"})
-    ft = s.fine_tuned
-    if ft is not None:
-        out.append({"item": "Fine-tuned token prices", "value": f"{fmt.usd_rate(ft.input_price_per_1m)} in / {fmt.usd_rate(ft.output_price_per_1m)} out per 1M tokens",
-                    "source": scenario_src, "as_of": "-"})
-        out.append({"item": "Fine-tuning set-up and hosting", "value": f"{fmt.usd(ft.setup_cost)} once; {fmt.usd(ft.hosting_monthly)} per month hosting",
-                    "source": scenario_src, "as_of": "-"})
-    sh = s.self_hosted
-    if sh is not None:
-        if sh.mode == "simple":
-            out.append({"item": "GPU infrastructure", "value": f"{fmt.usd(sh.infra_monthly)} per month at {fmt.pct(sh.utilization)} utilization",
-                        "source": sh.price_source or scenario_src, "as_of": sh.price_as_of or "-"})
-        else:
-            details = ev.options["self_hosted"].details
-            out.append({"item": f"GPU instance{f' ({sh.gpu})' if sh.gpu else ''}",
-                        "value": f"{fmt.usd_rate(sh.instance_hourly_usd)} per hour, {fmt.number(sh.gpus_per_instance)} GPU(s) each, "
-                                 f"{fmt.count(sh.tokens_per_second_per_gpu)} tokens/s per GPU; {fmt.number(details.get('instances'))} instance(s) today",
-                        "source": sh.price_source or scenario_src, "as_of": sh.price_as_of or "-"})
-            out.append({"item": "GPU sizing", "value": f"peak {fmt.number(sh.peak_to_average)}x average, target utilization {fmt.pct(sh.target_utilization)}, redundancy {fmt.number(sh.redundancy)}x",
-                        "source": scenario_src, "as_of": "-"})
-        out.append({"item": "MLOps people", "value": f"{fmt.number(sh.fte)} FTE at {fmt.usd(sh.fte_annual_cost)} per year fully loaded",
-                    "source": scenario_src if "fte_annual_cost" in sh.model_fields_set else "Default (seed 003: $150k loaded FTE)", "as_of": "-"})
-        if sh.setup_cost or sh.migration_cost:
-            out.append({"item": "Self-hosting one-time", "value": f"{fmt.usd(sh.setup_cost)} set-up + {fmt.usd(sh.migration_cost)} migration",
-                        "source": scenario_src, "as_of": "-"})
+    out: list[dict] = []
+    for option in s.options:
+        add = {"api": _api_assumptions, "fine_tuned": _fine_tuned_assumptions, "self_hosted": _self_hosted_assumptions}[option.kind]
+        out.extend(add(ev, option))
+    scenario_src = _SCENARIO_SRC
     v = s.volume
     growth = f"; growing {fmt.pct(v.monthly_growth, 1)} per month" if v.monthly_growth else ""
     out.append({"item": "Volume", "value": f"{fmt.tokens(v.daily_tokens)} tokens/day, {fmt.pct(v.input_share)} input{growth}",
@@ -465,13 +285,13 @@ def iceberg_callouts(ev: Evaluation) -> list[dict]:
         if c.hidden_share is None:
             continue
         out.append({"value": f"{fmt.pct(c.hidden_share)} hidden",
-                    "text": f"{fmt.usd(c.hidden_monthly)} of {OPTION_LABELS[o]}'s {fmt.usd(c.total_monthly)} per month is off the invoice."})
+                    "text": f"{fmt.usd(c.hidden_monthly)} of {label(ev, o)}'s {fmt.usd(c.total_monthly)} per month is off the invoice."})
     chosen, _ = decision_pair(ev)
     hidden = [i for i in ev.options[chosen].line_items if i.hidden and i.monthly_usd > 0]
     if hidden:
         top = max(hidden, key=lambda i: i.monthly_usd)
         out.append({"value": fmt.usd(top.monthly_usd),
-                    "text": f"{top.label}: the largest hidden cost of {OPTION_LABELS[chosen]}, per month."})
+                    "text": f"{top.label}: the largest hidden cost of {label(ev, chosen)}, per month."})
     return out
 
 
@@ -480,7 +300,7 @@ def breakeven_caption(ev: Evaluation) -> str:
     text = ("Total monthly cost of each option as volume changes, from the engine at each volume. "
             "Circles: break-even points; dashed line: today's volume.")
     if be.found and be.tokens_per_day is not None and be.monthly_cost is not None:
-        text += (f" {_label(be.option_a)} and {_label(be.option_b)} cross at {fmt.tokens(be.tokens_per_day)} tokens/day"
+        text += (f" {label(ev, be.option_a)} and {label(ev, be.option_b)} cross at {fmt.tokens(be.tokens_per_day)} tokens/day"
                  f" ({fmt.usd(be.monthly_cost)} per month).")
     elif be.option_a != be.option_b:
         text += f" {be.reason}"
@@ -493,7 +313,7 @@ def tornado_caption(ev: Evaluation) -> str:
         return ""
     base = ev.options[alt].total_monthly - ev.options[chosen].total_monthly
     swing = fmt.pct(ev.scenario.sensitivity.swing)
-    text = (f"Monthly cost of {OPTION_LABELS[alt]} minus {OPTION_LABELS[chosen]} when one driver moves {swing} down or up "
+    text = (f"Monthly cost of {label(ev, alt)} minus {label(ev, chosen)} when one driver moves {swing} down or up "
             f"(today: {fmt.usd(base)}). A bar crossing the red line flips which option is cheaper per month.")
     still = [r["label"] for r in tornado_rows(ev) if not r["moves"]]
     if still:
@@ -513,8 +333,8 @@ def memo_context(ev: Evaluation, memo_date: dt.date) -> dict:
         "recommendation": rec.label,
         "recommendation_key": rec.option,
         "chosen": chosen,
-        "chosen_label": _label(chosen),
-        "alternative_label": _label(alt) if alt else "",
+        "chosen_label": label(ev, chosen),
+        "alternative_label": label(ev, alt) if alt else "",
         "close_call": rec.close_call,
         "headline": headline(ev),
         "kpis": kpis(ev),
@@ -522,7 +342,7 @@ def memo_context(ev: Evaluation, memo_date: dt.date) -> dict:
         "what_would_change": what_would_change(ev),
         "options_table": options_table(ev),
         "iceberg_table": iceberg_table(ev),
-        "tco_rows": [{"label": OPTION_LABELS[o], "one_time": fmt.usd(t.one_time_cost), "total": fmt.usd(t.total), "npv": fmt.usd(t.npv)} for o, t in ev.tco.items()],
+        "tco_rows": [{"label": label(ev, o), "one_time": fmt.usd(t.one_time_cost), "total": fmt.usd(t.total), "npv": fmt.usd(t.npv)} for o, t in ev.tco.items()],
         "crossovers": [c.reason for c in ev.crossovers] + [p.reason for p in ev.paybacks],
         "breakeven_caption": breakeven_caption(ev),
         "tornado": tornado_rows(ev),
@@ -537,7 +357,7 @@ def memo_context(ev: Evaluation, memo_date: dt.date) -> dict:
         "horizon_phrase": _horizon_phrase(ev),
         "discounted": s.horizon.discount_rate_per_year > 0,
         "volume": fmt.tokens(s.volume.daily_tokens),
-        "outcomes": [{"label": OPTION_LABELS[oc.option], "name": oc.outcome_name, "cost": fmt.usd_cents(oc.cost_per_outcome)} for oc in ev.outcome_costs],
+        "outcomes": [{"label": label(ev, oc.option), "name": oc.outcome_name, "cost": fmt.usd_cents(oc.cost_per_outcome)} for oc in ev.outcome_costs],
         "title": f"Decision memo: {s.name}",
         "subject": f"{s.name}: recommend {rec.label}. {headline(ev)}",
     }
@@ -550,28 +370,27 @@ def portfolio_context(evaluations: list[Evaluation], memo_date: dt.date) -> dict
     by_option: dict[str, int] = {}
     for ev in evaluations:
         s = ev.scenario
-        chosen, alt = decision_pair(ev)
-        stake = money_at_stake(ev)
-        current = s.context.current_option
+        chosen = cost_basis(ev)
+        saved = savings_vs_today(ev)
+        current = saved.versus
         today_total += ev.options[current].total_monthly
         chosen_total += ev.options[chosen].total_monthly
-        if alt is not None:
-            monthly_stake += stake["monthly"]
-            horizon_stake += stake["horizon"]
+        monthly_stake += saved.monthly
+        horizon_stake += saved.horizon
         rec = ev.recommendation
         by_option[rec.label] = by_option.get(rec.label, 0) + 1
         be = ev.breakeven
         key = next((r.text for r in rec.reasons if r.effect in ("excludes", "blocks")),
                    next((r.text for r in rec.reasons if r.effect == "decides"), ""))
         rows.append({
-            "bu": s.name, "owner": s.owner_email or "", "recommendation": rec.label, "key": rec.option,
+            "bu": s.name, "owner": s.owner_email or "", "recommendation": rec.label, "key": _pill(ev, rec.option),
             "close_call": rec.close_call,
-            "today": fmt.usd(ev.options[current].total_monthly), "today_label": OPTION_LABELS[current],
+            "today": fmt.usd(ev.options[current].total_monthly), "today_label": label(ev, current),
             "run_rate": fmt.usd(ev.options[chosen].total_monthly),
             "hidden_share": fmt.pct(ev.options[chosen].hidden_share),
-            "alternative": _label(alt) if alt else "-",
-            "monthly_stake": fmt.usd(stake["monthly"]) if alt else "-",
-            "horizon_stake": fmt.usd(stake["horizon"]) if alt else "-",
+            "alternative": f"vs {label(ev, current)}" if current != chosen else "no change",
+            "monthly_stake": fmt.usd(saved.monthly),
+            "horizon_stake": fmt.usd(saved.horizon),
             "months": s.horizon.months,
             "breakeven": (f"{fmt.tokens(be.tokens_per_day)}/day ({fmt.pct(1 / be.volume_ratio)} of it)"
                           if be.found and be.tokens_per_day is not None and be.volume_ratio else "none"),
@@ -584,7 +403,7 @@ def portfolio_context(evaluations: list[Evaluation], memo_date: dt.date) -> dict
         Kpi("Run-rate today", fmt.usd(today_total), "per month, each unit's current option"),
         Kpi("Run-rate as recommended", fmt.usd(chosen_total), "per month",
             "good" if chosen_total <= today_total else "bad"),
-        Kpi("Against the alternatives", fmt.usd(abs(horizon_stake)),
+        Kpi("Against today", fmt.usd(abs(horizon_stake)),
             ("saved" if horizon_stake >= 0 else "more") + " over each unit's horizon",
             "good" if horizon_stake >= 0 else "bad"),
     ]

@@ -20,7 +20,7 @@ from .. import __version__
 from ..engine.errors import RunrateError
 from ..engine.results import Evaluation
 from ..fsutil import atomic_write_bytes
-from . import formatting
+from .. import formatting
 from .charts import memo_charts, portfolio_svg
 from .context import memo_context, memo_date_default, portfolio_context
 from .fetcher import AssetRefused, MemoAssetFetcher, chart_url

@@ -158,6 +158,14 @@ def workbook_bytes(evaluation: Evaluation, *, cache_values: bool = True, templat
     """The filled workbook as deterministic xlsx bytes."""
     t = template or load_template()
     scenario = evaluation.scenario
+    unsupported = [o.id for o in scenario.options if o.id != o.kind]
+    if unsupported or scenario.api is None:
+        # The template lays out the three legacy option columns (api, fine_tuned, self_hosted);
+        # a column per option of the list is the next step of Engine v2.
+        raise WorkbookError(
+            f"options: got {', '.join(unsupported) or 'no option with id api'}, expected the workbook's option columns "
+            "api (required), fine_tuned and self_hosted; scenarios with other option ids run everywhere else "
+            "(evaluate, memo, mail, Excel functions) but not yet in a workbook")
     if len(scenario.api.price_tiers) > L.MAX_TIERS:
         raise WorkbookError(f"api.price_tiers: got {len(scenario.api.price_tiers)} tiers, expected at most {L.MAX_TIERS} "
                             "(the Prices sheet has that many rows)")

@@ -1,9 +1,10 @@
 """Portfolio roll-up: one row per business unit, totals and a chart.
 
-Savings versus today = the monthly cost of the option the BU runs today minus the monthly cost
-of the recommended option. When the engine recommends a *hybrid*, the recommended cost is that
-of the cheapest eligible option (``recommendation.cheapest_option``), i.e. the route most of the
-traffic moves to; the saving is then an upper bound, since some traffic stays on the other route.
+Savings versus today are the presentation layer's (:func:`runrate_xl.presentation.savings_vs_today`):
+the monthly cost of the option the BU runs today minus that of the recommendation's cost basis
+(for a *hybrid*, its cheapest eligible option: an upper bound, since some traffic stays on the
+other route). One column per option id found in the units, in first-seen order; those columns
+are not totalled (different units' alternatives do not add up to anything).
 """
 
 from __future__ import annotations
@@ -17,21 +18,19 @@ from openpyxl.chart import BarChart, Reference, Series
 from openpyxl.utils import get_column_letter
 
 from ..engine.results import Evaluation
-from ..engine.scenario import OPTION_LABELS
 from ..fsutil import atomic_write_bytes
+from ..presentation import cost_basis, label, savings_vs_today
 from . import styles as S
 from .generate import WorkbookError, _patch_sheet
 from .layout import INT, PCT, USD
-from .template import FIXED_TIME
-from .zipnorm import fixed_core_properties, read_zip, write_zip
+from .zipnorm import FIXED_TIME, fixed_core_properties, read_zip, write_zip
 
-COLUMNS = [
+LEADING = [
     # header, unit, width, number format
     ("Business unit", "", 34, "@"),
     ("Runs today on", "option", 14, "@"),
-    ("API", "USD/month", 14, USD),
-    ("Fine-tuned", "USD/month", 14, USD),
-    ("Self-hosted", "USD/month", 14, USD),
+]
+TRAILING = [
     ("Recommendation", "engine", 15, "@"),
     ("Cost today", "USD/month", 14, USD),
     ("Cost recommended", "USD/month", 15, USD),
@@ -44,23 +43,33 @@ COLUMNS = [
 FIRST_ROW = 6
 
 
-def recommended_option(ev: Evaluation) -> str:
-    rec = ev.recommendation
-    return rec.cheapest_option if rec.option == "hybrid" else rec.option
+def option_ids(evaluations: Sequence[Evaluation]) -> list[str]:
+    """Every option id of the units, in first-seen order."""
+    return list(dict.fromkeys(o for ev in evaluations for o in ev.options))
+
+
+def rollup_columns(evaluations: Sequence[Evaluation]) -> list[tuple[str, str, int, str]]:
+    """(header, unit, width, number format) of each column: one per option id between the fixed ones."""
+    first = {}
+    for ev in evaluations:
+        for o in ev.options:
+            first.setdefault(o, label(ev, o))
+    return LEADING + [(first[o], "USD/month", 14, USD) for o in option_ids(evaluations)] + TRAILING
 
 
 def rollup_rows(evaluations: Sequence[Evaluation]) -> list[list]:
     """Values of each BU row (formula columns hold the engine value they must show)."""
     rows = []
+    ids = option_ids(evaluations)
     for ev in evaluations:
-        current = ev.scenario.context.current_option
-        recommended = recommended_option(ev)
-        cost = {o: (ev.options[o].total_monthly if o in ev.options else None) for o in ("api", "fine_tuned", "self_hosted")}
-        today, rec_cost = ev.options[current].total_monthly, ev.options[recommended].total_monthly
+        saved = savings_vs_today(ev)
+        current = saved.versus
+        today, rec_cost = ev.options[current].total_monthly, ev.options[cost_basis(ev)].total_monthly
         be = ev.breakeven
         rows.append([
-            ev.scenario.name, OPTION_LABELS[current], cost["api"], cost["fine_tuned"], cost["self_hosted"],
-            ev.recommendation.label, today, rec_cost, today - rec_cost, (today - rec_cost) * 12,
+            ev.scenario.name, label(ev, current),
+            *[(ev.options[o].total_monthly if o in ev.options else None) for o in ids],
+            ev.recommendation.label, today, rec_cost, saved.monthly, saved.per_year,
             be.tokens_per_day if be.found else ("none" if be.option_a != be.option_b else ""),
             ev.scenario.volume.daily_tokens, ev.options[current].hidden_share,
         ])
@@ -74,15 +83,17 @@ def rollup_bytes(evaluations: Sequence[Evaluation]) -> bytes:
     ws = wb.active
     ws.title = "Portfolio"
     ws.sheet_view.showGridLines = False
+    columns = rollup_columns(evaluations)
     ws.column_dimensions["A"].width = 2
     ws["B1"] = "Portfolio roll-up: LLM cost by business unit"
     ws["B1"].font = S.TITLE
     ws["B2"] = (f"{len(evaluations)} business units. Savings vs today = cost of today's option minus cost of the "
                 "recommended option (hybrid: its cheapest eligible option). USD per month unless marked.")
     ws["B2"].font = S.NOTE
-    ws["B3"] = "Monthly costs and recommendations are the engine's; savings and totals are live formulas."
+    ws["B3"] = ("Monthly costs and recommendations are the engine's; savings and totals are live formulas. "
+                "Option columns are not totalled: different units' alternatives do not add up.")
     ws["B3"].font = S.NOTE
-    for i, (head, unit, width, _fmt) in enumerate(COLUMNS):
+    for i, (head, unit, width, _fmt) in enumerate(columns):
         col = get_column_letter(2 + i)
         ws.column_dimensions[col].width = width
         c = ws[f"{col}4"]
@@ -93,9 +104,9 @@ def rollup_bytes(evaluations: Sequence[Evaluation]) -> bytes:
     cached: dict[str, object] = {}
     rows = rollup_rows(evaluations)
     last = FIRST_ROW + len(rows) - 1
-    L_ = {h: get_column_letter(2 + i) for i, (h, *_r) in enumerate(COLUMNS)}
+    L_ = {h: get_column_letter(2 + i) for i, (h, *_r) in enumerate(columns)}
     for r, values in enumerate(rows, start=FIRST_ROW):
-        for i, ((head, _unit, _w, fmt), value) in enumerate(zip(COLUMNS, values)):
+        for i, ((head, _unit, _w, fmt), value) in enumerate(zip(columns, values)):
             col = get_column_letter(2 + i)
             cell = ws[f"{col}{r}"]
             if head == "Savings vs today":
@@ -113,14 +124,14 @@ def rollup_bytes(evaluations: Sequence[Evaluation]) -> bytes:
     tr = last + 1
     ws[f"B{tr}"] = "Total"
     ws[f"B{tr}"].font = S.BOLD
-    for head in ("API", "Fine-tuned", "Self-hosted", "Cost today", "Cost recommended", "Savings vs today", "Savings per year"):
+    for head in ("Cost today", "Cost recommended", "Savings vs today", "Savings per year"):
         col = L_[head]
         ws[f"{col}{tr}"] = f"=SUM({col}{FIRST_ROW}:{col}{last})"
         ws[f"{col}{tr}"].number_format = USD
         ws[f"{col}{tr}"].font = S.BOLD
-        idx = [h for h, *_ in COLUMNS].index(head)
+        idx = [h for h, *_ in columns].index(head)
         cached[f"{col}{tr}"] = sum(v[idx] for v in rows if isinstance(v[idx], (int, float)))
-    for col in [get_column_letter(2 + i) for i in range(len(COLUMNS))]:
+    for col in [get_column_letter(2 + i) for i in range(len(columns))]:
         ws[f"{col}{tr}"].border = S.TOP_BORDER
         ws[f"{col}{tr}"].fill = S.TOTAL_FILL
     ws[f"B{last + 3}"] = "Months per year"
@@ -135,7 +146,7 @@ def rollup_bytes(evaluations: Sequence[Evaluation]) -> bytes:
     chart.y_axis.title = "USD/month"
     chart.y_axis.numFmt = "$#,##0"
     for head in ("Cost today", "Cost recommended"):
-        col = [h for h, *_ in COLUMNS].index(head) + 2
+        col = [h for h, *_ in columns].index(head) + 2
         series = Series(Reference(ws, min_col=col, min_row=FIRST_ROW, max_row=last), title=head)
         series.graphicalProperties.solidFill = "A5A5A5" if head == "Cost today" else "1F3864"
         chart.series.append(series)
@@ -147,7 +158,7 @@ def rollup_bytes(evaluations: Sequence[Evaluation]) -> bytes:
     chart.width = 22
     ws.add_chart(chart, f"B{last + 5}")
     ws.freeze_panes = f"C{FIRST_ROW}"
-    ws.print_area = f"A1:{get_column_letter(1 + len(COLUMNS))}{last + 5 + int(chart.height * 2)}"
+    ws.print_area = f"A1:{get_column_letter(1 + len(columns))}{last + 5 + int(chart.height * 2)}"
     ws.print_title_rows = "4:5"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth = 1

@@ -8,7 +8,6 @@ have. The only numbers inside formulas are 0 and 1; every other constant is a na
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Iterable, Optional
 
@@ -25,10 +24,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ..engine.scenario import OPTION_LABELS
 from . import layout as L
 from . import styles as S
+from .zipnorm import FIXED_TIME
 
 TEMPLATE_PATH = Path(__file__).resolve().parents[2] / "workbook_templates" / "scenario.xlsx"
 COLOURS = {"api": "4472C4", "fine_tuned": "ED7D31", "self_hosted": "70AD47"}
-FIXED_TIME = dt.datetime(2026, 1, 1, 0, 0, 0)  # workbook properties never carry the build time
 OPT_SHORT = {"api": "api", "fine_tuned": "ft", "self_hosted": "sh"}
 ON = {"api": "TRUE", "fine_tuned": "c_ft_on", "self_hosted": "c_sh_on"}
 

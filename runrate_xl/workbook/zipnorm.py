@@ -13,7 +13,10 @@ import time
 import zipfile
 from typing import Iterable, Tuple
 
+import datetime as dt
+
 DEFAULT_DATE_TIME = (2026, 1, 1, 0, 0, 0)
+FIXED_TIME = dt.datetime(*DEFAULT_DATE_TIME)  # workbook properties never carry the build time
 
 
 def fixed_date_time() -> tuple[int, int, int, int, int, int]:

@@ -1,0 +1,316 @@
+"""One presentation layer between the engine's results and every adapter.
+
+What the recommendation is, which option's costs stand for it, what it saves and against what,
+the headline, what would change the answer, the iceberg and tornado rows: defined once here and
+read by the memo, the e-mail, the CLI, the workbook cover, the roll-up, the portfolio memo and the
+batch summary, so they cannot disagree. Pure formatting of engine figures: nothing here computes
+a cost, and nothing here imports a renderer (no WeasyPrint, no matplotlib).
+
+Savings, one definition: the cost of a reference option minus the cost of the recommendation's
+cost basis. ``monthly`` is at today's volume (nominal USD per month); ``horizon`` is the
+difference of the horizon costs the recommendation ranks by: the NPV over ``months`` when the
+scenario discounts, else the nominal total over ``months`` (``horizon_basis`` says which).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import re
+from dataclasses import dataclass
+from typing import Optional
+
+from . import formatting as fmt
+from .engine.results import Evaluation, SensitivityRow
+from .engine.scenario import HYBRID
+
+DECISIVE = ("decides", "excludes", "blocks")
+
+
+def label(ev: Evaluation, option: Optional[str]) -> str:
+    """What readers see for an option id (or hybrid); "" for none."""
+    if not option:
+        return ""
+    if option == HYBRID or ev.scenario.find_option(option) is not None:
+        return ev.scenario.label_of(option)
+    return option
+
+
+def cost_basis(ev: Evaluation) -> str:
+    """The option whose costs stand for the recommendation: itself, or for a hybrid (which has
+    no cost line of its own) the cheapest eligible option, the route most traffic moves to."""
+    rec = ev.recommendation
+    return rec.option if rec.option in ev.options else rec.cheapest_option
+
+
+@dataclass(frozen=True)
+class Savings:
+    """What the recommendation saves against ``versus`` (negative: what it costs more)."""
+
+    versus: str
+    basis: str  # the recommendation's cost basis (see cost_basis)
+    monthly: float  # USD per month at today's volume
+    horizon: float  # difference of horizon costs (NPV when discounted, else nominal totals)
+    months: int
+    discounted: bool
+
+    @property
+    def horizon_basis(self) -> str:
+        return f"NPV over {self.months} months" if self.discounted else f"total over {self.months} months"
+
+    @property
+    def per_year(self) -> float:
+        return self.monthly * 12
+
+
+def savings(ev: Evaluation, versus: str) -> Savings:
+    """The recommendation's saving against option ``versus`` (the one definition)."""
+    basis = cost_basis(ev)
+    rec = ev.recommendation
+    h = ev.scenario.horizon
+    return Savings(
+        versus=versus, basis=basis,
+        monthly=ev.options[versus].total_monthly - ev.options[basis].total_monthly,
+        horizon=rec.horizon_costs[versus] - rec.horizon_costs[basis],
+        months=h.months, discounted=h.discount_rate_per_year > 0,
+    )
+
+
+def savings_vs_today(ev: Evaluation) -> Savings:
+    """The saving of moving from the option the unit runs today to the recommendation. For a
+    hybrid this is an upper bound: some traffic stays on the other route."""
+    return savings(ev, ev.scenario.context.current_option)  # type: ignore[arg-type]
+
+
+def iceberg_table(ev: Evaluation) -> list[dict]:
+    """The iceberg with one row per line item and one amount per option (None where the option
+    has no such item), visible items first, rows that are zero for every option left out."""
+    items: dict[str, tuple[str, bool]] = {}
+    for c in ev.options.values():
+        for i in c.line_items:
+            items.setdefault(i.key, (i.label, i.hidden))
+    rows = []
+    for hidden in (False, True):
+        for key, (item_label, is_hidden) in items.items():
+            if is_hidden != hidden:
+                continue
+            amounts = {o: next((i.monthly_usd for i in c.line_items if i.key == key), None) for o, c in ev.options.items()}
+            if all(not v for v in amounts.values()):
+                continue
+            rows.append({"key": key, "label": item_label, "hidden": hidden, "amounts": amounts})
+    return rows
+
+
+def iceberg_rows(ev: Evaluation, option: Optional[str] = None) -> list[dict]:
+    """The line items of every option (or one), as the engine's kinds define them: option id,
+    option label, key, item label, visible/hidden, USD per month."""
+    out = []
+    for o, c in ev.options.items():
+        if option is not None and o != option:
+            continue
+        for i in c.line_items:
+            out.append({"option": o, "option_label": c.label, "key": i.key, "label": i.label,
+                        "visibility": "hidden" if i.hidden else "visible", "monthly_usd": i.monthly_usd})
+    return out
+
+
+def memo_date_default(memo_date: Optional[dt.date] = None) -> dt.date:
+    """The memo's date: given, else SOURCE_DATE_EPOCH (reproducible builds), else today."""
+    if memo_date is not None:
+        return memo_date
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch:
+        try:
+            return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc).date()
+        except (ValueError, OverflowError, OSError):
+            raise ValueError(f"SOURCE_DATE_EPOCH: got {epoch!r}, expected whole seconds since 1970-01-01") from None
+    return dt.date.today()
+
+
+
+def decision_pair(ev: Evaluation) -> tuple[str, Optional[str]]:
+    """(the option whose costs stand for the recommendation, the alternative it is weighed against).
+
+    A hybrid has no cost line of its own: the cheapest eligible option is its cost basis. The
+    alternative is the cheapest option the recommendation did not pick (the runner-up, or an
+    option a constraint set aside), so the memo can say what the choice saves or costs."""
+    rec = ev.recommendation
+    chosen = rec.option if rec.option in ev.options else rec.cheapest_option
+    others = [o for o in ev.options if o != chosen]
+    if not others:
+        return chosen, None
+    if rec.cheapest_option != chosen:
+        return chosen, rec.cheapest_option
+    if rec.runner_up is not None and rec.runner_up != chosen:
+        return chosen, rec.runner_up
+    return chosen, min(others, key=lambda o: (rec.horizon_costs[o], o))
+
+
+
+@dataclass
+class Kpi:
+    label: str
+    value: str
+    note: str = ""
+    tone: str = ""  # "good" / "bad" / "" - colours the value
+
+
+
+def _horizon_phrase(ev: Evaluation) -> str:
+    h = ev.scenario.horizon
+    npv = " (NPV)" if h.discount_rate_per_year > 0 else ""
+    return f"over {h.months} months{npv}"
+
+
+def money_at_stake(ev: Evaluation) -> dict:
+    """What the recommendation saves (or costs) against the alternative, per month and over the horizon."""
+    chosen, alt = decision_pair(ev)
+    out = {"chosen": chosen, "alternative": alt, "monthly": None, "horizon": None}
+    if alt is not None:
+        s = savings(ev, alt)
+        out["monthly"], out["horizon"] = s.monthly, s.horizon
+    return out
+
+
+def kpis(ev: Evaluation) -> list[Kpi]:
+    chosen, alt = decision_pair(ev)
+    oc = ev.options[chosen]
+    stake = money_at_stake(ev)
+    months = ev.scenario.horizon.months
+    out = [Kpi(f"{label(ev, chosen)} run-rate", f"{fmt.usd(oc.total_monthly)}",
+               f"per month today; {fmt.pct(oc.hidden_share)} of it hidden" if oc.hidden_share is not None else "per month today")]
+    if alt is not None:
+        m, h = stake["monthly"], stake["horizon"]
+        out.append(Kpi(f"Per month vs {label(ev, alt)}", fmt.usd(abs(m)),
+                       "saved" if m >= 0 else "more, the price of the constraints",
+                       "good" if m >= 0 else "bad"))
+        out.append(Kpi(f"{months} months vs {label(ev, alt)}", fmt.usd(abs(h)),
+                       ("saved" if h >= 0 else "more") + (" (NPV)" if ev.scenario.horizon.discount_rate_per_year > 0 else ""),
+                       "good" if h >= 0 else "bad"))
+    be = ev.breakeven
+    if be.found and be.tokens_per_day is not None:
+        where = "" if be.volume_ratio is None else f"you are at {fmt.pct(1 / be.volume_ratio)} of it"
+        out.append(Kpi("Break-even volume", f"{fmt.tokens(be.tokens_per_day)}", f"tokens/day; {where}"))
+    else:
+        out.append(Kpi("Break-even volume", "none", "no volume where the costs cross"))
+    return out
+
+
+def headline(ev: Evaluation) -> str:
+    """One sentence under the recommendation."""
+    rec = ev.recommendation
+    chosen, alt = decision_pair(ev)
+    stake = money_at_stake(ev)
+    hp = _horizon_phrase(ev)
+    basis = "" if rec.option in ev.options else f" Cost basis: {label(ev, chosen)}, the cheapest eligible option."
+    if alt is None:
+        return f"{label(ev, chosen)} is the only option in this scenario.{basis}"
+    m, h = stake["monthly"], stake["horizon"]
+    if h >= 0:
+        text = (f"{label(ev, rec.option)} saves {fmt.usd(h)} {hp} against {label(ev, alt)}"
+                f" ({fmt.usd(m)} per month at today's volume)." if m >= 0 else
+                f"{label(ev, rec.option)} saves {fmt.usd(h)} {hp} against {label(ev, alt)},"
+                f" although it costs {fmt.usd(-m)} more per month today.")
+    else:
+        text = (f"{label(ev, rec.option)} costs {fmt.usd(-h)} more {hp} than {label(ev, alt)}"
+                f" ({fmt.usd(-m)} per month today): the price of the constraints below." if m <= 0 else
+                f"{label(ev, rec.option)} costs {fmt.usd(-h)} more {hp} than {label(ev, alt)},"
+                f" although it saves {fmt.usd(m)} per month today.")
+    if rec.close_call:
+        text += " A close call."
+    return text + basis
+
+
+
+def _driver_value(ev: Evaluation, row: SensitivityRow, value: float) -> str:
+    option = ev.scenario.find_option(row.option) if row.option else None
+    capacity = getattr(option, "mode", None) == "capacity"
+    if row.driver == "volume":
+        return f"{fmt.tokens(value)} tokens/day"
+    if row.driver in ("api_prices", "ft_prices"):
+        return f"{fmt.usd_rate(value)} per 1M {'input' if row.driver == 'api_prices' else 'output'} tokens"
+    if row.driver == "infra":
+        return f"{fmt.usd_rate(value)} per instance-hour" if capacity else f"{fmt.usd(value)} per month"
+    if row.driver in ("utilization", "review_share"):
+        return fmt.pct(value)
+    if row.driver == "fte":
+        return f"{fmt.number(value)} FTE"
+    if row.driver == "fte_cost":
+        return f"{fmt.usd(value)} per year"
+    return fmt.number(value)
+
+
+def tornado_rows(ev: Evaluation) -> list[dict]:
+    """Each sensitivity driver as the monthly gap (alternative - chosen) at its low and high value,
+    widest swing first. A gap that changes sign means the monthly comparison flips."""
+    chosen, alt = decision_pair(ev)
+    if alt is None:
+        return []
+    base = ev.options[alt].total_monthly - ev.options[chosen].total_monthly
+    rows = []
+    for r in ev.sensitivity:
+        if chosen not in r.totals_low or alt not in r.totals_low:
+            continue
+        low = r.totals_low[alt] - r.totals_low[chosen]
+        high = r.totals_high[alt] - r.totals_high[chosen]
+        rows.append({
+            "row": r, "label": r.label, "low": low, "high": high, "base": base,
+            "low_value": _driver_value(ev, r, r.low_value), "high_value": _driver_value(ev, r, r.high_value),
+            "base_value": _driver_value(ev, r, r.base_value),
+            "flips_low": (low < 0) != (base < 0) and low != 0, "flips_high": (high < 0) != (base < 0) and high != 0,
+            "note": r.note,
+            "moves": not (math.isclose(low, base, rel_tol=1e-9, abs_tol=1e-6) and math.isclose(high, base, rel_tol=1e-9, abs_tol=1e-6)),
+        })
+    rows.sort(key=lambda d: (-abs(d["high"] - d["low"]), d["label"]))
+    return rows
+
+
+def what_would_change(ev: Evaluation) -> list[str]:
+    chosen, alt = decision_pair(ev)
+    out: list[str] = []
+    pairs = [ev.breakeven] + [b for b in ev.breakevens if b is not ev.breakeven and b != ev.breakeven
+                             and chosen in (b.option_a, b.option_b)]
+    for be in pairs:
+        if be.option_a == be.option_b:
+            continue
+        if not be.found or be.tokens_per_day is None:
+            out.append(be.reason)
+            continue
+        below = be.cheaper_below or be.option_a
+        above = be.option_b if below == be.option_a else be.option_a
+        head = (f"{label(ev, be.option_a)} and {label(ev, be.option_b)} cost the same at "
+                f"{fmt.tokens(be.tokens_per_day)} tokens/day; today's volume is {fmt.tokens(be.current_tokens_per_day)}")
+        ratio = be.volume_ratio
+        if ratio is None:
+            out.append(head + ".")
+        elif ratio >= 1:
+            out.append(f"{head} ({fmt.pct(1 / ratio)} of it). Volume would have to grow {fmt.multiple(ratio)} "
+                       f"before {label(ev, above)} is cheaper per month.")
+        else:
+            out.append(f"{head} ({fmt.pct(1 / ratio)} of it). Volume would have to fall {fmt.pct(1 - ratio)} "
+                       f"before {label(ev, below)} is cheaper per month.")
+    flips = []
+    for t in tornado_rows(ev):
+        for side in ("low", "high"):
+            if t[f"flips_{side}"]:
+                winner = alt if t[side] < 0 else chosen
+                name = re.sub(r"\s*\([^)]*\)$", "", t["label"])
+                flips.append(f"{name} at {t[f'{side}_value']} instead of {t['base_value']}: "
+                             f"{label(ev, winner)} becomes cheaper per month.")
+    if alt is not None:
+        if flips:
+            out.extend(flips)
+        else:
+            swing = ev.scenario.sensitivity.swing
+            out.append(f"No single driver moved by {fmt.pct(swing)} either way changes which of "
+                       f"{label(ev, chosen)} and {label(ev, alt)} is cheaper per month (see the tornado).")
+    for r in ev.recommendation.reasons:
+        if r.effect in ("excludes", "blocks"):
+            out.append(f"{r.text} If that changes, the set-aside option is back in the running.")
+    if alt is None:
+        out.append(f"Only {label(ev, chosen)} is defined in this scenario: add a fine-tuned or self-hosted option "
+                   "to see what it would take for another route to win.")
+    return out
+
+
