@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from .catalog import resolve
 from .catalog._data import load_data
 from .engine import Evaluation, Scenario, evaluate
-from .engine.scenario import normalize_legacy
+from .engine.scenario import normalize_options
 from .engine.errors import RunrateError
 
 
@@ -81,7 +81,7 @@ def scenario_from_dict(data: Mapping[str, Any], source: str = "scenario") -> Sce
     """Validate a mapping into a :class:`Scenario`, raising :class:`ScenarioError`."""
     if not isinstance(data, Mapping):
         raise ScenarioError([("(scenario)", type(data).__name__, "a mapping of fields")], source)
-    data = normalize_legacy(dict(data))
+    data = normalize_options(dict(data))
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:

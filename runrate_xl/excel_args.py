@@ -20,7 +20,6 @@ Decisions (documented in docs/excel.md):
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import math
 import numbers
 import re
@@ -217,8 +216,10 @@ def hashable_rows(rows: Sequence[Sequence[Any]]) -> Optional[tuple]:
 
 
 # --- A scenario as a two-column key/value range -------------------------------------------
-# Keys are the Scenario model's field names, dotted for nested models ("volume.tokens_per_day").
-# Values are Excel scalars; list fields (api.price_tiers) travel as JSON text in one cell.
+# Keys are the field catalog's dotted paths (``volume.tokens_per_day``; an option's fields under
+# its id: ``api.cached_share``, ``mini.model``; an option not named after its kind declares it
+# with an ``<id>.kind`` row). Values are Excel scalars; list fields (price_tiers) travel as JSON
+# text in one cell.
 
 def scenario_rows(scenario) -> list[list[Any]]:
     """``[[key, value], ...]`` for the fields that differ from their defaults, in model order.
@@ -226,6 +227,8 @@ def scenario_rows(scenario) -> list[list[Any]]:
     :func:`scenario_from_rows` of the result gives back an equal Scenario.
     """
     import json
+
+    from .fields import id_keyed
 
     rows: list[list[Any]] = []
 
@@ -239,13 +242,8 @@ def scenario_rows(scenario) -> list[list[Any]]:
             elif value is not None:
                 rows.append([path, value])
 
-    walk("", scenario.legacy_dict(mode="json", exclude_defaults=True))
+    walk("", id_keyed(scenario, mode="json", exclude_defaults=True))
     return rows
-
-
-def scenario_keys() -> list[str]:
-    """Every valid dotted key (leaf fields of the Scenario model)."""
-    return list(_leaf_fields())
 
 
 def scenario_from_rows(value: Any, name: str = "scenario"):
@@ -254,38 +252,50 @@ def scenario_from_rows(value: Any, name: str = "scenario"):
     import json
 
     from .api import scenario_from_dict
+    from .engine.kinds import KINDS
+    from .fields import field_at, set_path
 
     rows = rows_of(value)
     width = max((len(r) for r in rows), default=0)
     if width != 2:
         raise ExcelError("#VALUE!", name, value if width else None, "a 2-column key/value range (as RUNRATE_SCENARIO spills it) or a preset name")
-    leaves = _leaf_fields()
-    data: dict[str, Any] = {}
-    seen: set[str] = set()
+    entries: list[tuple[str, Any]] = []
+    kinds: dict[str, str] = {}
     for row in rows:
         key, cell = row
         if _blank_cell(key) and _blank_cell(cell):
             continue
-        if not seen and isinstance(key, str) and key.strip().lower() == "key" and isinstance(cell, str) and cell.strip().lower() == "value":
+        if not entries and isinstance(key, str) and key.strip().lower() == "key" and isinstance(cell, str) and cell.strip().lower() == "value":
             continue  # header row
         if not isinstance(key, str) or not key.strip():
             raise ExcelError("#VALUE!", f"{name} key", key, "a field name such as volume.tokens_per_day in the first column")
         key = key.strip()
-        if key not in leaves:
-            raise ExcelError("#VALUE!", f"{name} key", key, "a scenario field name", _suggest(key, leaves))
-        if key in seen:
+        if any(k == key for k, _ in entries):
             raise ExcelError("#VALUE!", f"{name} key", key, "each key once")
-        seen.add(key)
+        entries.append((key, cell))
+        head, _, leaf = key.partition(".")
+        if leaf == "kind":
+            kinds[head] = choice(f"{name} {key}", cell, {k: k for k in KINDS}, f"an option kind: one of {', '.join(KINDS)}")
+    if not entries:
+        raise ExcelError("#VALUE!", name, None, "a key/value range with at least volume.* and api.* rows, or a preset name")
+    data: dict[str, Any] = {}
+    for key, cell in entries:
+        head, _, leaf = key.partition(".")
+        if leaf == "kind":
+            set_path(data, key, kinds[head])
+            continue
+        field = field_at(key, kinds)
+        if field is None:
+            raise ExcelError("#VALUE!", f"{name} key", key, "a scenario field name", _suggest(key, kinds))
         if _blank_cell(cell):
             continue  # a blank value leaves the field at its default
-        target = data
-        *groups, leaf = key.split(".")
-        for group in groups:
-            target = target.setdefault(group, {})
-        target[leaf] = _cell_for_field(f"{name} {key}", cell, leaves[key], json)
-    if not seen:
-        raise ExcelError("#VALUE!", name, None, "a key/value range with at least volume.* and api.* rows, or a preset name")
+        set_path(data, key, _cell_for_field(f"{name} {key}", cell, _conversion(field.type), json))
     return scenario_from_dict(data, source=name)
+
+
+def _conversion(field_type: str) -> str:
+    """How a cell converts for a catalog field type: JSON text, text, or a number."""
+    return {"json": "json", "text": "text", "choice": "text"}.get(field_type, "number")
 
 
 def _blank_cell(value: Any) -> bool:
@@ -314,57 +324,17 @@ def _cell_for_field(label: str, cell: Any, kind: str, json) -> Any:
     return cell
 
 
-@functools.lru_cache(maxsize=1)
-def _leaf_fields() -> dict[str, str]:
-    """Dotted key -> "number", "text" or "json" (how a cell converts), from the Scenario model."""
-    import types
-    import typing
-
-    from pydantic import BaseModel
-
-    from .engine.kinds import KINDS, OptionBase
-    from .engine.scenario import LEGACY_SLOTS, Scenario
-
-    def core(annotation):
-        while True:
-            origin = typing.get_origin(annotation)
-            if origin is typing.Annotated:
-                annotation = typing.get_args(annotation)[0]
-            elif origin in (typing.Union, types.UnionType):
-                args = [a for a in typing.get_args(annotation) if a is not type(None)]
-                annotation = args[0] if len(args) == 1 else annotation
-                if len(args) != 1:
-                    return annotation
-            else:
-                return annotation
-
-    def walk(model, prefix: str) -> None:
-        for field_name, info in model.model_fields.items():
-            if model is Scenario and field_name == "options" or field_name in OptionBase.model_fields or field_name == "kind":
-                continue  # key/value ranges show the legacy option slots (below)
-            ann = core(info.annotation)
-            origin = typing.get_origin(ann)
-            if isinstance(ann, type) and issubclass(ann, BaseModel):
-                walk(ann, f"{prefix}{field_name}.")
-            elif origin in (list, dict) or ann in (list, dict):
-                leaves[f"{prefix}{field_name}"] = "json"
-            elif ann is str or origin is typing.Literal:
-                leaves[f"{prefix}{field_name}"] = "text"
-            else:
-                leaves[f"{prefix}{field_name}"] = "number"
-
-    leaves: dict[str, str] = {}
-    walk(Scenario, "")
-    for slot in LEGACY_SLOTS:
-        walk(KINDS[slot].model, f"{slot}.")
-    return leaves
-
-
-def _suggest(key: str, leaves: dict[str, str]) -> str:
+def _suggest(key: str, kinds: dict[str, str]) -> str:
     import difflib
 
-    close = difflib.get_close_matches(key, list(leaves), n=1, cutoff=0.6)
+    from .fields import legacy_fields, option_fields
+
+    known = [f.path for f in legacy_fields()] + [f.path for o, k in kinds.items() for f in option_fields(o, k)]
+    head = key.partition(".")[0]
+    if "." in key and head not in kinds and not any(p.startswith(head + ".") for p in known):
+        return f"declare the option with a row {head}.kind (one of api, fine_tuned, self_hosted)"
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     if not close:
         tail = key.rsplit(".", 1)[-1]
-        close = [k for k in leaves if k.endswith("." + tail) or k == tail][:1]
+        close = [k for k in known if k.endswith("." + tail) or k == tail][:1]
     return f"did you mean {close[0]}?" if close else "RUNRATE_SCENARIO lists valid keys"

@@ -270,10 +270,6 @@ class SendResult:
         return self.status in ("sent", "skipped")
 
 
-class _Permanent(Exception):
-    pass
-
-
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -430,7 +426,3 @@ def _drop(smtp: Optional[smtplib.SMTP], quit: bool = False) -> None:
         except (smtplib.SMTPException, OSError):
             smtp.close()
     return None
-
-
-def draft_path(folder: PathLike, evaluation: Evaluation) -> Path:
-    return Path(folder) / f"{safe_filename(evaluation.scenario.name)}.eml"

@@ -11,15 +11,11 @@ one option (``selfhost_observability_monthly``) wins over the shared one for tha
 
 from __future__ import annotations
 
-import typing
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Optional
 
-from pydantic import BaseModel
-
-from ..engine.kinds import KINDS
-from ..engine.scenario import OPTIONS, Scenario
+from ..engine.scenario import OPTIONS
+from ..fields import field_at
 
 FANOUT = "*."
 
@@ -182,64 +178,43 @@ def columns_for(path: str) -> tuple[str, ...]:
 _FANOUT_PATHS = {c.path: c.name for c in COLUMNS if c.fans_out}
 
 
-# --- What the engine's pydantic fields say about each column ------------------------------
+# --- What the field catalog says about each column ----------------------------------------
 
 
-@lru_cache(maxsize=None)
 def _field(path: str):
-    model: type[BaseModel] = Scenario
-    info = None
-    head, _, rest = path.partition(".")
-    if head in OPTIONS and rest:  # a row's options are the legacy slots: id = kind
-        model, path = KINDS[head].model, rest
-    for part in path.split("."):
-        info = model.model_fields[part]
-        inner = _model_of(info.annotation)
-        if inner is not None:
-            model = inner
-    return info
-
-
-def _model_of(annotation: Any) -> Optional[type[BaseModel]]:
-    for candidate in (annotation, *typing.get_args(annotation)):
-        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
-            return candidate
-    return None
+    found = field_at(path)
+    if found is None:
+        raise KeyError(f"{path} is not in the field catalog")
+    return found
 
 
 def field_description(path: str) -> str:
-    return _field(path).description or ""
+    return _field(path).help
 
 
 def field_default(path: str) -> Any:
-    info = _field(path)
-    if info.default_factory is not None or info.is_required():
-        return None
-    return info.default
+    return _field(path).default
 
 
 def field_choices(path: str) -> tuple[str, ...]:
     if path == "context.current_option":
         return OPTIONS  # a row defines the legacy options, whose ids are their kinds
-    annotation = _field(path).annotation
-    args = typing.get_args(annotation)
-    return tuple(str(a) for a in args if isinstance(a, str))
+    return _field(path).choices
 
 
 def field_bounds(path: str) -> tuple[Optional[float], Optional[float]]:
-    """(lowest, highest) from the field's ge/gt/le/lt constraints (strictness in bound_words)."""
-    found = _constraints(path)
-    low = found.get("ge", found.get("gt"))
-    high = found.get("le", found.get("lt"))
-    return (low, high)
+    """(lowest, highest) from the field's bounds (strictness in describe_kind)."""
+    f = _field(path)
+    return (f.low, f.high)
 
 
 def _constraints(path: str) -> dict[str, float]:
+    f = _field(path)
     found: dict[str, float] = {}
-    for meta in _field(path).metadata:
-        for attr in ("ge", "gt", "le", "lt"):
-            if getattr(meta, attr, None) is not None:
-                found[attr] = float(getattr(meta, attr))
+    if f.low is not None:
+        found["ge" if f.low_inclusive else "gt"] = f.low
+    if f.high is not None:
+        found["le" if f.high_inclusive else "lt"] = f.high
     return found
 
 

@@ -17,36 +17,50 @@ from .errors import InputError
 from .kinds import KINDS, ApiOption, FineTunedOption, Option, SelfHostedOption, kind_of  # noqa: F401  (re-exported)
 
 # The three named slots of the first scenario format (``api:``, ``fine_tuned:``, ``self_hosted:``)
-# still load: each becomes an option whose id and kind are the slot's name.
+# still load: each becomes an option whose id and kind are the slot's name. More generally an
+# option may be given as a top-level mapping keyed by its id with its ``kind`` (the id-keyed form
+# dotted paths address: ``mini.cached_share``); the kind may be left out for a slot name.
 LEGACY_SLOTS: tuple[str, ...] = ("api", "fine_tuned", "self_hosted")
 HYBRID = "hybrid"
 HYBRID_LABEL = "Hybrid"
+_SECTIONS = ("name", "owner_email", "notes", "volume", "options", "context", "horizon", "sensitivity")
 
 
-def normalize_legacy(data: Any) -> Any:
-    """Scenario data with the legacy slots moved into ``options``: a slot replaces the option of
-    the same id (so a slot can override one option of a list), else it is added, in slot order,
-    before the listed options."""
-    if not isinstance(data, dict) or not any(k in data for k in LEGACY_SLOTS):
+def _is_keyed_option(key: str, value: Any) -> bool:
+    if key in _SECTIONS:
+        return False
+    if key in LEGACY_SLOTS:
+        return True
+    return isinstance(value, dict) and "kind" in value
+
+
+def normalize_options(data: Any) -> Any:
+    """Scenario data with the options given by id (the legacy slots included) moved into
+    ``options``: a keyed option replaces the listed option of the same id (so it can override
+    one option of a list), else it is added, in the order given, before the listed options."""
+    if not isinstance(data, dict) or not any(_is_keyed_option(k, v) for k, v in data.items()):
         return data
     data = dict(data)
-    slots: dict[str, Any] = {}
-    for slot in LEGACY_SLOTS:
-        if slot not in data:
-            continue
-        value = data.pop(slot)
+    keyed: dict[str, Any] = {}
+    for key in [k for k, v in data.items() if _is_keyed_option(k, v)]:
+        value = data.pop(key)
         if value is None:
             continue
         if isinstance(value, BaseModel):
             value = value.model_dump(exclude_unset=True)
         if isinstance(value, dict):
-            value = {"id": slot, "kind": slot, **value}
-        slots[slot] = value
+            value = {"id": key, **({"kind": key} if key in LEGACY_SLOTS else {}), **value}
+        keyed[key] = value
+    # the legacy slots first, in slot order, as the first format listed them
+    keyed = {**{k: keyed[k] for k in LEGACY_SLOTS if k in keyed}, **{k: v for k, v in keyed.items() if k not in LEGACY_SLOTS}}
     rest = data.get("options")
     if rest is None or isinstance(rest, (list, tuple)):
-        listed = [slots.pop(o["id"]) if isinstance(o, dict) and o.get("id") in slots else o for o in rest or []]
-        data["options"] = list(slots.values()) + listed
+        listed = [keyed.pop(o["id"]) if isinstance(o, dict) and o.get("id") in keyed else o for o in rest or []]
+        data["options"] = list(keyed.values()) + listed
     return data
+
+
+normalize_legacy = normalize_options  # the first name of the rule
 
 
 class Volume(StrictModel):
@@ -148,7 +162,7 @@ class Scenario(StrictModel):
     @model_validator(mode="before")
     @classmethod
     def _legacy_slots(cls, data: Any) -> Any:
-        return normalize_legacy(data)
+        return normalize_options(data)
 
     @model_validator(mode="after")
     def _ids_unique_and_current_option_exists(self) -> "Scenario":

@@ -35,10 +35,6 @@ class AssetRefused(FatalURLFetchingError):
     Fatal on purpose (WeasyPrint would otherwise log and carry on without the resource)."""
 
 
-def font_url(key: str) -> str:
-    return f"{SCHEME}font/{key}"
-
-
 def chart_url(name: str) -> str:
     return f"{SCHEME}chart/{name}.svg"
 

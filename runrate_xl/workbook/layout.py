@@ -12,22 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-import annotated_types as at
-
 from ..engine import functions as f
 from ..engine.breakeven import MAX_SEGMENTS, _PROBE_TOKENS_PER_DAY
-from ..engine.scenario import (
-    ApiOption,
-    BusinessContext,
-    FineTunedOption,
-    HiddenCosts,
-    Horizon,
-    PriceTier,
-    Scenario,
-    SelfHostedOption,
-    SensitivitySettings,
-    Volume,
-)
+from ..fields import field_at, tier_fields
 from ..engine.sensitivity import GRID_UTILIZATIONS, GRID_VOLUME_FACTORS
 
 # Sheet names, in tab order.
@@ -94,23 +81,14 @@ INT = '#,##0'
 NUM = '#,##0.00'
 MONTHS_FMT = '0.0'
 
-_MODELS = {
-    "volume": Volume, "api": ApiOption, "fine_tuned": FineTunedOption, "self_hosted": SelfHostedOption,
-    "hidden": HiddenCosts, "context": BusinessContext, "horizon": Horizon, "sensitivity": SensitivitySettings,
-    "tier": PriceTier, "": Scenario,
-}
-FRACTION_FIELDS = {"input_share", "cached_share", "batch_share", "review_share"}
-UTILIZATION_FIELDS = {"utilization", "target_utilization"}
-
-
-def _model_field(path: str):
-    parts = path.split(".")
-    if parts[0] == "api" and len(parts) > 1 and parts[1] == "price_tiers":
-        return PriceTier.model_fields[parts[-1]]
-    model = Scenario
-    for part in parts[:-1]:
-        model = _MODELS["hidden" if part == "hidden" else part]
-    return model.model_fields[parts[-1]]
+def _catalog_field(path: str):
+    """The field catalog's entry for an input cell's path (a price tier row: the tier's field)."""
+    if ".price_tiers." in path:
+        return next(f for f in tier_fields() if f.path == path.rsplit(".", 1)[-1])
+    found = field_at(path)
+    if found is None:
+        raise KeyError(f"{path} is not in the field catalog")
+    return found
 
 
 def _spec(path: str, label: str, unit: str, sheet: str, cell: str, *, kind: str = "number", fmt: str = "General",
@@ -119,27 +97,12 @@ def _spec(path: str, label: str, unit: str, sheet: str, cell: str, *, kind: str 
     if path.endswith(".included"):
         return InputSpec(path, label, unit, "yesno", sheet, cell, choices=(YES, NO), option=option,
                          help=help or "Yes to compare this option, No to leave it out.")
-    fi = _model_field(path)
+    fc = _catalog_field(path)
     leaf = path.split(".")[-1]
-    lo = hi = None
-    lo_x = hi_x = False
-    max_length = None
-    for m in fi.metadata:
-        if isinstance(m, at.Ge):
-            lo = m.ge
-        elif isinstance(m, at.Gt):
-            lo, lo_x = m.gt, True
-        elif isinstance(m, at.Le):
-            hi = m.le
-        elif isinstance(m, at.Lt):
-            hi, hi_x = m.lt, True
-        elif isinstance(m, at.MaxLen):
-            max_length = m.max_length
-    if leaf in FRACTION_FIELDS:
-        lo, hi = 0.0, 1.0
-    if leaf in UTILIZATION_FIELDS:
-        lo, lo_x, hi = 0.0, True, 1.0
-    optional = fi.default is None
+    lo, hi = fc.low, fc.high
+    lo_x, hi_x = not fc.low_inclusive, not fc.high_inclusive
+    max_length = fc.max_length
+    optional = not fc.required and fc.default is None
     if ".price_tiers." in path:
         optional = True  # unused tier rows stay blank
     if path in ("api.input_price_per_1m", "api.output_price_per_1m"):
@@ -148,7 +111,7 @@ def _spec(path: str, label: str, unit: str, sheet: str, cell: str, *, kind: str 
         optional = False  # the generator writes the resolved option; the savings formulas need it
     if max_length is None and kind == "text":
         max_length = {"name": 120, "owner_email": 254, "notes": 4000}.get(leaf, 255)
-    description = fi.description or ""
+    description = fc.help
     return InputSpec(path, label, unit, kind, sheet, cell, fmt, choices, optional, lo, hi, lo_x, hi_x, max_length,
                      help or description, option)
 
@@ -417,12 +380,6 @@ CURVE_POINTS = 21  # cost-vs-volume chart: points from 0 to the chart's maximum 
 
 def monthly_cell(key: str, month: int) -> str:
     return f"{MONTHLY_COLUMNS[key]}{MONTHLY_FIRST_ROW + month}"
-
-
-def label_of(option: str) -> str:
-    from ..engine.scenario import OPTION_LABELS
-
-    return OPTION_LABELS[option]
 
 
 __all__ = [
