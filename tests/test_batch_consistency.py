@@ -1,9 +1,14 @@
-"""One number everywhere, over the batch's own outputs: for 50 seeded random business units the
+"""One number everywhere, over the batch's own outputs: for seeded random business units the
 engine, the Excel functions (UDFs), each scenario workbook as recalculated by LibreOffice and the
 text of each PDF memo show the same figures (1e-9 relative; the PDF to its displayed precision).
 
 One `runrate_xl.batch.run_batch` call makes every file; one soffice call recalculates all
 workbooks.
+
+The seed draws 50 units. The default run checks a stratified dozen of them (see
+:func:`stratified`); all 50 run under the ``full`` marker, which is excluded by default:
+
+    python -m pytest -m full tests/test_batch_consistency.py
 """
 
 from __future__ import annotations
@@ -32,8 +37,14 @@ AS_OF = dt.date(2025, 6, 1)
 REL = 1e-9
 WORDS = ("support", "claims", "coding", "search", "marketing", "sales", "legal", "hr", "risk", "ops")
 
-pytestmark = [pytest.mark.slow, pytest.mark.libreoffice,
-              pytest.mark.skipif(soffice() is None, reason="LibreOffice (soffice) is not installed")]
+DOZEN = 12
+
+
+def needs_libreoffice(test):
+    for mark in (pytest.mark.slow, pytest.mark.libreoffice,
+                 pytest.mark.skipif(soffice() is None, reason="LibreOffice (soffice) is not installed")):
+        test = mark(test)
+    return test
 
 
 def random_row(rng: random.Random, i: int) -> dict:
@@ -87,11 +98,76 @@ def random_row(rng: random.Random, i: int) -> dict:
     return row
 
 
-@pytest.fixture(scope="module")
-def batch_outputs(tmp_path_factory):
-    root = tmp_path_factory.mktemp("consistency")
+def all_rows() -> list[dict]:
     rng = random.Random(SEED)
-    rows = [random_row(rng, i) for i in range(N_UNITS)]
+    return [random_row(rng, i) for i in range(N_UNITS)]
+
+
+def strata(row: dict) -> set[str]:
+    """The input features of a row that take a different path through the engine, the workbook
+    formulas or the memo."""
+    combo = "api"
+    if "finetune_input_price_per_1m" in row:
+        combo += "+fine_tuned"
+    if "selfhost_infra_monthly" in row:
+        combo += "+self_hosted/simple"
+    if "selfhost_gpu" in row:
+        combo += "+self_hosted/capacity"
+    growth = row["monthly_growth"]
+    found = {
+        "options=" + combo,
+        "volume=" + ("tokens_per_day" if "tokens_per_day" in row else "requests_x_size"),
+        "growth=" + ("up" if growth > 0 else "down" if growth < 0 else "flat"),
+        "privacy=" + row["data_privacy"],
+        "expertise=" + row["ml_expertise"],
+        "quality=" + row["quality_need"],
+        f"horizon={row['horizon_months']}",
+    }
+    flags = {
+        "review_costs": "review_share" in row, "tool_calls": "tool_calls_per_request" in row,
+        "prompt_cache": row["cached_share"] > 0, "retries": row["retry_rate"] > 0,
+        "vector_db": row["vector_db_monthly"] > 0, "outcomes": "outcomes_per_month" in row,
+        "price_decline": row["api_price_decline_per_year"] > 0, "discounting": row["discount_rate_per_year"] > 0,
+        "selfhost_setup": row.get("selfhost_setup_cost", 0) > 0, "redundancy": row.get("selfhost_redundancy", 1) > 1,
+        "finetune_refresh": row.get("finetune_refresh_cost", 0) > 0,
+    }
+    return found | {name for name, on in flags.items() if on}
+
+
+def stratified(rows: list[dict], size: int = DOZEN) -> list[int]:
+    """Indices of a deterministic, stratified sample of ``rows``.
+
+    Strata (:func:`strata`): the option combination (API only; API + fine-tuned; API +
+    self-hosted simple; API + self-hosted capacity; all three with either self-hosted mode),
+    the volume form (tokens/day or requests x tokens/request), growth up / down / flat, data
+    privacy (strict, moderate, minimal), ML expertise, quality need, horizon (12/24/36/60
+    months), and each cost feature that is on or off: human review, tool calls, prompt cache,
+    retries, vector DB, outcomes, API price decline, discounting, self-hosting setup, GPU
+    redundancy, fine-tune refresh. (Price tiers for long context do not occur: the rows give
+    explicit prices, so no catalog tier applies.)
+
+    1. Cover: repeatedly take the row that adds the most strata not yet covered (the lowest
+       index on a tie) until every stratum present in ``rows`` is covered.
+    2. Fill to ``size``: take the lowest-index unused row of the option combination with the
+       fewest rows so far (ties by name), so that every combination is checked more than once.
+    """
+    features = [strata(r) for r in rows]
+    wanted = set().union(*features)
+    chosen: list[int] = []
+    covered: set[str] = set()
+    while covered != wanted:
+        best = max((i for i in range(len(rows)) if i not in chosen), key=lambda i: (len(features[i] - covered), -i))
+        chosen.append(best)
+        covered |= features[best]
+    combo = [next(f for f in fs if f.startswith("options=")) for fs in features]
+    while len(chosen) < min(size, len(rows)):
+        open_combos = sorted({c for i, c in enumerate(combo) if i not in chosen})
+        least = min(open_combos, key=lambda c: (sum(combo[i] == c for i in chosen), c))
+        chosen.append(min(i for i, c in enumerate(combo) if c == least and i not in chosen))
+    return sorted(chosen)
+
+
+def run_and_recalculate(root: Path, rows: list[dict]):
     src = root / "units.yaml"
     src.write_text(yaml.safe_dump({"business_units": rows}, sort_keys=False))
     parsed = read_input(src).rows
@@ -112,17 +188,19 @@ def close(a, b) -> bool:
     return math.isclose(a, b, rel_tol=REL, abs_tol=1e-6)
 
 
-def test_engine_udfs_workbook_and_pdf_show_the_same_numbers(batch_outputs):
+def assert_same_numbers_everywhere(parsed, result, recalculated) -> list:
+    """Check every unit; return the evaluations."""
     from runrate_xl.excel_args import scenario_rows
     from runrate_xl.formatting import tokens, usd
     from runrate_xl.udfs import RUNRATE_CROSSOVER, RUNRATE_TCO
 
-    parsed, result, recalculated = batch_outputs
+    evaluations = []
     summary = json.loads((result.out_dir / "summary.json").read_text())
     checked = 0
     kinds = set()
     for row, unit, book, entry in zip(parsed, result.units, recalculated, summary["units"]):
         ev = evaluate_scenario(row.scenario, AS_OF)
+        evaluations.append(ev)
         kinds.add(tuple(ev.options))
         be = ev.breakeven
         # engine in this process == engine in the batch worker (summary.json, full precision)
@@ -160,5 +238,32 @@ def test_engine_udfs_workbook_and_pdf_show_the_same_numbers(batch_outputs):
         if be.found:
             assert tokens(be.tokens_per_day) in text, (unit.name, tokens(be.tokens_per_day))
         checked += 1
-    assert checked == N_UNITS
+    assert checked == len(parsed) == len(result.units)
     assert len(kinds) >= 3  # API only, with self-hosting, with fine-tuning, all three
+    return evaluations
+
+
+def test_the_dozen_covers_every_stratum_of_the_fifty():
+    rows = all_rows()
+    picks = stratified(rows)
+    assert len(picks) == DOZEN == len(set(picks))
+    assert set().union(*(strata(rows[i]) for i in picks)) == set().union(*(strata(r) for r in rows))
+    combos = {f for r in rows for f in strata(r) if f.startswith("options=")}
+    for combo in combos:  # every option combination at least twice (where the fifty have two)
+        have = sum(combo in strata(r) for r in rows)
+        assert sum(combo in strata(rows[i]) for i in picks) >= min(2, have), combo
+
+
+@needs_libreoffice
+def test_a_stratified_dozen_shows_the_same_numbers_everywhere(tmp_path):
+    rows = all_rows()
+    evaluations = assert_same_numbers_everywhere(*run_and_recalculate(tmp_path, [rows[i] for i in stratified(rows)]))
+    # the dozen also reaches both break-even outcomes and more than one recommendation
+    assert {ev.breakeven.found for ev in evaluations} == {True, False}
+    assert len({ev.recommendation.option for ev in evaluations}) >= 3
+
+
+@pytest.mark.full
+@needs_libreoffice
+def test_all_fifty_show_the_same_numbers_everywhere(tmp_path):
+    assert len(assert_same_numbers_everywhere(*run_and_recalculate(tmp_path, all_rows()))) == N_UNITS

@@ -26,7 +26,6 @@ from formulas.tokens.operand import XlError  # noqa: E402
 
 from runrate_xl import udfs  # noqa: E402
 from runrate_xl.api import evaluate_scenario  # noqa: E402
-from runrate_xl.engine import functions as f  # noqa: E402
 from runrate_xl.presets import presets  # noqa: E402
 from tests.conftest import rel  # noqa: E402
 
@@ -136,36 +135,39 @@ def test_formulas_workbook_matches_engine(tmp_path, registered):
 
     res = calculate(path)
     assert rel(scalar(res, "MODEL!F1"), 360.0)
-    assert rel(scalar(res, "MODEL!F2"), f.api_cost(50e6, 0.15, 0.6, 0.75, 30, 0.25, 0.1, 0.02))
-    assert rel(scalar(res, "MODEL!F3"), f.selfhost_cost(4140, 0.8, 1, 120_000, 250))
+    # F2 by hand: M = 1.5e9, Mi = 1.125e9, Mo = 0.375e9, b = 0.1, c = 0.25: input
+    # 0.9 x 1125 x 0.75 x 0.15 = 113.90625, cached 0.9 x 1125 x 0.25 x 0.015 = 3.796875, output
+    # 0.9 x 375 x 0.6 = 202.5, batch 0.1 x (1125 x 0.075 + 375 x 0.3) = 19.6875; sum 339.890625,
+    # + 2% retries 6.7978125
+    assert rel(scalar(res, "MODEL!F2"), 346.6884375)
+    assert rel(scalar(res, "MODEL!F3"), 5175 + 120_000 / 12 + 250)
     assert rel(scalar(res, "MODEL!F4"), 115e6)
-    assert rel(scalar(res, "MODEL!F5"), f.breakeven(4140, 0.8, 1.5))
-    assert rel(scalar(res, "MODEL!F6"), f.payback(100_000, 4000))
-    assert rel(scalar(res, "MODEL!F7"), f.cost_per_outcome(360.0, 1200))
+    assert rel(scalar(res, "MODEL!F5"), 115e6)  # blank cells take the defaults
+    assert rel(scalar(res, "MODEL!F6"), 25.0)
+    assert rel(scalar(res, "MODEL!F7"), 0.3)  # 360 / 1,200
     assert rel(scalar(res, "MODEL!F8"), 360.0)
     assert rel(scalar(res, "MODEL!F9"), 0.6)
     assert scalar(res, "MODEL!F10").startswith("#NUM! utilization: got 80")
     assert scalar(res, "MODEL!F11").startswith("#N/A no break-even")
-    assert rel(scalar(res, "MODEL!F12"), evaluate_scenario(presets()["seed003-50m-80pct"].scenario).breakeven.tokens_per_day)
+    assert rel(scalar(res, "MODEL!F12"), 5175 / (0.24e-6 * 30))  # seed 003 preset: 718.75M
     assert rel(scalar(res, "MODEL!F13"), 12 * 360.0)
 
-    typed = udfs.scenario_of(scenario)
-    ev = evaluate_scenario(typed)
-    assert rel(scalar(res, "MODEL!D20"), ev.breakeven.tokens_per_day)
-    assert scalar(res, "MODEL!D21") == ev.recommendation.label
-    from runrate_xl.engine.tco import tco_series
-
-    assert rel(scalar(res, "MODEL!D22"), tco_series(ev.scenario, "self_hosted", 12).total)
-    assert rel(scalar(res, "MODEL!D23"), ev.tco["api"].total)
+    # the typed range: API 360 / month (0.24 per 1M blended); self-hosted 5,175 + 0.5 FTE x 150,000 / 12
+    selfhost = 5175 + 6250
+    assert rel(scalar(res, "MODEL!D20"), selfhost / (0.24e-6 * 30))
+    assert scalar(res, "MODEL!D21") == evaluate_scenario(udfs.scenario_of(scenario)).recommendation.label
+    assert rel(scalar(res, "MODEL!D22"), 12 * selfhost)
+    assert rel(scalar(res, "MODEL!D23"), 36 * 360.0)
     assert scalar(res, "MODEL!D24").startswith("#VALUE! scenario key: got 'volume.tokens_per_dya'")
 
     assert res[f"MODEL!H1:I{n}"] == rows
     pev = evaluate_scenario(presets()[preset].scenario)
     tco = res["MODEL!K1:N4"]
-    assert tco[0][0] == "Option"
-    for row, (o, cost) in zip(tco[1:], pev.options.items()):
-        assert row[0] == cost.label
-        assert rel(row[1], cost.total_monthly) and rel(row[2], pev.tco[o].total) and rel(row[3], pev.tco[o].npv)
+    assert tco[0] == ["Option", "Monthly USD", "Total 36 months USD", "NPV USD"]
+    # seed 000 by hand: monthly x 36 + setup (fine-tuned 100,000, self-hosted 200,000), undiscounted
+    want = [["API", 298_000, 10_728_000], ["Fine-tuned", 275_000, 10_000_000], ["Self-hosted", 398_000, 14_528_000]]
+    for row, (label, monthly, total) in zip(tco[1:], want, strict=True):
+        assert row[0] == label and rel(row[1], monthly) and rel(row[2], total) and rel(row[3], total)
     assert scalar(res, "MODEL!K10") == pev.recommendation.label
     assert res[f"MODEL!K12:K{11 + len(reasons)}"] == [[r.text] for r in pev.recommendation.reasons]
     got = res[f"MODEL!P1:S{len(iceberg)}"]

@@ -4,15 +4,11 @@ import datetime as dt
 import math
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from runrate_xl import udfs
 from runrate_xl.api import evaluate_scenario, scenario_from_dict
 from runrate_xl.catalog.prices import PRICE_KINDS, lookup_prices
 from runrate_xl.engine import functions as f
-from runrate_xl.engine.scenario import OPTION_LABELS
-from runrate_xl.engine.tco import tco_series
 from runrate_xl.excel_args import scenario_from_rows, scenario_rows
 from runrate_xl.presets import presets
 from tests.conftest import rel
@@ -36,58 +32,58 @@ def table_equal(got, want):
                 assert g == w
 
 
-# --- Scalar functions equal the engine -------------------------------------------------------
+# --- Scalar functions: hand-computed figures, every argument in its place ------------------
 
-def test_seed_examples():
-    assert rel(udfs.RUNRATE_API_COST(50_000_000, 0.15, 0.60), 360.0)
-    assert rel(udfs.RUNRATE_SELFHOST_COST(4140, 0.8), 5175.0)
-    assert rel(udfs.RUNRATE_BREAKEVEN(4140, 0.8, 1.5), 115_000_000.0)
-
-
-api_args = st.tuples(
-    st.floats(0, 1e10), st.floats(0, 100), st.floats(0, 100), st.floats(0, 1), st.floats(1, 31),
-    st.floats(0, 1), st.floats(0, 1), st.floats(0, 5),
-)
-
-
-@settings(max_examples=60, deadline=None)
-@given(api_args)
-def test_api_cost_equals_engine(args):
-    assert rel(udfs.RUNRATE_API_COST(*args), f.api_cost(*args))
-
-
-@settings(max_examples=60, deadline=None)
-@given(st.floats(0, 1e6), st.floats(0.01, 1), st.floats(0, 10), st.floats(0, 5e5), st.floats(0, 1e5))
-def test_selfhost_cost_equals_engine(infra, util, fte, annual, tooling):
-    assert rel(udfs.RUNRATE_SELFHOST_COST(infra, util, fte, annual, tooling), f.selfhost_cost(infra, util, fte, annual, tooling))
+SCALAR_EXAMPLES = [
+    # seed 003: 1.2e9 input x 0.15 + 0.3e9 output x 0.60 per 1M = 180 + 180
+    (udfs.RUNRATE_API_COST, (50_000_000, 0.15, 0.60), 360.0),
+    # every argument away from its default, by hand: M = 1.25e9 (25 days), Mi = 0.9375e9,
+    # Mo = 0.3125e9; b = 0.1, c = 0.25: input 0.9 x 937.5 x 0.75 x 0.15 = 94.921875, cached
+    # 0.9 x 937.5 x 0.25 x 0.015 = 3.1640625, output 0.9 x 312.5 x 0.6 = 168.75, batch
+    # 0.1 x (937.5 x 0.075 + 312.5 x 0.3) = 16.40625; sum 283.2421875, + 2% retries 5.66484375
+    (udfs.RUNRATE_API_COST, (50_000_000, 0.15, 0.60, 0.75, 25, 0.25, 0.1, 0.02), 288.90703125),
+    (udfs.RUNRATE_SELFHOST_COST, (4140, 0.8), 5175.0),  # seed 003: 4,140 / 0.8
+    # 5,175 + 0.5 x 120,000 / 12 + 100
+    (udfs.RUNRATE_SELFHOST_COST, (4140, 0.8, 0.5, 120_000, 100), 10_275.0),
+    (udfs.RUNRATE_BREAKEVEN, (4140, 0.8, 1.5), 115_000_000.0),  # seed 003: 5,175 / (1.5e-6 x 30)
+    # (5,175 + 1,000 - 500) / (1.5e-6 x 25)
+    (udfs.RUNRATE_BREAKEVEN, (4140, 0.8, 1.5, 25, 1000, 500), 5675 / 3.75e-5),
+    (udfs.RUNRATE_PAYBACK, (100_000, 5_000), 20.0),
+    (udfs.RUNRATE_COST_PER_OUTCOME, (298_000, 1_000_000), 0.298),  # seed 000's API at 1M inferences
+]
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.floats(1, 1e6), st.floats(0.01, 1), st.floats(0.01, 100), st.floats(1, 31), st.floats(0, 1e5))
-def test_breakeven_equals_engine(infra, util, price, days, fixed_self):
-    assert rel(udfs.RUNRATE_BREAKEVEN(infra, util, price, days, fixed_self, 0), f.breakeven(infra, util, price, days, fixed_self, 0))
+@pytest.mark.parametrize("udf, args, want", SCALAR_EXAMPLES, ids=[f"{u.__name__}{a}" for u, a, _ in SCALAR_EXAMPLES])
+def test_scalar_functions_by_hand(udf, args, want):
+    assert rel(udf(*args), want)
 
 
-def test_payback_and_cost_per_outcome_equal_engine():
-    assert rel(udfs.RUNRATE_PAYBACK(123_456, 789), f.payback(123_456, 789))
-    assert rel(udfs.RUNRATE_COST_PER_OUTCOME(298_000, 1_000_000), f.cost_per_outcome(298_000, 1_000_000))
-
-
-def test_model_cost_uses_catalog_prices_and_published_variants():
-    p = lookup_prices(MODEL)
-    want = f.api_cost(
-        50e6, p.input.usd_per_1m, p.output.usd_per_1m, 0.7, 30, 0.3, 0.2, 0.05,
-        cached_input_price_per_1m=p.published("cached_input"),
-        batch_input_price_per_1m=p.published("batch_input"),
-        batch_output_price_per_1m=p.published("batch_output"),
-    )
-    assert rel(udfs.RUNRATE_MODEL_COST(MODEL, 50e6, 0.7, 30, 0.3, 0.2, 0.05), want)
+def test_model_cost_uses_catalog_prices():
+    # seed003/gpt-4o-mini publishes 0.15 / 0.60 only, so cached = 0.015 and batch = 0.075 / 0.30.
+    # M = 1.5e9, Mi = 1.05e9, Mo = 0.45e9, b = 0.2, c = 0.3: input 0.8 x 1050 x 0.7 x 0.15 = 88.2,
+    # cached 0.8 x 1050 x 0.3 x 0.015 = 3.78, output 0.8 x 450 x 0.6 = 216, batch
+    # 0.2 x (1050 x 0.075 + 450 x 0.3) = 42.75; sum 350.73, + 5% retries 17.5365
+    assert rel(udfs.RUNRATE_MODEL_COST(MODEL, 50e6, 0.7, 30, 0.3, 0.2, 0.05), 368.2665)
     assert rel(udfs.RUNRATE_MODEL_COST(MODEL, 50e6), 360.0)  # seed 003 prices 0.15 / 0.60
 
 
-@pytest.mark.parametrize("kind", PRICE_KINDS)
-def test_price_every_kind(kind):
-    assert rel(udfs.RUNRATE_PRICE(MODEL, kind), getattr(lookup_prices(MODEL), kind).usd_per_1m)
+def test_model_cost_charges_a_published_cached_price_not_the_convention():
+    p = lookup_prices("gpt-4o-mini")
+    assert not p.cached_input.convention  # genai-prices publishes it
+    # all input cached: 1.2e9 input tokens at the cached price + 0.3e9 output tokens
+    want = 1200 * p.cached_input.usd_per_1m + 300 * p.output.usd_per_1m
+    assert rel(udfs.RUNRATE_MODEL_COST("gpt-4o-mini", 50e6, 0.8, 30, 1.0), want)
+    assert not rel(want, 1200 * 0.1 * p.input.usd_per_1m + 300 * p.output.usd_per_1m)  # the convention differs
+
+
+# seed003/gpt-4o-mini publishes 0.15 / 0.60; the rest are the conventions (10% cached, 50% batch)
+SEED003_PRICES = {"input": 0.15, "output": 0.60, "cached_input": 0.015, "batch_input": 0.075, "batch_output": 0.30}
+
+
+def test_price_every_kind():
+    assert set(SEED003_PRICES) == set(PRICE_KINDS)
+    for kind, want in SEED003_PRICES.items():
+        assert rel(udfs.RUNRATE_PRICE(MODEL, kind), want), kind
 
 
 def test_price_from_genai_prices_as_of_dates():
@@ -97,7 +93,7 @@ def test_price_from_genai_prices_as_of_dates():
         assert rel(udfs.RUNRATE_PRICE("gpt-4o-mini", "output", as_of), want), as_of
 
 
-# --- Scenario functions equal evaluate_scenario ----------------------------------------------
+# --- Scenario functions: name and cells agree, functions agree, seed figures by hand --------
 
 PRESETS = list(presets())
 
@@ -122,37 +118,60 @@ def test_price_tiers_travel_as_json_text(make_scenario):
 
 
 @pytest.mark.parametrize("name", PRESETS)
-def test_scenario_functions_equal_engine(name):
-    ev = evaluate_scenario(presets()[name].scenario, with_sensitivity=False)
+def test_scenario_functions_agree_for_a_name_and_its_cells(name):
+    """A preset's name and its key/value cells are the same scenario to every function, and the
+    functions agree with each other: the iceberg adds up to the TCO table's monthly column, the
+    one-option TCO is the table's total, the recommendation is one of the table's options."""
     rows = udfs.RUNRATE_SCENARIO(name)
-    for scenario in (name, rows):
-        table = udfs.RUNRATE_TCO(scenario)
-        want = [["Option", "Monthly USD", f"Total {ev.scenario.horizon.months} months USD", "NPV USD"]] + [
-            [OPTION_LABELS[o], c.total_monthly, ev.tco[o].total, ev.tco[o].npv] for o, c in ev.options.items()
-        ]
-        table_equal(table, want)
-        for o in ev.options:
-            assert rel(udfs.RUNRATE_TCO(scenario, o), ev.tco[o].total)
-            assert rel(udfs.RUNRATE_TCO(scenario, OPTION_LABELS[o], 12), tco_series(ev.scenario, o, 12).total)
-        iceberg = udfs.RUNRATE_ICEBERG(scenario)
-        want = [[c.label, i.label, "hidden" if i.hidden else "visible", i.monthly_usd] for c in ev.options.values() for i in c.line_items]
-        table_equal(iceberg[1:], want)
-        assert udfs.RUNRATE_RECOMMEND(scenario) == ev.recommendation.label
-        assert udfs.RUNRATE_REASONS(scenario) == [[r.text] for r in ev.recommendation.reasons]
-        crossover = udfs.RUNRATE_CROSSOVER(scenario)
-        if ev.breakeven.found:
-            assert rel(crossover, ev.breakeven.tokens_per_day)
-        else:
-            assert is_excel_error(crossover, "#N/A") and ev.breakeven.reason in crossover
+    for fn in (udfs.RUNRATE_TCO, udfs.RUNRATE_ICEBERG, udfs.RUNRATE_RECOMMEND, udfs.RUNRATE_REASONS, udfs.RUNRATE_CROSSOVER):
+        assert fn(rows) == fn(name), fn.__name__
+    table = udfs.RUNRATE_TCO(name)
+    horizon = presets()[name].scenario.horizon.months
+    assert table[0] == ["Option", "Monthly USD", f"Total {horizon} months USD", "NPV USD"]
+    iceberg = udfs.RUNRATE_ICEBERG(name)
+    assert iceberg[0] == ["Option", "Line item", "Visible/hidden", "USD per month"]
+    assert {r[2] for r in iceberg[1:]} <= {"visible", "hidden"}
+    labels = [r[0] for r in table[1:]]
+    assert len(set(labels)) == len(labels) and {r[0] for r in iceberg[1:]} == set(labels)
+    for label, monthly, total, npv in table[1:]:
+        assert rel(sum(r[3] for r in iceberg[1:] if r[0] == label), monthly), label
+        assert rel(udfs.RUNRATE_TCO(name, label), total) and npv <= total * (1 + 1e-12)
+    assert udfs.RUNRATE_RECOMMEND(name) in set(labels) | {"Hybrid"}
+    reasons = udfs.RUNRATE_REASONS(name)
+    assert reasons and all(len(r) == 1 and isinstance(r[0], str) and r[0] for r in reasons)
+    crossover = udfs.RUNRATE_CROSSOVER(name)
+    assert (isinstance(crossover, float) and crossover > 0) or is_excel_error(crossover, "#N/A")
 
 
-def test_tco_months_override_table():
-    ev = evaluate_scenario(presets()["capacity-growth"].scenario, with_sensitivity=False)
-    table = udfs.RUNRATE_TCO("capacity-growth", None, 24)
-    assert table[0][2] == "Total 24 months USD"
-    for row, o in zip(table[1:], ev.options):
-        s = tco_series(ev.scenario, o, 24)
-        assert rel(row[2], s.total) and rel(row[3], s.npv)
+def test_scenario_functions_seed003_by_hand():
+    # 360 / month API, 4,140 / 0.8 = 5,175 self-hosted, 36 months, no discounting, no setup
+    table_equal(udfs.RUNRATE_TCO("seed003-50m-80pct"), [
+        ["Option", "Monthly USD", "Total 36 months USD", "NPV USD"],
+        ["API", 360.0, 12_960.0, 12_960.0],
+        ["Self-hosted", 5175.0, 186_300.0, 186_300.0],
+    ])
+    iceberg = {(r[0], r[1]): (r[2], r[3]) for r in udfs.RUNRATE_ICEBERG("seed003-50m-80pct")[1:]}
+    assert iceberg[("API", "Input tokens")][0] == "visible" and rel(iceberg[("API", "Input tokens")][1], 180.0)
+    assert iceberg[("Self-hosted", "GPU capacity in use")] == ("visible", 4140.0)
+    assert iceberg[("Self-hosted", "Idle GPU capacity")][0] == "hidden"
+    assert rel(iceberg[("Self-hosted", "Idle GPU capacity")][1], 1035.0)
+    assert rel(udfs.RUNRATE_CROSSOVER("seed003-50m-80pct"), 5175 / (0.24e-6 * 30))  # 718.75M
+    assert udfs.RUNRATE_RECOMMEND("seed003-50m-80pct") == "API"
+
+
+def test_tco_months_and_option_arguments_by_hand():
+    # seed 000 at 1M inferences: API 298,000 / month; fine-tuned 275,000 + 100,000 setup;
+    # self-hosted 398,000 + 200,000 setup; no discounting
+    table_equal(udfs.RUNRATE_TCO("seed000-1m-inferences", None, 24), [
+        ["Option", "Monthly USD", "Total 24 months USD", "NPV USD"],
+        ["API", 298_000.0, 7_152_000.0, 7_152_000.0],
+        ["Fine-tuned", 275_000.0, 6_700_000.0, 6_700_000.0],
+        ["Self-hosted", 398_000.0, 9_752_000.0, 9_752_000.0],
+    ])
+    assert rel(udfs.RUNRATE_TCO("seed000-1m-inferences", "Fine-tuned", 12), 275_000 * 12 + 100_000)
+    assert rel(udfs.RUNRATE_TCO("seed000-1m-inferences", "self_hosted"), 398_000 * 36 + 200_000)
+    capacity = udfs.RUNRATE_TCO("capacity-growth", None, 24)  # growth and discounting: NPV below the total
+    assert capacity[0][2] == "Total 24 months USD" and all(r[3] < r[2] for r in capacity[1:])
 
 
 def test_iceberg_one_option():

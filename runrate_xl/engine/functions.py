@@ -22,7 +22,12 @@ MONTHS_PER_YEAR = 12.0
 def monthly_tokens(tokens_per_day: float, days_per_month: float = 30.0) -> float:
     """Tokens per month.
 
-    ``M = tokens_per_day * days_per_month``
+    ``M = tokens_per_day * days_per_month``; seed 003's 50M tokens/day over 30 days:
+
+    >>> monthly_tokens(50_000_000)
+    1500000000.0
+    >>> monthly_tokens(1e6, days_per_month=22)
+    22000000.0
     """
     check_non_negative("tokens_per_day", tokens_per_day)
     _check_days(days_per_month)
@@ -33,6 +38,11 @@ def cached_input_price(input_price_per_1m: float, cached_input_price_per_1m: Opt
     """Cached-input price per 1M tokens; by convention 10% of input when not published.
 
     ``p_cached = cached_input_price_per_1m if given else 0.10 * input_price_per_1m``
+
+    >>> cached_input_price(2.5)  # 10% of 2.50
+    0.25
+    >>> cached_input_price(2.5, 1.25)  # a published price wins
+    1.25
     """
     if cached_input_price_per_1m is not None:
         return check_non_negative("cached_input_price_per_1m", cached_input_price_per_1m)
@@ -43,6 +53,11 @@ def batch_price(standard_price_per_1m: float, batch_price_per_1m: Optional[float
     """Batch price per 1M tokens; by convention 50% of the standard price when not published.
 
     ``p_batch = batch_price_per_1m if given else 0.50 * standard_price_per_1m``
+
+    >>> batch_price(10.0)  # 50% of 10.00
+    5.0
+    >>> batch_price(10.0, 4.0)  # a published price wins
+    4.0
     """
     if batch_price_per_1m is not None:
         return check_non_negative(field, batch_price_per_1m)
@@ -72,6 +87,15 @@ def api_token_breakdown(
         output_tokens       = (1-b) * Mo         * p_out    / 1e6
         batch_tokens        = b * (Mi * p_batch_in + Mo * p_batch_out) / 1e6
         retries             = r * (sum of the four above)
+
+    By hand, 1M tokens/day at 2.00 in / 8.00 out, half cached, half batch, 10% retries:
+    ``M = 3e7``, ``Mi = 2.4e7``, ``Mo = 6e6``; input 0.5 x 0.5 x 24 x 2.0 = 12; cached
+    0.5 x 0.5 x 24 x 0.20 = 1.2; output 0.5 x 6 x 8 = 24; batch 0.5 x (24 x 1.0 + 6 x 4.0) = 24;
+    retries 0.1 x 61.2 = 6.12.
+
+    >>> parts = api_token_breakdown(1_000_000, 2.0, 8.0, 0.8, 30, cached_share=0.5, batch_share=0.5, retry_rate=0.1)
+    >>> {k: round(v, 9) for k, v in parts.items()}
+    {'input_tokens': 12.0, 'cached_input_tokens': 1.2, 'output_tokens': 24.0, 'batch_tokens': 24.0, 'retries': 6.12}
     """
     check_non_negative("input_price_per_1m", input_price_per_1m)
     check_non_negative("output_price_per_1m", output_price_per_1m)
@@ -109,8 +133,15 @@ def api_cost(
 ) -> float:
     """Monthly API token spend, USD: the sum of :func:`api_token_breakdown`.
 
-    Without cache, batch or retries: ``T * days * (s * p_in + (1 - s) * p_out) / 1e6``;
-    e.g. 50M tokens/day at 0.15/0.60 per 1M -> 360.
+    Without cache, batch or retries: ``T * days * (s * p_in + (1 - s) * p_out) / 1e6``.
+    Seed 003 (50M tokens/day, 80% input, GPT-4o-mini at 0.15 / 0.60): 1.2e9 x 0.15 / 1e6 +
+    0.3e9 x 0.60 / 1e6 = 180 + 180 = 360 (the seed prints ~2,250, which is what a blended
+    1.50 per 1M gives):
+
+    >>> api_cost(50_000_000, 0.15, 0.60)
+    360.0
+    >>> api_cost(50_000_000, 1.5, 1.5)
+    2250.0
     """
     return sum(
         api_token_breakdown(
@@ -124,7 +155,13 @@ def api_cost(
 def blended_price_per_1m(token_cost_monthly: float, tokens_per_day: float, days_per_month: float = 30.0) -> float:
     """Token spend per 1M useful tokens (retries included in the spend).
 
-    ``P = token_cost_monthly / (T * days) * 1e6``
+    ``P = token_cost_monthly / (T * days) * 1e6``; seed 003: 360 / 1.5e9 x 1e6 = 0.24, and the
+    seed's printed 2,250 implies 1.50:
+
+    >>> blended_price_per_1m(360, 50_000_000)
+    0.24
+    >>> blended_price_per_1m(2250, 50_000_000)
+    1.5
     """
     m = monthly_tokens(tokens_per_day, days_per_month)
     if m == 0:
@@ -135,7 +172,13 @@ def blended_price_per_1m(token_cost_monthly: float, tokens_per_day: float, days_
 def effective_infra(infra_monthly: float, utilization: float) -> float:
     """Infrastructure cost grossed up for idle capacity (seed 003).
 
-    ``I_eff = I / U``; e.g. 4,140 / 0.8 = 5,175.
+    ``I_eff = I / U``; seed 003: 4,140 / 0.8 = 5,175 and 4,140 / 0.95 = 4,357.89 (the seed
+    rounds to 4,360):
+
+    >>> effective_infra(4140, 0.8)
+    5175.0
+    >>> round(effective_infra(4140, 0.95), 2)
+    4357.89
     """
     check_non_negative("infra_monthly", infra_monthly)
     u = check_fraction("utilization", utilization, allow_zero=False)
@@ -143,7 +186,15 @@ def effective_infra(infra_monthly: float, utilization: float) -> float:
 
 
 def people_monthly(fte: float, fte_annual_cost: float = 150_000.0) -> float:
-    """People cost per month: ``fte * fte_annual_cost / 12``."""
+    """People cost per month: ``fte * fte_annual_cost / 12``.
+
+    Seed 003: 0.25 FTE at 150K fully loaded is 37,500 a year, 3,125 a month:
+
+    >>> people_monthly(0.25)
+    3125.0
+    >>> people_monthly(1, 120_000)
+    10000.0
+    """
     check_non_negative("fte", fte)
     check_non_negative("fte_annual_cost", fte_annual_cost)
     return fte * fte_annual_cost / MONTHS_PER_YEAR
@@ -158,7 +209,13 @@ def selfhost_cost(
 ) -> float:
     """Self-hosted monthly cost in simple mode.
 
-    ``I / U + fte * fte_annual_cost / 12 + tooling_monthly``; e.g. (4140, 0.8) -> 5,175.
+    ``I / U + fte * fte_annual_cost / 12 + tooling_monthly``; seed 003's 4,140 at 80% -> 5,175;
+    with half an FTE at 150K (6,250) and 100 of tooling: 5,175 + 6,250 + 100 = 11,525.
+
+    >>> selfhost_cost(4140, 0.8)
+    5175.0
+    >>> selfhost_cost(4140, 0.8, fte=0.5, tooling_monthly=100)
+    11525.0
     """
     check_non_negative("tooling_monthly", tooling_monthly)
     return effective_infra(infra_monthly, utilization) + people_monthly(fte, fte_annual_cost) + tooling_monthly
@@ -178,6 +235,16 @@ def gpu_instances(
     ``peak = T * (1 + r) / 86400 * peak_to_average`` tokens/s;
     ``n = ceil(max(1, ceil(peak / (tps_per_gpu * gpus * target_utilization))) * redundancy)``;
     ``utilization = T * (1 + r) / 86400 / (n * tps_per_gpu * gpus)``.
+
+    By hand, 86.4M tokens/day on 4-GPU instances at 150 tokens/s per GPU (seed 003's
+    g5.12xlarge): average 1,000 tokens/s, peak 2,000; one instance serves 4 x 150 x 0.7 = 420
+    at the target, so ceil(4.76) = 5 instances, used 1,000 / (5 x 600) = 1/3 on average; with
+    redundancy 1.5, ceil(7.5) = 8 instances:
+
+    >>> gpu_instances(86_400_000, 150, 4)
+    (5, 0.3333333333333333)
+    >>> gpu_instances(86_400_000, 150, 4, redundancy=1.5)[0]
+    8
     """
     check_non_negative("tokens_per_day", tokens_per_day)
     check_positive("tokens_per_second_per_gpu", tokens_per_second_per_gpu)
@@ -200,6 +267,14 @@ def breakeven_volume(fixed_a: float, slope_a: float, fixed_b: float, slope_b: fl
 
     Cost = fixed + slope * volume. ``V* = (fixed_b - fixed_a) / (slope_a - slope_b)``.
     Raises :class:`NoAnswer` with the reason when the lines do not cross at a positive volume.
+    By hand: 0 + 2v = 100 + 1v at v = 100.
+
+    >>> breakeven_volume(0, 2.0, 100, 1.0)
+    100.0
+    >>> breakeven_volume(100, 2.0, 0, 1.0)
+    Traceback (most recent call last):
+    ...
+    runrate_xl.engine.errors.NoAnswer: one option is cheaper at every volume (the cost lines do not cross above zero)
     """
     for name, v in (("fixed_a", fixed_a), ("slope_a", slope_a), ("fixed_b", fixed_b), ("slope_b", slope_b)):
         check_finite(name, v)
@@ -223,7 +298,14 @@ def breakeven(
 ) -> float:
     """Tokens per day at which the API and self-hosting cost the same (seed 003, closed form).
 
-    ``T* = (I / U + F_self - F_api) / (P / 1e6 * days)``; e.g. (4140, 0.8, 1.5) -> 115,000,000.
+    ``T* = (I / U + F_self - F_api) / (P / 1e6 * days)``. Seed 003 at its implied blended 1.50
+    per 1M: 5,175 / (1.5e-6 x 30) = 115M tokens/day; at GPT-4o-mini's blended 0.24:
+    5,175 / 7.2e-6 = 718.75M.
+
+    >>> breakeven(4140, 0.8, 1.5)
+    115000000.0
+    >>> breakeven(4140, 0.8, 0.24)
+    718750000.0
     """
     check_positive("price_per_1m", price_per_1m)
     _check_days(days_per_month)
@@ -240,6 +322,13 @@ def payback(setup_cost: float, monthly_saving: float) -> float:
     """Months until a one-time cost is paid back by a monthly saving.
 
     ``months = setup_cost / monthly_saving``; no answer when the saving is not positive.
+    Seed 000's fine-tuned model: 100,000 setup, 23,000 a month saved -> 4.35 months (the seed
+    says 2).
+
+    >>> round(payback(100_000, 23_000), 2)
+    4.35
+    >>> payback(100_000, 5_000)
+    20.0
     """
     check_non_negative("setup_cost", setup_cost)
     check_finite("monthly_saving", monthly_saving)
@@ -249,25 +338,55 @@ def payback(setup_cost: float, monthly_saving: float) -> float:
 
 
 def cost_per_outcome(monthly_cost: float, outcomes_per_month: float) -> float:
-    """USD per business outcome: ``monthly_cost / outcomes_per_month``."""
+    """USD per business outcome: ``monthly_cost / outcomes_per_month``.
+
+    Seed 000's API option, 298,000 a month over 1M inferences:
+
+    >>> cost_per_outcome(298_000, 1_000_000)
+    0.298
+    """
     check_non_negative("monthly_cost", monthly_cost)
     check_positive("outcomes_per_month", outcomes_per_month)
     return monthly_cost / outcomes_per_month
 
 
 def monthly_rate(rate_per_year: float) -> float:
-    """Monthly rate equivalent to a yearly one: ``(1 + r) ** (1/12) - 1``."""
+    """Monthly rate equivalent to a yearly one: ``(1 + r) ** (1/12) - 1``.
+
+    10% a year: 1.1 ** (1/12) = 1.0079741..., so 0.797% a month (not 10 / 12 = 0.833%):
+
+    >>> round(monthly_rate(0.10), 7)
+    0.0079741
+    >>> round((1 + monthly_rate(0.10)) ** 12, 12)
+    1.1
+    """
     check_non_negative("rate_per_year", rate_per_year)
     return (1.0 + rate_per_year) ** (1.0 / MONTHS_PER_YEAR) - 1.0
 
 
 def growth_factor(monthly_growth: float, month: int) -> float:
-    """Volume multiplier in month ``m`` (1-based): ``(1 + g) ** (m - 1)``."""
+    """Volume multiplier in month ``m`` (1-based): ``(1 + g) ** (m - 1)``.
+
+    5% a month: month 1 is the starting volume, month 3 is 1.05 x 1.05 = 1.1025 of it:
+
+    >>> growth_factor(0.05, 1)
+    1.0
+    >>> growth_factor(0.05, 3)
+    1.1025
+    """
     return (1.0 + monthly_growth) ** (month - 1)
 
 
 def price_factor(decline_per_year: float, month: int) -> float:
-    """API price multiplier in month ``m`` (1-based), declining smoothly: ``(1 - d) ** ((m - 1) / 12)``."""
+    """API price multiplier in month ``m`` (1-based), declining smoothly: ``(1 - d) ** ((m - 1) / 12)``.
+
+    20% a year: month 13, a year after month 1, pays 0.8 of the starting price:
+
+    >>> price_factor(0.2, 1)
+    1.0
+    >>> price_factor(0.2, 13)
+    0.8
+    """
     return (1.0 - decline_per_year) ** ((month - 1) / MONTHS_PER_YEAR)
 
 
@@ -275,6 +394,13 @@ def npv(rate_per_year: float, one_time_cost: float, monthly_costs: list[float]) 
     """Present value of a cost stream paid at month ends, one-time cost at month 0.
 
     ``NPV = C0 + sum_m C_m / (1 + r_m) ** m`` with ``r_m = (1 + r) ** (1/12) - 1``.
+    Undiscounted: 10 + 1 + 2 + 3 = 16. At 10% a year, 1,100 paid at month 12 is worth
+    1,100 / 1.1 = 1,000 today, plus 1,000 paid now:
+
+    >>> npv(0.0, 10, [1, 2, 3])
+    16.0
+    >>> round(npv(0.10, 1000, [0] * 11 + [1100]), 9)
+    2000.0
     """
     rm = monthly_rate(rate_per_year)
     return one_time_cost + sum(c / (1.0 + rm) ** m for m, c in enumerate(monthly_costs, start=1))
