@@ -4,14 +4,14 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: install system-deps demo test bench clean
+.PHONY: install system-deps demo test test-install pyodide-lock bench clean
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pip install --quiet -e ".[all,test]"
 	touch $(STAMP)
 
 system-deps:
@@ -23,8 +23,17 @@ demo: install system-deps
 test: install system-deps
 	$(BIN)/python -m pytest -q
 
+# Build the sdist and wheel, install the wheel into fresh venvs outside the checkout ([all] and
+# core-only) and run the README's commands there (tests/test_install.py).
+test-install: install system-deps
+	$(BIN)/python -m pytest -q -m install
+
+# The package list of the Pyodide xlwings Lite runs on, for tests/test_lite_pyodide.py (needs npm).
+pyodide-lock:
+	bash scripts/fetch-pyodide-lock.sh
+
 bench: install system-deps
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) out .pytest_cache
+	rm -rf $(VENV) out .pytest_cache .cache dist build

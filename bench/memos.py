@@ -27,11 +27,11 @@ def main() -> None:
     from runrate_xl.report import render_memo, render_portfolio_memo
     from runrate_xl.report.charts import memo_charts
     from runrate_xl.report.fetcher import MemoAssetFetcher
-    from runrate_xl.report.render import _stylesheet_text, memo_html, templates_dir
+    from runrate_xl.report.render import memo_html, stylesheet_text
 
     day = dt.date(2026, 3, 2)
     evaluations = {p: evaluate_scenario(preset_scenario(p)) for p in PRESETS}
-    css_text = _stylesheet_text(str(templates_dir()))
+    css_text = stylesheet_text()
 
     def static_floor(html: str) -> float:
         static = re.sub(r'<img src="runrate:chart/[^"]*"[^>]*>', '<div style="height:62mm"></div>', html)

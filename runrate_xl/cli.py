@@ -48,6 +48,26 @@ def main(
     """runrate: cost engine, Excel functions, scenario workbooks and decision memos."""
 
 
+def need(what: str, *extras: str) -> None:
+    """One clear line naming the extra to install when ``what`` cannot run here."""
+    from .extras import MissingExtra, require
+
+    try:
+        require(what, *extras)
+    except MissingExtra as exc:
+        raise fail(str(exc)) from None
+
+
+def use_templates(folder: Optional[Path]) -> None:
+    """Apply ``--templates DIR`` (checked) for this run and its worker processes."""
+    from .templates import use_user_dir
+
+    try:
+        use_user_dir(folder)
+    except RunrateError as exc:
+        raise fail(str(exc), 2) from None
+
+
 def parse_as_of(value: Optional[str], option: str = "--as-of") -> Optional[dt.date]:
     """A YYYY-MM-DD option value as a date (None when not given); a usage error otherwise."""
     if value is None:

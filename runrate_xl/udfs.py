@@ -8,7 +8,8 @@ formula is written here. Bad input returns a one-line Excel-style error text (#V
 Desktop Excel (Windows): set ``UDF Modules`` to ``runrate_xl.udfs`` and click Import
 Functions. xlwings Lite: ``runrate excel --lite DIR`` writes a main.py that wraps these same
 functions. On Linux/macOS the xlwings decorators only mark the functions, so this module imports
-and runs without Excel.
+and runs without Excel; where xlwings is not installed at all (a core-only install), the
+decorators are transparent no-ops from :mod:`runrate_xl._no_xlwings`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-import xlwings as xw
+try:  # desktop Excel (the 'excel' extra) and xlwings Lite (provided by its runtime) have xlwings
+    import xlwings as xw
+except ImportError:  # core-only install: the functions stay plain, callable Python functions
+    from . import _no_xlwings as xw
 
 from .api import evaluate_scenario
 from .catalog.prices import PRICE_KINDS, lookup_prices

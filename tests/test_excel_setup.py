@@ -135,7 +135,7 @@ def test_cli_writes_workbook_and_lite_files_and_prints_steps(tmp_path):
     result = runner.invoke(app, ["excel", "-o", str(out), "--lite", str(tmp_path / "lite")])
     assert result.exit_code == 0, result.output
     assert out.is_file() and (tmp_path / "lite" / "main.py").is_file() and (tmp_path / "lite" / "requirements.txt").is_file()
-    for words in ("pip install runrate_xl", "xlwings addin install", "Trust access to the VBA project", "Import Functions", "xlwings Lite", "placeholder"):
+    for words in ('pip install "runrate_xl[cli,excel]"', "xlwings addin install", "Trust access to the VBA project", "Import Functions", "xlwings Lite", "placeholder"):
         assert words in " ".join(result.output.split()), words
 
 

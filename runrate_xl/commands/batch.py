@@ -8,6 +8,8 @@ from typing import Optional
 
 import typer
 
+from ..cli_help import TEMPLATES_HELP
+
 
 def register(app: typer.Typer) -> None:
     @app.command("batch")
@@ -20,11 +22,15 @@ def register(app: typer.Typer) -> None:
         strict: bool = typer.Option(False, "--strict", help="Validate every row first; write nothing if any row is bad."),
         as_of: Optional[str] = typer.Option(None, "--as-of", help="Prices and memo date as of YYYY-MM-DD (default: SOURCE_DATE_EPOCH, else today)."),
         progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar (default: when the terminal is interactive)."),
+        templates: Optional[Path] = typer.Option(None, "--templates", help=TEMPLATES_HELP, file_okay=False),
     ) -> None:
         """Every business unit's scenario workbook, PDF memo and e-mail draft, plus the portfolio
         roll-up, summary.csv/json and run.log. Exit code 0: all OK, 1: some BU failed, 2: usage error."""
+        from ..cli import console, err_console, fail, need, parse_as_of, use_templates
+
+        need("runrate batch", "workbook", "memo")
+        use_templates(templates)
         from ..batch import BatchInterrupted, InputFileError, run_batch
-        from ..cli import console, err_console, fail, parse_as_of
 
         day = parse_as_of(as_of)
         try:
@@ -53,8 +59,10 @@ def register(app: typer.Typer) -> None:
         force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
     ) -> None:
         """Write an empty batch input workbook: one column per field, with help and validation."""
+        from ..cli import console, fail, need
+
+        need("runrate input-template", "workbook")
         from ..batch import write_input_workbook
-        from ..cli import console, fail
 
         if output.suffix.lower() != ".xlsx":
             raise fail(f"--output: got {str(output)!r}, expected a file name ending in .xlsx", 2)

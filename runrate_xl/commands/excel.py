@@ -16,7 +16,9 @@ def register(app: typer.Typer) -> None:
         wheel_url: Optional[str] = typer.Option(None, "--wheel-url", help="URL of a runrate_xl wheel for xlwings Lite's requirements.txt."),
     ) -> None:
         """Write a starter workbook demonstrating every RUNRATE_* Excel function, and print the set-up steps."""
-        from ..cli import console, fail
+        from ..cli import console, fail, need
+
+        need("runrate excel", "excel" if output.suffix.lower() == ".xlsm" else "workbook")
         from ..excel_setup import build_workbook, desktop_steps, lite_steps, write_lite
 
         if output.suffix.lower() not in (".xlsm", ".xlsx"):

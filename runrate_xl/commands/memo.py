@@ -8,6 +8,8 @@ from typing import Optional
 
 import typer
 
+from ..cli_help import TEMPLATES_HELP
+
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 
 
@@ -36,6 +38,9 @@ def load_sources(sources: Optional[list[Path]], presets: Optional[list[str]]):
 
 
 def _read_workbook(path: Path):
+    from ..cli import need
+
+    need("reading a scenario workbook", "workbook")
     from ..workbook import read_workbook  # imported here: openpyxl is only needed for .xlsx input
 
     return read_workbook(path)
@@ -76,9 +81,13 @@ def register(app: typer.Typer) -> None:
         portfolio: bool = typer.Option(False, "--portfolio", help="One memo summarising all the business units given."),
         as_of: Optional[str] = typer.Option(None, "--as-of", help="Catalog prices in force on this date (YYYY-MM-DD)."),
         memo_date: Optional[str] = typer.Option(None, "--date", help="Date printed on the memo (default: SOURCE_DATE_EPOCH or today)."),
+        templates: Optional[Path] = typer.Option(None, "--templates", help=TEMPLATES_HELP, file_okay=False),
     ) -> None:
         """Render PDF decision memos: one per business unit, or a portfolio summary."""
-        from ..cli import console, fail, parse_as_of
+        from ..cli import console, fail, need, parse_as_of, use_templates
+
+        need("runrate memo", "memo")
+        use_templates(templates)
         from ..engine.errors import RunrateError
         from ..report import render_memo, render_portfolio_memo
 
@@ -121,11 +130,15 @@ def register(app: typer.Typer) -> None:
         ledger: Path = typer.Option(Path("runrate-mail-ledger.json"), "--ledger", help="JSON record of what was sent."),
         as_of: Optional[str] = typer.Option(None, "--as-of", help="Catalog prices in force on this date (YYYY-MM-DD)."),
         memo_date: Optional[str] = typer.Option(None, "--date", help="Date printed on the memos."),
+        templates: Optional[Path] = typer.Option(None, "--templates", help=TEMPLATES_HELP, file_okay=False),
     ) -> None:
         """Email each business unit's memo to its owner: .eml drafts by default, --send to send."""
         import os
 
-        from ..cli import console, err_console, fail, parse_as_of
+        from ..cli import console, err_console, fail, need, parse_as_of, use_templates
+
+        need("runrate mail", "memo")
+        use_templates(templates)
         from ..engine.errors import RunrateError
         from ..mail import MailError, SmtpSettings, build_message, send_messages, write_draft
         from ..report import render_memo

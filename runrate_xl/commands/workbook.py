@@ -8,6 +8,8 @@ from typing import List, Optional
 
 import typer
 
+from ..cli_help import TEMPLATES_HELP
+
 
 def register(app: typer.Typer) -> None:
     @app.command("workbook")
@@ -16,10 +18,14 @@ def register(app: typer.Typer) -> None:
         preset: Optional[str] = typer.Option(None, "--preset", "-p", help="Use a shipped preset instead."),
         output: Path = typer.Option(..., "--output", "-o", help="Workbook to write (.xlsx)."),
         as_of: Optional[str] = typer.Option(None, "--as-of", help="Catalog prices in force on this date (YYYY-MM-DD)."),
+        templates: Optional[Path] = typer.Option(None, "--templates", help=TEMPLATES_HELP, file_okay=False),
     ) -> None:
         """Write a live-formula scenario workbook (Inputs, Prices, Calculations, Outputs, charts, Checks)."""
         from ..api import evaluate_scenario
-        from ..cli import console, fail, parse_as_of, scenario_from_args
+        from ..cli import console, fail, need, parse_as_of, scenario_from_args, use_templates
+
+        need("runrate workbook", "workbook")
+        use_templates(templates)
         from ..engine.errors import RunrateError
         from ..workbook import generate_workbook
 
@@ -42,7 +48,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Read a scenario workbook's inputs back into a validated scenario (YAML or JSON)."""
         from ..api import dump_scenario
-        from ..cli import fail
+        from ..cli import fail, need
+
+        need("runrate read", "workbook")
         from ..engine.errors import RunrateError
         from ..workbook import read_workbook
 
@@ -65,7 +73,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write a portfolio roll-up: one row per business unit, totals and a chart."""
         from ..api import evaluate_scenario, load_scenario
-        from ..cli import console, fail, parse_as_of
+        from ..cli import console, fail, need, parse_as_of
+
+        need("runrate rollup", "workbook")
         from ..engine.errors import RunrateError
         from ..presets import preset_scenario
         from ..workbook import read_workbook, write_rollup

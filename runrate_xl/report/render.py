@@ -21,17 +21,12 @@ from ..engine.errors import RunrateError
 from ..engine.results import Evaluation
 from ..fsutil import atomic_write_bytes
 from .. import formatting
+from ..templates import shipped_report, user_dir
 from .charts import memo_charts, portfolio_svg
 from .context import memo_context, memo_date_default, portfolio_context
 from .fetcher import AssetRefused, MemoAssetFetcher, chart_url
 
 PathLike = Union[str, Path]
-# Templates live in the repository's top-level report_templates/; an installed wheel carries a
-# copy as package data under runrate_xl/assets/report_templates/.
-TEMPLATE_DIRS = (
-    Path(__file__).resolve().parents[2] / "report_templates",
-    Path(__file__).resolve().parents[1] / "assets" / "report_templates",
-)
 BASE_URL = "runrate:memo/"
 AUTHOR = "runrate_xl cost engine"
 
@@ -40,17 +35,30 @@ class ReportError(RunrateError):
     """The memo could not be rendered (missing templates, a refused asset, ...)."""
 
 
-def templates_dir() -> Path:
-    for d in TEMPLATE_DIRS:
-        if (d / "memo.html").is_file():
-            return d
-    raise ReportError(f"memo templates not found; looked in {', '.join(str(d) for d in TEMPLATE_DIRS)}")
+class _ShippedLoader(jinja2.BaseLoader):
+    """The memo templates shipped as package data, read through importlib.resources."""
+
+    def get_source(self, environment, template):
+        entry = shipped_report().joinpath(template)
+        if "/" in template or "\\" in template or not entry.is_file():
+            raise jinja2.TemplateNotFound(template)
+        return entry.read_text(encoding="utf-8"), None, lambda: True
+
+
+def _user_folder() -> Optional[Path]:
+    try:
+        return user_dir()
+    except RunrateError as exc:
+        raise ReportError(str(exc)) from None
 
 
 @functools.lru_cache(maxsize=4)
-def _environment(folder: str) -> jinja2.Environment:
+def _environment(folder: Optional[str]) -> jinja2.Environment:
+    loaders: list[jinja2.BaseLoader] = [_ShippedLoader()]
+    if folder is not None:  # the user's folder first; files it lacks fall back to the shipped ones
+        loaders.insert(0, jinja2.FileSystemLoader(folder))
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(folder),
+        loader=jinja2.ChoiceLoader(loaders),
         autoescape=True,  # every template, whatever its name: user text (BU names, notes) stays text
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -62,9 +70,28 @@ def _environment(folder: str) -> jinja2.Environment:
     return env
 
 
+def _template(name: str) -> jinja2.Template:
+    folder = _user_folder()
+    try:
+        return _environment(None if folder is None else str(folder)).get_template(name)
+    except jinja2.TemplateNotFound as exc:
+        raise ReportError(f"memo template {exc.name} not found (shipped templates: {shipped_report()})") from None
+
+
 @functools.lru_cache(maxsize=4)
-def _stylesheet_text(folder: str) -> str:
-    return (Path(folder) / "memo.css").read_text(encoding="utf-8")
+def _stylesheet_at(folder: Optional[str]) -> str:
+    if folder is not None and (Path(folder) / "memo.css").is_file():
+        return (Path(folder) / "memo.css").read_text(encoding="utf-8")
+    entry = shipped_report().joinpath("memo.css")
+    if not entry.is_file():
+        raise ReportError(f"memo stylesheet memo.css not found (shipped templates: {shipped_report()})")
+    return entry.read_text(encoding="utf-8")
+
+
+def stylesheet_text() -> str:
+    """The memo stylesheet: the user's memo.css if their template folder has one, else the shipped one."""
+    folder = _user_folder()
+    return _stylesheet_at(None if folder is None else str(folder))
 
 
 def _common(memo_date: dt.date) -> dict:
@@ -78,18 +105,16 @@ def _common(memo_date: dt.date) -> dict:
 def memo_html(evaluation: Evaluation, memo_date: Optional[dt.date] = None) -> str:
     """The memo as HTML (what WeasyPrint lays out); handy for debugging the templates."""
     day = memo_date_default(memo_date)
-    folder = str(templates_dir())
     ctx = memo_context(evaluation, day)
     ctx.update(_common(day), keywords=f"AI cost, TCO, {ctx['recommendation']}", has_tornado=bool(ctx["tornado"]))
-    return _environment(folder).get_template("memo.html").render(ctx)
+    return _template("memo.html").render(ctx)
 
 
 def _to_pdf(html: str, charts: dict[str, bytes]) -> tuple[bytes, MemoAssetFetcher]:
-    folder = str(templates_dir())
     fetcher = MemoAssetFetcher(charts)
     fonts = FontConfiguration()
     try:
-        css = weasyprint.CSS(string=_stylesheet_text(folder), base_url=BASE_URL, url_fetcher=fetcher, font_config=fonts)
+        css = weasyprint.CSS(string=stylesheet_text(), base_url=BASE_URL, url_fetcher=fetcher, font_config=fonts)
         document = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher)
         pdf = document.write_pdf(stylesheets=[css], font_config=fonts, pdf_identifier=False, uncompressed_pdf=False)
     except AssetRefused as exc:
@@ -117,10 +142,9 @@ def render_memo_with_fetcher(evaluation: Evaluation, *, memo_date: Optional[dt.d
 
 def portfolio_html(evaluations: Sequence[Evaluation], memo_date: Optional[dt.date] = None) -> str:
     day = memo_date_default(memo_date)
-    folder = str(templates_dir())
     ctx = portfolio_context(list(evaluations), day)
     ctx.update(_common(day), keywords="AI cost, TCO, portfolio")
-    return _environment(folder).get_template("portfolio.html").render(ctx)
+    return _template("portfolio.html").render(ctx)
 
 
 def render_portfolio_memo(evaluations: Sequence[Evaluation], path: Optional[PathLike] = None, *,

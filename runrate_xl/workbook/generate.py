@@ -42,10 +42,16 @@ _DEFINED = re.compile(r'<definedName name="([^"]+)"[^>]*>([^<]+)</definedName>')
 _SIMPLE_ALIAS = re.compile(r"^([A-Za-z_][A-Za-z0-9_.]*)$")
 
 
-def template_path() -> Path:
-    from .template import TEMPLATE_PATH
+def template_path():
+    """The scenario template in use (a Path or an importlib.resources Traversable): the user's
+    scenario.xlsx when their template folder (RUNRATE_TEMPLATES / --templates) has one, else the
+    one shipped as package data."""
+    from ..templates import workbook_template
 
-    return TEMPLATE_PATH
+    try:
+        return workbook_template()
+    except RunrateError as exc:
+        raise WorkbookError(str(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -77,8 +83,8 @@ def parse_names(workbook_xml: str) -> dict[str, tuple[str, list[str]]]:
 
 
 @lru_cache(maxsize=4)
-def _load_template(path: str, mtime: float) -> Template:
-    data = Path(path).read_bytes()
+def _load_template(path: str, mtime: float, source=None) -> Template:
+    data = (source if source is not None else Path(path)).read_bytes()
     entries = tuple(read_zip(data))
     files = dict(entries)
     wb_xml = files["xl/workbook.xml"].decode("utf-8")
@@ -104,9 +110,11 @@ def _load_template(path: str, mtime: float) -> Template:
 
 def load_template(path: Optional[Union[str, Path]] = None) -> Template:
     p = Path(path) if path is not None else template_path()
-    if not p.exists():
+    if not p.is_file():
         raise WorkbookError(f"template {p} is missing: run `python -m runrate_xl.workbook.template` to build it")
-    return _load_template(str(p), p.stat().st_mtime)
+    if isinstance(p, Path):
+        return _load_template(str(p), p.stat().st_mtime)
+    return _load_template(str(p), 0.0, p)  # a resource inside a zip: it cannot change while we run
 
 
 def _unescape(text: str) -> str:

@@ -1,4 +1,5 @@
-"""Builds ``workbook_templates/scenario.xlsx``: the scenario model with live formulas.
+"""Builds ``workbook_templates/scenario.xlsx`` (package data ``runrate_xl.workbook_templates``):
+the scenario model with live formulas.
 
 Run ``python -m runrate_xl.workbook.template`` after changing this file; a test checks that the
 shipped template matches what this builder makes. Formulas use defined names (``in_*`` inputs,
@@ -8,6 +9,7 @@ have. The only numbers inside formulas are 0 and 1; every other constant is a na
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 from typing import Iterable, Optional
 
@@ -26,7 +28,9 @@ from . import layout as L
 from . import styles as S
 from .zipnorm import FIXED_TIME
 
-TEMPLATE_PATH = Path(__file__).resolve().parents[2] / "workbook_templates" / "scenario.xlsx"
+# The shipped template, found through importlib.resources (in a checkout or an editable install
+# this is the repository's workbook_templates/scenario.xlsx, which the build maps into the package).
+TEMPLATE_PATH = Path(str(resources.files("runrate_xl.workbook_templates").joinpath("scenario.xlsx")))
 COLOURS = {"api": "4472C4", "fine_tuned": "ED7D31", "self_hosted": "70AD47"}
 OPT_SHORT = {"api": "api", "fine_tuned": "ft", "self_hosted": "sh"}
 ON = {"api": "TRUE", "fine_tuned": "c_ft_on", "self_hosted": "c_sh_on"}
