@@ -22,7 +22,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from .engine.common import Fraction, Utilization
-from .engine.kinds import KINDS, OptionBase
+from .engine.kinds import KINDS
 from .engine.scenario import LEGACY_SLOTS, Scenario
 
 # Option fields that are identity, not inputs of the kind (the key/value form carries them in the path).
@@ -238,6 +238,28 @@ def set_path(data: dict, path: str, value: Any) -> None:
     node[leaf] = value
 
 
+def to_id_keyed(data: dict) -> dict:
+    """Scenario data (as loaded from YAML) with the listed options moved under their ids, so
+    dotted paths reach into them; ``normalize_options`` turns it back. Entries without a usable
+    id stay in the list for validation to report."""
+    data = dict(data)
+    listed = data.get("options")
+    if not isinstance(listed, list):
+        return data
+    keep = []
+    for option in listed:
+        option_id = option.get("id") if isinstance(option, dict) else None
+        if isinstance(option_id, str) and option_id and option_id not in data:
+            data[option_id] = {k: v for k, v in option.items() if k != "id"}
+        else:
+            keep.append(option)
+    if keep:
+        data["options"] = keep
+    else:
+        data.pop("options")
+    return data
+
+
 def id_keyed(scenario: Scenario, **dump: Any) -> dict[str, Any]:
     """The scenario as nested mappings with each option under its id (the form dotted paths
     address); ``kind`` is left out for an option named after its kind."""
@@ -251,4 +273,4 @@ def id_keyed(scenario: Scenario, **dump: Any) -> dict[str, Any]:
 
 
 __all__ = ["Field", "scenario_fields", "kind_fields", "option_fields", "legacy_fields", "fields_of", "field_at",
-           "get_path", "set_path", "id_keyed", "OptionBase"]
+           "get_path", "set_path", "id_keyed", "to_id_keyed", "tier_fields"]

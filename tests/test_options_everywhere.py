@@ -139,3 +139,18 @@ def test_mail_and_presentation_do_not_load_the_renderers():
             "print(sorted(m for m in ('weasyprint', 'matplotlib') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_batch_row_overrides_one_field_of_a_listed_option(tmp_path):
+    from runrate_xl.batch.inputs import read_input
+
+    (tmp_path / "multi.json").write_text(json.dumps({**MULTI, "options": [
+        {**MULTI["options"][0], "id": "api"}, *MULTI["options"][1:]]}))
+    (tmp_path / "units.csv").write_text("name,scenario_file,api_input_price_per_1m,observability_monthly\n"
+                                        "Desk,multi.json,3.0,500\n")
+    (row,) = read_input(tmp_path / "units.csv").rows
+    assert row.problems == []
+    s = row.scenario
+    assert s.option_ids() == ["api", "mini", "own-gpus"]
+    assert (s.option("api").input_price_per_1m, s.option("api").output_price_per_1m) == (3.0, 10.0)
+    assert [o.hidden.observability_monthly for o in s.options] == [500.0, 500.0, 500.0]

@@ -28,7 +28,8 @@ import yaml
 from ..api import ScenarioError, scenario_from_dict
 from ..engine import Scenario
 from ..engine.errors import RunrateError
-from ..engine.scenario import OPTION_LABELS, OPTIONS
+from ..engine.scenario import OPTION_LABELS, keyed_option_ids
+from ..fields import set_path, to_id_keyed
 from .columns import BY_NAME, COLUMNS, Column, columns_for, describe_kind, normalise_header
 
 MAX_ROWS = 5_000
@@ -384,12 +385,16 @@ def load_scenario_file(relative: str, base_dir: Path) -> dict[str, Any]:
 
 
 def scenario_data(values: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
-    """The nested scenario mapping of a row: ``base`` (scenario_file) overridden by the row."""
-    data = copy.deepcopy(base)
+    """The nested scenario mapping of a row: ``base`` (scenario_file) overridden by the row.
+
+    The base's options are addressed by id (an ``options:`` list is moved under the ids first), so
+    a row's ``api_model`` overrides one field of the option ``api`` whichever form the file uses,
+    and the shared hidden-cost columns reach every option of the row."""
+    data = to_id_keyed(copy.deepcopy(base))
     written: set[str] = set()
     for col in COLUMNS:
         if col.name in values and col.path and not col.fans_out:
-            _set_path(data, col.path, values[col.name])
+            set_path(data, col.path, values[col.name])
             written.add(col.path)
     sh = data.get("self_hosted")
     if isinstance(sh, dict) and "mode" not in sh and ("gpu" in sh or "model_size" in sh):
@@ -397,22 +402,11 @@ def scenario_data(values: dict[str, Any], base: dict[str, Any]) -> dict[str, Any
     for col in COLUMNS:
         if col.name in values and col.fans_out:
             leaf = col.path.split(".", 1)[1]
-            for option in OPTIONS:
+            for option in keyed_option_ids(data):
                 path = f"{option}.hidden.{leaf}"
                 if isinstance(data.get(option), dict) and path not in written:
-                    _set_path(data, path, values[col.name])
+                    set_path(data, path, values[col.name])
     return data
-
-
-def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
-    *parents, leaf = path.split(".")
-    node = data
-    for part in parents:
-        child = node.setdefault(part, {})
-        if not isinstance(child, dict):
-            raise ValueError(f"a scenario file whose {part} is a mapping of fields")
-        node = child
-    node[leaf] = value
 
 
 def _translate(problems, where: str, cells: dict[str, Any], values: dict[str, Any], failed: set[str], has_base: bool) -> list[Problem]:

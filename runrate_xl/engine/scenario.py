@@ -63,6 +63,11 @@ def normalize_options(data: Any) -> Any:
 normalize_legacy = normalize_options  # the first name of the rule
 
 
+def keyed_option_ids(data: dict) -> list[str]:
+    """The ids of the options given as top-level mappings (see normalize_options)."""
+    return [k for k, v in data.items() if _is_keyed_option(k, v) and v is not None]
+
+
 class Volume(StrictModel):
     """How much the workload uses, now. Give tokens_per_day, or requests_per_month with
     tokens_per_request (any two of the three; all three must agree)."""
