@@ -75,3 +75,31 @@ def test_excel_functions_take_options_by_id():
         "(declare the option with a row frontier.kind (one of api, fine_tuned, self_hosted))")
     assert udfs.RUNRATE_RECOMMEND(rows[:1] + [["frontier.kind", "gpu"]]).startswith(
         "#VALUE! scenario frontier.kind: got 'gpu', expected an option kind")
+
+
+def test_a_field_added_to_a_model_reaches_the_catalog_and_the_batch_columns(monkeypatch):
+    from typing import Optional
+
+    from pydantic import Field as PydanticField
+
+    from runrate_xl import fields
+    from runrate_xl.batch import columns
+    from runrate_xl.engine.kinds import KINDS
+    from runrate_xl.engine.kinds.self_hosted import SelfHostedOption
+
+    class WithPower(SelfHostedOption):
+        power_watts_per_gpu: Optional[float] = PydanticField(None, ge=0, le=2000, description="GPU power draw, W.")
+
+    monkeypatch.setitem(KINDS, "self_hosted", KINDS["self_hosted"].__class__(**{**KINDS["self_hosted"].__dict__, "model": WithPower}))
+    for cached in (fields.kind_fields, fields.legacy_fields):
+        cached.cache_clear()
+    try:
+        added = fields.field_at("own.power_watts_per_gpu", {"own": "self_hosted"})
+        assert (added.type, added.low, added.high, added.help) == ("number", 0.0, 2000.0, "GPU power draw, W.")
+        derived = {c.name: c for c in columns._derived_columns(columns.NAMED_COLUMNS)}
+        col = derived["selfhost_power_watts_per_gpu"]
+        assert (col.path, col.section, col.kind) == ("self_hosted.power_watts_per_gpu", "Self-hosted", "number")
+    finally:
+        monkeypatch.undo()
+        for cached in (fields.kind_fields, fields.legacy_fields):
+            cached.cache_clear()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from ..engine.scenario import OPTIONS
-from ..fields import field_at
+from ..fields import field_at, legacy_fields
 
 FANOUT = "*."
 
@@ -65,7 +65,7 @@ def _c(name: str, path: str, kind: str, section: str, example: Any = None, note:
     return Column(name, path, kind, section, example, note)
 
 
-COLUMNS: tuple[Column, ...] = (
+NAMED_COLUMNS: tuple[Column, ...] = (
     # Who
     _c("name", "name", "text", "Business unit", "Customer support", "Required (here or in scenario_file); unique names are not required."),
     _c("owner_email", "owner_email", "email", "Business unit", "support-lead@example.com", "Needed for --mail drafts/send."),
@@ -109,7 +109,8 @@ COLUMNS: tuple[Column, ...] = (
     _c("finetune_refresh_cost", "fine_tuned.refresh_cost", "number", "Fine-tuned", 15_000),
     # Self-hosted (optional: leave every selfhost_ column empty to leave the option out)
     _c("selfhost_mode", "self_hosted.mode", "choice", "Self-hosted", "simple",
-       "Empty: capacity when selfhost_gpu or selfhost_model_size is given, else simple."),
+       "Empty: capacity when a GPU sizing column (selfhost_gpu, selfhost_model_size, selfhost_instance_hourly_usd, "
+       "selfhost_gpus_per_instance, selfhost_tokens_per_second_per_gpu) is given, else simple."),
     _c("selfhost_infra_monthly", "self_hosted.infra_monthly", "number", "Self-hosted", 4140),
     _c("selfhost_utilization", "self_hosted.utilization", "fraction", "Self-hosted", 0.6),
     _c("selfhost_gpu", "self_hosted.gpu", "text", "Self-hosted", None),
@@ -141,7 +142,48 @@ COLUMNS: tuple[Column, ...] = (
     _c("discount_rate_per_year", "horizon.discount_rate_per_year", "rate", "Horizon", 0.08),
 )
 
+# Every other field of the catalog gets a column named after its path, so a field added to a
+# model is a batch column with no other edit. Left out, with the reason: list fields (JSON in one
+# cell does not belong in a row: give them in a scenario_file) and what the catalog fills in.
+_NOT_COLUMNS = {"price_tiers": "a list: give it in a scenario_file",
+                "price_source": "filled by the catalog", "price_as_of": "filled by the catalog"}
+_PREFIX = {"api": "api_", "fine_tuned": "finetune_", "self_hosted": "selfhost_", "horizon": "horizon_",
+           "sensitivity": "sensitivity_", "volume": "", "context": "", "(scenario)": ""}
+_SECTION = {"api": "API", "fine_tuned": "Fine-tuned", "self_hosted": "Self-hosted", "horizon": "Horizon",
+            "sensitivity": "Sensitivity", "volume": "Volume", "context": "Context", "(scenario)": "Business unit"}
+_KIND = {"fraction": "fraction", "utilization": "fraction", "integer": "integer", "choice": "choice", "text": "text"}
+
+
+def _derived_columns(named: tuple[Column, ...]) -> tuple[Column, ...]:
+    covered = {c.path for c in named}
+    shared = {c.path[len(FANOUT):] for c in named if c.path.startswith(FANOUT)}
+    out = []
+    for f in legacy_fields():
+        if f.path in covered or f.leaf in _NOT_COLUMNS or f.type == "json":
+            continue
+        head, _, rest = f.path.partition(".")
+        if f.option_kind:
+            if rest.startswith("hidden.") and rest[len("hidden."):] in shared:
+                continue  # the shared hidden-cost column fills it
+            section, tail = head, rest
+        else:
+            section, tail = f.section, f.leaf
+        out.append(Column(_PREFIX[section] + tail.replace(".", "_"), f.path, _KIND.get(f.type, "number"), _SECTION[section]))
+    return tuple(out)
+
+
+COLUMNS: tuple[Column, ...] = NAMED_COLUMNS + _derived_columns(NAMED_COLUMNS)
 BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
+assert len(BY_NAME) == len(COLUMNS), "two batch columns share a name"
+
+
+def columns_markdown() -> str:
+    """The README's column table, generated (a test keeps the README equal to it)."""
+    lines = ["| column | section | expected | default | meaning |", "|---|---|---|---|---|"]
+    for c in COLUMNS:
+        default = "" if c.default is None else c.default
+        lines.append(f"| `{c.name}` | {c.section} | {describe_kind(c)} | {default} | {c.help} |")
+    return "\n".join(lines) + "\n"
 
 # Model-level checks (pydantic validators on a whole group) name the columns that feed them.
 GROUP_COLUMNS: dict[str, tuple[str, ...]] = {

@@ -384,6 +384,10 @@ def load_scenario_file(relative: str, base_dir: Path) -> dict[str, Any]:
     return data
 
 
+# A self-hosted row with any of these is sized from GPU capacity (its mode left empty).
+CAPACITY_FIELDS = ("gpu", "model_size", "instance_hourly_usd", "gpus_per_instance", "tokens_per_second_per_gpu")
+
+
 def scenario_data(values: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
     """The nested scenario mapping of a row: ``base`` (scenario_file) overridden by the row.
 
@@ -397,7 +401,7 @@ def scenario_data(values: dict[str, Any], base: dict[str, Any]) -> dict[str, Any
             set_path(data, col.path, values[col.name])
             written.add(col.path)
     sh = data.get("self_hosted")
-    if isinstance(sh, dict) and "mode" not in sh and ("gpu" in sh or "model_size" in sh):
+    if isinstance(sh, dict) and "mode" not in sh and any(k in sh for k in CAPACITY_FIELDS):
         sh["mode"] = "capacity"
     for col in COLUMNS:
         if col.name in values and col.fans_out:
