@@ -181,9 +181,22 @@ def list_presets() -> None:
 
 
 @app.command()
-def schema() -> None:
-    """Print the JSON Schema of a scenario."""
-    sys.stdout.write(json.dumps(Scenario.model_json_schema(), indent=2) + "\n")
+def schema(
+    fields: bool = typer.Option(False, "--fields", help="List every input field (the field catalog) as tab-separated text."),
+) -> None:
+    """Print the JSON Schema of a scenario, or with --fields every input field: path, type, what
+    is expected, default, unit and help. An option's fields are shown under the short-form ids
+    (api, fine_tuned, self_hosted); under another id they are <id>.<field>."""
+    if not fields:
+        sys.stdout.write(json.dumps(Scenario.model_json_schema(), indent=2) + "\n")
+        return
+    from .fields import legacy_fields
+
+    lines = ["path\ttype\texpected\tdefault\tunit\thelp"]
+    for f in legacy_fields():
+        default = "" if f.default is None else str(f.default)
+        lines.append("\t".join([f.path, f.type, f.expected(), default, f.unit, f.help]))
+    sys.stdout.write("\n".join(lines) + "\n")
 
 
 @app.command()

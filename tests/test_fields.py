@@ -103,3 +103,17 @@ def test_a_field_added_to_a_model_reaches_the_catalog_and_the_batch_columns(monk
         monkeypatch.undo()
         for cached in (fields.kind_fields, fields.legacy_fields):
             cached.cache_clear()
+
+
+def test_runrate_schema_fields_lists_the_catalog():
+    from typer.testing import CliRunner
+
+    from runrate_xl.cli import app
+
+    res = CliRunner().invoke(app, ["schema", "--fields"])
+    assert res.exit_code == 0, res.output
+    lines = res.stdout.splitlines()
+    assert lines[0] == "path\ttype\texpected\tdefault\tunit\thelp"
+    assert len(lines) == 1 + len(legacy_fields())
+    assert "volume.input_share\tfraction\ta fraction between 0 and 1 (e.g. 0.8)\t0.8\tfraction\t" \
+           "Share of tokens that are input (seed 003: 80%)." in lines
