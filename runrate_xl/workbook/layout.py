@@ -14,6 +14,7 @@ from typing import Optional
 
 from ..engine import functions as f
 from ..engine.breakeven import MAX_SEGMENTS, _PROBE_TOKENS_PER_DAY
+from ..engine.kinds import KINDS
 from ..fields import field_at, tier_fields
 from ..engine.sensitivity import GRID_UTILIZATIONS, GRID_VOLUME_FACTORS
 
@@ -295,46 +296,13 @@ def tier_specs(i: int) -> list[InputSpec]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Line items per option: the engine's keys and labels (engine/option_cost.py), in its order.
+# Line items per option: the engine's own (each kind declares them, engine/kinds/), in its order.
 LINE_ITEMS: dict[str, list[tuple[str, str, bool, bool]]] = {
     # key, label, hidden, variable
-    "api": [
-        ("input_tokens", "Input tokens", False, True),
-        ("cached_input_tokens", "Cached input tokens", False, True),
-        ("output_tokens", "Output tokens", False, True),
-        ("batch_tokens", "Batch tokens", False, True),
-        ("retries", "Retries", True, True),
-    ],
-    "fine_tuned": [
-        ("input_tokens", "Input tokens", False, True),
-        ("output_tokens", "Output tokens", False, True),
-        ("retries", "Retries", True, True),
-        ("hosting", "Model hosting", False, False),
-        ("refresh", "Re-fine-tuning (spread)", True, False),
-    ],
-    "self_hosted": [
-        ("gpu_in_use", "GPU capacity in use", False, False),
-        ("idle_gpu", "Idle GPU capacity", True, False),
-        ("running_cost", "Per-token running cost", False, True),
-        ("retries", "Retries", True, True),
-        ("people", "People (MLOps)", True, False),
-        ("ops_tooling", "Ops tooling", True, False),
-        ("storage", "Storage", True, False),
-        ("egress", "Egress", True, False),
-    ],
+    option: [(i.key, i.label, i.hidden, i.variable) for i in KINDS[option].all_line_items.values()]
+    for option in OPTION_KEYS
 }
-HIDDEN_ITEMS = [
-    ("human_review", "Human review", True, True),
-    ("tool_calls", "Tool calls", True, True),
-    ("observability", "Observability", True, False),
-    ("vector_db", "Vector DB / storage", True, False),
-    ("evaluation", "Evaluation", True, False),
-    ("gateway", "Gateway", True, False),
-]
-for _items in LINE_ITEMS.values():
-    _items.extend(HIDDEN_ITEMS)
-TOKEN_ITEMS = {"api": ("input_tokens", "cached_input_tokens", "output_tokens", "batch_tokens", "retries"),
-               "fine_tuned": ("input_tokens", "output_tokens", "retries"), "self_hosted": ()}
+TOKEN_ITEMS = {option: tuple(i.key for i in KINDS[option].line_items.values() if i.token) for option in OPTION_KEYS}
 
 # Per-option summary rows (Outputs sheet): out_<option>_<key>, engine accessor on OptionCost/TcoSeries.
 SUMMARY_ROWS: list[tuple[str, str, str, str]] = [
