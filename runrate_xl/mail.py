@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from .engine.errors import RunrateError
 from .engine.results import Evaluation
 from .fsutil import atomic_write_bytes, atomic_write_text, safe_filename
+from .sinks import header_text
 from .report.context import headline, kpis, memo_date_default, what_would_change
 
 PathLike = Union[str, Path]
@@ -69,6 +70,7 @@ def check_address(field: str, value: Optional[str]) -> str:
     name, addr = parseaddr(value)
     if not _ADDR_SPEC.match(addr or "") or "," in value or value.count("@") != 1:
         raise MailError(field, value, "one email address such as owner@example.com")
+    name = header_text(name).strip()
     return formataddr((name, addr)) if name else addr
 
 
@@ -128,14 +130,14 @@ def build_message(evaluation: Evaluation, memo_pdf: bytes, *, sender: str, to: O
                         "the business unit owner's email address (set owner_email in the scenario, or pass --to)")
     recipient = check_address("to" if to is not None else "scenario.owner_email",
                               to if to is not None else s.owner_email)
-    name = check_header("scenario.name", s.name)
+    name = check_header("scenario.name", header_text(s.name))
     if not isinstance(memo_pdf, (bytes, bytearray)) or not bytes(memo_pdf).startswith(b"%PDF-"):
         raise MailError("memo_pdf", type(memo_pdf).__name__, "the PDF bytes of the memo")
     stem = safe_filename(memo_filename[:-4] if memo_filename.lower().endswith(".pdf") else memo_filename)
     filename = f"{stem}.pdf"
     day = memo_date_default(memo_date)
     rec = evaluation.recommendation
-    subject = check_header("subject", f"AI run-rate memo: {name} - recommend {rec.label}")
+    subject = check_header("subject", header_text(f"AI run-rate memo: {name} - recommend {rec.label}"))
     text, body = _bodies(evaluation, filename, day)
 
     msg = EmailMessage(policy=policy.SMTP)

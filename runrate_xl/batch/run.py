@@ -41,6 +41,7 @@ from ..engine import Evaluation, Scenario
 from ..engine.errors import InputError, RunrateError
 from ..engine.scenario import OPTIONS
 from ..fsutil import atomic_write_bytes, atomic_write_text
+from ..sinks import csv_cell, terminal_text
 from .inputs import BatchInput, InputFileError, UnitRow, read_input
 from .naming import unique_names
 
@@ -525,7 +526,7 @@ def write_summary(result: BatchResult) -> None:
     writer = csv.DictWriter(buffer, fieldnames=list(SUMMARY_FIELDS), lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: "" if v is None else (repr(v) if isinstance(v, float) else v) for k, v in row.items()})
+        writer.writerow({k: "" if v is None else (repr(v) if isinstance(v, float) else csv_cell(v)) for k, v in row.items()})
     atomic_write_text(result.out_dir / "summary.csv", buffer.getvalue())
     units = []
     for row, u in zip(rows, result.units):
@@ -658,7 +659,7 @@ def _progress_display(total: int, enabled: Optional[bool], console: Any) -> Prog
     not a terminal, e.g. under CliRunner or in CI)."""
     from rich.console import Console
 
-    console = console or Console(stderr=True)
+    console = console or Console(stderr=True, emoji=False)
     if enabled is None:
         enabled = console.is_terminal
     if not enabled or total == 0:
@@ -683,8 +684,8 @@ class _RichProgress(ProgressHooks):
             self.progress.start()
 
     def advance(self, result: UnitResult) -> None:
-        label = ("ok " if result.ok else "FAILED ") + result.name
-        self.progress.update(self.task, advance=1, description=label[:40])
+        label = ("ok " if result.ok else "FAILED ") + result.name[:40]
+        self.progress.update(self.task, advance=1, description=terminal_text(label))
 
     def stop(self) -> None:
         if self.started:
