@@ -28,7 +28,7 @@ from typing import Any, Callable, Literal, Mapping, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from .engine.errors import RunrateError
+from .engine.errors import RunrateError, short_repr
 from .engine.results import Evaluation
 from .fsutil import atomic_write_bytes, atomic_write_text, safe_filename
 from .sinks import header_text
@@ -50,7 +50,7 @@ class MailError(RunrateError, ValueError):
 
     def __init__(self, field: str, value: Any, expected: str):
         self.field, self.value, self.expected = field, value, expected
-        super().__init__(f"{field}: got {value!r}, expected {expected}")
+        super().__init__(f"{field}: got {short_repr(value)}, expected {expected}")
 
 
 # ---------------------------------------------------------------- header safety
@@ -215,9 +215,9 @@ class SmtpSettings(BaseModel):
                     import tomli as tomllib  # type: ignore[no-redef]
                 data = tomllib.loads(raw.decode("utf-8"))
             elif p.suffix.lower() in (".yaml", ".yml"):
-                import yaml
+                from .safe_yaml import load_yaml
 
-                data = yaml.safe_load(raw) or {}
+                data = load_yaml(raw, max_bytes=64 * 1024) or {}
             else:
                 raise MailError("smtp config", str(p), "a .toml, .yaml or .yml file")
         except MailError:

@@ -30,6 +30,8 @@ import re
 import unicodedata
 from typing import Any, Callable
 
+from .engine.errors import short_repr
+
 __all__ = ["csv_cell", "terminal_text", "chart_label", "header_text", "visible_controls", "literal_replacement",
            "CHART_RC", "CONSOLE_OPTIONS", "short_value"]
 
@@ -134,72 +136,4 @@ def literal_replacement(text: str) -> Callable[[re.Match], str]:
 
 # --- values quoted in messages ------------------------------------------------------------
 
-MAX_VALUE_CHARS = 80
-
-
-def short_value(value: Any, limit: int = MAX_VALUE_CHARS) -> str:
-    """``repr(value)`` for an error message, bounded: containers are summarised by type and size
-    before anything big is built, long reprs are cut with the total length stated."""
-    if isinstance(value, (dict, list, tuple, set, frozenset)):
-        n = len(value)
-        if n > 8:
-            return f"<{type(value).__name__} of {n} items>"
-        try:
-            text = _bounded_repr(value, limit * 4)
-        except _TooBig:
-            return f"<{type(value).__name__} of {n} items>"
-    elif isinstance(value, str) and len(value) > limit * 4:
-        text = repr(value[: limit * 4])
-    elif isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
-        return f"<an integer of about {int(value.bit_length() * 0.30103) + 1} digits>"
-    else:
-        text = repr(value)
-    if len(text) > limit:
-        return text[: limit - 3] + "..." + f" ({len(text) if not isinstance(value, str) else len(value)} chars)"
-    return text
-
-
-class _TooBig(Exception):
-    pass
-
-
-def _bounded_repr(value: Any, budget: int) -> str:
-    """repr() that gives up (raises) once more than ``budget`` characters would be built, so a
-    nested alias structure is never expanded."""
-    out: list[str] = []
-    used = [0]
-
-    def emit(s: str) -> None:
-        used[0] += len(s)
-        if used[0] > budget:
-            raise _TooBig
-        out.append(s)
-
-    def walk(v: Any, depth: int) -> None:
-        if depth > 20:
-            raise _TooBig
-        if isinstance(v, dict):
-            emit("{")
-            for i, (k, x) in enumerate(v.items()):
-                if i:
-                    emit(", ")
-                walk(k, depth + 1)
-                emit(": ")
-                walk(x, depth + 1)
-            emit("}")
-        elif isinstance(v, (list, tuple)):
-            emit("[" if isinstance(v, list) else "(")
-            for i, x in enumerate(v):
-                if i:
-                    emit(", ")
-                walk(x, depth + 1)
-            emit("]" if isinstance(v, list) else ")")
-        elif isinstance(v, str) and len(v) > budget:
-            raise _TooBig
-        elif isinstance(v, int) and not isinstance(v, bool) and v.bit_length() > 200:
-            raise _TooBig
-        else:
-            emit(repr(v))
-
-    walk(value, 0)
-    return "".join(out)
+short_value = short_repr  # one bound for every value quoted in an error message (engine.errors)

@@ -186,3 +186,178 @@ def test_mathtext_name_renders_literally_in_the_portfolio_memo(hostile_run):
     _, out = hostile_run
     text = " ".join(p.extract_text() for p in PdfReader(out / "portfolio.pdf").pages)
     assert "frac" in text
+
+
+# --- bounded work for any input (safe_yaml, xlsx_limits, engine.errors.magnitude_problem) -----
+
+ALIAS_BOMB = "".join(
+    f"{k}: &{k} [{', '.join([f'*{p}'] * 9) if p else ', '.join(['x'] * 9)}]\n"
+    for p, k in zip([None, "a", "b", "c", "d", "e", "f", "g"], "abcdefgh")
+) + "name: [" + ", ".join(["*h"] * 9) + "]\nvolume: {tokens_per_day: 1}\napi: {model: gpt-4o-mini}\n"
+
+
+def run_cli_bounded(args, timeout=60, memory_mb=1500):
+    """The real CLI in a subprocess with an address-space cap and a timeout: a blow-up fails
+    the test instead of the machine."""
+    import resource
+    import subprocess
+    import sys
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (memory_mb << 20, memory_mb << 20))
+
+    return subprocess.run([sys.executable, "-m", "runrate_xl.cli", *args], capture_output=True, text=True,
+                          timeout=timeout, preexec_fn=limit)
+
+
+def test_alias_bomb_is_refused_by_evaluate(tmp_path):
+    assert len(ALIAS_BOMB) < 800
+    path = tmp_path / "bomb.yaml"
+    path.write_text(ALIAS_BOMB)
+    done = run_cli_bounded(["evaluate", str(path)])
+    assert done.returncode == 1, done.stderr
+    assert "YAML expands to more than 1,000,000 values" in " ".join(done.stderr.split())
+    assert "Traceback" not in done.stderr and len(done.stderr) < 1000
+
+
+def test_alias_bomb_is_refused_by_batch(tmp_path):
+    path = tmp_path / "units.yaml"
+    path.write_text("business_units:\n  - " + ALIAS_BOMB.replace("\n", "\n    ").rstrip() + "\n")
+    done = run_cli_bounded(["batch", str(path), "--out", str(tmp_path / "out"), "--as-of", AS_OF])
+    assert done.returncode == 2, done.stderr
+    assert "not valid YAML (YAML expands to more than 1,000,000 values" in " ".join(done.stderr.split())
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_alias_in_a_rows_scenario_file_fails_that_row_only(tmp_path):
+    (tmp_path / "bomb.yaml").write_text(ALIAS_BOMB)
+    src = write_units(tmp_path, [GOOD, {**GOOD, "name": "Bomb", "scenario_file": "bomb.yaml"}])
+    result = runner.invoke(app, ["batch", str(src), "--out", str(tmp_path / "out"), "--jobs", "1", "--as-of", AS_OF])
+    assert result.exit_code == 1, result.output
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert [u["status"] for u in summary["units"]] == ["ok", "invalid"]
+    assert "YAML expands to more than 1,000,000 values" in summary["units"][1]["error"]
+
+
+def test_deep_yaml_nesting_is_refused(tmp_path):
+    path = tmp_path / "deep.yaml"
+    path.write_text("name: " + "[" * 5000 + "]" * 5000 + "\n")
+    result = runner.invoke(app, ["evaluate", str(path)])
+    assert result.exit_code == 1
+    assert "nested more than 64 levels" in " ".join(result.output.split()) and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("value, shown", [(10 ** 400, "<an integer of about 401 digits>"), (1e308, "1e+308"),
+                                          ("1e308", "'1e308'")], ids=["int400", "1e308", "text1e308"])
+def test_out_of_range_numbers_name_the_input_in_a_batch(tmp_path, value, shown):
+    src = write_units(tmp_path, [GOOD, {**GOOD, "name": "Big", "tokens_per_day": value}])
+    result = runner.invoke(app, ["batch", str(src), "--out", str(tmp_path / "out"), "--jobs", "1", "--as-of", AS_OF])
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert [u["status"] for u in summary["units"]] == ["ok", "invalid"]
+    problem, = summary["units"][1]["problems"]
+    assert problem.startswith("entry 2, column tokens_per_day: got ")
+    assert "expected" in problem and "magnitude" in problem and len(problem) < 200
+
+
+@pytest.mark.parametrize("value", [10 ** 400, 1e308], ids=["int400", "1e308"])
+def test_out_of_range_numbers_name_the_input_in_evaluate(tmp_path, value):
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump({"name": "X", "volume": {"tokens_per_day": value}, "api": {"model": "gpt-4o-mini"}}))
+    result = runner.invoke(app, ["evaluate", str(path), "--as-of", AS_OF])
+    assert result.exit_code == 1
+    assert "volume.tokens_per_day: got" in result.output and "magnitude" in result.output
+    assert "token_cost_monthly" not in result.output and len(result.output) < 600
+
+
+@pytest.mark.parametrize("call, field", [
+    (("RUNRATE_API_COST", 1e200, 1e200, 1e200), "tokens_per_day"),
+    (("RUNRATE_SELFHOST_COST", 1, 1e-320), "utilization"),
+    (("RUNRATE_BREAKEVEN", 1e300, 1e-300, 1), "infra_monthly"),
+    (("RUNRATE_PAYBACK", 1, 1e-320), "monthly_saving"),
+])
+def test_udfs_return_num_errors_naming_the_input_never_nan_or_inf(call, field):
+    from runrate_xl import udfs
+
+    name, *args = call
+    out = udfs.FUNCTIONS[name](*args)
+    assert isinstance(out, str) and out.startswith(f"#NUM! {field}: got"), out
+
+
+def test_yaml_written_by_pyyaml_with_repeated_values_still_loads(tmp_path):
+    shared = {"model": "gpt-4o-mini"}
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump({"name": "X", "volume": {"tokens_per_day": 1e6}, "api": shared, "notes": "",
+                                    "context": {}, "horizon": {}, "x": shared}))
+    assert "&id001" in path.read_text()
+    result = runner.invoke(app, ["evaluate", str(path)])
+    assert "x: got" in result.output and "no such field" in result.output  # parsed; only the extra key is refused
+
+
+def test_a_tiny_divisor_is_named_when_the_result_would_not_be_finite(tmp_path):
+    src = write_units(tmp_path, [GOOD, {**GOOD, "name": "Tiny", "selfhost_utilization": 1e-320}])
+    result = runner.invoke(app, ["batch", str(src), "--out", str(tmp_path / "out"), "--jobs", "1", "--as-of", AS_OF])
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["units"][0]["status"] == "ok"
+    tiny = summary["units"][1]
+    assert tiny["status"] == "failed", tiny
+    assert "self_hosted.utilization: got 1e-320, expected a value that keeps the results finite" in tiny["error"], tiny["error"]
+
+
+def test_udf_results_at_the_input_bounds_are_finite():
+    import math
+
+    from runrate_xl import udfs
+
+    for out in (udfs.RUNRATE_API_COST(1e15, 1e15, 1e15), udfs.RUNRATE_BREAKEVEN(1e15, 1e-12, 1e-12),
+                udfs.RUNRATE_PAYBACK(1e15, 1e-12), udfs.RUNRATE_COST_PER_OUTCOME(1e15, 1e-12),
+                udfs.RUNRATE_SELFHOST_COST(1, 2.3e-308)):
+        assert isinstance(out, float) and math.isfinite(out), out
+
+
+def test_udf_scenario_with_a_huge_integer_names_the_key():
+    from runrate_xl import udfs
+
+    out = udfs.RUNRATE_TCO([["volume.tokens_per_day", 10 ** 400], ["api.model", "gpt-4o-mini"]])
+    assert out.startswith("#VALUE! scenario volume.tokens_per_day: got <an integer"), out
+
+
+def test_udf_deeply_nested_range_is_a_clear_error():
+    from runrate_xl import udfs
+
+    deep: object = 1
+    for _ in range(100_000):
+        deep = (deep,)
+    out = udfs.RUNRATE_TCO([["volume.tokens_per_day", deep], ["api.model", "gpt-4o-mini"]])
+    assert out.startswith("#VALUE!") and "internal error" not in out, out
+
+
+def _workbook_with_rows(tmp_path: Path, rows: int) -> Path:
+    """A real scenario workbook with ``rows`` empty rows added to its first sheet (a few kB)."""
+    src = tmp_path / "s.xlsx"
+    result = runner.invoke(app, ["workbook", "--preset", "seed003-50m-80pct", "--output", str(src)])
+    assert result.exit_code == 0, result.output
+    big = tmp_path / "big.xlsx"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(big, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                extra = "".join(f'<row r="{r}"/>' for r in range(100_000, 100_000 + rows)).encode()
+                data = data.replace(b"</sheetData>", extra + b"</sheetData>")
+            zout.writestr(info.filename, data)
+    return big
+
+
+def test_read_refuses_a_workbook_with_too_many_rows_before_parsing(tmp_path):
+    import time
+
+    big = _workbook_with_rows(tmp_path, 300_000)
+    assert big.stat().st_size < 2_000_000
+    start = time.perf_counter()
+    result = runner.invoke(app, ["read", str(big)])
+    assert time.perf_counter() - start < 10
+    assert result.exit_code == 1, result.output
+    text = " ".join(result.output.split())
+    assert "sheet sheet1.xml has more than 5,000 rows, expected at most 5,000" in text and "Traceback" not in text

@@ -10,7 +10,9 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal, Optional
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .errors import magnitude_problem
 
 
 OptionName = Literal["api", "fine_tuned", "self_hosted"]
@@ -46,6 +48,25 @@ Usd = Annotated[float, Field(ge=0)]
 
 class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_default=True)
+
+    # Every number is checked where it enters (engine.errors.magnitude_problem): a 400-digit
+    # integer or 1e308 fails naming its own field, never an internal result further on.
+    @field_validator("*", mode="before")
+    @classmethod
+    def _number_enters(cls, value):
+        if isinstance(value, int) and not isinstance(value, bool):
+            problem = magnitude_problem(value)
+            if problem:
+                raise ValueError(problem)
+        return value
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _number_entered(cls, value):
+        problem = magnitude_problem(value) if isinstance(value, float) else ""
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 class Volume(StrictModel):
