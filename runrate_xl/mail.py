@@ -252,7 +252,17 @@ class SmtpSettings(BaseModel):
             check_address(f"{ENV_PREFIX}FROM" if source == "environment" else f"{source}: from", settings.sender)
         if settings.user is not None:
             check_header("user", settings.user)
+        settings.check_credentials_safe()  # at start-up, before any memo is rendered
         return settings
+
+    def check_credentials_safe(self) -> None:
+        """Credentials never cross the network in clear, and a password is never set without the
+        user it belongs to (it would be silently unused, or sent where nobody expects it)."""
+        if self.password is not None and not self.user:
+            raise MailError(f"{ENV_PREFIX}USER", None, f"the user name that {ENV_PREFIX}PASSWORD belongs to "
+                            "(a password without a user is not used)")
+        if (self.user or self.password is not None) and self.security == "none" and not _is_loopback(self.host):
+            raise MailError("security", "none", f"starttls or ssl: the password would cross the network in clear to {self.host}")
 
 
 # ---------------------------------------------------------------- sending
@@ -287,9 +297,8 @@ def _is_loopback(host: str) -> bool:
 
 def _connect(settings: SmtpSettings) -> smtplib.SMTP:
     password = settings.password.get_secret_value() if settings.password else ""
-    if settings.user:  # checked before any connection is opened
-        if settings.security == "none" and not _is_loopback(settings.host):
-            raise MailError("security", "none", f"starttls or ssl: the password would cross the network in clear to {settings.host}")
+    settings.check_credentials_safe()  # again before any connection is opened
+    if settings.user:
         if not password:
             raise MailError(f"{ENV_PREFIX}PASSWORD", None, f"the password of {settings.user} in the environment")
     port = settings.effective_port
@@ -324,7 +333,20 @@ def load_ledger(path: PathLike) -> dict:
 
 
 def ledger_key(message: EmailMessage) -> str:
-    return f"{message.get(BU_HEADER, '')}|{_addr_spec(str(message['To'])).lower()}"
+    """What makes a message unique: its recipient, its memo's unique file name and the hash of
+    everything it says (subject, bodies, the memo's bytes). Two units with the same name and
+    owner are two messages; the same memo to the same person is one."""
+    attachment = next((p.get_filename() for p in message.iter_attachments()), "") or ""
+    return f"{_addr_spec(str(message['To'])).lower()}|{attachment}|{message.get(HASH_HEADER, '')}"
+
+
+def _already_sent(ledger: dict, key: str, digest: str) -> Optional[dict]:
+    """The ledger entry of this exact message: by key, or by content hash (entries written
+    under the older BU|recipient keys still count, so an upgrade never re-sends)."""
+    entry = ledger["sent"].get(key)
+    if entry is None and digest:
+        entry = next((v for v in ledger["sent"].values() if isinstance(v, dict) and v.get("content_sha256") == digest), None)
+    return entry
 
 
 def _transient(code: Optional[int]) -> bool:
@@ -333,8 +355,8 @@ def _transient(code: Optional[int]) -> bool:
 
 def send_messages(messages: list[EmailMessage], settings: SmtpSettings, *, ledger_path: PathLike, force: bool = False,
                   attempts: int = 3, backoff_seconds: float = 0.5, sleep: Callable[[float], None] = time.sleep) -> list[SendResult]:
-    """Send each message (one SMTP session, reopened when it drops). Already-sent memos (same BU
-    and recipient in the ledger) are skipped unless ``force``. Transient failures are retried
+    """Send each message (one SMTP session, reopened when it drops). Already-sent messages (same
+    recipient, memo file and content hash in the ledger) are skipped unless ``force``. Transient failures are retried
     ``attempts`` times with back-off ``backoff_seconds`` x 1, 2, 4...; a refused recipient fails
     that message only. The ledger is rewritten after every message sent."""
     ledger = load_ledger(ledger_path)
@@ -356,11 +378,10 @@ def send_messages(messages: list[EmailMessage], settings: SmtpSettings, *, ledge
                 result.error = str(exc)
                 continue
             key = ledger_key(msg)
-            if key in ledger["sent"] and not force:
-                previous = ledger["sent"][key]
+            previous = _already_sent(ledger, key, digest)
+            if previous is not None and not force:
                 result.status, result.message_id = "skipped", previous.get("message_id", "")
-                changed = previous.get("content_sha256") != digest
-                result.error = "already sent" + (" (the memo has changed since; use --force to send it again)" if changed else "")
+                result.error = "already sent"
                 continue
             if fatal:
                 result.error = f"not attempted: {fatal}"

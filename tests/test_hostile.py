@@ -361,3 +361,66 @@ def test_read_refuses_a_workbook_with_too_many_rows_before_parsing(tmp_path):
     assert result.exit_code == 1, result.output
     text = " ".join(result.output.split())
     assert "sheet sheet1.xml has more than 5,000 rows, expected at most 5,000" in text and "Traceback" not in text
+
+
+# --- e-mail exactly once per memo; credentials never in clear ------------------------------
+
+
+@pytest.fixture
+def inbox():
+    from aiosmtpd.controller import Controller
+    import socket
+
+    class Inbox:
+        def __init__(self):
+            self.messages = []
+
+        async def handle_DATA(self, server, session, envelope):
+            self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    box = Inbox()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    box.env = {"RUNRATE_SMTP_HOST": "127.0.0.1", "RUNRATE_SMTP_PORT": str(port), "RUNRATE_SMTP_SECURITY": "none",
+               "RUNRATE_SMTP_FROM": "finance@example.com"}
+    yield box
+    controller.stop()
+
+
+def test_two_units_with_the_same_name_and_owner_each_get_their_memo_once(inbox, tmp_path):
+    src = write_units(tmp_path, [GOOD, {**GOOD, "tokens_per_day": 90_000_000}])  # same name, same owner
+    args = ["batch", str(src), "--out", str(tmp_path / "out"), "--mail", "send", "--as-of", AS_OF, "--jobs", "1"]
+    first = runner.invoke(app, args, env=inbox.env)
+    assert first.exit_code == 0, first.output
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert [u["mail"] for u in summary["units"]] == ["sent", "sent"]
+    assert len(inbox.messages) == 2
+    attached = sorted(next(m.iter_attachments()).get_filename() for m in inbox.messages)
+    assert attached == sorted(f"{u['folder']}.pdf" for u in summary["units"])
+    again = runner.invoke(app, args, env=inbox.env)
+    assert again.exit_code == 0, again.output
+    assert len(inbox.messages) == 2  # a rerun sends nothing twice
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert [u["mail"] for u in summary["units"]] == ["skipped", "skipped"]
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"RUNRATE_SMTP_HOST": "192.0.2.1", "RUNRATE_SMTP_SECURITY": "none", "RUNRATE_SMTP_USER": "bot",
+      "RUNRATE_SMTP_PASSWORD": "pw"}, "the password would cross the network in clear to 192.0.2.1"),
+    ({"RUNRATE_SMTP_HOST": "192.0.2.1", "RUNRATE_SMTP_SECURITY": "none", "RUNRATE_SMTP_PASSWORD": "pw"},
+     "RUNRATE_SMTP_USER"),
+    ({"RUNRATE_SMTP_HOST": "192.0.2.1", "RUNRATE_SMTP_SECURITY": "starttls", "RUNRATE_SMTP_PASSWORD": "pw"},
+     "a password without a user is not used"),
+], ids=["cleartext", "no-user-cleartext", "no-user"])
+def test_unsafe_smtp_credentials_are_refused_before_any_work(tmp_path, env, message):
+    src = write_units(tmp_path, [GOOD])
+    env = {**env, "RUNRATE_SMTP_FROM": "finance@example.com"}
+    result = runner.invoke(app, ["batch", str(src), "--out", str(tmp_path / "out"), "--mail", "send", "--as-of", AS_OF], env=env)
+    assert result.exit_code == 2, result.output
+    assert message in " ".join(result.output.split())
+    assert "pw" not in result.output.replace("pwd", "")
+    assert not (tmp_path / "out").exists()  # nothing rendered, nothing written
