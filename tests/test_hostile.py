@@ -424,3 +424,100 @@ def test_unsafe_smtp_credentials_are_refused_before_any_work(tmp_path, env, mess
     assert message in " ".join(result.output.split())
     assert "pw" not in result.output.replace("pwd", "")
     assert not (tmp_path / "out").exists()  # nothing rendered, nothing written
+
+
+# --- never delete or clobber what is not ours (fsutil temp names, outdir lock and record) -----
+
+
+def _dead_pid() -> int:
+    import subprocess
+
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
+
+
+def test_a_users_dot_tmp_files_survive_and_a_dead_runs_temps_go(tmp_path):
+    import subprocess
+
+    out = tmp_path / "out"
+    (out / "Support").mkdir(parents=True)
+    thesis = out / ".my-backup.tmp" / "thesis.docx"
+    thesis.parent.mkdir()
+    thesis.write_text("years of work")
+    mine = out / "Support" / ".notes.tmp"
+    mine.write_text("user file")
+    dead = out / "Support" / f".runrate-tmp-{_dead_pid()}-abcd-Support.pdf.tmp"
+    dead.write_text("partial")
+    live_proc = subprocess.Popen(["sleep", "60"])
+    try:
+        live = out / f".runrate-tmp-{live_proc.pid}-abcd-summary.csv.tmp"
+        live.write_text("in flight")
+        src = write_units(tmp_path, [GOOD])
+        result = runner.invoke(app, ["batch", str(src), "--out", str(out), "--jobs", "1", "--as-of", AS_OF])
+        assert result.exit_code == 0, result.output
+        assert thesis.read_text() == "years of work" and mine.exists()
+        assert live.exists()  # another process's temp file is not ours to remove
+        assert not dead.exists()
+    finally:
+        live_proc.kill()
+        live_proc.wait()
+
+
+def test_a_second_run_into_a_locked_out_folder_refuses_clearly(tmp_path):
+    from runrate_xl.outdir import OutputLock
+
+    out = tmp_path / "out"
+    out.mkdir()
+    src = write_units(tmp_path, [GOOD])
+    with OutputLock(out):  # as a running batch holds it
+        result = runner.invoke(app, ["batch", str(src), "--out", str(out), "--jobs", "1", "--as-of", AS_OF])
+        assert result.exit_code == 2, result.output
+        text = " ".join(result.output.split())
+        assert f"another runrate run (pid {__import__('os').getpid()}) is writing to {out}" in text
+        assert sorted(p.name for p in out.iterdir()) == [".runrate.lock"]
+    assert list(out.iterdir()) == []  # released and removed
+    result = runner.invoke(app, ["batch", str(src), "--out", str(out), "--jobs", "1", "--as-of", AS_OF])
+    assert result.exit_code == 0, result.output
+    assert not (out / ".runrate.lock").exists()
+
+
+def test_a_rerun_removes_our_stale_outputs_that_contradict_the_new_summary(tmp_path):
+    out = tmp_path / "out"
+    tiers = [{"above_input_tokens": 1000 * (i + 1), "input_price_per_1m": 1, "output_price_per_1m": 2} for i in range(6)]
+    (tmp_path / "tiers.yaml").write_text(yaml.safe_dump({"api": {"price_tiers": tiers}}))
+    first = runner.invoke(app, ["batch", str(write_units(tmp_path, [GOOD])), "--out", str(out), "--jobs", "1", "--as-of", AS_OF])
+    assert first.exit_code == 0, first.output
+    assert (out / "Support" / "Support.xlsx").exists() and (out / "portfolio.pdf").exists()
+    user_file = out / "Support" / "my-notes.txt"
+    user_file.write_text("mine")
+    # now the workbook stage fails (more tiers than the Prices sheet holds) but the memo works
+    second = runner.invoke(app, ["batch", str(write_units(tmp_path, [{**GOOD, "scenario_file": "tiers.yaml"}])), "--out", str(out),
+                                 "--jobs", "1", "--as-of", AS_OF])
+    assert second.exit_code == 1, second.output
+    summary = json.loads((out / "summary.json").read_text())
+    unit, = summary["units"]
+    assert unit["status"] == "failed" and "workbook" in unit["error"]
+    on_disk = sorted(f"Support/{p.name}" for p in (out / "Support").iterdir() if p.name != "my-notes.txt")
+    assert on_disk == sorted(unit["files"])  # no old workbook beside the new memo
+    assert user_file.exists()
+    # and a run where nothing succeeds leaves no old portfolio behind
+    third = runner.invoke(app, ["batch", str(write_units(tmp_path, [{**GOOD, "tokens_per_day": -1}])), "--out", str(out),
+                                "--jobs", "1", "--as-of", AS_OF])
+    assert third.exit_code == 1
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["portfolio"]["files"] == []
+    assert not (out / "portfolio.pdf").exists() and not (out / "portfolio.xlsx").exists()
+    assert user_file.exists()
+
+
+def test_a_forged_summary_cannot_make_a_rerun_delete_a_users_file(tmp_path):
+    out = tmp_path / "out"
+    (out / "Support").mkdir(parents=True)
+    victim = out / "Support" / "thesis.docx"
+    victim.write_text("mine")
+    (out / "summary.json").write_text(json.dumps({"units": [{"folder": "Support", "files": ["Support/thesis.docx", "../x"]}],
+                                                  "portfolio": {"files": ["../../etc/passwd"]}}))
+    result = runner.invoke(app, ["batch", str(write_units(tmp_path, [GOOD])), "--out", str(out), "--jobs", "1", "--as-of", AS_OF])
+    assert result.exit_code == 0, result.output
+    assert victim.read_text() == "mine"

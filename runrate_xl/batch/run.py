@@ -40,7 +40,8 @@ from ..api import dump_scenario, evaluate_scenario
 from ..engine import Evaluation, Scenario
 from ..engine.errors import InputError, RunrateError
 from ..engine.scenario import OPTIONS
-from ..fsutil import atomic_write_bytes, atomic_write_text
+from ..fsutil import atomic_write_bytes, atomic_write_text, temp_prefix, temp_suffix
+from ..outdir import OutputBusy, OutputLock, recorded_files, remove_contradicted, remove_dead_temps
 from ..sinks import csv_cell, terminal_text
 from .inputs import BatchInput, InputFileError, UnitRow, read_input
 from .naming import unique_names
@@ -191,7 +192,19 @@ def run_batch(
         return result  # --strict: nothing is written when any row is bad
 
     out.mkdir(parents=True, exist_ok=True)
+    try:
+        lock = OutputLock(out).acquire()  # one run per output folder; released by the kernel if we die
+    except OutputBusy as exc:
+        raise UsageError(f"--out: {exc}") from None
+    try:
+        return _run_locked(result, selected, invalid, folders, out, day, mail, sender, smtp, workers, progress, console, started)
+    finally:
+        lock.release()
+
+
+def _run_locked(result, selected, invalid, folders, out, day, mail, sender, smtp, workers, progress, console, started) -> BatchResult:
     remove_stale_staging(out, folders)  # every folder of this input, also those --only skips
+    previous = recorded_files(out)  # what the last run wrote, by its own record
     unit_jobs = [UnitJob(r.position, r.name, f, r.scenario, str(out), day, mail, sender) for r, f in selected if r.ok]
     results = {r.position: _invalid_result(r, f) for r, f in invalid}
     try:
@@ -214,6 +227,9 @@ def run_batch(
             write_run_log(result)
         raise BatchInterrupted(result) from None
     result.seconds = time.perf_counter() - started
+    now = {u.folder: u.files for u in result.units}
+    now[""] = [f for f in result.files if f.startswith("portfolio")]
+    remove_contradicted(out, previous, now)  # e.g. an old portfolio.pdf when there is none now
     write_summary(result)
     write_run_log(result)
     return result
@@ -601,7 +617,7 @@ def staged(final: Path) -> Iterator[Path]:
     """A path with ``final``'s name inside a private ``.*.tmp`` folder next to it; on success
     the file is renamed onto ``final`` (atomic on one file system), on failure discarded."""
     final.parent.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
+    folder = Path(tempfile.mkdtemp(prefix=temp_prefix(), suffix=temp_suffix(final.name), dir=final.parent))
     try:
         tmp = folder / final.name
         yield tmp
@@ -620,18 +636,9 @@ def _umask() -> int:
 
 
 def remove_stale_staging(out: Path, folders: Sequence[str]) -> list[Path]:
-    """Remove ``.*.tmp`` leftovers of a killed run (SIGKILL cannot clean up after itself)."""
-    removed = []
-    for where in [out, *(out / f for f in folders)]:
-        if not where.is_dir():
-            continue
-        for entry in where.glob(".*.tmp"):
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry, ignore_errors=True)
-            else:
-                entry.unlink(missing_ok=True)
-            removed.append(entry)
-    return removed
+    """Remove the temp leftovers of a killed run (SIGKILL cannot clean up after itself): only
+    our ``.runrate-tmp-<pid>-...`` names whose process is dead (see :mod:`runrate_xl.outdir`)."""
+    return remove_dead_temps([out, *(out / f for f in folders)])
 
 
 @contextlib.contextmanager
