@@ -521,3 +521,98 @@ def test_a_forged_summary_cannot_make_a_rerun_delete_a_users_file(tmp_path):
     result = runner.invoke(app, ["batch", str(write_units(tmp_path, [GOOD])), "--out", str(out), "--jobs", "1", "--as-of", AS_OF])
     assert result.exit_code == 0, result.output
     assert victim.read_text() == "mine"
+
+
+# --- faults leave a true record ---------------------------------------------------------------
+
+
+def _start_batch(tmp_path: Path, jobs: str, n: int = 8):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    root = Path(__file__).resolve().parent.parent
+    rows = [{**GOOD, "name": f"Unit {i}", "tokens_per_day": 1e7 * (i + 1)} for i in range(n)]
+    src = write_units(tmp_path, rows)
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "runrate_xl.cli", "batch", str(src), "--out", str(out), "--jobs", jobs,
+                             "--as-of", AS_OF, "--mail", "drafts"], cwd=root, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                            start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while not list(out.glob("*/*.pdf")):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    return proc, out
+
+
+def _processes_writing_to(out: Path) -> list[int]:
+    """Live (not zombie) processes whose command line names ``out``: the batch and its forks."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if str(out).encode() in (proc / "cmdline").read_bytes():
+                state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+                if state != "Z":
+                    found.append(int(proc.name))
+        except (OSError, IndexError):
+            continue
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_after_ctrl_c_the_record_lists_every_unit_on_disk(tmp_path, jobs):
+    import os
+    import signal
+
+    proc, out = _start_batch(tmp_path, jobs, n=16)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode in (130, 0), stderr  # 0 only if it finished before the signal landed
+    assert b"Traceback" not in stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary.get("interrupted", False) is (proc.returncode == 130)
+    recorded = {u["folder"]: sorted(u["files"]) for u in summary["units"]}
+    on_disk: dict = {}
+    for p in out.glob("*/*"):
+        if p.is_file() and not p.name.startswith("."):
+            on_disk.setdefault(p.parent.name, []).append(f"{p.parent.name}/{p.name}")
+    assert {k: sorted(v) for k, v in on_disk.items()} == recorded  # exactly what is on disk, no more, no less
+    log = (out / "run.log").read_text()
+    assert f"result  {len(recorded)} ok, 0 failed" in log
+
+
+@pytest.mark.slow
+def test_workers_die_with_the_parent_on_kill_9(tmp_path):
+    import os
+    import signal
+    import time
+
+    proc, out = _start_batch(tmp_path, "2", n=12)
+    workers = [pid for pid in _processes_writing_to(out) if pid != proc.pid]
+    assert len(workers) >= 2
+    os.kill(proc.pid, signal.SIGKILL)  # the parent only, not its process group
+    proc.wait(timeout=60)  # not communicate(): orphaned workers would hold the pipes open
+    deadline = time.monotonic() + 15
+    alive = _processes_writing_to(out)
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.1)
+        alive = _processes_writing_to(out)
+    for pid in alive:  # clean up before failing
+        os.kill(pid, signal.SIGKILL)
+    assert alive == []
+
+
+def test_a_summary_that_cannot_be_written_is_reported_beside_what_was(tmp_path):
+    out = tmp_path / "out"
+    (out / "summary.json").mkdir(parents=True)  # a real write failure at the very end of the run
+    src = write_units(tmp_path, [GOOD])
+    result = runner.invoke(app, ["batch", str(src), "--out", str(out), "--jobs", "1", "--as-of", AS_OF])
+    assert result.exit_code == 1, result.output
+    text = " ".join(result.output.split())
+    assert "summary.csv/json not (fully) written" in text and "Support/" in text and "Traceback" not in text
+    assert (out / "Support" / "Support.pdf").exists()
+    assert "summary: summary.csv/json not (fully) written: [Errno 21] Is a directory" in (out / "run.log").read_text()
+

@@ -26,6 +26,7 @@ import multiprocessing
 import os
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 import time
@@ -209,20 +210,24 @@ def _run_locked(result, selected, invalid, folders, out, day, mail, sender, smtp
     results = {r.position: _invalid_result(r, f) for r, f in invalid}
     try:
         with _interrupt_on_sigterm():
-            finished = run_units(unit_jobs, workers, _progress_display(len(unit_jobs), progress, console))
+            late: list[UnitResult] = []  # BUs that finish while a Ctrl-C cancels the rest
+            finished = run_units(unit_jobs, workers, _progress_display(len(unit_jobs), progress, console), late=late)
             try:
                 for res in finished:
                     results[res.position] = res
             finally:
                 finished.close()  # on Ctrl-C: cancel pending BUs now, let running ones finish
+                results.update((res.position, res) for res in late)
             result.units = [results[k] for k in sorted(results)]
             write_portfolio(result)
             if mail == "send":
                 send_stage(result, smtp)
     except KeyboardInterrupt:
-        result.units = [results[k] for k in sorted(results)]
+        result.units = [results[k] for k in sorted(results)]  # every BU that finished, also while cancelling
         result.interrupted = True
         result.seconds = time.perf_counter() - started
+        with contextlib.suppress(Exception):
+            write_summary(result)  # the record matches the disk: no earlier summary contradicts it
         with contextlib.suppress(Exception):
             write_run_log(result)
         raise BatchInterrupted(result) from None
@@ -230,9 +235,21 @@ def _run_locked(result, selected, invalid, folders, out, day, mail, sender, smtp
     now = {u.folder: u.files for u in result.units}
     now[""] = [f for f in result.files if f.startswith("portfolio")]
     remove_contradicted(out, previous, now)  # e.g. an old portfolio.pdf when there is none now
-    write_summary(result)
-    write_run_log(result)
+    write_records(result)
     return result
+
+
+def write_records(result: BatchResult) -> None:
+    """summary.csv/json and run.log. A failure to write them (disk full) is reported as such,
+    beside the BUs that were written, never as "nothing written"."""
+    try:
+        write_summary(result)
+    except OSError as exc:
+        result.portfolio_errors["summary"] = f"summary.csv/json not (fully) written: {describe_error(exc)}"
+    try:
+        write_run_log(result)
+    except OSError as exc:
+        result.portfolio_errors["run_log"] = f"run.log not written: {describe_error(exc)}"
 
 
 def resolve_as_of(as_of: Optional[dt.date]) -> dt.date:
@@ -283,26 +300,34 @@ class ProgressHooks:
     def stop(self) -> None: ...
 
 
-def run_units(jobs: list[UnitJob], workers: int, hooks: Optional[ProgressHooks] = None) -> Iterator[UnitResult]:
-    """Process the BUs, in this process (workers == 1) or a process pool; yields as they finish."""
+def run_units(jobs: list[UnitJob], workers: int, hooks: Optional[ProgressHooks] = None,
+              late: Optional[list[UnitResult]] = None) -> Iterator[UnitResult]:
+    """Process the BUs, in this process (workers == 1) or a process pool; yields as they finish.
+    On Ctrl-C the BUs already running finish; their results are appended to ``late``."""
     hooks = hooks or ProgressHooks()
     try:
-        yield from _run_units(jobs, workers, hooks)
+        yield from _run_units(jobs, workers, hooks, late if late is not None else [])
     finally:
         hooks.stop()
 
 
-def _run_units(jobs: list[UnitJob], workers: int, hooks: ProgressHooks) -> Iterator[UnitResult]:
+def _run_units(jobs: list[UnitJob], workers: int, hooks: ProgressHooks, late: list[UnitResult]) -> Iterator[UnitResult]:
     if workers <= 1 or len(jobs) <= 1:
         hooks.start()
-        for job in jobs:
-            res = process_unit(job)
-            hooks.advance(res)
-            yield res
+        with _interrupts_between_units() as stop:  # as in a worker: the running BU finishes
+            for job in jobs:
+                if stop.signalled:
+                    raise KeyboardInterrupt
+                res = process_unit(job)
+                hooks.advance(res)
+                if stop.signalled:
+                    late.append(res)
+                    raise KeyboardInterrupt
+                yield res
         return
     _preload_renderers()  # imported once here, inherited by forked workers
     context = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_init)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_init, initargs=(os.getpid(),))
     futures = {}
     try:
         futures = {pool.submit(process_unit, job): job for job in jobs}
@@ -317,13 +342,55 @@ def _run_units(jobs: list[UnitJob], workers: int, hooks: ProgressHooks) -> Itera
             yield res
     except BaseException:
         pool.shutdown(wait=True, cancel_futures=True)  # running BUs finish their (atomic) writes
+        for future, job in futures.items():  # report what they wrote: the record matches the disk
+            if future.done() and not future.cancelled() and future.exception() is None:
+                late.append(future.result())
         raise
     pool.shutdown(wait=True)
 
 
-def _worker_init() -> None:
+def _worker_init(parent: int) -> None:
     # Ctrl-C goes to the whole process group; the parent decides, workers finish their BU.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(parent)
+
+
+def die_with_parent(parent: int) -> None:
+    """Linux: the kernel kills this process when its parent dies (even by kill -9), so no
+    worker outlives the batch that started it. Elsewhere: best effort at start-up."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+class _Flag:
+    signalled = False
+
+
+@contextlib.contextmanager
+def _interrupts_between_units() -> Iterator[_Flag]:
+    """In the main thread: Ctrl-C / SIGTERM are noted and acted on between BUs, not inside one."""
+    flag = _Flag()
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+
+    def note(signum, frame):
+        flag.signalled = True
+
+    previous = {s: signal.signal(s, note) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield flag
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 def _preload_renderers() -> None:
@@ -565,6 +632,7 @@ def write_summary(result: BatchResult) -> None:
         "ok": len(result.ok_units),
         "failed": len(result.failed_units),
         "portfolio": {"files": [f for f in result.files if f.startswith("portfolio")], "errors": result.portfolio_errors},
+        **({"interrupted": True} if result.interrupted else {}),
         "units": units,
     }
     atomic_write_text(result.out_dir / "summary.json", json.dumps(data, indent=2, ensure_ascii=False) + "\n")
