@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping, Optional, Union
+from typing import Any, Iterator, Mapping, Optional, Union
 
 import yaml
 from pydantic import ValidationError
@@ -18,8 +19,10 @@ from pydantic import ValidationError
 from .catalog import resolve
 from .catalog._data import load_data
 from .engine import Evaluation, Scenario, evaluate
+from .engine.errors import InputError, RunrateError, not_finite_result, short_repr
+from .engine.common import OutOfRange
 from .engine.scenario import normalize_options
-from .engine.errors import RunrateError
+from .safe_yaml import MAX_YAML_BYTES, load_yaml, yaml_problem
 
 
 class ScenarioError(RunrateError, ValueError):
@@ -28,7 +31,7 @@ class ScenarioError(RunrateError, ValueError):
     def __init__(self, problems: list[tuple[str, Any, str]], source: str = "scenario"):
         self.problems = problems
         self.source = source
-        lines = [f"{field}: got {value!r}, expected {expected}" for field, value, expected in problems]
+        lines = [f"{field}: got {short_repr(value)}, expected {expected}" for field, value, expected in problems]
         super().__init__(f"{source} is not valid:\n  " + "\n  ".join(lines))
 
 
@@ -60,7 +63,9 @@ def problems_of(exc: ValidationError, data: Any = None) -> list[tuple[str, Any, 
         for prefix in ("Value error, ", "Assertion failed, ", "expected "):
             msg = msg.removeprefix(prefix)
         value = err.get("input")
-        if err["type"] == "extra_forbidden":
+        if isinstance(value, OutOfRange):  # an integer beyond the magnitude bound (engine.common)
+            msg = value.problem
+        elif err["type"] == "extra_forbidden":
             msg = "no such field (check the spelling; `runrate schema` lists the fields)"
         elif err["type"] == "missing" and where == ("options",):
             msg, value = "at least one option: api, fine_tuned or self_hosted fields, or an options list", None
@@ -90,9 +95,9 @@ def scenario_from_dict(data: Mapping[str, Any], source: str = "scenario") -> Sce
 
 def load_scenario_text(text: str, source: str = "scenario") -> Scenario:
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
-        raise ScenarioError([("(file)", source, f"valid YAML or JSON ({exc.__class__.__name__})")], source) from None
+        raise ScenarioError([("(file)", source, f"valid YAML or JSON ({yaml_problem(exc)})")], source) from None
     return scenario_from_dict(data, source)
 
 
@@ -100,6 +105,8 @@ def load_scenario(path: Union[str, Path]) -> Scenario:
     """Load a scenario from a YAML or JSON file."""
     p = Path(path)
     try:
+        if p.stat().st_size > MAX_YAML_BYTES:
+            raise ScenarioError([("(file)", str(p), f"a scenario file of at most {MAX_YAML_BYTES:,} bytes")], str(p))
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise ScenarioError([("(file)", str(p), f"a readable scenario file ({exc.strerror})")], str(p)) from None
@@ -112,8 +119,28 @@ def outcome_benchmarks() -> dict[str, float]:
 
 
 def evaluate_scenario(scenario: Scenario, as_of: Optional[dt.date] = None, *, with_sensitivity: bool = True) -> Evaluation:
-    """Resolve catalog prices into ``scenario`` and evaluate it with the engine."""
-    return evaluate(resolve(scenario, as_of), outcome_benchmarks(), with_sensitivity=with_sensitivity)
+    """Resolve catalog prices into ``scenario`` and evaluate it with the engine. A result that
+    is not finite although every input is names the input that drove it there."""
+    resolved = resolve(scenario, as_of)
+    try:
+        return evaluate(resolved, outcome_benchmarks(), with_sensitivity=with_sensitivity)
+    except InputError as exc:
+        if exc.kind != "range" or not isinstance(exc.value, float) or math.isfinite(exc.value):
+            raise
+        from .fields import id_keyed  # an option's inputs named by its id, as every error names them
+
+        raise not_finite_result(exc.field, _numbers_of(id_keyed(resolved, mode="python"))) from None
+
+
+def _numbers_of(data: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    if isinstance(data, dict):
+        for k, v in data.items():
+            yield from _numbers_of(v, f"{prefix}{k}.")
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            yield from _numbers_of(v, f"{prefix}{i}.")
+    else:
+        yield prefix.rstrip("."), data
 
 
 def dump_scenario(scenario: Scenario, fmt: str = "yaml") -> str:

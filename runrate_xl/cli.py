@@ -18,6 +18,7 @@ from .api import ScenarioError, dump_scenario, evaluate_scenario, load_scenario
 from .engine import Evaluation, Scenario
 from .engine.errors import InputError, RunrateError
 from .presentation import iceberg_table
+from .sinks import CONSOLE_OPTIONS, terminal_text
 
 app = typer.Typer(
     name="runrate",
@@ -26,12 +27,13 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console(width=110)
-err_console = Console(stderr=True, width=110)
+console = Console(width=110, **CONSOLE_OPTIONS)
+err_console = Console(stderr=True, width=110, **CONSOLE_OPTIONS)
+T = terminal_text  # every user text and path printed in markup goes through this
 
 
 def fail(message: str, code: int = 1) -> "typer.Exit":
-    err_console.print(f"[bold red]Error:[/] {message}", markup=True, highlight=False)
+    err_console.print(f"[bold red]Error:[/] {T(message)}", markup=True, highlight=False)
     return typer.Exit(code)
 
 
@@ -98,9 +100,9 @@ def usd(x: Optional[float]) -> str:
 
 def print_evaluation(ev: Evaluation, note: str = "") -> None:
     s = ev.scenario
-    console.print(f"[bold]{s.name}[/]  ({s.volume.daily_tokens:,.0f} tokens/day)", highlight=False)
+    console.print(f"[bold]{T(s.name)}[/]  ({s.volume.daily_tokens:,.0f} tokens/day)", highlight=False)
     if note:
-        console.print(f"[dim]{note}[/]", highlight=False)
+        console.print(f"[dim]{T(note)}[/]", highlight=False)
     names = list(ev.options)
     table = Table(title="Monthly cost (USD) - the iceberg", title_justify="left")
     table.add_column("Line item")
@@ -134,13 +136,13 @@ def print_evaluation(ev: Evaluation, note: str = "") -> None:
     for c in ev.crossovers:
         console.print(f"[bold]Crossover:[/] {c.reason}", highlight=False)
     for oc in ev.outcome_costs:
-        console.print(f"Cost per {oc.outcome_name}: {ev.options[oc.option].label} ${oc.cost_per_outcome:,.2f}", highlight=False)
+        console.print(f"Cost per {T(oc.outcome_name)}: {T(ev.options[oc.option].label)} ${oc.cost_per_outcome:,.2f}", highlight=False)
     rec = ev.recommendation
     console.print(f"\n[bold green]Recommendation: {rec.label}[/]", highlight=False)
     for r in rec.reasons:
-        console.print(f"  - [{r.effect}] {r.text}", highlight=False, markup=False)
+        console.print(f"  - [{r.effect}] {T(r.text, markup=False)}", highlight=False, markup=False)
     for n in ev.notes:
-        console.print(f"[dim]Note: {n}[/]", highlight=False)
+        console.print(f"[dim]Note: {T(n)}[/]", highlight=False)
 
 
 @app.command()

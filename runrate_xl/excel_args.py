@@ -25,7 +25,7 @@ import numbers
 import re
 from typing import Any, Optional, Sequence
 
-from .engine.errors import InputError, NoAnswer
+from .engine.errors import InputError, NoAnswer, magnitude_problem, not_finite_result, short_repr
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 = 1900-01-01 (Excel's 1900 leap-year bug sits before serial 61)
 MAX_SERIAL = 2_958_465  # 9999-12-31
@@ -55,6 +55,8 @@ def describe(value: Any) -> str:
         return "a blank cell"
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
+    if isinstance(value, int) and abs(value) > 1e300:
+        return short_repr(value)
     if isinstance(value, numbers.Real):
         return format(float(value), ".15g")
     if isinstance(value, (dt.datetime, dt.date)):
@@ -63,7 +65,7 @@ def describe(value: Any) -> str:
         rows = len(value)
         cols = len(value[0]) if rows and isinstance(value[0], (list, tuple)) else 1
         return f"a {rows}x{cols} range"
-    return repr(value)
+    return short_repr(value)
 
 
 def excel_message(exc: BaseException) -> str:
@@ -83,10 +85,33 @@ def excel_message(exc: BaseException) -> str:
         field, value, expected = exc.problems[0] if exc.problems else ("(scenario)", None, "a valid scenario")
         more = f" (+{len(exc.problems) - 1} more)" if len(exc.problems) > 1 else ""
         text = f"#VALUE! scenario {field}: got {describe(value)}, expected {expected}{more}"
+    elif isinstance(exc, RecursionError):
+        text = "#VALUE! an argument is a range nested too deeply (expected cells or a 2-column range)"
     else:
-        text = f"#VALUE! internal error: {type(exc).__name__}: {exc}"
+        text = f"#VALUE! internal error: {type(exc).__name__}: {str(exc)[:200]}"
     text = " ".join(text.split())  # one line: a cell shows no newlines
     return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 3] + "..."
+
+
+def result_message(function: str, value: Any, arguments: Sequence[tuple[str, Any]] = ()) -> Optional[str]:
+    """The #NUM! text when a result leaving a function is not a finite number (NaN, inf) -
+    checked for every cell of a spilled array too - naming the argument that drove it there;
+    None when the result is fine."""
+    cells = value if isinstance(value, (list, tuple)) else [value]
+    for cell in cells:
+        for v in cell if isinstance(cell, (list, tuple)) else [cell]:
+            if isinstance(v, float) and not math.isfinite(v):
+                numbers_in = []
+                for name, raw in arguments:
+                    raw = single(raw, name, strict=False)
+                    if isinstance(raw, str):
+                        try:
+                            raw = float(raw)
+                        except ValueError:
+                            continue
+                    numbers_in.append((name, raw))
+                return excel_message(not_finite_result(f"the result of {function}", numbers_in))
+    return None
 
 
 def is_blank(value: Any) -> bool:
@@ -122,6 +147,9 @@ def number(name: str, value: Any, expected: str = "a number") -> float:
         raise ExcelError("#VALUE!", name, value, expected)
     if not math.isfinite(result):
         raise ExcelError("#NUM!", name, value, f"a finite number ({expected})")
+    problem = magnitude_problem(result)  # the one bound every input number meets (engine.errors)
+    if problem:
+        raise ExcelError("#NUM!", name, value, problem)
     return result
 
 

@@ -7,7 +7,27 @@ import re
 import tempfile
 import unicodedata
 from pathlib import Path
-from typing import Union
+from typing import Optional, Union
+
+TEMP_MARK = ".runrate-tmp-"  # every temp file/folder this tool makes: .runrate-tmp-<pid>-<random>-<name>.tmp
+
+
+def temp_prefix() -> str:
+    """The start of a temp name: unmistakably ours, and saying which process made it."""
+    return f"{TEMP_MARK}{os.getpid()}-"
+
+
+def temp_suffix(final_name: str) -> str:
+    return f"-{final_name[:80]}.tmp"
+
+
+def temp_owner(name: str) -> Optional[int]:
+    """The pid in one of our temp names, else None (not ours)."""
+    if not name.startswith(TEMP_MARK):
+        return None
+    head = name[len(TEMP_MARK):].split("-", 1)[0]
+    return int(head) if head.isdigit() else None
+
 
 _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
 
@@ -17,7 +37,7 @@ def atomic_write_bytes(path: Union[str, Path], data: bytes) -> Path:
     Ctrl-C never leaves a partial file under the final name."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(), suffix=temp_suffix(target.name), dir=target.parent)
     try:
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a normal file honours the umask
         with os.fdopen(fd, "wb") as fh:

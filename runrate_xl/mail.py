@@ -28,10 +28,11 @@ from typing import Any, Callable, Literal, Mapping, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from .engine.errors import RunrateError
+from .engine.errors import RunrateError, short_repr
 from .engine.results import Evaluation
 from .fsutil import atomic_write_bytes, atomic_write_text, safe_filename
 from .presentation import headline, kpis, memo_date_default, what_would_change
+from .sinks import header_text
 
 PathLike = Union[str, Path]
 ENV_PREFIX = "RUNRATE_SMTP_"
@@ -49,7 +50,7 @@ class MailError(RunrateError, ValueError):
 
     def __init__(self, field: str, value: Any, expected: str):
         self.field, self.value, self.expected = field, value, expected
-        super().__init__(f"{field}: got {value!r}, expected {expected}")
+        super().__init__(f"{field}: got {short_repr(value)}, expected {expected}")
 
 
 # ---------------------------------------------------------------- header safety
@@ -69,6 +70,7 @@ def check_address(field: str, value: Optional[str]) -> str:
     name, addr = parseaddr(value)
     if not _ADDR_SPEC.match(addr or "") or "," in value or value.count("@") != 1:
         raise MailError(field, value, "one email address such as owner@example.com")
+    name = header_text(name).strip()
     return formataddr((name, addr)) if name else addr
 
 
@@ -128,14 +130,14 @@ def build_message(evaluation: Evaluation, memo_pdf: bytes, *, sender: str, to: O
                         "the business unit owner's email address (set owner_email in the scenario, or pass --to)")
     recipient = check_address("to" if to is not None else "scenario.owner_email",
                               to if to is not None else s.owner_email)
-    name = check_header("scenario.name", s.name)
+    name = check_header("scenario.name", header_text(s.name))
     if not isinstance(memo_pdf, (bytes, bytearray)) or not bytes(memo_pdf).startswith(b"%PDF-"):
         raise MailError("memo_pdf", type(memo_pdf).__name__, "the PDF bytes of the memo")
     stem = safe_filename(memo_filename[:-4] if memo_filename.lower().endswith(".pdf") else memo_filename)
     filename = f"{stem}.pdf"
     day = memo_date_default(memo_date)
     rec = evaluation.recommendation
-    subject = check_header("subject", f"AI run-rate memo: {name} - recommend {rec.label}")
+    subject = check_header("subject", header_text(f"AI run-rate memo: {name} - recommend {rec.label}"))
     text, body = _bodies(evaluation, filename, day)
 
     msg = EmailMessage(policy=policy.SMTP)
@@ -213,9 +215,9 @@ class SmtpSettings(BaseModel):
                     import tomli as tomllib  # type: ignore[no-redef]
                 data = tomllib.loads(raw.decode("utf-8"))
             elif p.suffix.lower() in (".yaml", ".yml"):
-                import yaml
+                from .safe_yaml import load_yaml
 
-                data = yaml.safe_load(raw) or {}
+                data = load_yaml(raw, max_bytes=64 * 1024) or {}
             else:
                 raise MailError("smtp config", str(p), "a .toml, .yaml or .yml file")
         except MailError:
@@ -250,7 +252,17 @@ class SmtpSettings(BaseModel):
             check_address(f"{ENV_PREFIX}FROM" if source == "environment" else f"{source}: from", settings.sender)
         if settings.user is not None:
             check_header("user", settings.user)
+        settings.check_credentials_safe()  # at start-up, before any memo is rendered
         return settings
+
+    def check_credentials_safe(self) -> None:
+        """Credentials never cross the network in clear, and a password is never set without the
+        user it belongs to (it would be silently unused, or sent where nobody expects it)."""
+        if self.password is not None and not self.user:
+            raise MailError(f"{ENV_PREFIX}USER", None, f"the user name that {ENV_PREFIX}PASSWORD belongs to "
+                            "(a password without a user is not used)")
+        if (self.user or self.password is not None) and self.security == "none" and not _is_loopback(self.host):
+            raise MailError("security", "none", f"starttls or ssl: the password would cross the network in clear to {self.host}")
 
 
 # ---------------------------------------------------------------- sending
@@ -281,9 +293,8 @@ def _is_loopback(host: str) -> bool:
 
 def _connect(settings: SmtpSettings) -> smtplib.SMTP:
     password = settings.password.get_secret_value() if settings.password else ""
-    if settings.user:  # checked before any connection is opened
-        if settings.security == "none" and not _is_loopback(settings.host):
-            raise MailError("security", "none", f"starttls or ssl: the password would cross the network in clear to {settings.host}")
+    settings.check_credentials_safe()  # again before any connection is opened
+    if settings.user:
         if not password:
             raise MailError(f"{ENV_PREFIX}PASSWORD", None, f"the password of {settings.user} in the environment")
     port = settings.effective_port
@@ -318,7 +329,20 @@ def load_ledger(path: PathLike) -> dict:
 
 
 def ledger_key(message: EmailMessage) -> str:
-    return f"{message.get(BU_HEADER, '')}|{_addr_spec(str(message['To'])).lower()}"
+    """What makes a message unique: its recipient, its memo's unique file name and the hash of
+    everything it says (subject, bodies, the memo's bytes). Two units with the same name and
+    owner are two messages; the same memo to the same person is one."""
+    attachment = next((p.get_filename() for p in message.iter_attachments()), "") or ""
+    return f"{_addr_spec(str(message['To'])).lower()}|{attachment}|{message.get(HASH_HEADER, '')}"
+
+
+def _already_sent(ledger: dict, key: str, digest: str) -> Optional[dict]:
+    """The ledger entry of this exact message: by key, or by content hash (entries written
+    under the older BU|recipient keys still count, so an upgrade never re-sends)."""
+    entry = ledger["sent"].get(key)
+    if entry is None and digest:
+        entry = next((v for v in ledger["sent"].values() if isinstance(v, dict) and v.get("content_sha256") == digest), None)
+    return entry
 
 
 def _transient(code: Optional[int]) -> bool:
@@ -327,8 +351,8 @@ def _transient(code: Optional[int]) -> bool:
 
 def send_messages(messages: list[EmailMessage], settings: SmtpSettings, *, ledger_path: PathLike, force: bool = False,
                   attempts: int = 3, backoff_seconds: float = 0.5, sleep: Callable[[float], None] = time.sleep) -> list[SendResult]:
-    """Send each message (one SMTP session, reopened when it drops). Already-sent memos (same BU
-    and recipient in the ledger) are skipped unless ``force``. Transient failures are retried
+    """Send each message (one SMTP session, reopened when it drops). Already-sent messages (same
+    recipient, memo file and content hash in the ledger) are skipped unless ``force``. Transient failures are retried
     ``attempts`` times with back-off ``backoff_seconds`` x 1, 2, 4...; a refused recipient fails
     that message only. The ledger is rewritten after every message sent."""
     ledger = load_ledger(ledger_path)
@@ -350,11 +374,10 @@ def send_messages(messages: list[EmailMessage], settings: SmtpSettings, *, ledge
                 result.error = str(exc)
                 continue
             key = ledger_key(msg)
-            if key in ledger["sent"] and not force:
-                previous = ledger["sent"][key]
+            previous = _already_sent(ledger, key, digest)
+            if previous is not None and not force:
                 result.status, result.message_id = "skipped", previous.get("message_id", "")
-                changed = previous.get("content_sha256") != digest
-                result.error = "already sent" + (" (the memo has changed since; use --force to send it again)" if changed else "")
+                result.error = "already sent"
                 continue
             if fatal:
                 result.error = f"not attempted: {fatal}"

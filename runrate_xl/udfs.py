@@ -37,6 +37,7 @@ from .excel_args import (
     choice,
     date,
     excel_message,
+    result_message,
     hashable_rows,
     is_blank,
     number,
@@ -118,9 +119,14 @@ def excel_function(impl: Callable[..., Any]) -> Callable[..., Any]:
                 p.default if p.default is not inspect.Parameter.empty and is_blank(a) else a
                 for p, a in zip(params, args)
             ]
-            return impl(*values)
+            result = impl(*values)
+            # every result is checked where it leaves; a non-finite one names the argument behind it
+            return result_message(impl.__name__, result, [(p.name, a) for p, a in zip(params, values)]) or result
         except Exception as exc:  # the cell shows a message; Excel never sees a traceback
-            return excel_message(exc)
+            try:
+                return excel_message(exc)
+            except Exception:  # describing the error must not fail either
+                return f"#VALUE! {impl.__name__}: the arguments could not be read"
 
     decorated = xw.ret()(entry)
     for p in reversed(params):

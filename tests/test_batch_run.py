@@ -4,6 +4,7 @@
 
 import csv
 import datetime as dt
+import os
 import io
 import json
 import sys
@@ -61,16 +62,22 @@ def test_a_stage_that_writes_nothing_fails(tmp_path):
 
 
 def test_stale_staging_from_a_killed_run_is_removed(tmp_path):
+    import subprocess
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
     (tmp_path / "A").mkdir()
-    leftovers = [tmp_path / ".summary.csv.abc.tmp", tmp_path / "A" / ".A.pdf.x1.tmp"]
+    leftovers = [tmp_path / f".runrate-tmp-{dead.pid}-abc-summary.csv.tmp", tmp_path / "A" / f".runrate-tmp-{dead.pid}-x1-A.pdf.tmp"]
     leftovers[0].write_text("partial")
     leftovers[1].mkdir()
     (leftovers[1] / "A.pdf").write_text("partial")
-    keep = tmp_path / "A" / "A.pdf"
-    keep.write_text("complete")
+    keep = [tmp_path / "A" / "A.pdf", tmp_path / ".my-backup.tmp", tmp_path / "A" / ".A.pdf.x1.tmp",
+            tmp_path / f".runrate-tmp-{os.getpid()}-live-x.tmp"]  # a user's files, and a live run's
+    for k in keep:
+        k.write_text("keep")
     removed = remove_stale_staging(tmp_path, ["A", "missing"])
     assert sorted(removed) == sorted(leftovers)
-    assert keep.exists() and not any(p.exists() for p in leftovers)
+    assert all(k.exists() for k in keep) and not any(p.exists() for p in leftovers)
 
 
 def test_as_of_explicit_then_source_date_epoch_then_today(monkeypatch):

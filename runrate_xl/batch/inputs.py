@@ -27,9 +27,10 @@ import yaml
 
 from ..api import ScenarioError, scenario_from_dict
 from ..engine import Scenario
-from ..engine.errors import RunrateError
+from ..engine.errors import RunrateError, magnitude_problem, short_repr
 from ..engine.scenario import OPTION_LABELS, keyed_option_ids
 from ..fields import set_path, to_id_keyed
+from ..safe_yaml import load_yaml, yaml_problem
 from .columns import BY_NAME, COLUMNS, Column, columns_for, describe_kind, normalise_header
 
 MAX_ROWS = 5_000
@@ -58,7 +59,7 @@ class Problem:
     expected: str
 
     def __str__(self) -> str:
-        got = "empty" if self.value is None or self.value == "" else repr(self.value)
+        got = "empty" if self.value is None or self.value == "" else short_repr(self.value)
         return f"{self.where}, column {self.column}: got {got}, expected {self.expected}"
 
 
@@ -179,20 +180,14 @@ def _header(path: Path, number: int, values: list[Any]) -> list[Optional[str]]:
 
 def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
     import openpyxl
-    from openpyxl.xml import DEFUSEDXML
 
-    if not DEFUSEDXML:  # openpyxl only uses defusedxml when it is importable
-        raise InputFileError("refusing to read an untrusted .xlsx without defusedxml (pip install defusedxml)")
+    from ..xlsx_limits import XlsxRefused, check_xlsx
+
     not_xlsx = f"{path}: not an .xlsx workbook (save it from Excel as .xlsx, or use .csv/.yaml)"
-    if not zipfile.is_zipfile(path):
-        raise InputFileError(not_xlsx)
     try:
-        with zipfile.ZipFile(path) as zf:
-            unpacked = sum(i.file_size for i in zf.infolist())
-    except (zipfile.BadZipFile, OSError):
-        raise InputFileError(not_xlsx) from None
-    if unpacked > MAX_UNPACKED_BYTES:
-        raise InputFileError(f"{path}: unpacks to {unpacked:,} bytes, expected at most {MAX_UNPACKED_BYTES:,}")
+        check_xlsx(path, max_file_bytes=MAX_FILE_BYTES, max_unpacked_bytes=MAX_UNPACKED_BYTES, max_rows=MAX_ROWS * 4)
+    except XlsxRefused as exc:
+        raise InputFileError(not_xlsx if str(exc).endswith("not an .xlsx workbook") else str(exc)) from None
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
     except Exception as exc:  # untrusted bytes: any parser failure is "not a workbook we can read"
@@ -231,9 +226,9 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
 
 def _yaml_records(path: Path) -> list[Record]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"), max_bytes=MAX_FILE_BYTES)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise InputFileError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
+        raise InputFileError(f"{path}: not valid YAML ({yaml_problem(exc)})") from None
     if isinstance(data, dict) and set(data) == {"business_units"}:
         data = data["business_units"]
     if data is None:
@@ -313,9 +308,13 @@ def convert(col: Column, raw: Any) -> Any:
     """A cell value as the scenario field wants it; ValueError says what was expected."""
     kind = col.kind
     if kind in ("number", "rate", "integer", "fraction"):
+        if magnitude_problem(raw):  # checked before float(): a 400-digit integer overflows it
+            raise ValueError(magnitude_problem(raw))
         value = _number(raw, percent=kind in ("rate", "fraction"))
         if value is None:
             raise ValueError(describe_kind(col))
+        if magnitude_problem(value):
+            raise ValueError(magnitude_problem(value))
         if kind == "integer":
             if value != int(value):
                 raise ValueError(describe_kind(col))
@@ -376,9 +375,9 @@ def load_scenario_file(relative: str, base_dir: Path) -> dict[str, Any]:
     if target.stat().st_size > MAX_SCENARIO_FILE_BYTES:
         raise ValueError(f"a scenario file of at most {MAX_SCENARIO_FILE_BYTES:,} bytes")
     try:
-        data = yaml.safe_load(target.read_text(encoding="utf-8"))
+        data = load_yaml(target.read_text(encoding="utf-8"), max_bytes=MAX_SCENARIO_FILE_BYTES)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ValueError(f"a valid YAML scenario file ({exc.__class__.__name__})") from None
+        raise ValueError(f"a valid YAML scenario file ({yaml_problem(exc)})") from None
     if not isinstance(data, dict):
         raise ValueError("a scenario file holding a mapping of scenario fields")
     return data

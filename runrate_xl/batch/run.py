@@ -26,6 +26,7 @@ import multiprocessing
 import os
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 import time
@@ -39,8 +40,10 @@ from typing import Any, Callable, Iterator, Optional, Sequence
 from ..api import dump_scenario, evaluate_scenario
 from ..engine import Evaluation, Scenario
 from ..engine.errors import InputError, RunrateError
-from ..fsutil import atomic_write_bytes, atomic_write_text
+from ..fsutil import atomic_write_bytes, atomic_write_text, temp_prefix, temp_suffix
+from ..outdir import OutputBusy, OutputLock, recorded_files, remove_contradicted, remove_dead_temps
 from ..presentation import savings_vs_today
+from ..sinks import csv_cell, terminal_text
 from .inputs import BatchInput, InputFileError, UnitRow, read_input
 from .naming import unique_names
 
@@ -190,32 +193,63 @@ def run_batch(
         return result  # --strict: nothing is written when any row is bad
 
     out.mkdir(parents=True, exist_ok=True)
+    try:
+        lock = OutputLock(out).acquire()  # one run per output folder; released by the kernel if we die
+    except OutputBusy as exc:
+        raise UsageError(f"--out: {exc}") from None
+    try:
+        return _run_locked(result, selected, invalid, folders, out, day, mail, sender, smtp, workers, progress, console, started)
+    finally:
+        lock.release()
+
+
+def _run_locked(result, selected, invalid, folders, out, day, mail, sender, smtp, workers, progress, console, started) -> BatchResult:
     remove_stale_staging(out, folders)  # every folder of this input, also those --only skips
+    previous = recorded_files(out)  # what the last run wrote, by its own record
     unit_jobs = [UnitJob(r.position, r.name, f, r.scenario, str(out), day, mail, sender) for r, f in selected if r.ok]
     results = {r.position: _invalid_result(r, f) for r, f in invalid}
     try:
         with _interrupt_on_sigterm():
-            finished = run_units(unit_jobs, workers, _progress_display(len(unit_jobs), progress, console))
+            late: list[UnitResult] = []  # BUs that finish while a Ctrl-C cancels the rest
+            finished = run_units(unit_jobs, workers, _progress_display(len(unit_jobs), progress, console), late=late)
             try:
                 for res in finished:
                     results[res.position] = res
             finally:
                 finished.close()  # on Ctrl-C: cancel pending BUs now, let running ones finish
+                results.update((res.position, res) for res in late)
             result.units = [results[k] for k in sorted(results)]
             write_portfolio(result)
             if mail == "send":
                 send_stage(result, smtp)
     except KeyboardInterrupt:
-        result.units = [results[k] for k in sorted(results)]
+        result.units = [results[k] for k in sorted(results)]  # every BU that finished, also while cancelling
         result.interrupted = True
         result.seconds = time.perf_counter() - started
+        with contextlib.suppress(Exception):
+            write_summary(result)  # the record matches the disk: no earlier summary contradicts it
         with contextlib.suppress(Exception):
             write_run_log(result)
         raise BatchInterrupted(result) from None
     result.seconds = time.perf_counter() - started
-    write_summary(result)
-    write_run_log(result)
+    now = {u.folder: u.files for u in result.units}
+    now[""] = [f for f in result.files if f.startswith("portfolio")]
+    remove_contradicted(out, previous, now)  # e.g. an old portfolio.pdf when there is none now
+    write_records(result)
     return result
+
+
+def write_records(result: BatchResult) -> None:
+    """summary.csv/json and run.log. A failure to write them (disk full) is reported as such,
+    beside the BUs that were written, never as "nothing written"."""
+    try:
+        write_summary(result)
+    except OSError as exc:
+        result.portfolio_errors["summary"] = f"summary.csv/json not (fully) written: {describe_error(exc)}"
+    try:
+        write_run_log(result)
+    except OSError as exc:
+        result.portfolio_errors["run_log"] = f"run.log not written: {describe_error(exc)}"
 
 
 def resolve_as_of(as_of: Optional[dt.date]) -> dt.date:
@@ -266,26 +300,34 @@ class ProgressHooks:
     def stop(self) -> None: ...
 
 
-def run_units(jobs: list[UnitJob], workers: int, hooks: Optional[ProgressHooks] = None) -> Iterator[UnitResult]:
-    """Process the BUs, in this process (workers == 1) or a process pool; yields as they finish."""
+def run_units(jobs: list[UnitJob], workers: int, hooks: Optional[ProgressHooks] = None,
+              late: Optional[list[UnitResult]] = None) -> Iterator[UnitResult]:
+    """Process the BUs, in this process (workers == 1) or a process pool; yields as they finish.
+    On Ctrl-C the BUs already running finish; their results are appended to ``late``."""
     hooks = hooks or ProgressHooks()
     try:
-        yield from _run_units(jobs, workers, hooks)
+        yield from _run_units(jobs, workers, hooks, late if late is not None else [])
     finally:
         hooks.stop()
 
 
-def _run_units(jobs: list[UnitJob], workers: int, hooks: ProgressHooks) -> Iterator[UnitResult]:
+def _run_units(jobs: list[UnitJob], workers: int, hooks: ProgressHooks, late: list[UnitResult]) -> Iterator[UnitResult]:
     if workers <= 1 or len(jobs) <= 1:
         hooks.start()
-        for job in jobs:
-            res = process_unit(job)
-            hooks.advance(res)
-            yield res
+        with _interrupts_between_units() as stop:  # as in a worker: the running BU finishes
+            for job in jobs:
+                if stop.signalled:
+                    raise KeyboardInterrupt
+                res = process_unit(job)
+                hooks.advance(res)
+                if stop.signalled:
+                    late.append(res)
+                    raise KeyboardInterrupt
+                yield res
         return
     _preload_renderers()  # imported once here, inherited by forked workers
     context = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_init)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_init, initargs=(os.getpid(),))
     futures = {}
     try:
         futures = {pool.submit(process_unit, job): job for job in jobs}
@@ -300,13 +342,55 @@ def _run_units(jobs: list[UnitJob], workers: int, hooks: ProgressHooks) -> Itera
             yield res
     except BaseException:
         pool.shutdown(wait=True, cancel_futures=True)  # running BUs finish their (atomic) writes
+        for future, job in futures.items():  # report what they wrote: the record matches the disk
+            if future.done() and not future.cancelled() and future.exception() is None:
+                late.append(future.result())
         raise
     pool.shutdown(wait=True)
 
 
-def _worker_init() -> None:
+def _worker_init(parent: int) -> None:
     # Ctrl-C goes to the whole process group; the parent decides, workers finish their BU.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(parent)
+
+
+def die_with_parent(parent: int) -> None:
+    """Linux: the kernel kills this process when its parent dies (even by kill -9), so no
+    worker outlives the batch that started it. Elsewhere: best effort at start-up."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+class _Flag:
+    signalled = False
+
+
+@contextlib.contextmanager
+def _interrupts_between_units() -> Iterator[_Flag]:
+    """In the main thread: Ctrl-C / SIGTERM are noted and acted on between BUs, not inside one."""
+    flag = _Flag()
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+
+    def note(signum, frame):
+        flag.signalled = True
+
+    previous = {s: signal.signal(s, note) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield flag
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 def _preload_renderers() -> None:
@@ -537,7 +621,7 @@ def write_summary(result: BatchResult) -> None:
     writer = csv.DictWriter(buffer, fieldnames=summary_fields(ids), lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: "" if v is None else (repr(v) if isinstance(v, float) else v) for k, v in row.items()})
+        writer.writerow({k: "" if v is None else (repr(v) if isinstance(v, float) else csv_cell(v)) for k, v in row.items()})
     atomic_write_text(result.out_dir / "summary.csv", buffer.getvalue())
     units = []
     for row, u in zip(rows, result.units):
@@ -561,6 +645,7 @@ def write_summary(result: BatchResult) -> None:
         "ok": len(result.ok_units),
         "failed": len(result.failed_units),
         "portfolio": {"files": [f for f in result.files if f.startswith("portfolio")], "errors": result.portfolio_errors},
+        **({"interrupted": True} if result.interrupted else {}),
         "units": units,
     }
     atomic_write_text(result.out_dir / "summary.json", json.dumps(data, indent=2, ensure_ascii=False) + "\n")
@@ -613,7 +698,7 @@ def staged(final: Path) -> Iterator[Path]:
     """A path with ``final``'s name inside a private ``.*.tmp`` folder next to it; on success
     the file is renamed onto ``final`` (atomic on one file system), on failure discarded."""
     final.parent.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
+    folder = Path(tempfile.mkdtemp(prefix=temp_prefix(), suffix=temp_suffix(final.name), dir=final.parent))
     try:
         tmp = folder / final.name
         yield tmp
@@ -632,18 +717,9 @@ def _umask() -> int:
 
 
 def remove_stale_staging(out: Path, folders: Sequence[str]) -> list[Path]:
-    """Remove ``.*.tmp`` leftovers of a killed run (SIGKILL cannot clean up after itself)."""
-    removed = []
-    for where in [out, *(out / f for f in folders)]:
-        if not where.is_dir():
-            continue
-        for entry in where.glob(".*.tmp"):
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry, ignore_errors=True)
-            else:
-                entry.unlink(missing_ok=True)
-            removed.append(entry)
-    return removed
+    """Remove the temp leftovers of a killed run (SIGKILL cannot clean up after itself): only
+    our ``.runrate-tmp-<pid>-...`` names whose process is dead (see :mod:`runrate_xl.outdir`)."""
+    return remove_dead_temps([out, *(out / f for f in folders)])
 
 
 @contextlib.contextmanager
@@ -671,7 +747,7 @@ def _progress_display(total: int, enabled: Optional[bool], console: Any) -> Prog
     not a terminal, e.g. under CliRunner or in CI)."""
     from rich.console import Console
 
-    console = console or Console(stderr=True)
+    console = console or Console(stderr=True, emoji=False)
     if enabled is None:
         enabled = console.is_terminal
     if not enabled or total == 0:
@@ -696,8 +772,8 @@ class _RichProgress(ProgressHooks):
             self.progress.start()
 
     def advance(self, result: UnitResult) -> None:
-        label = ("ok " if result.ok else "FAILED ") + result.name
-        self.progress.update(self.task, advance=1, description=label[:40])
+        label = ("ok " if result.ok else "FAILED ") + result.name[:40]
+        self.progress.update(self.task, advance=1, description=terminal_text(label))
 
     def stop(self) -> None:
         if self.started:

@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 
 from ..cli_help import TEMPLATES_HELP
+from ..sinks import terminal_text as T
 
 
 def register(app: typer.Typer) -> None:
@@ -72,16 +73,16 @@ def register(app: typer.Typer) -> None:
             write_input_workbook(output)
         except OSError as exc:
             raise fail(f"could not write {output}: {exc}", 2) from None
-        console.print(f"Wrote {output}: one row per business unit on sheet 'Business units'; help on sheet 'Help'.", highlight=False)
-        console.print(f"Then run: runrate batch {output} --out out", highlight=False)
+        console.print(f"Wrote {T(output)}: one row per business unit on sheet 'Business units'; help on sheet 'Help'.", highlight=False)
+        console.print(f"Then run: runrate batch {T(output)} --out out", highlight=False)
 
 
 def _print_problems(err_console, result) -> None:
     for unit in result.units:
         if unit.problems:
-            err_console.print(f"[bold red]{unit.name}[/]: {len(unit.problems)} input problem(s)", highlight=False)
+            err_console.print(f"[bold red]{T(unit.name)}[/]: {len(unit.problems)} input problem(s)", highlight=False)
             for p in unit.problems:
-                err_console.print(f"  - {p}", markup=False, highlight=False)
+                err_console.print(f"  - {T(p, markup=False)}", markup=False, highlight=False)
 
 
 def _print_table(console, result) -> None:
@@ -103,17 +104,17 @@ def _print_table(console, result) -> None:
         status = "[green]OK[/]" if u.ok else f"[red]{u.status.upper()}[/]"
         if result.mail != "none" and u.mail_status:
             status += f" ({u.mail_status})"
-        table.add_row(str(u.position), u.name, u.folder + "/", status, rec, cheapest, *([_short(u.error)] if with_errors else []))
+        table.add_row(str(u.position), T(u.name), T(u.folder + "/"), status, rec, cheapest, *([T(_short(u.error))] if with_errors else []))
     for name, error in result.portfolio_errors.items():
-        table.add_row("", f"portfolio ({name})", "", "[red]FAILED[/]", "", "", _short(error))
+        table.add_row("", f"portfolio ({name})", "", "[red]FAILED[/]", "", "", T(_short(error)))
     console.print(table)
     failed = [u for u in result.units if u.error and not u.problems]  # input problems were listed above
     if failed or result.portfolio_errors:
         console.print("[bold red]Errors[/] (tracebacks in run.log):")
     for u in failed:
-        console.print(f"  {u.name}: {u.error}", markup=False, highlight=False)
+        console.print(f"  {T(u.name, markup=False)}: {T(u.error, markup=False)}", markup=False, highlight=False)
     for name, error in result.portfolio_errors.items():
-        console.print(f"  portfolio ({name}): {error}", markup=False, highlight=False)
+        console.print(f"  portfolio ({name}): {T(error, markup=False)}", markup=False, highlight=False)
 
 
 def _short(text: str, width: int = 40) -> str:
@@ -122,11 +123,11 @@ def _short(text: str, width: int = 40) -> str:
 
 def _print_where_to_look(console, result) -> None:
     out = result.out_dir
-    console.print(f"\n[bold]Outputs in {out}/[/]  (as of {result.as_of.isoformat()}, {result.seconds:.1f} s, {result.jobs} job(s))", highlight=False)
+    console.print(f"\n[bold]Outputs in {T(out)}/[/]  (as of {result.as_of.isoformat()}, {result.seconds:.1f} s, {result.jobs} job(s))", highlight=False)
     for name, what in (("portfolio.pdf", "portfolio memo: start here"), ("portfolio.xlsx", "portfolio roll-up workbook"),
                        ("summary.csv", "one row per BU (also summary.json)"), ("run.log", "timings and every error")):
         if name in result.files:
-            console.print(f"  {out / name}  - {what}", highlight=False)
+            console.print(f"  {T(out / name)}  - {what}", highlight=False)
     if result.ok_units:
         first = result.ok_units[0]
-        console.print(f"  {out / first.folder}/  - per BU: {', '.join(Path(f).name for f in first.files)}", highlight=False)
+        console.print(f"  {T(out / first.folder)}/  - per BU: {T(', '.join(Path(f).name for f in first.files))}", highlight=False)

@@ -7,6 +7,8 @@ from typing import Optional
 
 import typer
 
+from ..sinks import terminal_text as T
+
 
 def register(app: typer.Typer) -> None:
     @app.command("excel")
@@ -32,13 +34,13 @@ def register(app: typer.Typer) -> None:
             lite_files = write_lite(lite, wheel_url) if lite is not None else []
         except OSError as exc:
             raise fail(f"could not write: {exc}") from None
-        console.print(f"Wrote {output}", highlight=False)
+        console.print(f"Wrote {T(output)}", highlight=False)
         console.print("\n[bold]Desktop Excel on Windows (xlwings add-in)[/]")
         for i, step in enumerate(desktop_steps(output), start=1):
             console.print(f"  {i}. {step}", highlight=False, markup=False)
         if lite is not None:
             for path in lite_files:
-                console.print(f"Wrote {path}", highlight=False)
+                console.print(f"Wrote {T(path)}", highlight=False)
             console.print("\n[bold]xlwings Lite (Excel on Windows, Mac and the web)[/]")
             for i, step in enumerate(lite_steps(lite), start=1):
                 console.print(f"  {i}. {step}", highlight=False, markup=False)

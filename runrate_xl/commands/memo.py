@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 
 from ..cli_help import TEMPLATES_HELP
+from ..sinks import terminal_text as T
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 
@@ -98,12 +99,12 @@ def register(app: typer.Typer) -> None:
                 target = output or Path("portfolio-memo.pdf")
                 _check_pdf_name(target)
                 render_portfolio_memo(evaluations, target, memo_date=day)
-                console.print(f"Wrote {target} ({len(evaluations)} business units)", highlight=False)
+                console.print(f"Wrote {T(target)} ({len(evaluations)} business units)", highlight=False)
                 return
             if len(evaluations) == 1 and (output is None or output.suffix.lower() == ".pdf"):
                 target = output or Path(f"{_unique_names(evaluations)[0]}-memo.pdf")
                 render_memo(evaluations[0], target, memo_date=day)
-                console.print(f"Wrote {target}", highlight=False)
+                console.print(f"Wrote {T(target)}", highlight=False)
                 return
             folder = output or Path("memos")
             if folder.suffix.lower() == ".pdf":
@@ -111,7 +112,7 @@ def register(app: typer.Typer) -> None:
             for ev, stem in zip(evaluations, _unique_names(evaluations)):
                 target = folder / f"{stem}-memo.pdf"
                 render_memo(ev, target, memo_date=day)
-                console.print(f"Wrote {target}", highlight=False)
+                console.print(f"Wrote {T(target)}", highlight=False)
         except RunrateError as exc:
             raise fail(str(exc)) from None
         except OSError as exc:
@@ -162,7 +163,7 @@ def register(app: typer.Typer) -> None:
                 pdf = render_memo(ev, memo_date=day)
                 msg = build_message(ev, pdf, sender=from_addr, to=to, memo_filename=f"{stem}-memo.pdf", memo_date=day)
             except RunrateError as exc:  # one bad unit (no owner, bad address) does not stop the others
-                err_console.print(f"[red]x[/] {ev.scenario.name}: {exc}", highlight=False, markup=True)
+                err_console.print(f"[red]x[/] {T(ev.scenario.name)}: {T(exc)}", highlight=False, markup=True)
                 problems += 1
                 continue
             if not send or drafts is not None:
@@ -170,7 +171,7 @@ def register(app: typer.Typer) -> None:
                     path = write_draft(msg, folder / f"{stem}.eml")
                 except OSError as exc:
                     raise fail(f"could not write the draft: {exc}") from None
-                console.print(f"Draft {path}  ->  {msg['To']}", highlight=False, markup=False)
+                console.print(T(f"Draft {path}  ->  {msg['To']}", markup=False), highlight=False, markup=False)
             messages.append(msg)
         if send and messages:
             try:
@@ -180,9 +181,9 @@ def register(app: typer.Typer) -> None:
             for r in results:
                 mark = {"sent": "sent", "skipped": "skipped", "failed": "FAILED"}[r.status]
                 line = f"{mark:<8} {r.bu}  ->  {r.to}" + (f"  ({r.error})" if r.error else "")
-                (console if r.ok else err_console).print(line, highlight=False, markup=False)
+                (console if r.ok else err_console).print(T(line, markup=False), highlight=False, markup=False)
                 problems += 0 if r.ok else 1
-            console.print(f"Ledger: {ledger}", highlight=False)
+            console.print(f"Ledger: {T(ledger)}", highlight=False)
         elif not send:
             console.print("Nothing was sent (drafts only); add --send to send through SMTP.", highlight=False)
         if problems:

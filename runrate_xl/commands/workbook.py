@@ -9,6 +9,7 @@ from typing import List, Optional
 import typer
 
 from ..cli_help import TEMPLATES_HELP
+from ..sinks import terminal_text as T
 
 
 def register(app: typer.Typer) -> None:
@@ -39,7 +40,7 @@ def register(app: typer.Typer) -> None:
             raise fail(str(exc)) from None
         except OSError as exc:
             raise fail(f"could not write {output}: {exc.strerror or exc}") from None
-        console.print(f"Wrote {path} ({ev.scenario.name}: recommendation {ev.recommendation.label})", highlight=False)
+        console.print(f"Wrote {T(path)} ({T(ev.scenario.name)}: recommendation {ev.recommendation.label})", highlight=False)
 
     @app.command("read")
     def read(
@@ -94,4 +95,4 @@ def register(app: typer.Typer) -> None:
             raise fail(str(exc)) from None
         except OSError as exc:
             raise fail(f"could not write {output}: {exc.strerror or exc}") from None
-        console.print(f"Wrote {path} ({len(evaluations)} business units)", highlight=False)
+        console.print(f"Wrote {T(path)} ({len(evaluations)} business units)", highlight=False)

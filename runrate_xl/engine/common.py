@@ -3,9 +3,11 @@ fraction and utilization types, long-context price tiers and the hidden costs of
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .errors import magnitude_problem, short_repr
 
 
 def _fraction(value: float) -> float:
@@ -30,6 +32,42 @@ Usd = Annotated[float, Field(ge=0)]
 
 class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_default=True)
+
+    # Every number is checked where it enters (engine.errors.magnitude_problem): a 400-digit
+    # integer or 1e308 fails naming its own field, never an internal result further on. An
+    # integer is checked before pydantic converts it (a 400-digit one would overflow float());
+    # at the model level, because a field-level "before" check is not allowed on an option's
+    # discriminator field (kind).
+    @model_validator(mode="before")
+    @classmethod
+    def _integers_enter(cls, data: Any) -> Any:
+        if isinstance(data, dict) and any(_too_big(v) for v in data.values()):
+            data = {k: OutOfRange(v) if _too_big(v) else v for k, v in data.items()}
+        return data
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _number_entered(cls, value):
+        problem = magnitude_problem(value) if isinstance(value, float) else ""
+        if problem:
+            raise ValueError(problem)
+        return value
+
+
+def _too_big(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and bool(magnitude_problem(value))
+
+
+class OutOfRange:
+    """Stands in for an input integer beyond the magnitude bound, so that the field's own
+    validation refuses it (with the field's location); shown as ``short_repr`` shows the value."""
+
+    def __init__(self, value: int):
+        self.shown = short_repr(value)
+        self.problem = magnitude_problem(value)
+
+    def __repr__(self) -> str:
+        return self.shown
 
 
 class PriceTier(StrictModel):

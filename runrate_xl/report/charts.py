@@ -18,6 +18,7 @@ from ..engine.option_cost import option_total
 from ..engine.results import Evaluation
 from .. import formatting as fmt
 from ..presentation import decision_pair, label, tornado_rows
+from ..sinks import CHART_RC, chart_label
 
 FONT_FAMILY = "Runrate Sans"  # the @font-face name in memo.css (served by fetcher.py)
 WIDTH_IN = 6.85  # the printed text width of an A4 page with 18 mm margins: 1 chart pt = 1 printed pt
@@ -64,6 +65,7 @@ _RC = {
     "legend.frameon": False,
     "legend.fontsize": 7,
     "lines.linewidth": 1.6,
+    **CHART_RC,  # user text in labels is literal: no mathtext
 }
 
 _usd_axis = FuncFormatter(lambda v, _: fmt.usd_short(v))
@@ -274,7 +276,7 @@ def portfolio_svg(evaluations: list[Evaluation]) -> bytes:
                         textcoords="offset points", va="center", fontsize=6.5, color=INK)
         top = max((v + h for _, _, v, h, _, _ in items), default=1.0) or 1.0
         ax.set_xlim(0, top * 1.25)
-        labels = [n if len(n) <= 34 else n[:33] + "\u2026" for n, *_ in items]
+        labels = [chart_label(n, 34) for n, *_ in items]
         ax.set_yticks(y, labels)
         ax.set_ylim(-0.6, len(items) - 0.4)
         ax.tick_params(axis="y", length=0, labelsize=7, labelcolor=INK)

@@ -27,6 +27,7 @@ from ..engine.errors import RunrateError
 from ..engine.results import Evaluation
 from ..engine.scenario import OPTION_LABELS, Scenario
 from ..fsutil import atomic_write_bytes
+from ..sinks import literal_replacement
 from . import layout as L
 from . import values as V
 from .zipnorm import read_zip, write_zip
@@ -209,8 +210,8 @@ def workbook_bytes(evaluation: Evaluation, *, cache_values: bool = True, templat
             absent = [OPTION_LABELS[o] for o in L.OPTION_KEYS if getattr(scenario, o) is None]
             data = _trim_chart(data.decode("utf-8"), horizon_end, absent).encode("utf-8")
         elif entry == "docProps/core.xml":
-            data = re.sub(r"<dc:title>.*?</dc:title>", f"<dc:title>{_text(scenario.name[:120], 'name')}</dc:title>",
-                          data.decode("utf-8")).encode("utf-8")
+            title = f"<dc:title>{_text(scenario.name[:120], 'name')}</dc:title>"
+            data = re.sub(r"<dc:title>.*?</dc:title>", literal_replacement(title), data.decode("utf-8")).encode("utf-8")
         out.append((entry, data))
     return write_zip(out)
 

@@ -18,7 +18,15 @@ class _Cells:
     def __init__(self, path: Path) -> None:
         import openpyxl
 
+        from ..xlsx_limits import XlsxRefused, check_xlsx
+
         self.path = path
+        try:
+            check_xlsx(path, max_file_bytes=10 * 1024 * 1024, max_unpacked_bytes=50 * 1024 * 1024, max_rows=5_000)
+        except XlsxRefused as exc:
+            raise WorkbookError(f"{exc}; expected a runrate scenario workbook (.xlsx, a few hundred rows a sheet)") from None
+        except OSError as exc:
+            raise WorkbookError(f"{path}: not readable ({exc.strerror})") from None
         try:
             self.wb = openpyxl.load_workbook(path)
         except Exception as exc:  # openpyxl raises many kinds for a bad file
