@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import errno
-import fcntl
 import json
 import os
 import shutil
@@ -23,6 +22,11 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 from .fsutil import TEMP_MARK, temp_owner
+
+try:
+    import fcntl
+except ImportError:  # Windows: an O_EXCL lock file with the holder's pid (stale when it is dead)
+    fcntl = None  # type: ignore[assignment]
 
 LOCK_NAME = ".runrate.lock"
 
@@ -75,6 +79,8 @@ class OutputLock:
         self.fd: Optional[int] = None
 
     def acquire(self) -> "OutputLock":
+        if fcntl is None:
+            return self._acquire_exclusive()
         while True:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
             try:
@@ -100,17 +106,43 @@ class OutputLock:
                 return self
             os.close(fd)
 
+    def _acquire_exclusive(self) -> "OutputLock":
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                try:
+                    holder = int(self.path.read_text().strip() or 0)
+                except (OSError, ValueError):
+                    holder = 0
+                if holder and not _alive(holder):
+                    self.path.unlink(missing_ok=True)  # a dead run's lock
+                    continue
+                who = f" (pid {holder})" if holder else ""
+                raise OutputBusy(f"another runrate run{who} is writing to {self.path.parent}; "
+                                 "wait for it to finish or choose another --out folder") from None
+            os.write(fd, f"{os.getpid()}\n".encode())
+            self.fd = fd
+            return self
+        raise OutputBusy(f"could not lock {self.path.parent}")
+
     def release(self) -> None:
         if self.fd is None:
             return
+        fd, self.fd = self.fd, None
+        ours = _read_pid(fd) == os.getpid()
         try:
-            if os.getpid() == _read_pid(self.fd):
+            if ours and fcntl is not None:
                 os.unlink(self.path)  # still holding the lock: nobody else can be using this file
         except OSError:
             pass
         finally:
-            os.close(self.fd)
-            self.fd = None
+            os.close(fd)
+        if ours and fcntl is None:  # Windows cannot unlink an open file
+            try:
+                os.unlink(self.path)
+            except OSError:
+                pass
 
     def __enter__(self) -> "OutputLock":
         return self.acquire()
@@ -121,7 +153,12 @@ class OutputLock:
 
 def _read_pid(fd: int) -> int:
     try:
-        return int(os.pread(fd, 32, 0).decode().strip() or 0)
+        if hasattr(os, "pread"):
+            data = os.pread(fd, 32, 0)
+        else:
+            os.lseek(fd, 0, os.SEEK_SET)
+            data = os.read(fd, 32)
+        return int(data.decode().strip() or 0)
     except (OSError, ValueError):
         return 0
 

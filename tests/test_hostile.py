@@ -523,6 +523,22 @@ def test_a_forged_summary_cannot_make_a_rerun_delete_a_users_file(tmp_path):
     assert victim.read_text() == "mine"
 
 
+def test_the_lock_without_fcntl_refuses_a_live_holder_and_takes_over_a_dead_ones(tmp_path, monkeypatch):
+    """Windows has no fcntl: an O_EXCL lock file with the holder's pid (exercised here by
+    hiding fcntl; the flock path is what runs on Linux and macOS)."""
+    from runrate_xl import outdir
+
+    monkeypatch.setattr(outdir, "fcntl", None)
+    lock = outdir.OutputLock(tmp_path).acquire()
+    with pytest.raises(outdir.OutputBusy, match=f"pid {__import__('os').getpid()}"):
+        outdir.OutputLock(tmp_path).acquire()
+    lock.release()
+    assert not (tmp_path / outdir.LOCK_NAME).exists()
+    (tmp_path / outdir.LOCK_NAME).write_text(f"{_dead_pid()}\n")  # a dead run's lock file
+    outdir.OutputLock(tmp_path).acquire().release()
+    assert not (tmp_path / outdir.LOCK_NAME).exists()
+
+
 # --- faults leave a true record ---------------------------------------------------------------
 
 
