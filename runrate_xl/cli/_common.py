@@ -1,0 +1,79 @@
+"""What every ``runrate`` command shares: the consoles, ``fail`` (one red line and an exit
+code), the extra/template checks, option parsing and number formatting. Command modules
+import from here, never from the package's ``__init__`` (which imports them)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING, Optional
+
+import typer
+from rich.console import Console
+
+from ..engine.errors import RunrateError
+
+if TYPE_CHECKING:
+    from ..engine import Scenario
+
+TEMPLATES_HELP = ("Folder with your own memo/workbook templates (memo.css, memo.html, scenario.xlsx, ...); "
+                  "files it lacks come from the shipped ones. Default: the RUNRATE_TEMPLATES setting, else the "
+                  "templates shipped in the package.")
+
+console = Console(width=110)
+err_console = Console(stderr=True, width=110)
+
+
+def fail(message: str, code: int = 1) -> "typer.Exit":
+    err_console.print(f"[bold red]Error:[/] {message}", markup=True, highlight=False)
+    return typer.Exit(code)
+
+
+def need(what: str, *extras: str) -> None:
+    """One clear line naming the extra to install when ``what`` cannot run here."""
+    from ..extras import MissingExtra, require
+
+    try:
+        require(what, *extras)
+    except MissingExtra as exc:
+        raise fail(str(exc)) from None
+
+
+def use_templates(folder: Optional[Path]) -> None:
+    """Apply ``--templates DIR`` (checked) for this run and its worker processes."""
+    from ..templates import use_user_dir
+
+    try:
+        use_user_dir(folder)
+    except RunrateError as exc:
+        raise fail(str(exc), 2) from None
+
+
+def parse_as_of(value: Optional[str], option: str = "--as-of") -> Optional[dt.date]:
+    """A YYYY-MM-DD option value as a date (None when not given); a usage error otherwise."""
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise fail(f"{option}: got {value!r}, expected a date YYYY-MM-DD", 2) from None
+
+
+def scenario_from_args(path: Optional[Path], preset: Optional[str]) -> "Scenario":
+    """A scenario from a YAML/JSON file or a preset name (exactly one of them)."""
+    if (path is None) == (preset is None):
+        raise fail("give a scenario file or --preset NAME (one of them)", 2)
+    try:
+        if preset is not None:
+            from ..presets import preset_scenario
+
+            return preset_scenario(preset)
+        from ..api import load_scenario
+
+        return load_scenario(path)  # type: ignore[arg-type]
+    except RunrateError as exc:
+        raise fail(str(exc)) from None
+
+
+def usd(x: Optional[float]) -> str:
+    return "-" if x is None else f"${x:,.0f}"
