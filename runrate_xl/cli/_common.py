@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Optional, Sequence
 
 import typer
 from rich.console import Console
@@ -14,7 +14,7 @@ from rich.console import Console
 from ..engine.errors import RunrateError
 
 if TYPE_CHECKING:
-    from ..engine import Scenario
+    from ..engine import Evaluation, Scenario
 
 TEMPLATES_HELP = ("Folder with your own memo/workbook templates (memo.css, memo.html, scenario.xlsx, ...); "
                   "files it lacks come from the shipped ones. Default: the RUNRATE_TEMPLATES setting, else the "
@@ -59,18 +59,31 @@ def parse_as_of(value: Optional[str], option: str = "--as-of") -> Optional[dt.da
         raise fail(f"{option}: got {value!r}, expected a date YYYY-MM-DD", 2) from None
 
 
+def scenarios_from_args(sources: Optional[Sequence[Path]], presets: Optional[Sequence[str]], missing: str) -> list["Scenario"]:
+    """Scenarios from files (YAML/JSON or scenario workbooks) and preset names, in the order
+    given (:func:`runrate_xl.api.load_scenarios`); ``missing`` is the usage error when none is given."""
+    from ..api import load_scenarios
+
+    if not sources and not presets:
+        raise fail(missing, 2)
+    try:
+        return load_scenarios(sources or [], presets or [])
+    except RunrateError as exc:
+        raise fail(str(exc)) from None
+
+
 def scenario_from_args(path: Optional[Path], preset: Optional[str]) -> "Scenario":
-    """A scenario from a YAML/JSON file or a preset name (exactly one of them)."""
+    """A scenario from a file (YAML/JSON or a scenario workbook) or a preset name (exactly one of them)."""
     if (path is None) == (preset is None):
         raise fail("give a scenario file or --preset NAME (one of them)", 2)
+    return scenarios_from_args([path] if path is not None else [], [preset] if preset is not None else [], "")[0]
+
+
+def evaluate_all(scenarios: Sequence["Scenario"], as_of: Optional[dt.date]) -> list["Evaluation"]:
+    from ..api import evaluate_scenario
+
     try:
-        if preset is not None:
-            from ..presets import preset_scenario
-
-            return preset_scenario(preset)
-        from ..api import load_scenario
-
-        return load_scenario(path)  # type: ignore[arg-type]
+        return [evaluate_scenario(s, as_of) for s in scenarios]
     except RunrateError as exc:
         raise fail(str(exc)) from None
 

@@ -11,7 +11,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from ..api import dump_scenario, evaluate_scenario, load_scenario
+from ..api import dump_scenario, evaluate_scenario
 from ..engine import Evaluation, Scenario
 from ..engine.errors import InputError, RunrateError
 from ..presentation import iceberg_table
@@ -66,7 +66,7 @@ def print_evaluation(ev: Evaluation, note: str = "") -> None:
 
 
 def evaluate(
-    scenario: Optional[Path] = typer.Argument(None, help="Scenario YAML or JSON file."),
+    scenario: Optional[Path] = typer.Argument(None, help="Scenario YAML or JSON file, or a scenario workbook (.xlsx)."),
     preset: Optional[str] = typer.Option(None, "--preset", "-p", help="Evaluate a shipped preset instead."),
     as_json: bool = typer.Option(False, "--json", help="Print the full result as JSON."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Catalog prices in force on this date (YYYY-MM-DD)."),

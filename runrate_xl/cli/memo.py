@@ -2,57 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from ._common import TEMPLATES_HELP, console, err_console, fail, need, parse_as_of, use_templates
+from ._common import (TEMPLATES_HELP, console, err_console, evaluate_all, fail, need, parse_as_of, scenarios_from_args,
+                      use_templates)
 
-
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
-
-
-def load_sources(sources: Optional[list[Path]], presets: Optional[list[str]]):
-    """Scenarios from files (YAML/JSON, or edited workbooks) and preset names, in the order given."""
-    from ..api import load_scenario
-    from ..engine.errors import RunrateError
-    from ..presets import preset_scenario
-
-    sources, presets = list(sources or []), list(presets or [])
-    if not sources and not presets:
-        raise fail("give one or more scenario files (YAML, JSON or a scenario workbook) or --preset NAME", 2)
-    scenarios = []
-    try:
-        for path in sources:
-            if path.suffix.lower() in WORKBOOK_SUFFIXES:
-                scenarios.append(_read_workbook(path))
-            else:
-                scenarios.append(load_scenario(path))
-        for name in presets:
-            scenarios.append(preset_scenario(name))
-    except RunrateError as exc:
-        raise fail(str(exc)) from None
-    return scenarios
-
-
-def _read_workbook(path: Path):
-
-    need("reading a scenario workbook", "workbook")
-    from ..workbook import read_workbook  # imported here: openpyxl is only needed for .xlsx input
-
-    return read_workbook(path)
-
-
-def evaluate_all(scenarios, as_of: Optional[dt.date]):
-    from ..api import evaluate_scenario
-    from ..engine.errors import RunrateError
-
-    try:
-        return [evaluate_scenario(s, as_of) for s in scenarios]
-    except RunrateError as exc:
-        raise fail(str(exc)) from None
+NO_SOURCES = "give one or more scenario files (YAML, JSON or a scenario workbook) or --preset NAME"
 
 
 def _unique_names(evaluations) -> list[str]:
@@ -85,7 +43,7 @@ def memo(
     from ..engine.errors import RunrateError
     from ..report import render_memo, render_portfolio_memo
 
-    evaluations = evaluate_all(load_sources(sources, preset), parse_as_of(as_of))
+    evaluations = evaluate_all(scenarios_from_args(sources, preset, NO_SOURCES), parse_as_of(as_of))
     day = parse_as_of(memo_date, "--date")
     try:
         if portfolio:
@@ -135,7 +93,7 @@ def mail(
     from ..mail import MailError, SmtpSettings, build_message, send_messages, write_draft
     from ..report import render_memo
 
-    evaluations = evaluate_all(load_sources(sources, preset), parse_as_of(as_of))
+    evaluations = evaluate_all(scenarios_from_args(sources, preset, NO_SOURCES), parse_as_of(as_of))
     day = parse_as_of(memo_date, "--date")
     settings = None
     try:

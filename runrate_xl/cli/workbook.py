@@ -8,11 +8,12 @@ from typing import List, Optional
 
 import typer
 
-from ._common import TEMPLATES_HELP, console, fail, need, parse_as_of, scenario_from_args, use_templates
+from ._common import (TEMPLATES_HELP, console, evaluate_all, fail, need, parse_as_of, scenario_from_args,
+                      scenarios_from_args, use_templates)
 
 
 def workbook(
-    scenario: Optional[Path] = typer.Argument(None, help="Scenario YAML or JSON file."),
+    scenario: Optional[Path] = typer.Argument(None, help="Scenario YAML or JSON file, or a scenario workbook (.xlsx)."),
     preset: Optional[str] = typer.Option(None, "--preset", "-p", help="Use a shipped preset instead."),
     output: Path = typer.Option(..., "--output", "-o", help="Workbook to write (.xlsx)."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Catalog prices in force on this date (YYYY-MM-DD)."),
@@ -68,22 +69,16 @@ def rollup(
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Catalog prices in force on this date (YYYY-MM-DD)."),
 ) -> None:
     """Write a portfolio roll-up: one row per business unit, totals and a chart."""
-    from ..api import evaluate_scenario, load_scenario
-
     need("runrate rollup", "workbook")
     from ..engine.errors import RunrateError
-    from ..presets import preset_scenario
-    from ..workbook import read_workbook, write_rollup
+    from ..workbook import write_rollup
 
     if output.suffix.lower() != ".xlsx":
         raise fail(f"--output: got {str(output)!r}, expected a file name ending in .xlsx", 2)
-    if not sources and not preset:
-        raise fail("give scenario files or workbooks, or --preset NAME (repeatable)", 2)
     date = parse_as_of(as_of)
+    scenarios = scenarios_from_args(sources, preset, "give scenario files or workbooks, or --preset NAME (repeatable)")
+    evaluations = evaluate_all(scenarios, date)
     try:
-        scenarios = [read_workbook(p) if p.suffix.lower() == ".xlsx" else load_scenario(p) for p in sources or []]
-        scenarios += [preset_scenario(name) for name in preset]
-        evaluations = [evaluate_scenario(s, date) for s in scenarios]
         path = write_rollup(evaluations, output)
     except RunrateError as exc:
         raise fail(str(exc)) from None
