@@ -14,17 +14,10 @@ NO_SOURCES = "give one or more scenario files (YAML, JSON or a scenario workbook
 
 
 def _unique_names(evaluations) -> list[str]:
-    """A safe file stem per business unit, numbered when two names sanitise alike."""
-    from ..fsutil import safe_filename
+    """A safe file stem per business unit (the library's one unique-name rule)."""
+    from ..fsutil import unique_names
 
-    seen: dict[str, int] = {}
-    out = []
-    for ev in evaluations:
-        stem = safe_filename(ev.scenario.name)
-        n = seen.get(stem.lower(), 0) + 1
-        seen[stem.lower()] = n
-        out.append(stem if n == 1 else f"{stem}-{n}")
-    return out
+    return unique_names(ev.scenario.name for ev in evaluations)
 
 
 def memo(
