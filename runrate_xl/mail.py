@@ -253,6 +253,18 @@ class SmtpSettings(BaseModel):
         return settings
 
 
+def resolve_sender(given: Optional[str] = None, settings: Optional[SmtpSettings] = None, *,
+                   default: Optional[str] = None, environ: Optional[Mapping[str, str]] = None) -> str:
+    """The one sender rule: the From address given (``--from``), else the SMTP settings' sender,
+    else RUNRATE_SMTP_FROM, else ``default``; none of them is an error naming --from. The address
+    itself is checked where it is used (:func:`check_address`)."""
+    env = os.environ if environ is None else environ
+    sender = given or (settings.sender if settings else None) or env.get(f"{ENV_PREFIX}FROM") or default
+    if not sender:
+        raise MailError("--from", None, f"a sender address (or set {ENV_PREFIX}FROM)")
+    return sender
+
+
 # ---------------------------------------------------------------- sending
 
 @dataclass

@@ -78,12 +78,10 @@ def mail(
     templates: Optional[Path] = typer.Option(None, "--templates", help=TEMPLATES_HELP, file_okay=False),
 ) -> None:
     """Email each business unit's memo to its owner: .eml drafts by default, --send to send."""
-    import os
-
     need("runrate mail", "memo")
     use_templates(templates)
     from ..engine.errors import RunrateError
-    from ..mail import MailError, SmtpSettings, build_message, send_messages, write_draft
+    from ..mail import SmtpSettings, build_message, resolve_sender, send_messages, write_draft
     from ..report import render_memo
 
     evaluations = evaluate_all(scenarios_from_args(sources, preset, NO_SOURCES), parse_as_of(as_of))
@@ -92,9 +90,7 @@ def mail(
     try:
         if send:
             settings = SmtpSettings.from_file(smtp_config) if smtp_config else SmtpSettings.from_env()
-        from_addr = sender or (settings.sender if settings else None) or os.environ.get("RUNRATE_SMTP_FROM")
-        if not from_addr:
-            raise MailError("--from", None, "a sender address (or set RUNRATE_SMTP_FROM)")
+        from_addr = resolve_sender(sender, settings)
     except RunrateError as exc:
         raise fail(str(exc), 2) from None
 
