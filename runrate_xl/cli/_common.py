@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Optional, Sequence
 import typer
 from rich.console import Console
 
+from ..dates import parse_date
 from ..engine.errors import RunrateError
 
 if TYPE_CHECKING:
@@ -50,13 +51,12 @@ def use_templates(folder: Optional[Path]) -> None:
 
 
 def parse_as_of(value: Optional[str], option: str = "--as-of") -> Optional[dt.date]:
-    """A YYYY-MM-DD option value as a date (None when not given); a usage error otherwise."""
-    if value is None:
-        return None
+    """A YYYY-MM-DD option value as a date (None when not given); a usage error otherwise
+    (:func:`runrate_xl.dates.parse_date`)."""
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise fail(f"{option}: got {value!r}, expected a date YYYY-MM-DD", 2) from None
+        return parse_date(value, option)
+    except RunrateError as exc:
+        raise fail(str(exc), 2) from None
 
 
 def scenarios_from_args(sources: Optional[Sequence[Path]], presets: Optional[Sequence[str]], missing: str) -> list["Scenario"]:
