@@ -28,6 +28,8 @@ class ScenarioError(RunrateError, ValueError):
     def __init__(self, problems: list[tuple[str, Any, str]], source: str = "scenario"):
         self.problems = problems
         self.source = source
+        if problems:  # the problem record: the first problem
+            self.field, self.value, self.expected = problems[0]
         lines = [f"{field}: got {value!r}, expected {expected}" for field, value, expected in problems]
         super().__init__(f"{source} is not valid:\n  " + "\n  ".join(lines))
 

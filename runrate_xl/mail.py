@@ -48,8 +48,7 @@ class MailError(RunrateError, ValueError):
     """Bad mail input or settings: names the field, the value and what was expected."""
 
     def __init__(self, field: str, value: Any, expected: str):
-        self.field, self.value, self.expected = field, value, expected
-        super().__init__(f"{field}: got {value!r}, expected {expected}")
+        super().__init__(self._record(field, value, expected))
 
 
 # ---------------------------------------------------------------- header safety
