@@ -11,7 +11,7 @@ import json
 import math
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Optional, Union
+from typing import Any, Iterable, Iterator, Mapping, Optional, Union
 
 import yaml
 from pydantic import ValidationError
@@ -31,6 +31,8 @@ class ScenarioError(RunrateError, ValueError):
     def __init__(self, problems: list[tuple[str, Any, str]], source: str = "scenario"):
         self.problems = problems
         self.source = source
+        if problems:  # the problem record: the first problem
+            self.field, self.value, self.expected = problems[0]
         lines = [f"{field}: got {short_repr(value)}, expected {expected}" for field, value, expected in problems]
         super().__init__(f"{source} is not valid:\n  " + "\n  ".join(lines))
 
@@ -111,6 +113,31 @@ def load_scenario(path: Union[str, Path]) -> Scenario:
     except OSError as exc:
         raise ScenarioError([("(file)", str(p), f"a readable scenario file ({exc.strerror})")], str(p)) from None
     return load_scenario_text(text, str(p))
+
+
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+
+
+def load_source(path: Union[str, Path]) -> Scenario:
+    """A scenario from a YAML/JSON file or from a scenario workbook (.xlsx/.xlsm written by
+    ``runrate workbook``, possibly edited). Reading a workbook needs the 'workbook' extra."""
+    p = Path(path)
+    if p.suffix.lower() in WORKBOOK_SUFFIXES:
+        from .extras import require
+
+        require("reading a scenario workbook", "workbook")
+        from .workbook import read_workbook  # imported here: openpyxl is only needed for workbook input
+
+        return read_workbook(p)
+    return load_scenario(p)
+
+
+def load_scenarios(paths: Iterable[Union[str, Path]] = (), presets: Iterable[str] = ()) -> list[Scenario]:
+    """The one loader behind every command that takes scenarios: files (see :func:`load_source`)
+    then shipped presets by name, in the order given."""
+    from .presets import preset_scenario  # presets build their scenarios through this module
+
+    return [load_source(p) for p in paths] + [preset_scenario(name) for name in presets]
 
 
 @lru_cache(maxsize=1)

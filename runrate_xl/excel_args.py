@@ -25,7 +25,7 @@ import numbers
 import re
 from typing import Any, Optional, Sequence
 
-from .engine.errors import InputError, NoAnswer, magnitude_problem, not_finite_result, short_repr
+from .engine.errors import InputError, NoAnswer, RunrateError, magnitude_problem, not_finite_result, short_repr
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 = 1900-01-01 (Excel's 1900 leap-year bug sits before serial 61)
 MAX_SERIAL = 2_958_465  # 9999-12-31
@@ -33,20 +33,22 @@ MAX_MESSAGE = 255
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 
 
-class ExcelError(Exception):
+class ExcelError(RunrateError):
     """An argument the adapter rejects before the engine sees it.
 
-    ``code`` is the Excel error code (#VALUE!, #NUM!, #N/A); the message names the argument,
-    the value received and what was expected.
+    ``code`` is the Excel error code (#VALUE!, #NUM!, #N/A); the problem record (``field`` = the
+    argument, ``value``, ``expected``, ``hint``) is the one every :class:`RunrateError` carries,
+    and the message names the argument, the value as the cell shows it and what was expected.
     """
 
     def __init__(self, code: str, argument: str, value: Any, expected: str, hint: str = ""):
         self.code = code
-        self.argument = argument
-        self.value = value
-        self.expected = expected
-        self.hint = hint
-        super().__init__(f"{argument}: got {describe(value)}, expected {expected}" + (f" ({hint})" if hint else ""))
+        super().__init__(self._record(argument, value, expected, hint, shown=describe(value)))
+
+    @property
+    def argument(self) -> str:
+        """The argument's name (the record's ``field``)."""
+        return self.field  # type: ignore[return-value]
 
 
 def describe(value: Any) -> str:

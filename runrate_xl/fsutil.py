@@ -7,7 +7,7 @@ import re
 import tempfile
 import unicodedata
 from pathlib import Path
-from typing import Optional, Union
+from typing import Iterable, Optional, Union
 
 TEMP_MARK = ".runrate-tmp-"  # every temp file/folder this tool makes: .runrate-tmp-<pid>-<random>-<name>.tmp
 
@@ -75,3 +75,21 @@ def safe_filename(name: str, max_length: int = 80) -> str:
     if text.split(".")[0].lower() in _RESERVED:
         text = f"_{text}"
     return text
+
+
+def unique_names(names: Iterable[str], reserved: Iterable[str] = (), max_length: int = 80) -> list[str]:
+    """The one unique-name rule: a safe name per input name (:func:`safe_filename`), in order.
+    Names equal when sanitised, compared case-insensitively (macOS and Windows file systems
+    are), or equal to a ``reserved`` name get -2, -3, ... suffixes, never colliding with a later
+    literal ``x-2``; the same input always gives the same names."""
+    taken = {r.lower() for r in reserved}
+    out = []
+    for name in names:
+        base = safe_filename(name, max_length=max_length)
+        candidate, n = base, 1
+        while candidate.lower() in taken:
+            n += 1
+            candidate = f"{base}-{n}"
+        taken.add(candidate.lower())
+        out.append(candidate)
+    return out

@@ -49,8 +49,7 @@ class MailError(RunrateError, ValueError):
     """Bad mail input or settings: names the field, the value and what was expected."""
 
     def __init__(self, field: str, value: Any, expected: str):
-        self.field, self.value, self.expected = field, value, expected
-        super().__init__(f"{field}: got {short_repr(value)}, expected {expected}")
+        super().__init__(self._record(field, value, expected))
 
 
 # ---------------------------------------------------------------- header safety
@@ -263,6 +262,18 @@ class SmtpSettings(BaseModel):
                             "(a password without a user is not used)")
         if (self.user or self.password is not None) and self.security == "none" and not _is_loopback(self.host):
             raise MailError("security", "none", f"starttls or ssl: the password would cross the network in clear to {self.host}")
+
+
+def resolve_sender(given: Optional[str] = None, settings: Optional[SmtpSettings] = None, *,
+                   default: Optional[str] = None, environ: Optional[Mapping[str, str]] = None) -> str:
+    """The one sender rule: the From address given (``--from``), else the SMTP settings' sender,
+    else RUNRATE_SMTP_FROM, else ``default``; none of them is an error naming --from. The address
+    itself is checked where it is used (:func:`check_address`)."""
+    env = os.environ if environ is None else environ
+    sender = given or (settings.sender if settings else None) or env.get(f"{ENV_PREFIX}FROM") or default
+    if not sender:
+        raise MailError("--from", None, f"a sender address (or set {ENV_PREFIX}FROM)")
+    return sender
 
 
 # ---------------------------------------------------------------- sending

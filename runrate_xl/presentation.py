@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
 import re
 from dataclasses import dataclass
 from typing import Optional
 
 from . import formatting as fmt
+from .dates import reference_date
 from .engine.results import Evaluation, SensitivityRow
 from .engine.scenario import HYBRID
 
@@ -116,17 +116,9 @@ def iceberg_rows(ev: Evaluation, option: Optional[str] = None) -> list[dict]:
 
 
 def memo_date_default(memo_date: Optional[dt.date] = None) -> dt.date:
-    """The memo's date: given, else SOURCE_DATE_EPOCH (reproducible builds), else today."""
-    if memo_date is not None:
-        return memo_date
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if epoch:
-        try:
-            return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc).date()
-        except (ValueError, OverflowError, OSError):
-            raise ValueError(f"SOURCE_DATE_EPOCH: got {epoch!r}, expected whole seconds since 1970-01-01") from None
-    return dt.date.today()
-
+    """The memo's date: given, else SOURCE_DATE_EPOCH (reproducible builds), else today
+    (:func:`runrate_xl.dates.reference_date`)."""
+    return reference_date(memo_date)
 
 
 def decision_pair(ev: Evaluation) -> tuple[str, Optional[str]]:

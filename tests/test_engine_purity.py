@@ -49,9 +49,23 @@ def test_engine_calls_no_io_builtins():
 
 
 def test_nothing_imports_the_cli():
+    """No library module imports the CLI (only the console script, entry.py, does), and no
+    command module imports back from the CLI package's __init__ (which imports them)."""
     root = pathlib.Path(engine.__file__).parent.parent
+    cli_dir = root / "cli"
     for path in root.rglob("*.py"):
-        if path.name in ("cli.py", "entry.py") or path.parent.name == "commands":  # entry.py: the console script
-            continue
         text = path.read_text()
+        if path.parent == cli_dir:
+            if path.name in ("__init__.py", "__main__.py"):
+                continue
+            tree = ast.parse(text, str(path))
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ImportFrom):
+                    assert not (node.level == 1 and node.module is None), f"{path.name}:{node.lineno} imports from the cli package's __init__"
+                    assert not (node.level == 0 and (node.module or "") == "runrate_xl.cli"), f"{path.name}:{node.lineno}"
+                    assert not (node.level == 2 and node.module == "cli"), f"{path.name}:{node.lineno}"
+            continue
+        if path.name == "entry.py":  # the console script
+            continue
         assert "from .cli import" not in text and "runrate_xl.cli" not in text and "from ..cli import" not in text, path
+        assert "from . import cli" not in text and "from .. import cli" not in text, path

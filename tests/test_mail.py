@@ -331,3 +331,16 @@ def test_cli_mail_drafts_by_default_and_sends_with_send(smtp_server, tmp_path, m
     r = runner.invoke(app, ["mail", "-p", "seed004-series-c", "--send", "--to", "refused@example.com", "--ledger", str(ledger)])
     assert r.exit_code == 1 and "550" in r.output
     assert json.loads(ledger.read_text())["sent"]
+
+
+def test_one_sender_rule():
+    from runrate_xl.mail import MailError, SmtpSettings, resolve_sender
+
+    settings = SmtpSettings(host="h.example.com", sender="smtp@example.com")
+    env = {"RUNRATE_SMTP_FROM": "env@example.com"}
+    assert resolve_sender("given@example.com", settings, environ=env) == "given@example.com"
+    assert resolve_sender(None, settings, environ=env) == "smtp@example.com"
+    assert resolve_sender(None, None, environ=env) == "env@example.com"
+    assert resolve_sender(None, None, default="d@example.com", environ={}) == "d@example.com"
+    with pytest.raises(MailError, match="--from"):
+        resolve_sender(None, None, environ={})

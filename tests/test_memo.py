@@ -288,3 +288,17 @@ def test_cli_memo_from_a_generated_workbook_equals_the_preset_memo(tmp_path):
     r2 = runner.invoke(app, ["memo", "-p", "healthcare-privacy", "-o", str(tmp_path / "b.pdf"), "--as-of", day, "--date", day])
     assert r1.exit_code == 0 and r2.exit_code == 0, r1.output + r2.output
     assert (tmp_path / "a.pdf").read_bytes() == (tmp_path / "b.pdf").read_bytes()
+
+
+def test_one_reference_date_rule(monkeypatch):
+    import datetime as dt
+
+    from runrate_xl.dates import parse_date, reference_date
+    from runrate_xl.engine.errors import InputError
+
+    assert parse_date(None) is None and parse_date("2026-11-23") == dt.date(2026, 11, 23)
+    with pytest.raises(InputError, match="--date: got 'soon', expected a date YYYY-MM-DD"):
+        parse_date("soon", "--date")
+    assert reference_date(dt.date(2020, 1, 2), {"SOURCE_DATE_EPOCH": "1717200000"}) == dt.date(2020, 1, 2)
+    assert reference_date(None, {"SOURCE_DATE_EPOCH": "1717200000"}) == dt.date(2024, 6, 1)
+    assert reference_date(None, {}) == dt.date.today()

@@ -338,3 +338,14 @@ def test_scenario_edits_change_results():
                                  "self_hosted": {"mode": "simple", "infra_monthly": 4140, "utilization": 0.95, "fte": 0}})
     assert rel(udfs.RUNRATE_CROSSOVER(rows), evaluate_scenario(edited).breakeven.tokens_per_day)
     assert not math.isclose(base, udfs.RUNRATE_CROSSOVER(rows))
+
+
+def test_every_error_carries_one_problem_record():
+    """ExcelError is a RunrateError with the same record (field, value, expected) as InputError."""
+    from runrate_xl.engine.errors import InputError, RunrateError
+    from runrate_xl.excel_args import ExcelError, excel_message
+
+    exc = ExcelError("#NUM!", "share", 80, "a fraction between 0 and 1", "use 0.8")
+    assert isinstance(exc, RunrateError)
+    assert exc.problem == ("share", 80, "a fraction between 0 and 1") == InputError("share", 80, "a fraction between 0 and 1").problem
+    assert exc.argument == "share" and excel_message(exc) == "#NUM! share: got 80, expected a fraction between 0 and 1 (use 0.8)"

@@ -272,3 +272,18 @@ def test_cli_workbook_read_rollup(tmp_path):
     assert res.exit_code == 2 and "--output" in res.output
     res = runner.invoke(app, ["read", str(tmp_path / "missing.xlsx")])
     assert res.exit_code == 2 and "missing.xlsx" in res.output
+
+
+def test_one_loader_for_files_workbooks_and_presets(tmp_path):
+    """api.load_scenarios reads YAML, an edited workbook and a preset alike; `runrate evaluate`
+    takes a workbook through it."""
+    from runrate_xl.api import dump_scenario, load_scenarios
+
+    sc = evaluate_scenario(preset_scenario("seed003-50m-80pct")).scenario
+    book = generate_workbook(sc, tmp_path / "w.xlsx")
+    (tmp_path / "s.yaml").write_text(dump_scenario(sc))
+    from_book, from_yaml, from_preset = load_scenarios([book, tmp_path / "s.yaml"], ["seed003-50m-80pct"])
+    assert from_book == from_yaml == sc and from_preset == preset_scenario("seed003-50m-80pct")
+    res = CliRunner().invoke(app, ["evaluate", str(book), "--json"])
+    assert res.exit_code == 0, res.output
+    assert res.stdout == CliRunner().invoke(app, ["evaluate", str(tmp_path / "s.yaml"), "--json"]).stdout

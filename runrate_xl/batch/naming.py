@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from ..fsutil import safe_filename
+from ..fsutil import unique_names as _unique_names
 
 # Files the batch writes next to the BU folders; a BU must never be given one of these names.
 TOP_LEVEL_NAMES = ("portfolio.xlsx", "portfolio.pdf", "summary.csv", "summary.json", "run.log", "sent-ledger.json")
@@ -19,15 +19,5 @@ MAX_LENGTH = 60
 
 def unique_names(names: Iterable[str], reserved: Iterable[str] = TOP_LEVEL_NAMES) -> list[str]:
     """One safe folder name per BU name, in order; equal (or equal-when-sanitised) names get
-    -2, -3, ... suffixes."""
-    taken = {r.lower() for r in reserved}
-    out = []
-    for name in names:
-        base = safe_filename(name, max_length=MAX_LENGTH)
-        candidate, n = base, 1
-        while candidate.lower() in taken:
-            n += 1
-            candidate = f"{base}-{n}"
-        taken.add(candidate.lower())
-        out.append(candidate)
-    return out
+    -2, -3, ... suffixes (the rule of :func:`runrate_xl.fsutil.unique_names`)."""
+    return _unique_names(names, reserved, max_length=MAX_LENGTH)

@@ -7,7 +7,30 @@ from typing import Any, Iterable, Optional
 
 
 class RunrateError(Exception):
-    """Base class for every error runrate_xl raises on purpose."""
+    """Base class for every error runrate_xl raises on purpose.
+
+    An error about one input carries the problem record every adapter reads the same way:
+    ``field`` (what was wrong), ``value`` (what was given), ``expected`` (what would do) and an
+    optional ``hint``; its message is ``"<field>: got <value>, expected <expected> (<hint>)"``.
+    Errors that are not about one input (no answer, a missing extra) leave ``field`` None.
+    """
+
+    field: Optional[str] = None
+    value: Any = None
+    expected: Optional[str] = None
+    hint: str = ""
+
+    def _record(self, field: str, value: Any, expected: str, hint: str = "", shown: Optional[str] = None) -> str:
+        """Store the problem record and return its message (``shown``: the value as the user
+        would recognise it, default its bounded ``repr``, see short_repr)."""
+        self.field, self.value, self.expected, self.hint = field, value, expected, hint
+        text = f"{field}: got {short_repr(value) if shown is None else shown}, expected {expected}"
+        return text + (f" ({hint})" if hint else "")
+
+    @property
+    def problem(self) -> Optional[tuple[str, Any, str]]:
+        """(field, value, expected), or None for an error that is not about one input."""
+        return None if self.field is None else (self.field, self.value, self.expected)
 
 
 class InputError(RunrateError, ValueError):
@@ -18,15 +41,8 @@ class InputError(RunrateError, ValueError):
     """
 
     def __init__(self, field: str, value: Any, expected: str, *, kind: str = "range", hint: str = ""):
-        self.field = field
-        self.value = value
-        self.expected = expected
         self.kind = kind
-        self.hint = hint
-        msg = f"{field}: got {short_repr(value)}, expected {expected}"
-        if hint:
-            msg += f" ({hint})"
-        super().__init__(msg)
+        super().__init__(self._record(field, value, expected, hint))
 
 
 class NoAnswer(RunrateError):

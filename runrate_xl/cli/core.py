@@ -1,101 +1,21 @@
-"""The ``runrate`` command line. It mirrors the library: every command is a thin call into
-``runrate_xl.api`` / ``catalog`` / ``presets`` and formats the result. Nothing imports this."""
+"""`runrate evaluate`, `presets`, `scenario`, `schema` and `prices`: the engine and catalog
+commands, each a thin call into ``runrate_xl.api`` / ``catalog`` / ``presets`` that formats the result."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from . import __version__
-from .api import ScenarioError, dump_scenario, evaluate_scenario, load_scenario
-from .engine import Evaluation, Scenario
-from .engine.errors import InputError, RunrateError
-from .presentation import iceberg_table
-from .sinks import CONSOLE_OPTIONS, terminal_text
-
-app = typer.Typer(
-    name="runrate",
-    help="The true cost of running AI: API vs fine-tuned vs self-hosted LLMs, from one cost engine.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-console = Console(width=110, **CONSOLE_OPTIONS)
-err_console = Console(stderr=True, width=110, **CONSOLE_OPTIONS)
-T = terminal_text  # every user text and path printed in markup goes through this
-
-
-def fail(message: str, code: int = 1) -> "typer.Exit":
-    err_console.print(f"[bold red]Error:[/] {T(message)}", markup=True, highlight=False)
-    return typer.Exit(code)
-
-
-def _version(value: bool) -> None:
-    if value:
-        console.print(f"runrate_xl {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def main(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
-) -> None:
-    """runrate: cost engine, Excel functions, scenario workbooks and decision memos."""
-
-
-def need(what: str, *extras: str) -> None:
-    """One clear line naming the extra to install when ``what`` cannot run here."""
-    from .extras import MissingExtra, require
-
-    try:
-        require(what, *extras)
-    except MissingExtra as exc:
-        raise fail(str(exc)) from None
-
-
-def use_templates(folder: Optional[Path]) -> None:
-    """Apply ``--templates DIR`` (checked) for this run and its worker processes."""
-    from .templates import use_user_dir
-
-    try:
-        use_user_dir(folder)
-    except RunrateError as exc:
-        raise fail(str(exc), 2) from None
-
-
-def parse_as_of(value: Optional[str], option: str = "--as-of") -> Optional[dt.date]:
-    """A YYYY-MM-DD option value as a date (None when not given); a usage error otherwise."""
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise fail(f"{option}: got {value!r}, expected a date YYYY-MM-DD", 2) from None
-
-
-def scenario_from_args(path: Optional[Path], preset: Optional[str]) -> Scenario:
-    """A scenario from a YAML/JSON file or a preset name (exactly one of them)."""
-    if (path is None) == (preset is None):
-        raise fail("give a scenario file or --preset NAME (one of them)", 2)
-    try:
-        if preset is not None:
-            from .presets import preset_scenario
-
-            return preset_scenario(preset)
-        return load_scenario(path)  # type: ignore[arg-type]
-    except RunrateError as exc:
-        raise fail(str(exc)) from None
-
-
-def usd(x: Optional[float]) -> str:
-    return "-" if x is None else f"${x:,.0f}"
+from ..api import dump_scenario, evaluate_scenario
+from ..engine import Evaluation, Scenario
+from ..engine.errors import InputError, RunrateError
+from ..presentation import iceberg_table
+from ._common import T, console, fail, parse_as_of, scenario_from_args, usd
 
 
 def print_evaluation(ev: Evaluation, note: str = "") -> None:
@@ -108,7 +28,7 @@ def print_evaluation(ev: Evaluation, note: str = "") -> None:
     table.add_column("Line item")
     table.add_column("")
     for o in names:
-        table.add_column(ev.options[o].label, justify="right")
+        table.add_column(T(ev.options[o].label), justify="right")
     for row in iceberg_table(ev):
         amounts = row["amounts"]
         table.add_row(row["label"], "hidden" if row["hidden"] else "visible",
@@ -126,28 +46,27 @@ def print_evaluation(ev: Evaluation, note: str = "") -> None:
     for c in ev.options.values():
         if c.kind == "api" and c.blended_price_per_1m is not None:
             what = "API" if c.label == "API" else c.label
-            console.print(f"Blended {what} price: ${c.blended_price_per_1m:,.4f} per 1M tokens", highlight=False)
+            console.print(f"Blended {T(what)} price: ${c.blended_price_per_1m:,.4f} per 1M tokens", highlight=False)
     be = ev.breakeven
-    console.print(f"[bold]Break-even:[/] {be.reason}", highlight=False)
+    console.print(f"[bold]Break-even:[/] {T(be.reason)}", highlight=False)
     if be.found and be.api_token_spend is not None:
         console.print(f"  API token spend at break-even: {usd(be.api_token_spend)}/month ({be.method.replace('_', ' ')})", highlight=False)
     for p in ev.paybacks:
-        console.print(f"[bold]Payback:[/] {p.reason}", highlight=False)
+        console.print(f"[bold]Payback:[/] {T(p.reason)}", highlight=False)
     for c in ev.crossovers:
-        console.print(f"[bold]Crossover:[/] {c.reason}", highlight=False)
+        console.print(f"[bold]Crossover:[/] {T(c.reason)}", highlight=False)
     for oc in ev.outcome_costs:
         console.print(f"Cost per {T(oc.outcome_name)}: {T(ev.options[oc.option].label)} ${oc.cost_per_outcome:,.2f}", highlight=False)
     rec = ev.recommendation
-    console.print(f"\n[bold green]Recommendation: {rec.label}[/]", highlight=False)
+    console.print(f"\n[bold green]Recommendation: {T(rec.label)}[/]", highlight=False)
     for r in rec.reasons:
         console.print(f"  - [{r.effect}] {T(r.text, markup=False)}", highlight=False, markup=False)
     for n in ev.notes:
         console.print(f"[dim]Note: {T(n)}[/]", highlight=False)
 
 
-@app.command()
 def evaluate(
-    scenario: Optional[Path] = typer.Argument(None, help="Scenario YAML or JSON file."),
+    scenario: Optional[Path] = typer.Argument(None, help="Scenario YAML or JSON file, or a scenario workbook (.xlsx)."),
     preset: Optional[str] = typer.Option(None, "--preset", "-p", help="Evaluate a shipped preset instead."),
     as_json: bool = typer.Option(False, "--json", help="Print the full result as JSON."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Catalog prices in force on this date (YYYY-MM-DD)."),
@@ -163,16 +82,15 @@ def evaluate(
         return
     note = ""
     if preset:
-        from .presets import get_preset
+        from ..presets import get_preset
 
         note = get_preset(preset).note
     print_evaluation(ev, note)
 
 
-@app.command("presets")
 def list_presets() -> None:
     """List the shipped scenario presets (from the seed articles)."""
-    from .presets import presets
+    from ..presets import presets
 
     table = Table(title="Presets")
     table.add_column("name")
@@ -182,7 +100,6 @@ def list_presets() -> None:
     console.print(table)
 
 
-@app.command()
 def schema(
     fields: bool = typer.Option(False, "--fields", help="List every input field (the field catalog) as tab-separated text."),
 ) -> None:
@@ -192,7 +109,7 @@ def schema(
     if not fields:
         sys.stdout.write(json.dumps(Scenario.model_json_schema(), indent=2) + "\n")
         return
-    from .fields import legacy_fields
+    from ..fields import legacy_fields
 
     lines = ["path\ttype\texpected\tdefault\tunit\thelp"]
     for f in legacy_fields():
@@ -201,15 +118,14 @@ def schema(
     sys.stdout.write("\n".join(lines) + "\n")
 
 
-@app.command()
 def prices(
     model: Optional[str] = typer.Argument(None, help="Model name, e.g. gpt-4o-mini."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Prices in force on this date (YYYY-MM-DD)."),
     list_models: bool = typer.Option(False, "--list", help="List the models runrate_xl ships prices for."),
 ) -> None:
     """Show the prices used for MODEL and where each came from."""
-    from .catalog import lookup_prices, model_names
-    from .catalog.prices import PRICE_KINDS
+    from ..catalog import lookup_prices, model_names
+    from ..catalog.prices import PRICE_KINDS
 
     if list_models:
         for name in model_names():
@@ -233,13 +149,12 @@ def prices(
         console.print(f"Long-context tier: above {t.above_input_tokens:,} input tokens/request -> {t.input_price_per_1m:g} in / {t.output_price_per_1m:g} out", highlight=False)
 
 
-@app.command("scenario")
 def show_scenario(
     preset: str = typer.Argument(..., help="Preset name."),
     fmt: str = typer.Option("yaml", "--format", help="yaml or json."),
 ) -> None:
     """Print a preset's scenario as YAML/JSON, to copy and edit."""
-    from .presets import get_preset
+    from ..presets import get_preset
 
     try:
         p = get_preset(preset)
@@ -248,22 +163,3 @@ def show_scenario(
     if fmt not in ("yaml", "json"):
         raise fail(f"--format: got {fmt!r}, expected yaml or json", 2)
     sys.stdout.write(dump_scenario(p.scenario, fmt))
-
-
-def _register_adapter_commands() -> None:
-    import importlib
-    import importlib.util
-
-    from .commands import COMMAND_MODULES
-
-    for name in COMMAND_MODULES:
-        module = f"{__package__}.commands.{name}"
-        if importlib.util.find_spec(module) is not None:
-            importlib.import_module(module).register(app)
-
-
-_register_adapter_commands()
-
-
-if __name__ == "__main__":  # pragma: no cover
-    app()
