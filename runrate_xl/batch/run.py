@@ -42,6 +42,8 @@ from ..engine import Evaluation, Scenario
 from ..engine.errors import InputError, RunrateError
 from ..fsutil import atomic_write_bytes, atomic_write_text, temp_prefix, temp_suffix
 from ..outdir import OutputBusy, OutputLock, recorded_files, remove_contradicted, remove_dead_temps
+from ..dates import reference_date
+from ..mail import resolve_sender
 from ..presentation import savings_vs_today
 from ..sinks import csv_cell, terminal_text
 from .inputs import BatchInput, InputFileError, UnitRow, read_input
@@ -172,8 +174,7 @@ def run_batch(
         raise UsageError(f"--out: {out} exists and is not a folder")
     day = resolve_as_of(as_of)
     smtp = _smtp_settings() if mail == "send" else None
-    if sender is None:
-        sender = getattr(smtp, "sender", None) or os.environ.get("RUNRATE_SMTP_FROM") or DEFAULT_SENDER
+    sender = resolve_sender(sender, smtp, default=DEFAULT_SENDER)
     if mail != "none":
         _check_sender(sender)
 
@@ -253,17 +254,12 @@ def write_records(result: BatchResult) -> None:
 
 
 def resolve_as_of(as_of: Optional[dt.date]) -> dt.date:
-    """The one date every stage uses: explicit, else SOURCE_DATE_EPOCH (reproducible builds),
-    else today."""
-    if as_of is not None:
-        return as_of
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if epoch:
-        try:
-            return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc).date()
-        except (ValueError, OverflowError, OSError):
-            raise UsageError(f"SOURCE_DATE_EPOCH: got {epoch!r}, expected seconds since 1970 (an integer)") from None
-    return dt.date.today()
+    """The one date every stage uses (runrate_xl.dates.reference_date: explicit, else
+    SOURCE_DATE_EPOCH, else today); a bad SOURCE_DATE_EPOCH is a usage error (nothing written)."""
+    try:
+        return reference_date(as_of)
+    except InputError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def select_rows(batch: BatchInput, folders: list[str], only: Optional[Sequence[str]]) -> list[tuple[UnitRow, str]]:
