@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from runrate_xl.batch import run as batch_run
 from runrate_xl.batch.inputs import read_input
-from runrate_xl.batch.run import (
-    UnitJob, UsageError, process_unit, remove_stale_staging, resolve_as_of, run_batch, staged, summary_rows, write_summary,
-)
+from runrate_xl.batch.model import UnitJob, UsageError
+from runrate_xl.batch.records import summary_rows, write_summary
+from runrate_xl.batch.run import remove_stale_staging, resolve_as_of, run_batch
+from runrate_xl.batch.unit import process_unit, staged
 
 GOOD = {
     "name": "Support", "owner_email": "a@example.com", "tokens_per_day": 50_000_000,
@@ -168,7 +168,8 @@ def test_summary_has_engine_figures_unrounded(tmp_path, no_renderers):
 def test_progress_bar_only_when_asked_or_on_a_terminal():
     from rich.console import Console
 
-    from runrate_xl.batch.run import ProgressHooks, UnitResult, _progress_display
+    from runrate_xl.batch.model import UnitResult
+    from runrate_xl.batch.pool import ProgressHooks, _progress_display
 
     plain = Console(file=io.StringIO(), force_terminal=False)
     assert type(_progress_display(3, None, plain)) is ProgressHooks

@@ -9,7 +9,8 @@ per BU and ``portfolio.xlsx``, ``portfolio.pdf``, ``summary.csv``, ``summary.jso
 from .columns import COLUMNS, Column
 from .inputs import BatchInput, InputFileError, Problem, UnitRow, read_input
 from .naming import unique_names
-from .run import BatchInterrupted, BatchResult, UnitResult, UsageError, resolve_as_of, run_batch
+from .model import BatchInterrupted, BatchResult, UnitResult, UsageError
+from .run import resolve_as_of, run_batch
 from .template import write_input_csv, write_input_workbook
 
 __all__ = [
