@@ -178,7 +178,8 @@ class Scenario(StrictModel):
         current = self.context.current_option
         if current is None:
             apis = self.options_of("api")
-            self.context.current_option = (apis[0] if apis else self.options[0]).id
+            # a copy: a context passed in as a model instance is not changed behind its owner's back
+            self.context = self.context.model_copy(update={"current_option": (apis[0] if apis else self.options[0]).id})
         elif current not in ids:
             raise ValueError(f"context.current_option is {current!r} but no option has that id (ids: {', '.join(ids)})")
         return self
