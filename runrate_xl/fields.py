@@ -65,13 +65,17 @@ class Field:
             return "a JSON list"
         if self.type == "text":
             return "text" + (f" of at most {self.max_length} characters" if self.max_length else "")
+        what = "a whole number" if self.type == "integer" else "a number"
+        return f"{what} {self.bounds_text()}".strip()
+
+    def bounds_text(self) -> str:
+        """The numeric bounds in words, e.g. ">= 0 and <= 5" ("" without bounds)."""
         words = []
         if self.low is not None:
             words.append(f"{'>=' if self.low_inclusive else '>'} {self.low:g}")
         if self.high is not None:
             words.append(f"{'<=' if self.high_inclusive else '<'} {self.high:g}")
-        what = "a whole number" if self.type == "integer" else "a number"
-        return " ".join([what, " and ".join(words)]).strip()
+        return " and ".join(words)
 
 
 def _unit(leaf: str) -> str:
@@ -196,11 +200,6 @@ def legacy_fields() -> tuple[Field, ...]:
     return scenario_fields() + tuple(f for slot in LEGACY_SLOTS for f in option_fields(slot, slot))
 
 
-def fields_of(scenario: Scenario) -> tuple[Field, ...]:
-    """Every leaf of this scenario: its own and each of its options'."""
-    return scenario_fields() + tuple(f for o in scenario.options for f in option_fields(o.id, o.kind))
-
-
 def field_at(path: str, kinds: Optional[dict[str, str]] = None) -> Optional[Field]:
     """The catalog entry of a dotted path; an option's path needs its kind: ``kinds`` maps option
     ids to kinds (a legacy slot name is its own kind)."""
@@ -272,5 +271,5 @@ def id_keyed(scenario: Scenario, **dump: Any) -> dict[str, Any]:
     return data
 
 
-__all__ = ["Field", "scenario_fields", "kind_fields", "option_fields", "legacy_fields", "fields_of", "field_at",
+__all__ = ["Field", "scenario_fields", "kind_fields", "option_fields", "legacy_fields", "field_at",
            "get_path", "set_path", "id_keyed", "to_id_keyed", "tier_fields"]

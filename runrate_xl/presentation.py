@@ -124,11 +124,11 @@ def memo_date_default(memo_date: Optional[dt.date] = None) -> dt.date:
 def decision_pair(ev: Evaluation) -> tuple[str, Optional[str]]:
     """(the option whose costs stand for the recommendation, the alternative it is weighed against).
 
-    A hybrid has no cost line of its own: the cheapest eligible option is its cost basis. The
-    alternative is the cheapest option the recommendation did not pick (the runner-up, or an
-    option a constraint set aside), so the memo can say what the choice saves or costs."""
+    The first is the cost basis (see cost_basis). The alternative is the cheapest option the
+    recommendation did not pick (the runner-up, or an option a constraint set aside), so the memo
+    can say what the choice saves or costs."""
     rec = ev.recommendation
-    chosen = rec.option if rec.option in ev.options else rec.cheapest_option
+    chosen = cost_basis(ev)
     others = [o for o in ev.options if o != chosen]
     if not others:
         return chosen, None
@@ -137,7 +137,6 @@ def decision_pair(ev: Evaluation) -> tuple[str, Optional[str]]:
     if rec.runner_up is not None and rec.runner_up != chosen:
         return chosen, rec.runner_up
     return chosen, min(others, key=lambda o: (rec.horizon_costs[o], o))
-
 
 
 @dataclass
@@ -149,36 +148,26 @@ class Kpi:
 
 
 
-def _horizon_phrase(ev: Evaluation) -> str:
+def horizon_phrase(ev: Evaluation) -> str:
     h = ev.scenario.horizon
     npv = " (NPV)" if h.discount_rate_per_year > 0 else ""
     return f"over {h.months} months{npv}"
 
 
-def money_at_stake(ev: Evaluation) -> dict:
-    """What the recommendation saves (or costs) against the alternative, per month and over the horizon."""
-    chosen, alt = decision_pair(ev)
-    out = {"chosen": chosen, "alternative": alt, "monthly": None, "horizon": None}
-    if alt is not None:
-        s = savings(ev, alt)
-        out["monthly"], out["horizon"] = s.monthly, s.horizon
-    return out
-
-
 def kpis(ev: Evaluation) -> list[Kpi]:
     chosen, alt = decision_pair(ev)
     oc = ev.options[chosen]
-    stake = money_at_stake(ev)
     months = ev.scenario.horizon.months
     out = [Kpi(f"{label(ev, chosen)} run-rate", f"{fmt.usd(oc.total_monthly)}",
                f"per month today; {fmt.pct(oc.hidden_share)} of it hidden" if oc.hidden_share is not None else "per month today")]
     if alt is not None:
-        m, h = stake["monthly"], stake["horizon"]
+        stake = savings(ev, alt)
+        m, h = stake.monthly, stake.horizon
         out.append(Kpi(f"Per month vs {label(ev, alt)}", fmt.usd(abs(m)),
                        "saved" if m >= 0 else "more, the price of the constraints",
                        "good" if m >= 0 else "bad"))
         out.append(Kpi(f"{months} months vs {label(ev, alt)}", fmt.usd(abs(h)),
-                       ("saved" if h >= 0 else "more") + (" (NPV)" if ev.scenario.horizon.discount_rate_per_year > 0 else ""),
+                       ("saved" if h >= 0 else "more") + (" (NPV)" if stake.discounted else ""),
                        "good" if h >= 0 else "bad"))
     be = ev.breakeven
     if be.found and be.tokens_per_day is not None:
@@ -193,12 +182,12 @@ def headline(ev: Evaluation) -> str:
     """One sentence under the recommendation."""
     rec = ev.recommendation
     chosen, alt = decision_pair(ev)
-    stake = money_at_stake(ev)
-    hp = _horizon_phrase(ev)
+    hp = horizon_phrase(ev)
     basis = "" if rec.option in ev.options else f" Cost basis: {label(ev, chosen)}, the cheapest eligible option."
     if alt is None:
         return f"{label(ev, chosen)} is the only option in this scenario.{basis}"
-    m, h = stake["monthly"], stake["horizon"]
+    stake = savings(ev, alt)
+    m, h = stake.monthly, stake.horizon
     if h >= 0:
         text = (f"{label(ev, rec.option)} saves {fmt.usd(h)} {hp} against {label(ev, alt)}"
                 f" ({fmt.usd(m)} per month at today's volume)." if m >= 0 else
@@ -212,7 +201,6 @@ def headline(ev: Evaluation) -> str:
     if rec.close_call:
         text += " A close call."
     return text + basis
-
 
 
 def _driver_value(ev: Evaluation, row: SensitivityRow, value: float) -> str:

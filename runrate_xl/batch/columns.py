@@ -250,14 +250,6 @@ def field_bounds(path: str) -> tuple[Optional[float], Optional[float]]:
     return (f.low, f.high)
 
 
-def _constraints(path: str) -> dict[str, float]:
-    f = _field(path)
-    found: dict[str, float] = {}
-    if f.low is not None:
-        found["ge" if f.low_inclusive else "gt"] = f.low
-    if f.high is not None:
-        found["le" if f.high_inclusive else "lt"] = f.high
-    return found
 
 
 def describe_kind(col: Column) -> str:
@@ -273,7 +265,5 @@ def describe_kind(col: Column) -> str:
         return "a scenario YAML path relative to the input file, inside its folder"
     if col.kind in ("number", "rate", "integer"):
         what = {"integer": "a whole number", "rate": "a fraction (0.05 or 5%)"}.get(col.kind, "a number")
-        found = _constraints(col.field_path)
-        words = [f"{op} {found[key]:g}" for key, op in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")) if key in found]
-        return " ".join([what, " and ".join(words)]).strip()
+        return f"{what} {_field(col.field_path).bounds_text()}".strip()
     return "text"

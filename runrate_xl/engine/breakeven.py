@@ -13,8 +13,8 @@ from typing import Optional
 
 from . import functions as f
 from .errors import NoAnswer
-from .kinds import kind_of
-from .option_cost import option_breakdown, requests_per_month
+from .kinds import kind_of, requests_per_month
+from .option_cost import option_breakdown
 from .results import BreakEven
 from .scenario import Scenario
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 from typing import Optional
 
 from . import functions as f
-from .kinds import Breakdown, kind_of, requests_per_month  # noqa: F401  (re-exported)
-from .kinds.api import api_prices  # noqa: F401  (re-exported)
+from .kinds import Breakdown, kind_of
 from .results import LineItem, OptionCost
 from .scenario import Scenario
 

@@ -60,9 +60,6 @@ def normalize_options(data: Any) -> Any:
     return data
 
 
-normalize_legacy = normalize_options  # the first name of the rule
-
-
 def keyed_option_ids(data: dict) -> list[str]:
     """The ids of the options given as top-level mappings (see normalize_options)."""
     return [k for k, v in data.items() if _is_keyed_option(k, v) and v is not None]
@@ -212,22 +209,6 @@ class Scenario(StrictModel):
         return option_label(self.option(option_id))
 
     # Transitional: the adapters not yet moved to the option list read the legacy slots by id.
-    def legacy_dict(self, **dump: Any) -> dict[str, Any]:
-        """The scenario in the first format (``api:`` / ``fine_tuned:`` / ``self_hosted:``), for
-        outputs that still lay out those three slots; an option whose id is not its kind (or a
-        second option of a kind) cannot be shown there and is an error naming it."""
-        odd = [o.id for o in self.options if o.id != o.kind]
-        if odd:
-            raise InputError("options", ", ".join(odd),
-                             "only the options api, fine_tuned and self_hosted in this output (it does not show other option ids yet)")
-        data = self.model_dump(**dump)
-        for option in data.pop("options"):
-            slot = option.pop("id")
-            option.pop("kind")
-            option.pop("label", None)
-            data[slot] = option
-        return data
-
     @property
     def api(self) -> Optional[ApiOption]:
         return self.find_option("api")  # type: ignore[return-value]

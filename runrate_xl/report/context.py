@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from .. import formatting as fmt
 from .. import presentation
 from ..engine.results import Evaluation, Reason
-from ..presentation import (  # noqa: F401  (memo_date_default: re-exported for the renderer)
-    DECISIVE, Kpi, _horizon_phrase, cost_basis, decision_pair, headline, kpis, label, memo_date_default,
-    money_at_stake, savings_vs_today, tornado_rows, what_would_change,
+from ..presentation import (
+    DECISIVE, Kpi, cost_basis, decision_pair, headline, horizon_phrase, kpis, label, savings_vs_today, tornado_rows,
+    what_would_change,
 )
 
 
@@ -354,7 +354,7 @@ def memo_context(ev: Evaluation, memo_date: dt.date) -> dict:
         "caveats": caveats(ev),
         "notes": s.notes,
         "months": s.horizon.months,
-        "horizon_phrase": _horizon_phrase(ev),
+        "horizon_phrase": horizon_phrase(ev),
         "discounted": s.horizon.discount_rate_per_year > 0,
         "volume": fmt.tokens(s.volume.daily_tokens),
         "outcomes": [{"label": label(ev, oc.option), "name": oc.outcome_name, "cost": fmt.usd_cents(oc.cost_per_outcome)} for oc in ev.outcome_costs],

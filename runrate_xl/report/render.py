@@ -23,7 +23,8 @@ from ..fsutil import atomic_write_bytes
 from .. import formatting
 from ..templates import shipped_report, user_dir
 from .charts import memo_charts, portfolio_svg
-from .context import memo_context, memo_date_default, portfolio_context
+from ..presentation import memo_date_default
+from .context import memo_context, portfolio_context
 from .fetcher import AssetRefused, MemoAssetFetcher, chart_url
 
 PathLike = Union[str, Path]

@@ -13,7 +13,8 @@ from typing import Any, Optional
 
 from ..engine import functions as f
 from ..engine.results import Evaluation
-from ..engine.scenario import OPTION_LABELS, FineTunedOption, Scenario, SelfHostedOption
+from ..engine.scenario import OPTION_LABELS, Scenario
+from ..fields import field_at, get_path, id_keyed
 from . import layout as L
 
 Value = Any  # float | int | str | bool | None
@@ -21,36 +22,22 @@ Value = Any  # float | int | str | bool | None
 
 def input_values(scenario: Scenario) -> dict[str, Value]:
     """Defined name -> value for every input cell (None = leave the cell blank)."""
-    data = scenario.legacy_dict()
-    # An option that is not compared keeps its defaults in the sheet, ready to be switched on.
-    defaults = {"fine_tuned": _defaults(FineTunedOption), "self_hosted": _defaults(SelfHostedOption)}
+    data = id_keyed(scenario)
     out: dict[str, Value] = {}
     for spec in L.INPUT_SPECS:
         parts = spec.path.split(".")
         if spec.path.endswith(".included"):
-            out[spec.name] = L.YES if data.get(parts[0]) is not None else L.NO
-            continue
-        if parts[0] == "api" and parts[1] == "price_tiers":
+            out[spec.name] = L.YES if parts[0] in data else L.NO
+        elif parts[0] == "api" and parts[1] == "price_tiers":
             tiers = data["api"]["price_tiers"]
             i = int(parts[2])
             out[spec.name] = tiers[i][parts[3]] if i < len(tiers) else None
-            continue
-        node: Any = data
-        if parts[0] in defaults and data.get(parts[0]) is None:
-            node = {parts[0]: defaults[parts[0]]}
-        for p in parts:
-            node = None if node is None else node.get(p)
-        out[spec.name] = node
-    return out
-
-
-def _defaults(model) -> dict[str, Any]:
-    from pydantic_core import PydanticUndefined
-
-    from ..engine.scenario import HiddenCosts
-
-    out = {n: (None if fi.default is PydanticUndefined else fi.default) for n, fi in model.model_fields.items()}
-    out["hidden"] = HiddenCosts().model_dump()
+        elif spec.option is not None and spec.option not in data:
+            # An option that is not compared keeps its defaults in the sheet, ready to be switched on.
+            field = field_at(spec.path)
+            out[spec.name] = None if field is None else field.default
+        else:
+            out[spec.name] = get_path(data, spec.path)
     return out
 
 
