@@ -26,6 +26,14 @@ from .engine.results import Evaluation, SensitivityRow
 from .engine.scenario import HYBRID
 
 DECISIVE = ("decides", "excludes", "blocks")
+# What a rule that overrides the cheapest option is called in a sentence ("the price of ...").
+RULE_NAMES = {
+    "privacy_override": "strict data privacy",
+    "expertise_none": "no in-house ML expertise",
+    "quality_specialized": "the specialized-domain quality rule",
+    "quality_sota_hybrid": "the state-of-the-art quality rule",
+    "latency_hybrid": "the P99 latency rule",
+}
 
 
 def label(ev: Evaluation, option: Optional[str]) -> str:
@@ -41,7 +49,7 @@ def cost_basis(ev: Evaluation) -> str:
     """The option whose costs stand for the recommendation: itself, or for a hybrid (which has
     no cost line of its own) the cheapest eligible option, the route most traffic moves to."""
     rec = ev.recommendation
-    return rec.option if rec.option in ev.options else rec.cheapest_option
+    return rec.option if rec.option in ev.options else rec.cheapest_allowed_option
 
 
 @dataclass(frozen=True)
@@ -139,6 +147,22 @@ def decision_pair(ev: Evaluation) -> tuple[str, Optional[str]]:
     return chosen, min(others, key=lambda o: (rec.horizon_costs[o], o))
 
 
+def overriding_rules(ev: Evaluation) -> list[str]:
+    """The names of the constraints and rules that moved the answer away from the cheapest
+    option, in the order they fired ("strict data privacy", ...)."""
+    names = [RULE_NAMES.get(r.rule, r.rule) for r in ev.recommendation.reasons
+             if r.effect in ("decides", "excludes") and r.rule in RULE_NAMES]
+    return list(dict.fromkeys(names))
+
+
+def price_of(ev: Evaluation) -> str:
+    """ "the price of strict data privacy" (or "of the constraints" when no rule is named)."""
+    names = overriding_rules(ev)
+    if not names:
+        return "the price of the constraints"
+    return "the price of " + (names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1])
+
+
 @dataclass
 class Kpi:
     label: str
@@ -164,7 +188,7 @@ def kpis(ev: Evaluation) -> list[Kpi]:
         stake = savings(ev, alt)
         m, h = stake.monthly, stake.horizon
         out.append(Kpi(f"Per month vs {label(ev, alt)}", fmt.usd(abs(m)),
-                       "saved" if m >= 0 else "more, the price of the constraints",
+                       "saved" if m >= 0 else f"more, {price_of(ev)}",
                        "good" if m >= 0 else "bad"))
         out.append(Kpi(f"{months} months vs {label(ev, alt)}", fmt.usd(abs(h)),
                        ("saved" if h >= 0 else "more") + (" (NPV)" if stake.discounted else ""),
@@ -195,7 +219,7 @@ def headline(ev: Evaluation) -> str:
                 f" although it costs {fmt.usd(-m)} more per month today.")
     else:
         text = (f"{label(ev, rec.option)} costs {fmt.usd(-h)} more {hp} than {label(ev, alt)}"
-                f" ({fmt.usd(-m)} per month today): the price of the constraints below." if m <= 0 else
+                f" ({fmt.usd(-m)} per month today): {price_of(ev)}." if m <= 0 else
                 f"{label(ev, rec.option)} costs {fmt.usd(-h)} more {hp} than {label(ev, alt)},"
                 f" although it saves {fmt.usd(m)} per month today.")
     if rec.close_call:

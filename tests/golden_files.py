@@ -20,7 +20,7 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 AS_OF = dt.date(2026, 11, 23)
 # Leaves compared as text: identities and enums, not prose.
 IDENTITY_KEYS = {
-    "option", "option_a", "option_b", "versus", "cheaper_below", "cheapest_option", "runner_up",
+    "option", "option_a", "option_b", "versus", "cheaper_below", "cheapest_option", "cheapest_allowed_option", "runner_up",
     "rule", "effect", "method", "driver", "behaviour", "key", "found", "close_call", "outcome_name",
 }
 REL_TOL = 1e-12

@@ -148,9 +148,9 @@ NAMED_COLUMNS: tuple[Column, ...] = (
 _NOT_COLUMNS = {"price_tiers": "a list: give it in a scenario_file",
                 "price_source": "filled by the catalog", "price_as_of": "filled by the catalog"}
 _PREFIX = {"api": "api_", "fine_tuned": "finetune_", "self_hosted": "selfhost_", "horizon": "horizon_",
-           "sensitivity": "sensitivity_", "volume": "", "context": "", "(scenario)": ""}
+           "sensitivity": "sensitivity_", "rules": "rules_", "volume": "", "context": "", "(scenario)": ""}
 _SECTION = {"api": "API", "fine_tuned": "Fine-tuned", "self_hosted": "Self-hosted", "horizon": "Horizon",
-            "sensitivity": "Sensitivity", "volume": "Volume", "context": "Context", "(scenario)": "Business unit"}
+            "sensitivity": "Sensitivity", "rules": "Decision rules", "volume": "Volume", "context": "Context", "(scenario)": "Business unit"}
 _KIND = {"fraction": "fraction", "utilization": "fraction", "integer": "integer", "choice": "choice", "text": "text"}
 
 

@@ -96,10 +96,12 @@ class Reason(Result):
 class Recommendation(Result):
     option: str = Field(..., description="Id of the recommended option, or hybrid.")
     label: str
-    cheapest_option: str = Field(..., description="Cheapest eligible option by horizon cost (NPV).")
-    runner_up: Optional[str] = None
+    cheapest_option: str = Field(..., description="Cheapest option of all by horizon cost (NPV), eligible or not.")
+    cheapest_allowed_option: str = Field(..., description="Cheapest option the hard constraints (privacy) allow.")
+    runner_up: Optional[str] = Field(None, description="Second-cheapest allowed option.")
     horizon_costs: dict[str, float] = Field(..., description="NPV over the horizon per option.")
-    margin: Optional[float] = Field(None, description="Runner-up horizon cost / cheapest - 1.")
+    margin: Optional[float] = Field(
+        None, description="(runner-up - cheapest allowed) / runner-up horizon cost: the share of the dearer option saved.")
     close_call: bool
     reasons: list[Reason]
 

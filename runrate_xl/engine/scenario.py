@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from .common import Fraction, HiddenCosts, PriceTier, StrictModel, Usd, Utilization  # noqa: F401  (re-exported)
 from .errors import InputError
+from .rules import DecisionRules
 from .kinds import KINDS, ApiOption, FineTunedOption, Option, SelfHostedOption, kind_of  # noqa: F401  (re-exported)
 
 # The three named slots of the first scenario format (``api:``, ``fine_tuned:``, ``self_hosted:``)
@@ -23,7 +24,7 @@ from .kinds import KINDS, ApiOption, FineTunedOption, Option, SelfHostedOption, 
 LEGACY_SLOTS: tuple[str, ...] = ("api", "fine_tuned", "self_hosted")
 HYBRID = "hybrid"
 HYBRID_LABEL = "Hybrid"
-_SECTIONS = ("name", "owner_email", "notes", "volume", "options", "context", "horizon", "sensitivity")
+_SECTIONS = ("name", "owner_email", "notes", "volume", "options", "context", "horizon", "sensitivity", "rules")
 
 
 def _is_keyed_option(key: str, value: Any) -> bool:
@@ -160,6 +161,7 @@ class Scenario(StrictModel):
     context: BusinessContext = Field(default_factory=BusinessContext)
     horizon: Horizon = Field(default_factory=Horizon)
     sensitivity: SensitivitySettings = Field(default_factory=SensitivitySettings)
+    rules: DecisionRules = Field(default_factory=DecisionRules)
 
     @model_validator(mode="before")
     @classmethod

@@ -37,6 +37,8 @@ class ApiOption(OptionBase):
     price_tiers: list[PriceTier] = Field(default_factory=list, description="Long-context tiers.")
     price_source: Optional[str] = Field(None, description="Where the prices came from (filled by the catalog).")
     price_as_of: Optional[str] = Field(None, description="As-of date of the prices, YYYY-MM-DD.")
+    private: bool = Field(
+        False, description="Private deployment (private-cloud endpoint, BAA, zero-retention contract): stays eligible under strict privacy.")
     cached_share: Fraction = Field(0.0, description="Share of input tokens served from the prompt cache.")
     batch_share: Fraction = Field(0.0, description="Share of tokens sent through the batch API.")
     retry_rate: float = Field(0.0, ge=0, le=5, description="Extra tokens re-sent by retries, as a fraction.")
@@ -131,5 +133,5 @@ def drivers(api: ApiOption) -> list[OptionDriver]:
 
 KIND = Kind(
     name="api", label="API", model=ApiOption, line_items=LINE_ITEMS, breakdown=breakdown, drivers=drivers,
-    prices_tokens=True, follows_api_price_decline=True,
+    prices_tokens=True, follows_api_price_decline=True, third_party=True,
 )

@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # the scenario imports the kinds; the kinds only need its typ
 
 # Sections of a scenario: an option id may not shadow them, because ``<id>.<field>`` is how a
 # field of an option is addressed everywhere (errors, key/value ranges, batch columns).
-RESERVED_IDS = frozenset({"name", "owner_email", "notes", "volume", "options", "context", "horizon", "sensitivity", "hybrid"})
+RESERVED_IDS = frozenset({"name", "owner_email", "notes", "volume", "options", "context", "horizon", "sensitivity", "rules", "hybrid"})
 _ID = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 
 
@@ -120,6 +120,11 @@ class Kind:
     prices_tokens: bool  # token spend per 1M tokens is meaningful (blended price)
     follows_api_price_decline: bool  # the horizon's API price decline applies to its token prices
     step_width: Callable[[Any], Optional[float]] = field(default=lambda option: None)
+    third_party: bool = False  # its data goes to a vendor (strict privacy excludes it unless marked private)
+
+    def sends_data_out(self, option: Any) -> bool:
+        """Whether the option sends data to a third party: its kind does and it is not marked private."""
+        return self.third_party and not getattr(option, "private", False)
 
     @property
     def all_line_items(self) -> dict[str, LineItemSpec]:

@@ -29,6 +29,8 @@ class FineTunedOption(OptionBase):
     )
     refresh_cost: Usd = Field(0.0, description="USD per refresh; spread evenly over the interval.")
     retry_rate: float = Field(0.0, ge=0, le=5, description="Extra tokens re-sent by retries, as a fraction.")
+    private: bool = Field(
+        False, description="Private deployment (private-cloud endpoint, BAA, zero-retention contract): stays eligible under strict privacy.")
     hidden: HiddenCosts = Field(default_factory=HiddenCosts)
 
 
@@ -64,5 +66,5 @@ def drivers(ft: FineTunedOption) -> list[OptionDriver]:
 
 KIND = Kind(
     name="fine_tuned", label="Fine-tuned", model=FineTunedOption, line_items=LINE_ITEMS, breakdown=breakdown,
-    drivers=drivers, prices_tokens=True, follows_api_price_decline=False,
+    drivers=drivers, prices_tokens=True, follows_api_price_decline=False, third_party=True,
 )
