@@ -109,10 +109,40 @@ def test_evaluation_totals_add_up_and_recommend_a_defined_option(s):
 
 @settings(max_examples=60, deadline=None)
 @given(scenarios(capacity=True))
-def test_piecewise_breakeven_is_the_first_sign_change(s):
-    """Brute force: scan volumes below the break-even; the cheaper option there never changes."""
+def test_piecewise_ranges_match_a_brute_force_scan(s):
+    """Brute force: at volumes spread over every range, the cheaper option is the one the range
+    names (ties aside), and the first crossing is the break-even."""
     be = find_breakeven(s, "api", "self_hosted")
     assume(be.found)
-    t = be.tokens_per_day
-    signs = {option_total(s, "api", t * k / 50) <= option_total(s, "self_hosted", t * k / 50) for k in range(1, 50)}
-    assert len(signs) == 1
+    assert be.crossings[0] == be.tokens_per_day and be.crossings == sorted(be.crossings)
+    for r in be.ranges:
+        hi = r.to_tokens_per_day if r.to_tokens_per_day is not None else r.from_tokens_per_day * 3 + 1
+        for k in range(1, 20):
+            t = r.from_tokens_per_day + (hi - r.from_tokens_per_day) * k / 20
+            api, sh = option_total(s, "api", t), option_total(s, "self_hosted", t)
+            if abs(api - sh) > 1e-9 * max(api, sh):
+                assert r.option == ("api" if api < sh else "self_hosted")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(growth=True))
+def test_payback_never_contradicts_the_crossover(s):
+    """Both come from the cumulative series: a payback of p months falls in the crossover month
+    (p in (month - 1, month]), no payback means no crossover, and at the payback month the
+    cumulative curves meet."""
+    e = evaluate(s)
+    cross = {c.option: c for c in e.crossovers}
+    for p in e.paybacks:
+        c = cross[p.option]
+        if p.months is None:
+            assert c.month is None
+        elif p.months == 0:
+            assert c.month in (0, 1)
+        else:
+            assert c.month is not None and c.month - 1 < p.months <= c.month
+        if p.months is not None and p.months > 0:
+            k = math.floor(p.months) if p.months < c.month else c.month - 1
+            a, b = e.tco[p.option].cumulative, e.tco[p.versus].cumulative
+            f = p.months - k
+            gap = (a[k] - b[k]) * (1 - f) + (a[k + 1] - b[k + 1]) * f
+            assert abs(gap) <= 1e-6 * max(abs(a[k + 1]), abs(b[k + 1]), 1.0)

@@ -141,3 +141,19 @@ def test_volume_and_spend_band_edges(make_scenario, volume, rules):
     fired = {r.rule for r in evaluate(s).recommendation.reasons}
     assert rules <= fired
     assert not {r for r in fired if r.split("_")[0] in {"tokens", "inferences", "spend"}} - rules
+
+
+def test_payback_reads_the_cumulative_series_and_agrees_with_the_crossover(make_scenario):
+    # API 360/month growing 20%/month: cumulative 1,800 x (1.2^m - 1); self-hosted flat 5,175/month.
+    # Self-hosted minus API after m months: 5,175m - 1,800(1.2^m - 1) = +1,579.73 at m = 23 and
+    # -17,094.33 at m = 24, so payback = 23 + 1,579.73 / 18,674.05 = 23.0846 months, in month 24.
+    # Today's monthly saving is negative (-4,815): the old "one-time cost / saving" said "never".
+    e = evaluate(make_scenario(volume={"monthly_growth": 0.2}))
+    pay = e.paybacks[0]
+    g = lambda m: 5175 * m - 1800 * (1.2 ** m - 1)  # noqa: E731
+    assert rel(pay.months, 23 + g(23) / (g(23) - g(24))) and round(pay.months, 4) == 23.0846
+    assert rel(pay.monthly_saving, 360 - 5175)
+    assert e.crossovers[0].month == 24
+    flat = evaluate(make_scenario())
+    assert flat.paybacks[0].months is None and flat.crossovers[0].month is None
+    assert "does not pay back within the horizon" in flat.paybacks[0].reason

@@ -1,109 +1,191 @@
-"""Break-even volume between two options, in tokens per day.
+"""Break-even volumes between two options, in tokens per day.
 
-Every option's monthly cost is affine in volume (fixed + slope x tokens/day) except a
-capacity-mode self-hosted option, whose GPU count steps up with volume. Affine pairs use the
-closed form of :func:`functions.breakeven_volume`, which for API vs simple-mode self-hosting is
-seed 003's ``T* = (I/U + F_self - F_api) / (P x days)``. A capacity-mode pair is solved exactly
-segment by segment (within a segment the GPU count is constant, so both costs are affine).
+Every option's monthly cost is a line in volume (fixed + slope x tokens/day) plus, for an option
+whose capacity steps (GPU instances), ``count(t) x cost per unit`` (see ``kinds.base.Step``).
+Affine pairs cross at most once, at the closed form of :func:`functions.breakeven_volume`, which
+for API vs simple-mode self-hosting is seed 003's ``T* = (I/U + F_self - F_api) / (P x days)``.
+A stepped pair is solved exactly segment by segment (within a segment every count is constant,
+so both costs are affine) and may cross several times: every crossing is listed with the ranges
+where each option is cheaper. The search reads each option's :class:`Curve` (two breakdowns, then
+arithmetic) and stops where the steps' envelope proves the gap can no longer close.
 """
 
 from __future__ import annotations
 
-from typing import Optional
+import heapq
+from dataclasses import dataclass
+from typing import Iterator, Optional
 
 from . import functions as f
 from .errors import NoAnswer
-from .kinds import kind_of, requests_per_month
+from .kinds import Step, kind_of, requests_per_month
 from .option_cost import option_breakdown
-from .results import BreakEven
+from .results import BreakEven, CheaperRange
 from .scenario import Scenario
 
-MAX_SEGMENTS = 1000  # capacity mode: GPU-count steps searched before reporting "none in range"
+MAX_SEGMENTS = 1000  # stepped costs: volume segments searched before reporting "none in range"
 _PROBE_TOKENS_PER_DAY = 1_000_000.0
+
+
+@dataclass(frozen=True)
+class Curve:
+    """An option's monthly cost as a function of volume: ``fixed + slope * t + steps``."""
+
+    fixed: float
+    slope: float
+    step: Optional[Step]
+
+    def at(self, t: float) -> float:
+        return self.fixed + self.slope * t + (self.step.cost * self.step.count(t) if self.step else 0.0)
+
+    def lower_line(self) -> tuple[float, float]:
+        """(intercept, slope) of a line the cost never falls below."""
+        return self.fixed, self.slope + (self.step.line_slope if self.step else 0.0)
+
+    @property
+    def band(self) -> float:
+        return self.step.band if self.step else 0.0
+
+
+def curve(scenario: Scenario, option: str, price_factor: float = 1.0) -> Curve:
+    """The option's cost curve, read from its breakdown at one volume (the kind's formulas stay the
+    one source): the variable items give the slope, the step part is taken out of the rest."""
+    o = scenario.option(option)
+    step = kind_of(o).stepping(o)
+    t = scenario.volume.daily_tokens or _PROBE_TOKENS_PER_DAY
+    b = option_breakdown(scenario, option, t, price_factor)
+    variable = sum(i.amount for i in b.items if i.variable)
+    stepped = step.cost * step.count(t) if step else 0.0
+    return Curve(b.total - variable - stepped, variable / t, step)
 
 
 def affine(scenario: Scenario, option: str) -> tuple[float, float]:
     """(fixed USD/month, slope USD/month per token/day) of an option whose cost is affine."""
-    t0 = scenario.volume.daily_tokens or _PROBE_TOKENS_PER_DAY
-    b = option_breakdown(scenario, option, t0)
-    variable = sum(i.amount for i in b.items if i.variable)
-    return b.total - variable, variable / t0
-
-
-def _step_width(scenario: Scenario, option: str) -> Optional[float]:
-    o = scenario.option(option)
-    return kind_of(o).step_width(o)
+    c = curve(scenario, option)
+    return c.fixed, c.slope
 
 
 def find_breakeven(scenario: Scenario, option_a: str, option_b: str) -> BreakEven:
     """Break-even of ``option_a`` (usually the API) against ``option_b`` (option ids)."""
     current = scenario.volume.daily_tokens
     la, lb = scenario.label_of(option_a), scenario.label_of(option_b)
+    ca, cb = curve(scenario, option_a), curve(scenario, option_b)
+    searched_up_to = None
     try:
-        widths = [w for w in (_step_width(scenario, option_a), _step_width(scenario, option_b)) if w is not None]
-        if widths:
-            t, method = _piecewise(scenario, option_a, option_b, widths), "piecewise"
+        if ca.step or cb.step:
+            crossings, first_cheaper, searched_up_to = _piecewise(ca, cb)
+            method = "piecewise"
+            if not crossings:
+                raise NoAnswer(f"the costs do not cross below {searched_up_to:,.0f} tokens/day ({MAX_SEGMENTS} capacity steps)"
+                               if searched_up_to else "the costs do not cross at any volume")
         else:
-            fa, sa = affine(scenario, option_a)
-            fb, sb = affine(scenario, option_b)
-            t, method = f.breakeven_volume(fa, sa, fb, sb), "closed_form"
+            t = f.breakeven_volume(ca.fixed, ca.slope, cb.fixed, cb.slope)
+            crossings, method = [t], "closed_form"
+            first_cheaper = "a" if ca.at(t * 0.5) <= cb.at(t * 0.5) else "b"
     except NoAnswer as exc:
-        cheaper = _cheaper_at(scenario, option_a, option_b, current or _PROBE_TOKENS_PER_DAY)
+        cheaper = option_a if ca.at(current or _PROBE_TOKENS_PER_DAY) <= cb.at(current or _PROBE_TOKENS_PER_DAY) else option_b
         return BreakEven(
             option_a=option_a, option_b=option_b, found=False, current_tokens_per_day=current,
-            cheaper_below=cheaper, method="none",
+            cheaper_below=cheaper, method="none", searched_up_to=searched_up_to,
+            ranges=[CheaperRange(from_tokens_per_day=0.0, to_tokens_per_day=searched_up_to, option=cheaper)],
             reason=f"No break-even between {la} and {lb}: {exc.reason}. {scenario.label_of(cheaper)} is cheaper at the current volume.",
         )
-    below = _cheaper_at(scenario, option_a, option_b, t * 0.5)
-    cost = option_breakdown(scenario, option_a, t).total
+    ids = {"a": option_a, "b": option_b}
+    order = [ids[first_cheaper]]
+    for _ in crossings:
+        order.append(option_b if order[-1] == option_a else option_a)
+    bounds = [0.0] + crossings + [searched_up_to]
+    ranges = [CheaperRange(from_tokens_per_day=lo, to_tokens_per_day=hi, option=o) for lo, hi, o in zip(bounds, bounds[1:], order)]
+    t = crossings[0]
     api_ids = [o for o in (option_a, option_b) if scenario.option(o).kind == "api"]
-    api_spend = option_breakdown(scenario, api_ids[0], t).token_cost if api_ids else None
     ratio = t / current if current > 0 else None
-    where = "" if ratio is None else f" The current volume is {1 / ratio:.0%} of it."
     return BreakEven(
         option_a=option_a, option_b=option_b, found=True, tokens_per_day=t,
-        requests_per_month=requests_per_month(scenario, t), monthly_cost=cost, api_token_spend=api_spend,
-        current_tokens_per_day=current, volume_ratio=ratio, cheaper_below=below, method=method,
-        reason=f"{la} and {lb} cost the same at {t:,.0f} tokens/day; below it {scenario.label_of(below)} is cheaper.{where}",
+        requests_per_month=requests_per_month(scenario, t), monthly_cost=option_breakdown(scenario, option_a, t).total,
+        api_token_spend=option_breakdown(scenario, api_ids[0], t).token_cost if api_ids else None,
+        current_tokens_per_day=current, volume_ratio=ratio, cheaper_below=order[0], method=method,
+        crossings=crossings, ranges=ranges, searched_up_to=searched_up_to,
+        reason=_reason(scenario, option_a, option_b, ranges, current, searched_up_to),
     )
 
 
-def _cheaper_at(scenario: Scenario, a: str, b: str, t: float) -> str:
-    return a if option_breakdown(scenario, a, t).total <= option_breakdown(scenario, b, t).total else b
+def _reason(scenario: Scenario, a: str, b: str, ranges: list[CheaperRange], current: float, searched: Optional[float]) -> str:
+    label = scenario.label_of
+    t = ranges[1].from_tokens_per_day
+    where = "" if current <= 0 else f" The current volume is {current / t:.0%} of it."
+    if len(ranges) == 2:
+        return f"{label(a)} and {label(b)} cost the same at {t:,.0f} tokens/day; below it {label(ranges[0].option)} is cheaper.{where}"
+    parts = [f"{label(ranges[0].option)} below {ranges[0].to_tokens_per_day:,.0f}"]
+    for r in ranges[1:]:
+        parts.append(f"{label(r.option)} from {r.from_tokens_per_day:,.0f}"
+                     + (f" to {r.to_tokens_per_day:,.0f}" if r.to_tokens_per_day is not None else " on"))
+    tail = f" (searched up to {searched:,.0f} tokens/day)" if searched else ""
+    return (f"{label(a)} and {label(b)} cost the same at {len(ranges) - 1} volumes as capacity steps up; the cheaper is "
+            + ", ".join(parts) + f" tokens/day{tail}.{where}")
 
 
-def _segments(widths: list[float]) -> list[tuple[float, float]]:
-    """The first MAX_SEGMENTS volume ranges (lo, hi] within which no stepped option changes its
-    GPU count: the boundaries are the multiples of each option's step width, merged."""
-    bounds = sorted({n * w for w in widths for n in range(1, MAX_SEGMENTS + 1)})[:MAX_SEGMENTS]
-    return list(zip([0.0] + bounds[:-1], bounds))
+def _boundaries(widths: list[float]) -> Iterator[float]:
+    """The volumes where some stepped option's count changes (multiples of each width), merged
+    and ascending."""
+    heap = [(w, w, 1) for w in widths]
+    heapq.heapify(heap)
+    last = None
+    while True:
+        t, w, n = heapq.heappop(heap)
+        heapq.heappush(heap, ((n + 1) * w, w, n + 1))
+        if t != last:
+            last = t
+            yield t
 
 
-def _piecewise(scenario: Scenario, a: str, b: str, widths: list[float]) -> float:
-    """Smallest volume > 0 where the cheaper-at-low-volume option stops being cheaper.
+def _stop_volume(a: Curve, b: Curve) -> Optional[float]:
+    """A volume beyond which the order of a and b can no longer change (None: no such bound).
 
-    ``widths``: tokens/day of one GPU-count step (the base count before redundancy) of each
-    stepped option of the pair."""
-    segments = _segments(widths)
+    Each cost lies in [line(t), line(t) + band]; once the lower lines are further apart than the
+    bands, the gap keeps its sign for good."""
+    (a0, a1), (b0, b1) = a.lower_line(), b.lower_line()
+    l0, l1 = a0 - b0, a1 - b1  # a - b >= l0 + l1 t - b.band and <= l0 + l1 t + a.band
+    if l1 > 0:
+        return max(0.0, (b.band - l0) / l1)
+    if l1 < 0:
+        return max(0.0, (l0 + a.band) / -l1)
+    return 0.0 if (l0 - b.band > 0 or l0 + a.band < 0) else None
+
+
+def _piecewise(a: Curve, b: Curve) -> tuple[list[float], str, Optional[float]]:
+    """Every volume > 0 where the cheaper of a and b changes, which one ("a" / "b") is cheaper at
+    the smallest volume, and the volume the search stopped at if it hit the step limit first."""
+    widths = [c.step.width for c in (a, b) if c.step]
+    stop = _stop_volume(a, b)
     tiny = min(widths) * 1e-9
 
     def diff(t: float) -> float:
-        return option_breakdown(scenario, a, t).total - option_breakdown(scenario, b, t).total
+        return a.at(t) - b.at(t)
 
-    sign0 = diff(tiny) > 0  # True: a is dearer at the smallest volume
-    for n, (lo, hi) in enumerate(segments, start=1):
-        # Within (lo, hi] the GPU count is constant, so diff is affine; evaluate at two points.
+    dearer_a = diff(tiny) > 0
+    first = "b" if dearer_a else "a"
+    crossings: list[float] = []
+    lo = 0.0
+    for n, hi in enumerate(_boundaries(widths), start=1):
+        if n > MAX_SEGMENTS:
+            return crossings, first, lo
+        # Within (lo, hi] every count is constant, so diff is affine; evaluate it at two points.
         t1, t2 = lo + (hi - lo) * 0.25, lo + (hi - lo) * 0.75
         d1, d2 = diff(t1), diff(t2)
         slope = (d2 - d1) / (t2 - t1)
         d_lo = d1 - slope * (t1 - lo)  # limit just above lo
-        if n > 1 and (d_lo > 0) != sign0:
-            return lo  # the step itself flips the order
+        if n > 1 and (d_lo > 0) != dearer_a:
+            crossings.append(lo)  # the step itself flips the order
+            dearer_a = not dearer_a
         if slope != 0:
             root = lo - d_lo / slope
             if lo < root <= hi:
-                return root
-    raise NoAnswer(f"the costs do not cross below {segments[-1][1]:,.0f} tokens/day ({MAX_SEGMENTS} GPU steps)")
+                crossings.append(root)
+                dearer_a = not dearer_a
+        if stop is not None and hi >= stop:
+            return crossings, first, None
+        lo = hi
+    raise AssertionError("unreachable: the boundaries never end")  # pragma: no cover
 
 
 def primary_pair(scenario: Scenario) -> Optional[tuple[str, str]]:

@@ -32,10 +32,8 @@ def evaluate(scenario: Scenario, benchmarks: Optional[Mapping[str, float]] = Non
         primary = next(b for b in breakevens if (b.option_a, b.option_b) == pair)
     series = {o: tco_series(scenario, o) for o in names}
     current = scenario.context.current_option
-    monthly = {o: c.total_monthly for o, c in options.items()}
-    one_time = {o: c.one_time_cost for o, c in options.items()}
     others = [o for o in names if o != current]
-    paybacks = [payback_of(scenario, o, current, monthly, one_time) for o in others]
+    paybacks = [payback_of(scenario, o, current, series) for o in others]
     crossovers = [crossover(scenario, o, current, series) for o in others]
     rec = recommend(scenario, options, {o: s.npv for o, s in series.items()}, primary)
     notes = [n for c in options.values() for n in c.notes]

@@ -257,9 +257,20 @@ def gpu_instances(
     r = _check_retry(retry_rate)
     average_tps = tokens_per_day * (1.0 + r) / SECONDS_PER_DAY
     capacity = tokens_per_second_per_gpu * gpus_per_instance
-    base = max(1, math.ceil(average_tps * peak_to_average / (capacity * tu)))
-    n = math.ceil(base * redundancy)
+    n = instance_count(average_tps, capacity, peak_to_average, tu, redundancy)
     return n, average_tps / (n * capacity)
+
+
+def instance_count(average_tps: float, capacity: float, peak_to_average: float, target_utilization: float,
+                   redundancy: float) -> int:
+    """The instance count of :func:`gpu_instances` for checked inputs (average tokens/s and one
+    instance's tokens/s): ``ceil(max(1, ceil(average x peak / (capacity x target))) x redundancy)``.
+
+    >>> instance_count(1000.0, 600.0, 2.0, 0.7, 1.5)
+    8
+    """
+    base = max(1, math.ceil(average_tps * peak_to_average / (capacity * target_utilization)))
+    return math.ceil(base * redundancy)
 
 
 def breakeven_volume(fixed_a: float, slope_a: float, fixed_b: float, slope_b: float) -> float:

@@ -43,6 +43,14 @@ class OptionCost(Result):
     notes: list[str] = Field(default_factory=list)
 
 
+class CheaperRange(Result):
+    """A volume range in which one option of a pair is the cheaper."""
+
+    from_tokens_per_day: float
+    to_tokens_per_day: Optional[float] = Field(None, description="None: no end (beyond the last crossing).")
+    option: str
+
+
 class BreakEven(Result):
     """Where two options cost the same per month, in tokens per day."""
 
@@ -55,7 +63,11 @@ class BreakEven(Result):
     api_token_spend: Optional[float] = Field(None, description="The API token bill at break-even (API pairs).")
     current_tokens_per_day: float
     volume_ratio: Optional[float] = Field(None, description="break-even volume / current volume.")
-    cheaper_below: Optional[str] = Field(None, description="Option that is cheaper below the break-even volume.")
+    cheaper_below: Optional[str] = Field(None, description="Option that is cheaper below the (first) break-even volume.")
+    crossings: list[float] = Field(default_factory=list, description="Every volume where the cheaper option changes, ascending.")
+    ranges: list[CheaperRange] = Field(default_factory=list, description="Which option is cheaper between the crossings.")
+    searched_up_to: Optional[float] = Field(
+        None, description="Stepped costs: the search stopped at this volume (step limit) before it could prove no later crossing.")
     method: Literal["closed_form", "piecewise", "none"]
     reason: str
 

@@ -1,5 +1,5 @@
 """Total cost of ownership over the horizon: growth, API price decline, NPV, cumulative series,
-payback of one-time costs and the month cumulative curves cross.
+payback and the month cumulative curves cross (both read from the cumulative series).
 
 Month ``m`` (1..N) runs at ``T0 * (1 + g) ** (m - 1)`` tokens/day with API prices multiplied by
 ``(1 - d) ** ((m - 1) / 12)``. One-time costs are paid at month 0. Fine-tuning refreshes are
@@ -10,7 +10,6 @@ spread evenly (refresh_cost / interval per month), so with no growth, decline or
 from __future__ import annotations
 
 from . import functions as f
-from .errors import NoAnswer
 from .kinds import kind_of
 from .option_cost import option_breakdown
 from .results import Crossover, Payback, TcoSeries
@@ -37,20 +36,33 @@ def tco_series(scenario: Scenario, option: str, months: int | None = None) -> Tc
     )
 
 
-def payback_of(scenario: Scenario, option: str, versus: str, monthly: dict[str, float], one_time: dict[str, float]) -> Payback:
-    """Months for ``option``'s extra one-time cost to be repaid by its monthly saving over ``versus``."""
-    extra = max(one_time[option] - one_time[versus], 0.0)
-    saving = monthly[versus] - monthly[option]
+def payback_of(scenario: Scenario, option: str, versus: str, series: dict[str, TcoSeries]) -> Payback:
+    """When ``option``'s cumulative cost falls below ``versus``'s for good, in fractional months.
+
+    Read from the cumulative cash series (one-time costs at month 0, growth, API price decline
+    and refreshes included), so it never contradicts the crossover: with ``k`` the last month
+    0..N in which option's cumulative cost is not below versus's (gap ``d_k >= 0``), payback is
+    ``k + d_k / (d_k - d_(k+1))``, interpolated within month ``k + 1`` (the crossover month);
+    0 when the option is cheaper from the start; none when it is not below by month N."""
+    a, b = series[option].cumulative, series[versus].cumulative
+    n = len(a) - 1
+    extra = max(a[0] - b[0], 0.0)
+    saving = series[versus].monthly[0] - series[option].monthly[0] if n else 0.0
     lo, lv = scenario.label_of(option), scenario.label_of(versus)
-    try:
-        months = f.payback(extra, saving)
-    except NoAnswer:
+    gap = [x - y for x, y in zip(a, b)]
+    k = max((m for m in range(n + 1) if gap[m] >= 0), default=-1)
+    if k == -1 or (k == 0 and gap[0] == 0 and n > 0 and gap[1] < 0):
+        return Payback(option=option, versus=versus, one_time_cost=extra, monthly_saving=saving, months=0.0,
+                       reason=f"{lo} is cheaper than {lv} from the start: there is nothing to pay back.")
+    if k == n:
         return Payback(option=option, versus=versus, one_time_cost=extra, monthly_saving=saving,
-                       reason=f"{lo} costs ${-saving:,.0f}/month more than {lv}, so its one-time cost never pays back.")
-    reason = (f"{lo} saves ${saving:,.0f}/month over {lv} with no extra one-time cost."
-              if extra == 0 else
-              f"{lo}'s one-time ${extra:,.0f} is repaid by saving ${saving:,.0f}/month over {lv} in {months:.1f} months.")
-    return Payback(option=option, versus=versus, one_time_cost=extra, monthly_saving=saving, months=months, reason=reason)
+                       reason=(f"{lo}'s cumulative cost is still ${gap[n]:,.0f} above {lv}'s after {n} months: "
+                               "it does not pay back within the horizon."))
+    months = k + gap[k] / (gap[k] - gap[k + 1])
+    paid = f"its one-time ${extra:,.0f}" if extra > 0 else "its higher early costs"
+    return Payback(option=option, versus=versus, one_time_cost=extra, monthly_saving=saving, months=months,
+                   reason=(f"{lo} repays {paid} against {lv} after {months:.1f} months, when its cumulative cost "
+                           f"(growth and price changes included) falls below {lv}'s for good."))
 
 
 def crossover(scenario: Scenario, option: str, versus: str, series: dict[str, TcoSeries]) -> Crossover:

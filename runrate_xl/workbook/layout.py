@@ -340,6 +340,7 @@ MONTHLY_COLUMNS = {
     "instances": "G",
     "api_monthly": "H", "fine_tuned_monthly": "I", "self_hosted_monthly": "J",
     "api_cumulative": "K", "fine_tuned_cumulative": "L", "self_hosted_cumulative": "M",
+    "api_behind": "N", "fine_tuned_behind": "O", "self_hosted_behind": "P",
 }
 GRID_FIRST_ROW = 7  # utilizations down column B from this row; volumes across from column C
 GRID_COLUMNS = tuple("CDEFGHI")[: len(GRID_VOLUME_FACTORS)]

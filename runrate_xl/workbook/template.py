@@ -437,6 +437,23 @@ def _build_calculations(book: Book) -> dict[str, dict[str, str]]:
            "=MATCH(in_context_current_option,k_option_keys,0)", "index", "0")
     c.line("c_cur_total", "Today's monthly cost", "=CHOOSE(c_cur_index,c_api_total,c_ft_total,c_sh_total)", "USD/month", L.USD)
     c.line("c_cur_one_time", "Today's one-time cost", "=CHOOSE(c_cur_index,c_api_one_time,c_ft_one_time,c_sh_one_time)", "USD", L.USD)
+    for option in L.OPTION_KEYS:
+        o = OPT_SHORT[option]
+        k = f"c_{o}_pb_k"
+        c.line(k, f"{OPTION_LABELS[option]}: last month not below today's cumulative cost", f"=MAX(ser_{option}_behind)", "month", "0",
+               "-1: below from the start")
+
+        row = f"c_{o}_pb_row"
+        c.line(row, f"{OPTION_LABELS[option]}: its row in the cumulative series", f"={k}+1", "row", "0", "month 0 is row 1")
+        waiting = f"OR({k}<0,{k}>=in_horizon_months)"
+        for name, at, what in ((f"c_{o}_pb_gap", row, "in that month"), (f"c_{o}_pb_gap_next", f"{row}+1", "a month later")):
+            today = ",".join(f"INDEX(ser_{x}_cumulative,{at})" for x in L.OPTION_KEYS)
+            c.line(name, f"{OPTION_LABELS[option]}: cumulative cost above today's option {what}",
+                   f"=IF({waiting},\"\",INDEX(ser_{option}_cumulative,{at})-CHOOSE(c_cur_index,{today}))", "USD", L.USD)
+        c.line(f"c_{o}_payback", f"{OPTION_LABELS[option]}: payback vs today's option",
+               f"=IF(OR(in_context_current_option=\"{option}\",NOT({ON[option]})),\"\",IF({k}<0,0,IF({k}>=in_horizon_months,\"never\","
+               f"{k}+c_{o}_pb_gap/(c_{o}_pb_gap-c_{o}_pb_gap_next))))", "months", L.MONTHS_FMT,
+               "from the cumulative series, interpolated in the crossover month")
     c.line("c_monthly_discount", "Monthly discount rate", "=(1+in_horizon_discount_rate_per_year)^(1/k_months_per_year)-1", "%/month", "0.0000%")
     ws.freeze_panes = "C5"
     ws.print_area = f"A1:H{c.row}"
@@ -552,10 +569,14 @@ def _build_monthly(book: Book) -> None:
         "self_hosted_monthly": ("Self-hosted", "USD/month"),
         "api_cumulative": ("API", "USD cumulative"), "fine_tuned_cumulative": ("Fine-tuned", "USD cumulative"),
         "self_hosted_cumulative": ("Self-hosted", "USD cumulative"),
+        "api_behind": ("API", "month or -1"), "fine_tuned_behind": ("Fine-tuned", "month or -1"),
+        "self_hosted_behind": ("Self-hosted", "month or -1"),
     }
     hr = L.MONTHLY_FIRST_ROW - 2
     ws.cell(row=hr - 1, column=_col_index(M["api_monthly"]), value="Monthly cost").font = S.SECTION
     ws.cell(row=hr - 1, column=_col_index(M["api_cumulative"]), value="Cumulative cost (TCO)").font = S.SECTION
+    ws.cell(row=hr - 1, column=_col_index(M["api_behind"]),
+            value="Months not yet below today's option (payback reads the last)").font = S.SECTION
     for key, col in M.items():
         label, unit = heads[key]
         _header(ws, hr, [label], col)
@@ -581,6 +602,12 @@ def _build_monthly(book: Book) -> None:
                 _calc(ws, f"{col}{r}", f"=IF({on},c_{o}_one_time,\"\")", L.USD)
             else:
                 _calc(ws, f"{col}{r}", f"=IF(AND({act},{on}),{col}{r - 1}+{mcol}{r},\"\")", L.USD)
+        today = f"CHOOSE(c_cur_index,{M['api_cumulative']}{r},{M['fine_tuned_cumulative']}{r},{M['self_hosted_cumulative']}{r})"
+        for option in L.OPTION_KEYS:
+            on = ON[option]
+            cum = f"{M[option + '_cumulative']}{r}"
+            _calc(ws, f"{M[option + '_behind']}{r}",
+                  f"=IF(AND({act},{on},in_context_current_option<>\"{option}\"),IF({cum}-{today}>=0,{M['month']}{r},-1),-1)", "0")
         if m == 0:
             continue
         t = f"{M['tokens_per_day']}{r}"
@@ -596,12 +623,12 @@ def _build_monthly(book: Book) -> None:
     for key, col in M.items():
         if key in ("month",):
             continue
-        start = first if key in ("active", "discount_factor") or key.endswith("cumulative") else first + 1
+        start = first if key in ("active", "discount_factor") or key.endswith(("cumulative", "behind")) else first + 1
         book.define(f"ser_{key}", L.MONTHLY, f"{col}{start}:{col}{last}")
-    ws.conditional_formatting.add(f"B{first}:{M['self_hosted_cumulative']}{last}",
+    ws.conditional_formatting.add(f"B{first}:{M['self_hosted_behind']}{last}",
                                   FormulaRule(formula=[f"NOT(${M['active']}{first})"], font=_grey_font()))
     ws.freeze_panes = f"C{first}"
-    ws.print_area = f"A1:{M['self_hosted_cumulative']}{last}"
+    ws.print_area = f"A1:{M['self_hosted_behind']}{last}"
     ws.print_title_rows = f"{hr}:{hr + 1}"
     _page(ws, landscape=True)
     _protect(ws)
@@ -648,8 +675,7 @@ def _build_outputs(book: Book) -> None:
             elif key == "npv":
                 formula = f"=IF({on},c_{o}_one_time+SUMPRODUCT(ser_{option}_monthly,'{L.MONTHLY}'!${M['discount_factor']}${L.MONTHLY_FIRST_ROW + 1}:${M['discount_factor']}${L.MONTHLY_FIRST_ROW + L.MAX_MONTHS}),\"\")"
             elif key == "payback_months":
-                formula = (f"=IF(AND({on},in_context_current_option<>\"{option}\"),IF(c_cur_total-c_{o}_total>0,"
-                           f"MAX(c_{o}_one_time-c_cur_one_time,0)/(c_cur_total-c_{o}_total),\"never\"),\"\")")
+                formula = f"=c_{o}_payback"
             elif key == "cost_per_outcome":
                 formula = f"=IF(AND({on},ISNUMBER(in_context_outcomes_per_month)),c_{o}_total/in_context_outcomes_per_month,\"\")"
             else:  # pragma: no cover - layout and builder disagree

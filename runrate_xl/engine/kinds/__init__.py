@@ -12,7 +12,7 @@ from pydantic import Field
 
 from . import api, fine_tuned, self_hosted
 from .api import ApiOption
-from .base import HIDDEN_ITEMS, RESERVED_IDS, Breakdown, Item, Kind, LineItemSpec, OptionBase, OptionDriver, requests_per_month
+from .base import HIDDEN_ITEMS, RESERVED_IDS, Breakdown, Item, Kind, LineItemSpec, OptionBase, OptionDriver, Step, requests_per_month
 from .fine_tuned import FineTunedOption
 from .self_hosted import SelfHostedOption
 
@@ -26,5 +26,5 @@ def kind_of(option: OptionBase) -> Kind:
 
 __all__ = [
     "KINDS", "Option", "kind_of", "ApiOption", "FineTunedOption", "SelfHostedOption", "OptionBase", "Kind",
-    "LineItemSpec", "Item", "Breakdown", "OptionDriver", "HIDDEN_ITEMS", "RESERVED_IDS", "requests_per_month",
+    "LineItemSpec", "Step", "Item", "Breakdown", "OptionDriver", "HIDDEN_ITEMS", "RESERVED_IDS", "requests_per_month",
 ]

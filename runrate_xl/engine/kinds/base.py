@@ -108,6 +108,29 @@ def field_driver(name: str, label: str, field_name: str, ceiling: Optional[float
 
 
 @dataclass(frozen=True)
+class Step:
+    """How an option's cost steps with volume: ``count(t)`` units (GPU instances, servers) at
+    ``cost`` USD/month each. The count is ``ceil(max(1, ceil(t / width)) * redundancy)``, so it
+    changes only at multiples of ``width`` and lies between ``redundancy * t / width`` and
+    ``redundancy * (t / width + 1) + 1``: the envelope the break-even search stops by."""
+
+    width: float  # tokens/day one more base unit carries
+    redundancy: float
+    cost: float  # USD/month per unit
+    count: Callable[[float], int]
+
+    @property
+    def band(self) -> float:
+        """Height of the envelope: how far the stepped cost can sit above its lower line."""
+        return self.cost * (self.redundancy + 1.0)
+
+    @property
+    def line_slope(self) -> float:
+        """Slope of the envelope's lower line, USD/month per token/day."""
+        return self.cost * self.redundancy / self.width
+
+
+@dataclass(frozen=True)
 class Kind:
     """An option kind as the registry holds it (see ``kinds/__init__.py``)."""
 
@@ -119,7 +142,7 @@ class Kind:
     drivers: Callable[[Any], list[OptionDriver]]
     prices_tokens: bool  # token spend per 1M tokens is meaningful (blended price)
     follows_api_price_decline: bool  # the horizon's API price decline applies to its token prices
-    step_width: Callable[[Any], Optional[float]] = field(default=lambda option: None)
+    stepping: Callable[[Any], Optional[Step]] = field(default=lambda option: None)
     third_party: bool = False  # its data goes to a vendor (strict privacy excludes it unless marked private)
 
     def sends_data_out(self, option: Any) -> bool:

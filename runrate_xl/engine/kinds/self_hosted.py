@@ -14,7 +14,7 @@ from pydantic import Field, model_validator
 from .. import functions as f
 from ..common import HiddenCosts, Usd, Utilization
 from ..errors import InputError
-from .base import Breakdown, Kind, LineItemSpec, OptionBase, OptionDriver, field_driver, hidden_items, items_by_key
+from .base import Breakdown, Kind, LineItemSpec, OptionBase, Step, OptionDriver, field_driver, hidden_items, items_by_key
 
 if TYPE_CHECKING:
     from ..scenario import Scenario
@@ -110,14 +110,25 @@ def breakdown(scenario: "Scenario", sh: SelfHostedOption, t: float, price_factor
     return Breakdown(items, sh.setup_cost + sh.migration_cost, 0.0, details, [])
 
 
-def step_width(sh: SelfHostedOption) -> Optional[float]:
-    """Capacity mode: tokens/day one more GPU-count step carries (before redundancy); None in simple mode."""
+def stepping(sh: SelfHostedOption) -> Optional[Step]:
+    """Capacity mode: the GPU-instance count as a step function of volume (see ``base.Step``);
+    None in simple mode, whose cost is affine in volume."""
     if sh.mode != "capacity":
         return None
-    if not (sh.tokens_per_second_per_gpu and sh.gpus_per_instance):
+    if not (sh.tokens_per_second_per_gpu and sh.gpus_per_instance and sh.instance_hourly_usd):
         raise InputError(f"{sh.id}.tokens_per_second_per_gpu", None, "a value (resolve the GPU catalog first)")
-    return (sh.tokens_per_second_per_gpu * sh.gpus_per_instance * sh.target_utilization
-            * f.SECONDS_PER_DAY / ((1.0 + sh.retry_rate) * sh.peak_to_average))
+    width = (sh.tokens_per_second_per_gpu * sh.gpus_per_instance * sh.target_utilization
+             * f.SECONDS_PER_DAY / ((1.0 + sh.retry_rate) * sh.peak_to_average))
+
+    f.gpu_instances(0.0, sh.tokens_per_second_per_gpu, sh.gpus_per_instance, sh.peak_to_average,
+                    sh.target_utilization, sh.redundancy, sh.retry_rate)  # checks the inputs once
+    capacity = sh.tokens_per_second_per_gpu * sh.gpus_per_instance
+    retried = 1.0 + sh.retry_rate
+
+    def count(t: float) -> int:  # what gpu_instances counts, without re-checking its inputs per call
+        return f.instance_count(t * retried / f.SECONDS_PER_DAY, capacity, sh.peak_to_average, sh.target_utilization, sh.redundancy)
+
+    return Step(width, sh.redundancy, sh.instance_hourly_usd * sh.hours_per_month, count)
 
 
 def drivers(sh: SelfHostedOption) -> list[OptionDriver]:
@@ -138,5 +149,5 @@ def utilization_field(sh: SelfHostedOption) -> str:
 
 KIND = Kind(
     name="self_hosted", label="Self-hosted", model=SelfHostedOption, line_items=LINE_ITEMS, breakdown=breakdown,
-    drivers=drivers, prices_tokens=False, follows_api_price_decline=False, step_width=step_width,
+    drivers=drivers, prices_tokens=False, follows_api_price_decline=False, stepping=stepping,
 )
