@@ -22,7 +22,7 @@ from typing import Optional
 
 from . import formatting as fmt
 from .dates import reference_date
-from .engine.results import Evaluation, SensitivityRow
+from .engine.results import Evaluation, FlipPoint, SensitivityRow
 from .engine.scenario import HYBRID
 
 DECISIVE = ("decides", "excludes", "blocks")
@@ -188,7 +188,7 @@ def kpis(ev: Evaluation) -> list[Kpi]:
         stake = savings(ev, alt)
         m, h = stake.monthly, stake.horizon
         out.append(Kpi(f"Per month vs {label(ev, alt)}", fmt.usd(abs(m)),
-                       "saved" if m >= 0 else f"more, {price_of(ev)}",
+                       "saved" if m >= 0 else (f"more, {price_of(ev)}" if overriding_rules(ev) else "more per month today"),
                        "good" if m >= 0 else "bad"))
         out.append(Kpi(f"{months} months vs {label(ev, alt)}", fmt.usd(abs(h)),
                        ("saved" if h >= 0 else "more") + (" (NPV)" if stake.discounted else ""),
@@ -228,19 +228,29 @@ def headline(ev: Evaluation) -> str:
 
 
 def _driver_value(ev: Evaluation, row: SensitivityRow, value: float) -> str:
-    option = ev.scenario.find_option(row.option) if row.option else None
+    return _driver_value_of(ev, row.driver, row.option, value)
+
+
+def _driver_value_of(ev: Evaluation, driver: str, option_id: Optional[str], value: float) -> str:
+    option = ev.scenario.find_option(option_id) if option_id else None
     capacity = getattr(option, "mode", None) == "capacity"
-    if row.driver == "volume":
+    if driver in ("growth",):
+        return f"{fmt.pct(value, 1)} a month"
+    if driver in ("api_price_decline", "discount_rate"):
+        return f"{fmt.pct(value, 1)} a year"
+    if driver == "throughput":
+        return f"{fmt.number(value)} tokens/s per GPU"
+    if driver == "volume":
         return f"{fmt.tokens(value)} tokens/day"
-    if row.driver in ("api_prices", "ft_prices"):
-        return f"{fmt.usd_rate(value)} per 1M {'input' if row.driver == 'api_prices' else 'output'} tokens"
-    if row.driver == "infra":
+    if driver in ("api_prices", "ft_prices"):
+        return f"{fmt.usd_rate(value)} per 1M {'input' if driver == 'api_prices' else 'output'} tokens"
+    if driver == "infra":
         return f"{fmt.usd_rate(value)} per instance-hour" if capacity else f"{fmt.usd(value)} per month"
-    if row.driver in ("utilization", "review_share"):
+    if driver in ("utilization", "review_share"):
         return fmt.pct(value)
-    if row.driver == "fte":
+    if driver == "fte":
         return f"{fmt.number(value)} FTE"
-    if row.driver == "fte_cost":
+    if driver == "fte_cost":
         return f"{fmt.usd(value)} per year"
     return fmt.number(value)
 
@@ -270,6 +280,34 @@ def tornado_rows(ev: Evaluation) -> list[dict]:
     return rows
 
 
+def flip_lines(ev: Evaluation, limit: Optional[int] = None) -> list[str]:
+    """The engine's flip points in words, nearest first: the value at which each driver would
+    make another option the cheapest allowed over the horizon (the ``limit`` nearest, and how many
+    more), then the drivers that would not within their searched ranges."""
+    hp = horizon_phrase(ev)
+    chosen = ev.recommendation.cheapest_allowed_option
+    flips = [fp for fp in ev.flips if fp.value is not None]
+    flips.sort(key=lambda fp: abs(math.log(fp.value / fp.base_value)) if fp.base_value > 0 and fp.value > 0 else abs(fp.value - fp.base_value))
+    out = []
+    shown = flips if limit is None else flips[:limit]
+    for fp in shown:
+        name = re.sub(r"\s*\([^)]*\)$", "", fp.label)
+        out.append(f"{name} at {_flip_value(ev, fp, fp.value)} instead of {_flip_value(ev, fp, fp.base_value)}: "
+                   f"{label(ev, fp.to_option)} becomes cheaper than {label(ev, chosen)} {hp}.")
+    if len(flips) > len(shown):
+        out.append(f"{len(flips) - len(shown)} more drivers would change the answer further from today's values.")
+    steady = [fp for fp in ev.flips if fp.value is None]
+    if steady:
+        names = ", ".join(f"{re.sub(r'[(][^)]*[)]$', '', fp.label).strip()} ({_flip_value(ev, fp, fp.searched_low)} to "
+                          f"{_flip_value(ev, fp, fp.searched_high)})" for fp in steady)
+        out.append(f"{label(ev, chosen)} stays the cheapest allowed option {hp} across these ranges: {names}.")
+    return out
+
+
+def _flip_value(ev: Evaluation, fp: FlipPoint, value: float) -> str:
+    return _driver_value_of(ev, fp.driver, fp.option, value)
+
+
 def what_would_change(ev: Evaluation) -> list[str]:
     chosen, alt = decision_pair(ev)
     out: list[str] = []
@@ -286,6 +324,9 @@ def what_would_change(ev: Evaluation) -> list[str]:
         head = (f"{label(ev, be.option_a)} and {label(ev, be.option_b)} cost the same at "
                 f"{fmt.tokens(be.tokens_per_day)} tokens/day; today's volume is {fmt.tokens(be.current_tokens_per_day)}")
         ratio = be.volume_ratio
+        if len(be.crossings) > 1:
+            out.append(be.reason)
+            continue
         if ratio is None:
             out.append(head + ".")
         elif ratio >= 1:
@@ -294,21 +335,8 @@ def what_would_change(ev: Evaluation) -> list[str]:
         else:
             out.append(f"{head} ({fmt.pct(1 / ratio)} of it). Volume would have to fall {fmt.pct(1 - ratio)} "
                        f"before {label(ev, below)} is cheaper per month.")
-    flips = []
-    for t in tornado_rows(ev):
-        for side in ("low", "high"):
-            if t[f"flips_{side}"]:
-                winner = alt if t[side] < 0 else chosen
-                name = re.sub(r"\s*\([^)]*\)$", "", t["label"])
-                flips.append(f"{name} at {t[f'{side}_value']} instead of {t['base_value']}: "
-                             f"{label(ev, winner)} becomes cheaper per month.")
     if alt is not None:
-        if flips:
-            out.extend(flips)
-        else:
-            swing = ev.scenario.sensitivity.swing
-            out.append(f"No single driver moved by {fmt.pct(swing)} either way changes which of "
-                       f"{label(ev, chosen)} and {label(ev, alt)} is cheaper per month (see the tornado).")
+        out.extend(flip_lines(ev, limit=4))
     for r in ev.recommendation.reasons:
         if r.effect in ("excludes", "blocks"):
             out.append(f"{r.text} If that changes, the set-aside option is back in the running.")

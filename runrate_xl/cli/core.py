@@ -14,7 +14,7 @@ from rich.table import Table
 from ..api import dump_scenario, evaluate_scenario
 from ..engine import Evaluation, Scenario
 from ..engine.errors import InputError, RunrateError
-from ..presentation import iceberg_table
+from ..presentation import flip_lines, iceberg_table
 from ._common import T, console, fail, parse_as_of, scenario_from_args, usd
 
 
@@ -61,6 +61,11 @@ def print_evaluation(ev: Evaluation, note: str = "") -> None:
     console.print(f"\n[bold green]Recommendation: {T(rec.label)}[/]", highlight=False)
     for r in rec.reasons:
         console.print(f"  - [{r.effect}] {T(r.text, markup=False)}", highlight=False, markup=False)
+    flips = flip_lines(ev)
+    if flips:
+        console.print("[bold]What would change it:[/]", highlight=False)
+        for line in flips:
+            console.print(f"  - {T(line, markup=False)}", highlight=False, markup=False)
     for n in ev.notes:
         console.print(f"[dim]Note: {T(n)}[/]", highlight=False)
 

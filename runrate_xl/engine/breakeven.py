@@ -6,57 +6,25 @@ Affine pairs cross at most once, at the closed form of :func:`functions.breakeve
 for API vs simple-mode self-hosting is seed 003's ``T* = (I/U + F_self - F_api) / (P x days)``.
 A stepped pair is solved exactly segment by segment (within a segment every count is constant,
 so both costs are affine) and may cross several times: every crossing is listed with the ranges
-where each option is cheaper. The search reads each option's :class:`Curve` (two breakdowns, then
+where each option is cheaper. The search reads each option's :class:`curve.Curve` (one breakdown, then
 arithmetic) and stops where the steps' envelope proves the gap can no longer close.
 """
 
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass
 from typing import Iterator, Optional
 
 from . import functions as f
 from .errors import NoAnswer
-from .kinds import Step, kind_of, requests_per_month
+from .curve import PROBE_TOKENS_PER_DAY as _PROBE_TOKENS_PER_DAY
+from .curve import Curve, curve
+from .kinds import requests_per_month
 from .option_cost import option_breakdown
 from .results import BreakEven, CheaperRange
 from .scenario import Scenario
 
 MAX_SEGMENTS = 1000  # stepped costs: volume segments searched before reporting "none in range"
-_PROBE_TOKENS_PER_DAY = 1_000_000.0
-
-
-@dataclass(frozen=True)
-class Curve:
-    """An option's monthly cost as a function of volume: ``fixed + slope * t + steps``."""
-
-    fixed: float
-    slope: float
-    step: Optional[Step]
-
-    def at(self, t: float) -> float:
-        return self.fixed + self.slope * t + (self.step.cost * self.step.count(t) if self.step else 0.0)
-
-    def lower_line(self) -> tuple[float, float]:
-        """(intercept, slope) of a line the cost never falls below."""
-        return self.fixed, self.slope + (self.step.line_slope if self.step else 0.0)
-
-    @property
-    def band(self) -> float:
-        return self.step.band if self.step else 0.0
-
-
-def curve(scenario: Scenario, option: str, price_factor: float = 1.0) -> Curve:
-    """The option's cost curve, read from its breakdown at one volume (the kind's formulas stay the
-    one source): the variable items give the slope, the step part is taken out of the rest."""
-    o = scenario.option(option)
-    step = kind_of(o).stepping(o)
-    t = scenario.volume.daily_tokens or _PROBE_TOKENS_PER_DAY
-    b = option_breakdown(scenario, option, t, price_factor)
-    variable = sum(i.amount for i in b.items if i.variable)
-    stepped = step.cost * step.count(t) if step else 0.0
-    return Curve(b.total - variable - stepped, variable / t, step)
 
 
 def affine(scenario: Scenario, option: str) -> tuple[float, float]:

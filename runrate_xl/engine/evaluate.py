@@ -11,6 +11,7 @@ from .recommend import recommend
 from .results import BreakEven, Evaluation
 from .scenario import Scenario
 from .sensitivity import grid, tornado
+from .flips import flip_points
 from .tco import crossover, payback_of, tco_series
 
 
@@ -41,6 +42,7 @@ def evaluate(scenario: Scenario, benchmarks: Optional[Mapping[str, float]] = Non
         scenario=scenario, options=options, breakeven=primary, breakevens=breakevens, paybacks=paybacks,
         tco=series, crossovers=crossovers, recommendation=rec,
         sensitivity=tornado(scenario) if with_sensitivity else [],
+        flips=flip_points(scenario, rec.cheapest_allowed_option, rec.allowed_options) if with_sensitivity else [],
         grid=grid(scenario) if with_sensitivity else None,
         outcome_costs=outcome_costs(scenario, options, benchmarks), notes=list(dict.fromkeys(notes)),
     )

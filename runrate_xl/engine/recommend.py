@@ -165,7 +165,7 @@ def recommend(
         add("breakeven_distance", "info", None, breakeven.reason)
 
     return Recommendation(
-        option=winner, label=label(winner), cheapest_option=cheapest, cheapest_allowed_option=cheapest_allowed,
+        option=winner, label=label(winner), cheapest_option=cheapest, cheapest_allowed_option=cheapest_allowed, allowed_options=candidates,
         runner_up=runner_up, horizon_costs=dict(horizon_costs), margin=margin, close_call=close, reasons=reasons,
     )
 

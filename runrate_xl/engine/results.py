@@ -112,6 +112,7 @@ class Recommendation(Result):
     cheapest_allowed_option: str = Field(..., description="Cheapest option the hard constraints (privacy) allow.")
     runner_up: Optional[str] = Field(None, description="Second-cheapest allowed option.")
     horizon_costs: dict[str, float] = Field(..., description="NPV over the horizon per option.")
+    allowed_options: list[str] = Field(..., description="The options the hard constraints (privacy) leave eligible.")
     margin: Optional[float] = Field(
         None, description="(runner-up - cheapest allowed) / runner-up horizon cost: the share of the dearer option saved.")
     close_call: bool
@@ -127,9 +128,24 @@ class SensitivityRow(Result):
     high_value: float
     totals_low: dict[str, float]
     totals_high: dict[str, float]
+    npv_low: dict[str, float] = Field(default_factory=dict, description="Horizon cost (NPV) per option at the low value.")
+    npv_high: dict[str, float] = Field(default_factory=dict, description="Horizon cost (NPV) per option at the high value.")
     breakeven_low: Optional[float] = None
     breakeven_high: Optional[float] = None
     note: str = ""
+
+
+class FlipPoint(Result):
+    """Where a driver would change the cheapest allowed option over the horizon."""
+
+    driver: str
+    option: Optional[str] = Field(None, description="Id of the option the driver belongs to (None: scenario-wide).")
+    label: str
+    base_value: float
+    searched_low: float
+    searched_high: float
+    value: Optional[float] = Field(None, description="Nearest value at which the cheapest allowed option changes; None: not within the range.")
+    to_option: Optional[str] = Field(None, description="The option that becomes the cheapest there.")
 
 
 class SensitivityGrid(Result):
@@ -162,6 +178,7 @@ class Evaluation(Result):
     crossovers: list[Crossover]
     recommendation: Recommendation
     sensitivity: list[SensitivityRow]
+    flips: list[FlipPoint] = Field(default_factory=list, description="Per driver, where the cheapest allowed option changes.")
     grid: Optional[SensitivityGrid] = None
     outcome_costs: list[OutcomeCost] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)

@@ -148,6 +148,9 @@ class Horizon(StrictModel):
 
 class SensitivitySettings(StrictModel):
     swing: float = Field(0.2, gt=0, lt=1, description="Each driver is moved by +/- this fraction.")
+    growth_points: float = Field(0.02, gt=0, le=0.5, description="Volume growth is moved by +/- this much per month (analyst's choice: 0.02 = 2 points).")
+    decline_points: float = Field(0.2, gt=0, lt=1, description="API price decline is moved by +/- this much per year (seed 004 reports 40-90% over 24 months).")
+    discount_points: float = Field(0.04, gt=0, le=1, description="The discount rate is moved by +/- this much per year (analyst's choice).")
 
 
 class Scenario(StrictModel):

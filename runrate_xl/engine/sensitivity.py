@@ -1,8 +1,11 @@
-"""Sensitivity: move each driver by +/- a swing and watch totals and break-even (tornado data),
-and a utilization x volume grid of which of an API and a self-hosted option is cheaper.
+"""Sensitivity: move each driver by +/- a swing and watch totals, horizon costs (NPV) and
+break-even (tornado data), and a utilization x volume grid of which of an API and a self-hosted
+option is cheaper.
 
-Drivers are the scenario-wide ones (volume, human review share) and those each option kind
-declares for each of its options (``Kind.drivers``)."""
+Drivers are the scenario-wide ones (volume, human review share, volume growth, API price
+decline, discount rate) and those each option kind declares for each of its options
+(``Kind.drivers``). A driver is moved by a share of its value (``swing``), or, for a rate that is
+often 0 (growth, decline, discount), by points (``sensitivity.*_points``)."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 from .breakeven import find_breakeven, primary_pair
+from .curve import curve, horizon_npv
 from .kinds import OptionDriver, kind_of
 from .kinds.self_hosted import utilization_field
 from .option_cost import option_breakdown
@@ -28,6 +32,15 @@ class Driver:
     set: Callable[[Scenario, float], Scenario]
     ceiling: Optional[float] = None  # fractions stop at 1
     option: Optional[str] = None  # the option it belongs to (None: scenario-wide)
+    points: Optional[float] = None  # moved by +/- this many points instead of by a share
+    floor: Optional[float] = None  # the lowest value the model accepts
+
+
+def _set_section(section: str, field: str):
+    def setter(s: Scenario, value: float) -> Scenario:
+        part = getattr(s, section)
+        return s.model_copy(update={section: part.model_copy(update={field: value})})
+    return setter
 
 
 def _scale_volume(s: Scenario, factor: float) -> Scenario:
@@ -69,11 +82,21 @@ def drivers(scenario: Scenario) -> list[Driver]:
         + api_first
         + [Driver("review_share", "Human review share", _review_share, _set_review_share, 1.0)]
         + rest
+        + [Driver("growth", "Volume growth", lambda s: s.volume.monthly_growth, _set_section("volume", "monthly_growth"),
+                  1.0, points=scenario.sensitivity.growth_points, floor=-0.5),
+           Driver("api_price_decline", "API price decline", lambda s: s.horizon.api_price_decline_per_year,
+                  _set_section("horizon", "api_price_decline_per_year"), 0.99, points=scenario.sensitivity.decline_points, floor=0.0),
+           Driver("discount_rate", "Discount rate", lambda s: s.horizon.discount_rate_per_year,
+                  _set_section("horizon", "discount_rate_per_year"), 1.0, points=scenario.sensitivity.discount_points, floor=0.0)]
     )
 
 
 def _totals(s: Scenario) -> dict[str, float]:
     return {o: option_breakdown(s, o).total for o in s.option_ids()}
+
+
+def _npvs(s: Scenario) -> dict[str, float]:
+    return {o: horizon_npv(s, curve(s, o)) for o in s.option_ids()}
 
 
 def _breakeven(s: Scenario) -> Optional[float]:
@@ -82,21 +105,27 @@ def _breakeven(s: Scenario) -> Optional[float]:
 
 
 def tornado(scenario: Scenario, swing: Optional[float] = None) -> list[SensitivityRow]:
-    """Each driver at (1 - swing) and (1 + swing) of its value; fractions capped at 1."""
+    """Each driver at (1 - swing) and (1 + swing) of its value, or +/- its points; clipped to the
+    model's bounds (fractions stop at 1)."""
     x = scenario.sensitivity.swing if swing is None else swing
     rows = []
     for d in drivers(scenario):
         base = d.get(scenario)
-        if not base:
+        if base is None or (d.points is None and not base):
             continue  # a driver at 0 (or unset) cannot move by a percentage
-        low, high = base * (1 - x), base * (1 + x)
+        if d.points is not None:
+            low, high = base - d.points, base + d.points
+        else:
+            low, high = base * (1 - x), base * (1 + x)
         note = ""
         if d.ceiling is not None and high > d.ceiling:
             high, note = d.ceiling, f"capped at {d.ceiling:g}"
+        if d.floor is not None and low < d.floor:
+            low, note = d.floor, f"floored at {d.floor:g}"
         s_low, s_high = d.set(scenario, low), d.set(scenario, high)
         rows.append(SensitivityRow(
             driver=d.key, option=d.option, label=d.label, base_value=base, low_value=low, high_value=high,
-            totals_low=_totals(s_low), totals_high=_totals(s_high),
+            totals_low=_totals(s_low), totals_high=_totals(s_high), npv_low=_npvs(s_low), npv_high=_npvs(s_high),
             breakeven_low=_breakeven(s_low), breakeven_high=_breakeven(s_high), note=note,
         ))
     return rows

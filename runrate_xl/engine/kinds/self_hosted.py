@@ -137,6 +137,7 @@ def drivers(sh: SelfHostedOption) -> list[OptionDriver]:
                field_driver("utilization", "GPU utilization", "utilization", 1.0)]
     else:
         out = [field_driver("infra", "GPU hourly price", "instance_hourly_usd"),
+               field_driver("throughput", "GPU throughput", "tokens_per_second_per_gpu"),
                field_driver("utilization", "Target GPU utilization", "target_utilization", 1.0)]
     return out + [field_driver("fte", "MLOps headcount (FTE)", "fte"),
                   field_driver("fte_cost", "Loaded cost per FTE", "fte_annual_cost")]

@@ -1,0 +1,90 @@
+"""An option's monthly cost as a function of volume and API price factor, read from one breakdown.
+
+``cost(t, pf) = fixed + (token_slope x pf + other_slope) x t + unit cost x count(t)``: the
+variable token items scale with the price factor (for kinds that follow the API price decline),
+the other variable items with volume only, and a stepped kind adds its unit count (see
+``kinds.base.Step``). The kinds' breakdowns stay the one source of every formula: a curve is
+read from a breakdown at one volume, then evaluated by arithmetic, which is what lets the
+break-even search and the flip points scan thousands of volumes and values cheaply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Optional
+
+from . import functions as f
+from .kinds import Step, kind_of
+from .option_cost import option_breakdown
+from .scenario import Scenario
+
+PROBE_TOKENS_PER_DAY = 1_000_000.0  # where a curve is read when the scenario's volume is 0
+
+
+@dataclass(frozen=True)
+class Curve:
+    fixed: float
+    token_slope: float  # USD/month per token/day that scales with the API price factor
+    other_slope: float  # USD/month per token/day that does not
+    step: Optional[Step]
+    one_time: float
+    follows_decline: bool
+
+    @property
+    def slope(self) -> float:
+        return self.token_slope + self.other_slope
+
+    def at(self, t: float, price_factor: float = 1.0) -> float:
+        """Monthly cost at ``t`` tokens/day (and an API price factor, for kinds that follow it)."""
+        pf = price_factor if self.follows_decline else 1.0
+        return self.fixed + (self.token_slope * pf + self.other_slope) * t + (self.step.cost * self.step.count(t) if self.step else 0.0)
+
+    def lower_line(self) -> tuple[float, float]:
+        """(intercept, slope) of a line the cost (at price factor 1) never falls below."""
+        return self.fixed, self.slope + (self.step.line_slope if self.step else 0.0)
+
+    @property
+    def band(self) -> float:
+        return self.step.band if self.step else 0.0
+
+
+def curve(scenario: Scenario, option: str) -> Curve:
+    """The option's cost curve, read from its breakdown at today's volume (or a probe volume)."""
+    o = scenario.option(option)
+    kind = kind_of(o)
+    step = kind.stepping(o)
+    t = scenario.volume.daily_tokens or PROBE_TOKENS_PER_DAY
+    b = option_breakdown(scenario, option, t)
+    specs = kind.all_line_items
+    token = sum(i.amount for i in b.items if i.variable and specs[i.key].token)
+    other = sum(i.amount for i in b.items if i.variable and not specs[i.key].token)
+    stepped = step.cost * step.count(t) if step else 0.0
+    return Curve(b.total - token - other - stepped, token / t, other / t, step, b.one_time, kind.follows_api_price_decline)
+
+
+@lru_cache(maxsize=256)
+def _month_weights(t0: float, growth: float, decline: float, rate: float, months: int) -> tuple[tuple[float, ...], tuple[float, ...], float, float, float]:
+    """Per month m = 1..N: volume ``t_m`` and discount factor ``w_m``; and the sums
+    ``sum w_m``, ``sum w_m t_m`` and ``sum w_m pf_m t_m`` the NPV of an affine cost needs."""
+    r_m = f.monthly_rate(rate)
+    volumes = tuple(t0 * f.growth_factor(growth, m) for m in range(1, months + 1))
+    weights = tuple(1.0 / (1.0 + r_m) ** m for m in range(1, months + 1))
+    factors = [f.price_factor(decline, m) for m in range(1, months + 1)]
+    return (volumes, weights, sum(weights), sum(w * t for w, t in zip(weights, volumes)),
+            sum(w * p * t for w, p, t in zip(weights, factors, volumes)))
+
+
+def horizon_npv(scenario: Scenario, c: Curve) -> float:
+    """The NPV over the horizon of an option with curve ``c``: month m at ``T0 (1 + g)^(m-1)``
+    tokens/day and API price factor ``(1 - d)^((m-1)/12)``, one-time cost at month 0, discounted
+    at ``(1 + r)^(1/12) - 1`` a month (the months of :func:`tco.tco_series`). The affine part is
+    three sums; only a stepped option's unit counts are summed month by month."""
+    h, v = scenario.horizon, scenario.volume
+    volumes, weights, w, wt, wpt = _month_weights(v.daily_tokens, v.monthly_growth, h.api_price_decline_per_year,
+                                                  h.discount_rate_per_year, h.months)
+    token = c.token_slope * (wpt if c.follows_decline else wt)
+    total = c.one_time + c.fixed * w + token + c.other_slope * wt
+    if c.step:
+        total += c.step.cost * sum(weight * c.step.count(t) for weight, t in zip(weights, volumes))
+    return total

@@ -1,0 +1,57 @@
+"""Flip points: where a driver changes the cheapest allowed option over the horizon. Checked
+against full evaluations on both sides of each flip, and the curve NPV against the TCO series."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+
+from runrate_xl.api import evaluate_scenario
+from runrate_xl.engine import evaluate
+from runrate_xl.engine.curve import curve, horizon_npv
+from runrate_xl.engine.sensitivity import drivers
+from runrate_xl.presets import get_preset
+from tests.conftest import rel
+from tests.test_engine_properties import scenarios
+
+
+def cheapest_allowed(scenario):
+    return evaluate(scenario, with_sensitivity=False).recommendation.cheapest_allowed_option
+
+
+def test_each_flip_is_where_the_cheapest_option_changes():
+    ev = evaluate_scenario(get_preset("capacity-growth").scenario)
+    by_key = {(d.key, d.option): d for d in drivers(ev.scenario)}
+    chosen = ev.recommendation.cheapest_allowed_option
+    flipped = [fp for fp in ev.flips if fp.value is not None]
+    assert len(flipped) >= 5
+    for fp in flipped:
+        d = by_key[(fp.driver, fp.option)]
+        nearer = fp.base_value + (fp.value - fp.base_value) * (1 - 1e-6)
+        beyond = fp.base_value + (fp.value - fp.base_value) * (1 + 1e-6)
+        assert cheapest_allowed(d.set(ev.scenario, nearer)) == chosen, fp
+        assert cheapest_allowed(d.set(ev.scenario, beyond)) == fp.to_option != chosen, fp
+
+
+def test_no_flip_means_none_in_the_searched_range(make_scenario):
+    # the API is 14x cheaper (360 vs 5,175 a month): no driver within its range turns that round
+    ev = evaluate(make_scenario())
+    dear = {fp.driver: fp for fp in ev.flips}
+    assert dear["discount_rate"].value is None and dear["api_price_decline"].value is None
+    # the API price would have to rise 14.4x, beyond the 4x searched
+    assert dear["api_prices"].value is None and rel(dear["api_prices"].searched_high, 0.15 * 4)
+
+
+def test_hand_computed_flip(make_scenario):
+    # API 360/month vs self-hosted 5,175: flat, so the API price flips the choice at 5,175 / 360 =
+    # 14.375x; with the API at 1.2/4.8 per 1M (8x) it flips at 0.15 x 14.375 = 2.15625 input.
+    ev = evaluate(make_scenario(api={"input_price_per_1m": 1.2, "output_price_per_1m": 4.8}))
+    fp = next(f for f in ev.flips if f.driver == "api_prices")
+    assert rel(fp.value, 2.15625) and fp.to_option == "self_hosted"
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(growth=True))
+def test_curve_npv_equals_the_tco_series(s):
+    ev = evaluate(s, with_sensitivity=False)
+    for o in s.option_ids():
+        assert rel(horizon_npv(s, curve(s, o)), ev.tco[o].npv) or abs(horizon_npv(s, curve(s, o)) - ev.tco[o].npv) < 1e-6
