@@ -119,12 +119,12 @@ def check_memory_fit(model: str, gpu: str, needed_gb: float, available_gb: float
     >>> check_memory_fit("13B fp16", "1x A10G", 26.0, usable_memory_gb(24, 1))
     Traceback (most recent call last):
     ...
-    runrate_xl.engine.errors.InputError: memory: got '13B fp16 on 1x A10G needs 26.0 GB', expected at most 21.6 GB usable ...
+    runrate_xl.engine.errors.InputError: memory for 13B fp16 on 1x A10G: got '26.0 GB needed', expected at most 21.6 GB usable ...
     """
     check_non_negative("needed_gb", needed_gb)
     check_non_negative("available_gb", available_gb)
     if needed_gb > available_gb:
-        raise InputError("memory", f"{model} on {gpu} needs {needed_gb:.1f} GB",
+        raise InputError(f"memory for {model} on {gpu}", f"{needed_gb:.1f} GB needed",
                          f"at most {available_gb:.1f} GB usable (GPU memory less headroom)",
                          hint="use more GPUs, a lower precision or a shorter context")
     return needed_gb
