@@ -32,7 +32,7 @@ from runrate_xl.catalog import instance_catalog, throughput_catalog
 from .libreoffice import recalculate, soffice
 
 N_UNITS = 50
-SEED = 20240601
+SEED = 20240603  # a seed whose stratified dozen reaches three recommendations (see test below)
 AS_OF = dt.date(2025, 6, 1)
 REL = 1e-9
 WORDS = ("support", "claims", "coding", "search", "marketing", "sales", "legal", "hr", "risk", "ops")

@@ -10,7 +10,7 @@ from ..engine.scenario import Scenario
 from .instances import lookup_instance
 from .models import lookup_model
 from .prices import lookup_prices
-from .throughput import instance_capacity
+from .throughput import figures_for, instance_capacity
 
 _API_FIELDS = {
     "input_price_per_1m": "input",
@@ -96,13 +96,10 @@ def _resolve_gpu(sh: dict, scenario: Scenario, as_of: Optional[dt.date]) -> None
     size, share = scenario.volume.request_size, scenario.volume.input_share
     input_tokens = size * share if size else None
     output_tokens = size * (1.0 - share) if size else None
-    figure_mix = None
     context = sh.get("context_tokens") or size
-    if context is None:  # no request size: the context of the benchmark's requests
-        from .throughput import figures_for
+    if context is None:  # no request size: the longest request of the benchmarks for this combination
         figures = figures_for(model.id, instance.gpu, sh["precision"])
-        figure_mix = max((f.input_tokens_per_request or 0) + (f.output_tokens_per_request or 0) for f in figures) if figures else 1.0
-        context = figure_mix
+        context = max(((f.input_tokens_per_request or 0) + (f.output_tokens_per_request or 0) for f in figures), default=1.0)
     capacity = instance_capacity(instance, model, sh["precision"], input_tokens=input_tokens, output_tokens=output_tokens,
                                  context_tokens=context, concurrent_requests=sh.get("concurrent_requests") or 1.0,
                                  headroom=sh.get("memory_headroom", 0.1), field=f"{oid}.model")
