@@ -105,8 +105,8 @@ def _resolve_gpu(sh: dict, scenario: Scenario, as_of: Optional[dt.date]) -> None
                                  headroom=sh.get("memory_headroom", 0.1), field=f"{oid}.model")
     fig = capacity.figure
     sh["tokens_per_second_per_gpu"] = capacity.tokens_per_second_per_gpu
-    sh["throughput_source"] = (f"{model.name} {sh['precision']} on {instance.id}: {capacity.tokens_per_day:,.0f} tokens/day per "
-                               f"instance at 100% ({capacity.rule}); published: {fig.conditions()}; source: {fig.source}")
+    sh["throughput_source"] = (f"{fig.source}: {fig.conditions()}. Capacity {capacity.tokens_per_day:,.0f} tokens/day per "
+                               f"instance at 100%: {capacity.rule}")
     sh["throughput_as_of"] = fig.as_of.isoformat()
     sh["memory_needed_gb"] = capacity.memory_needed_gb
     sh["memory_available_gb"] = capacity.memory_available_gb

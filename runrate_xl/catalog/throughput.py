@@ -84,11 +84,10 @@ class ThroughputFigure(Sourced):
                                                   self.output_tokens_per_request)  # type: ignore[arg-type]
 
     def conditions(self) -> str:
-        what = (f"prefill {self.prefill_tokens_per_second:g} / decode {self.decode_tokens_per_second:g} tokens/s" if self.uses_rates
-                else f"{self.output_tokens_per_second:g} output tokens/s at {self.input_tokens_per_request:g} in / "
-                     f"{self.output_tokens_per_request:g} out tokens per request")
-        return (f"{self.gpus}x {self.gpu} (tensor parallel {self.tensor_parallel}), {self.precision}, {self.engine}, "
-                f"{self.concurrency}: {what}")
+        what = (f"prefill {self.prefill_tokens_per_second:g} / decode {self.decode_tokens_per_second:g} tok/s" if self.uses_rates
+                else f"{self.output_tokens_per_second:g} output tok/s at {self.input_tokens_per_request:g} in / "
+                     f"{self.output_tokens_per_request:g} out per request")
+        return f"{self.engine}, {self.precision}, {self.gpus}x {self.gpu} (TP {self.tensor_parallel}), {self.concurrency}: {what}"
 
 
 @lru_cache(maxsize=1)
@@ -156,14 +155,13 @@ def instance_capacity(
 
 def _rule(figure: ThroughputFigure, replicas: int, input_tokens: Optional[float], output_tokens: Optional[float]) -> str:
     if figure.uses_rates and input_tokens is not None and output_tokens is not None:
-        how = f"from prefill and decode rates at the scenario's mix ({input_tokens:g} in / {output_tokens:g} out)"
+        how = f"prefill and decode rates at your mix ({input_tokens:g} in / {output_tokens:g} out)"
     else:
-        how = (f"measured request rate at the measured mix ({figure.input_tokens_per_request:g} in / "
-               f"{figure.output_tokens_per_request:g} out tokens per request)")
+        how = "the measured request rate at the measured mix"
         if input_tokens is not None and output_tokens is not None and (
                 abs(input_tokens - figure.input_tokens_per_request) > 0.1 * figure.input_tokens_per_request  # type: ignore[operator]
                 or abs(output_tokens - figure.output_tokens_per_request) > 0.1 * figure.output_tokens_per_request):  # type: ignore[operator]
-            how += (f"; the scenario's mix ({input_tokens:g} in / {output_tokens:g} out) differs, so the figure holds "
-                    "for requests like the benchmark's")
-    spread = f"{replicas} replicas of {figure.gpus}x {figure.gpu} (data parallel, assumed to scale linearly)" if replicas > 1 else "one replica"
-    return f"{how}; {spread}"
+            how += f" (your mix, {input_tokens:g} in / {output_tokens:g} out, differs: the figure holds for requests like the benchmark's)"
+    if replicas > 1:
+        how += f"; {replicas} replicas of {figure.gpus}x {figure.gpu} (data parallel, assumed linear)"
+    return how
