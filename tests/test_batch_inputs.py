@@ -137,9 +137,9 @@ def test_group_level_errors_name_the_columns(tmp_path):
 def test_values_are_read_the_way_spreadsheets_write_them(tmp_path):
     src = tmp_path / "u.csv"
     src.write_text(
-        "Name;Tokens per day;input_share;api_model;monthly_growth;current_option;selfhost_gpu;selfhost_model_size\n"
-        "A;1,000,000;85%;gpt-4o-mini;3%;API;;\n"
-        "B;2000000;0.5;gpt-4o-mini;0;Self-hosted;aws-g5.12xlarge;70b-q4\n", encoding="utf-8")
+        "Name;Tokens per day;input_share;api_model;monthly_growth;current_option;selfhost_gpu;selfhost_model;selfhost_precision\n"
+        "A;1,000,000;85%;gpt-4o-mini;3%;API;;;\n"
+        "B;2000000;0.5;gpt-4o-mini;0;Self-hosted;aws-p5.4xlarge;llama-3.1-70b;fp8\n", encoding="utf-8")
     a, b = read_input(src).rows
     assert a.ok and b.ok, (a.problems, b.problems)
     assert a.scenario.volume.tokens_per_day == 1e6 and a.scenario.volume.input_share == 0.85

@@ -4,8 +4,8 @@ import datetime as dt
 
 import pytest
 
-from runrate_xl.api import evaluate_scenario, scenario_from_dict
-from runrate_xl.catalog import gpu_catalog, lookup_prices, resolve
+from runrate_xl.api import ScenarioError, evaluate_scenario, scenario_from_dict
+from runrate_xl.catalog import lookup_prices, resolve
 from runrate_xl.catalog._data import load_data
 from runrate_xl.engine.errors import InputError
 from tests.conftest import rel
@@ -40,14 +40,6 @@ def test_override_file_entries_have_source_and_date():
         assert lookup_prices(name).input.source == entry["source"]
 
 
-def test_gpu_catalog_entries_have_source_and_date():
-    cat = gpu_catalog()
-    assert "aws-g5.12xlarge" in cat
-    for g in cat.values():
-        assert g.source and dt.date.fromisoformat(g.as_of) and g.throughput_source
-    assert rel(cat["aws-g5.12xlarge"].hourly_usd * 730, 4139.1)  # seed 003's ~4,140/month
-
-
 def test_unknown_model():
     with pytest.raises(InputError, match="no-such"):
         lookup_prices("no-such-model-abc")
@@ -77,12 +69,204 @@ def test_long_context_tier_applies_per_request_size():
     assert any("Long-context tier" in n for n in b.notes)
 
 
-def test_capacity_mode_resolves_from_gpu_catalog():
-    s = scenario_from_dict({"volume": {"tokens_per_day": 86_400_000}, "api": {"input_price_per_1m": 1, "output_price_per_1m": 1},
-                            "self_hosted": {"mode": "capacity", "gpu": "aws-g5.12xlarge", "model_size": "70b-q4",
-                                            "peak_to_average": 2, "target_utilization": 0.7, "fte": 0}})
-    e = evaluate_scenario(s)
-    sh = e.options["self_hosted"]
-    assert sh.details["instances"] == 5  # 2,000 tok/s peak / (4 x 150 x 0.7)
-    assert rel(sh.total_monthly, 5 * 5.67 * 730)
-    assert e.scenario.self_hosted.price_source.startswith("seed 003")
+# --- GPU, model, throughput, instance and server catalogs (issue 13 items 2-3) -------------------
+# Every figure below is computed by hand in the comment next to it from the catalog values
+# (models.yaml, gpu_specs.yaml, throughput.yaml, cloud_instances.yaml).
+
+from pydantic import ValidationError  # noqa: E402
+
+from runrate_xl.catalog import (  # noqa: E402
+    instance_capacity, instance_catalog, lookup_instance, lookup_model, model_catalog, server_catalog, throughput_catalog,
+)
+from runrate_xl.catalog.instances import InstancePrice  # noqa: E402
+from runrate_xl.catalog.throughput import ThroughputFigure  # noqa: E402
+from runrate_xl.engine import capacity as cap  # noqa: E402
+
+CATALOG_FILES = {"models.yaml": "models", "gpu_specs.yaml": "gpus", "throughput.yaml": "figures",
+                 "cloud_instances.yaml": "instances", "servers.yaml": "servers"}
+AS_OF = dt.date(2026, 11, 23)
+
+
+def _entries(name):
+    data = load_data(name)[CATALOG_FILES[name]]
+    items = list(data.values()) if isinstance(data, dict) else list(data)
+    for item in items:
+        if "prices" in item:  # an instance: every price is sourced
+            yield from item["prices"]
+        else:
+            yield item
+
+
+@pytest.mark.parametrize("name", sorted(CATALOG_FILES))
+def test_every_catalog_value_has_a_source_and_an_as_of_date(name):
+    entries = list(_entries(name))
+    assert entries, f"{name} is empty"
+    for e in entries:
+        assert isinstance(e.get("source"), str) and len(e["source"]) >= 10, e
+        assert dt.date.fromisoformat(str(e["as_of"])) <= dt.date(2026, 12, 31), e
+
+
+def test_the_loaders_refuse_a_figure_without_source_or_with_an_unknown_key():
+    good = {"term": "on_demand", "usd_per_hour": 1.0, "source": "somewhere, read by hand", "as_of": "2026-01-01"}
+    InstancePrice(**good)
+    with pytest.raises(ValidationError, match="source"):
+        InstancePrice(**{k: v for k, v in good.items() if k != "source"})
+    with pytest.raises(ValidationError, match="as_of"):
+        InstancePrice(**{k: v for k, v in good.items() if k != "as_of"})
+    with pytest.raises(ValidationError, match="Extra inputs"):
+        InstancePrice(**good, discount=0.3)
+    figure = {"model": "llama-3.1-8b", "gpu": "H100", "gpus": 1, "tensor_parallel": 1, "precision": "fp8",
+              "engine": "vLLM", "concurrency": "64", "source": "a benchmark somewhere", "as_of": "2026-01-01"}
+    with pytest.raises(ValidationError, match="needs prefill and decode"):
+        ThroughputFigure(**figure, output_tokens_per_second=100.0)  # no mix: not usable
+    with pytest.raises(ValidationError, match="not in models.yaml"):
+        ThroughputFigure(**{**figure, "model": "gpt-9"}, prefill_tokens_per_second=1e4, decode_tokens_per_second=1e3)
+
+
+def test_catalogs_load_with_the_required_coverage():
+    assert {"llama-3.1-8b", "llama-3.1-70b", "mistral-7b", "mixtral-8x7b", "qwen-2.5-72b"} <= set(model_catalog())
+    m = model_catalog()["mixtral-8x7b"]
+    assert (m.parameters_b, m.active_parameters_b, m.layers, m.kv_heads, m.head_dim) == (46.7, 12.9, 32, 8, 128)
+    clouds = {i.cloud for i in instance_catalog().values()}
+    assert {"AWS", "GCP", "CoreWeave", "Lambda"} <= clouds
+    assert {"A10G", "L4", "L40S", "A100-40GB", "A100-80GB", "H100", "H200", "B200"} <= {i.gpu for i in instance_catalog().values()}
+    terms = {p.term for i in instance_catalog().values() for p in i.prices}
+    assert terms == {"on_demand", "1yr", "3yr", "spot"}
+    assert len(throughput_catalog()) >= 20 and all(f.engine and f.concurrency for f in throughput_catalog())
+    assert {(s.gpu, s.gpus) for s in server_catalog()} >= {("H100", 8), ("A100-80GB", 4), ("L40S", 8), ("B200", 8)}
+
+
+def test_price_lookup_by_as_of_date_shows_the_p4d_cut():
+    p4d = lookup_instance("aws-p4d.24xlarge")
+    assert p4d.price("on_demand", dt.date(2025, 5, 31)).usd_per_hour == 32.7726  # last day before the cut
+    assert p4d.price("on_demand", dt.date(2025, 6, 1)).usd_per_hour == 21.957642  # 1 June 2025: -33%
+    assert rel(21.957642 / 32.7726, 0.67, 1e-3)
+    # p5.48xlarge has only its post-cut price: a day before it is refused, not guessed
+    with pytest.raises(InputError, match="on_demand price in force on 2025-01-15"):
+        lookup_instance("aws-p5.48xlarge").price("on_demand", dt.date(2025, 1, 15))
+
+
+def _capacity_scenario(self_hosted, volume=None):
+    return scenario_from_dict({"volume": volume or {"tokens_per_day": 100_000_000, "tokens_per_request": 1000},
+                               "api": {"input_price_per_1m": 1, "output_price_per_1m": 1},
+                               "self_hosted": {"mode": "capacity", "fte": 0, **self_hosted}})
+
+
+def test_scenario_prices_follow_the_as_of_date():
+    s = _capacity_scenario({"gpu": "aws-p4d.24xlarge", "tokens_per_second_per_gpu": 500})
+    before, after = resolve(s, dt.date(2025, 5, 1)).self_hosted, resolve(s, dt.date(2025, 7, 1)).self_hosted
+    assert (before.instance_hourly_usd, after.instance_hourly_usd) == (32.7726, 21.957642)
+    assert before.price_source.startswith("aws-p4d.24xlarge on_demand 32.7726") and after.price_as_of == "2026-11-09"
+    # 100M tokens/day, peak 2x: 2,314.8 tok/s at peak / (8 x 500 x 0.7 = 2,800) -> 1 instance; 730 h
+    e = evaluate_scenario(s, dt.date(2025, 7, 1)).options["self_hosted"]
+    assert e.details["instances"] == 1 and rel(e.total_monthly, 21.957642 * 730)
+
+
+def test_pricing_terms_and_spot_overhead():
+    base = {"gpu": "gcp-a2-highgpu-1g", "tokens_per_second_per_gpu": 1000}
+    one = resolve(_capacity_scenario({**base, "pricing_term": "1yr"}), AS_OF).self_hosted
+    three = resolve(_capacity_scenario({**base, "pricing_term": "3yr"}), AS_OF).self_hosted
+    assert rel(one.instance_hourly_usd, 2.314207) and rel(1689.3711392 / 730, 2.314207, 1e-6)  # month_1y / 730 h
+    assert rel(three.instance_hourly_usd, 1.285708) and rel(938.56707798 / 730, 1.285708, 1e-6)
+    spot = resolve(_capacity_scenario({**base, "pricing_term": "spot", "spot_interruption_overhead": 0.1}), AS_OF).self_hosted
+    assert rel(spot.instance_hourly_usd, 1.293355 * 1.1)  # 1.4226905: spot plus the stated 10% lost hours
+    assert "interruption overhead you stated" in spot.price_source
+    with pytest.raises(ScenarioError, match="spot_interruption_overhead"):
+        _capacity_scenario({**base, "pricing_term": "spot"})
+    with pytest.raises(InputError, match="1yr price in force"):
+        resolve(_capacity_scenario({"gpu": "aws-g5.xlarge", "tokens_per_second_per_gpu": 1000, "pricing_term": "1yr"}), AS_OF)
+
+
+def test_memory_check_pass_and_fail_by_hand():
+    # 13B fp16: 13e9 x 2 B = 26 GB of weights > one 24 GB A10G less 10% = 21.6 GB
+    with pytest.raises(InputError) as info:
+        cap.check_memory_fit("13B fp16", "1x A10G", cap.weights_gb(13e9, "fp16"), cap.usable_memory_gb(24, 1))
+    assert "13B fp16 on 1x A10G" in str(info.value) and "26.0 GB needed" in str(info.value) and "at most 21.6 GB" in str(info.value)
+    # 70B 4-bit with 8,192 tokens: 35 GB + 2 x 80 x 8 x 128 x 2 B x 8,192 = 2.684 GB -> 37.68 > 36 GB (one 40 GB A100)
+    needed = cap.memory_needed_gb(70e9, "int4", 80, 8, 128, 8192)
+    assert rel(needed, 35 + 2.68435456)
+    with pytest.raises(InputError, match="37.7 GB"):
+        cap.check_memory_fit("70B int4", "1x A100-40GB", needed, cap.usable_memory_gb(40, 1))
+    # Llama 3 8B fp16 with 4,000 tokens: 16 GB + 2 x 32 x 8 x 128 x 2 B x 4,000 = 0.524 GB -> 16.52 <= 21.6: fits
+    assert rel(cap.check_memory_fit("8B", "1x A10G", cap.memory_needed_gb(8e9, "fp16", 32, 8, 128, 4000), 21.6), 16.524288)
+
+
+def test_memory_check_in_resolution_names_model_gpu_and_figures():
+    # Llama 3.1 70B FP8 on one H100 (aws-p5.4xlarge): 70 GB + 327,680 B/token of KV
+    fits = resolve(_capacity_scenario({"gpu": "aws-p5.4xlarge", "model": "llama-3.1-70b", "precision": "fp8"}), AS_OF).self_hosted
+    assert rel(fits.memory_needed_gb, 70 + 327_680 * 1000 / 1e9) and fits.memory_available_gb == 72.0  # 80 x 0.9
+    big = _capacity_scenario({"gpu": "aws-p5.4xlarge", "model": "llama-3.1-70b", "precision": "fp8"},
+                             {"tokens_per_day": 100_000_000, "tokens_per_request": 12_000})
+    with pytest.raises(InputError) as info:  # 70 + 3.932 = 73.93 GB > 72 GB
+        resolve(big, AS_OF)
+    msg = str(info.value)
+    assert "llama-3.1-70b fp8" in msg and "1x H100" in msg and "73.9 GB" in msg and "72.0 GB" in msg
+    e = evaluate_scenario(_capacity_scenario({"gpu": "aws-p5.4xlarge", "model": "llama-3.1-70b", "precision": "fp8"}), AS_OF)
+    d = e.options["self_hosted"].details
+    assert rel(d["memory_needed_gb"], 70.32768) and d["memory_available_gb"] == 72.0
+
+
+def test_capacity_from_a_published_output_rate_at_its_mix():
+    # Lambda, 1x H100, Llama 3.1 70B FP8: 418.92 out tok/s at 205 in / 197 out
+    # -> 418.92 / 197 x 402 = 854.852 tokens/s on the one GPU, 73.86M tokens/day
+    sh = resolve(_capacity_scenario({"gpu": "aws-p5.4xlarge", "model": "llama-3.1-70b", "precision": "fp8"}), AS_OF).self_hosted
+    assert rel(sh.tokens_per_second_per_gpu, 418.92 / 197 * 402) and sh.gpus_per_instance == 1
+    assert sh.instance_hourly_usd == 6.88 and sh.throughput_as_of == "2024-09-07"
+    assert "LambdaLabsML/vllm-benchmark" in sh.throughput_source and "differs" in sh.throughput_source
+    # p4de (8x A100-80GB), 12,000-token requests: 1x A100 does not fit (73.93 > 72 GB); the best
+    # fitting configuration is 2x A100 (662.64 out tok/s) run as 4 replicas:
+    # 4 x 662.64 / 197 x 402 x 86,400 = 467.3M tokens/day; per GPU 467.3M / 86,400 / 8 = 676.09 tok/s
+    claims = _capacity_scenario({"gpu": "aws-p4de.24xlarge", "model": "llama-3.1-70b", "precision": "fp8"},
+                                {"tokens_per_day": 120_000_000, "tokens_per_request": 12_000})
+    sh = resolve(claims, AS_OF).self_hosted
+    assert rel(sh.tokens_per_second_per_gpu, 4 * 662.64 / 197 * 402 / 8) and sh.instance_hourly_usd == 27.44705
+    assert "4 replicas of 2x A100-80GB" in sh.throughput_source
+
+
+def test_capacity_from_prefill_and_decode_uses_the_scenario_mix():
+    # a figure with both rates: 10,000 prefill, 1,000 decode tokens/s. 800 in / 200 out per request:
+    # 0.08 + 0.2 = 0.28 s per request -> 1,000 / 0.28 = 3,571.43 tokens/s; 200 in / 800 out:
+    # 0.02 + 0.8 = 0.82 s -> 1,219.51 tokens/s
+    figure = ThroughputFigure(model="llama-3.1-8b", gpu="H100", gpus=1, tensor_parallel=1, precision="fp8", engine="test",
+                              prefill_tokens_per_second=10_000, decode_tokens_per_second=1_000, concurrency="full batch",
+                              source="hand-made figure for this test", as_of="2026-01-01")
+    assert rel(figure.tokens_per_day(800, 200), 86_400 * 1000 / 0.28)
+    assert rel(figure.tokens_per_day(200, 800), 86_400 * 1000 / 0.82)
+    assert rel(cap.tokens_per_day_from_rates(10_000, 1_000, 1_000, 200), 345_600_000)
+
+
+def test_a_combination_without_published_throughput_is_refused():
+    with pytest.raises(InputError) as info:
+        resolve(_capacity_scenario({"gpu": "aws-p5.48xlarge", "model": "qwen-2.5-72b", "precision": "fp8"}), AS_OF)
+    assert info.value.field == "self_hosted.model" and "published throughput" in str(info.value)
+    assert "nothing is published for qwen-2.5-72b" in str(info.value) and "no figure is estimated" in str(info.value)
+    with pytest.raises(InputError, match="published for llama-3.1-70b: llama-3.1-70b fp8 on 1x A100-80GB"):
+        resolve(_capacity_scenario({"gpu": "aws-p4d.24xlarge", "model": "llama-3.1-70b", "precision": "int4"}), AS_OF)
+
+
+def test_legacy_model_size_keys_are_refused_with_a_pointer():
+    s = _capacity_scenario({"gpu": "aws-g5.12xlarge", "model_size": "70b-q4"})
+    with pytest.raises(InputError) as info:
+        resolve(s, AS_OF)
+    assert info.value.field == "self_hosted.model_size" and "model and precision" in str(info.value)
+    assert "no published throughput" in str(info.value)
+    # with the user's own throughput the key is only a label: the user's figure wins
+    own = resolve(_capacity_scenario({"gpu": "aws-g5.12xlarge", "model_size": "70b-q4", "tokens_per_second_per_gpu": 150}), AS_OF)
+    assert own.self_hosted.tokens_per_second_per_gpu == 150
+
+
+def test_user_values_win_and_are_said_to_be_theirs():
+    s = _capacity_scenario({"gpu": "aws-p5.4xlarge", "model": "llama-3.1-70b", "precision": "fp8",
+                            "tokens_per_second_per_gpu": 600, "instance_hourly_usd": 5.0})
+    sh = resolve(s, AS_OF).self_hosted
+    assert (sh.tokens_per_second_per_gpu, sh.instance_hourly_usd) == (600, 5.0)
+    assert sh.throughput_source.startswith("your value") and sh.price_source.startswith("your value")
+    assert sh.memory_needed_gb is None  # no catalog throughput used, so no catalog memory check
+
+
+def test_instance_capacity_picks_the_best_fitting_configuration():
+    inst, model = lookup_instance("lambda-h100-8"), lookup_model("llama-3.1-8b")
+    c = instance_capacity(inst, model, "fp8", input_tokens=None, output_tokens=None, context_tokens=402)
+    # 1x H100 3,400.4 x 8 replicas beats 2x 3,688.64 x 4, 4x 3,475.27 x 2 and 8x 3,931.83 x 1
+    assert c.replicas == 8 and c.figure.gpus == 1
+    assert rel(c.tokens_per_day, 8 * 3400.4 / 197 * 402 * 86_400)

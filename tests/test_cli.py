@@ -82,3 +82,27 @@ def test_scenario_round_trips_through_yaml(tmp_path):
     from runrate_xl.api import load_scenario
 
     assert load_scenario(f) == presets()["seed000-1m-inferences"].scenario
+
+
+def test_gpus_lists_the_catalog_with_sources_and_the_price_in_force():
+    r = runner.invoke(app, ["gpus", "--as-of", "2025-01-15"])
+    assert r.exit_code == 0, r.output
+    row = next(line for line in r.output.splitlines() if "aws-p4d.24xlarge" in line)
+    assert "32.7726" in row  # before the June 2025 cut
+    assert "seed 003's cloud GPU table" in r.output and "Cyclenerd" in r.output
+    after = runner.invoke(app, ["gpus", "--as-of", "2025-07-01"])
+    assert "21.9576" in next(line for line in after.output.splitlines() if "aws-p4d.24xlarge" in line)
+    for flag, expected in (("--models", "qwen-2.5-72b"), ("--throughput", "LambdaLabsML"), ("--servers", "configiq")):
+        out = runner.invoke(app, ["gpus", flag])
+        assert out.exit_code == 0 and expected in out.output, (flag, out.output[-500:])
+
+
+def test_gpus_output_escapes_catalog_text(monkeypatch):
+    from runrate_xl.catalog import instances
+
+    real = instances.instance_catalog()
+    first = next(iter(real.values()))
+    price = first.prices[0].model_copy(update={"source": "evil \x1b[31mred\x1b[0m source text"})
+    monkeypatch.setattr("runrate_xl.catalog.instance_catalog", lambda: {first.id: first.model_copy(update={"prices": [price]})})
+    r = runner.invoke(app, ["gpus"])
+    assert r.exit_code == 0 and "\x1b" not in r.output and "\\x1b" in r.output

@@ -89,7 +89,7 @@ def test_unknown_model_is_named():
 
 
 def test_unknown_gpu_is_named():
-    s = scenario_from_dict(with_("self_hosted", {"mode": "capacity", "gpu": "tpu-v9", "model_size": "7b"}))
+    s = scenario_from_dict(with_("self_hosted", {"mode": "capacity", "gpu": "tpu-v9", "model": "llama-3.1-8b", "precision": "fp8"}))
     with pytest.raises(InputError, match="self_hosted.gpu"):
         evaluate_scenario(s)
 

@@ -109,11 +109,13 @@ NAMED_COLUMNS: tuple[Column, ...] = (
     _c("finetune_refresh_cost", "fine_tuned.refresh_cost", "number", "Fine-tuned", 15_000),
     # Self-hosted (optional: leave every selfhost_ column empty to leave the option out)
     _c("selfhost_mode", "self_hosted.mode", "choice", "Self-hosted", "simple",
-       "Empty: capacity when a GPU sizing column (selfhost_gpu, selfhost_model_size, selfhost_instance_hourly_usd, "
+       "Empty: capacity when a GPU sizing column (selfhost_gpu, selfhost_model, selfhost_model_size, selfhost_instance_hourly_usd, "
        "selfhost_gpus_per_instance, selfhost_tokens_per_second_per_gpu) is given, else simple."),
     _c("selfhost_infra_monthly", "self_hosted.infra_monthly", "number", "Self-hosted", 4140),
     _c("selfhost_utilization", "self_hosted.utilization", "fraction", "Self-hosted", 0.6),
     _c("selfhost_gpu", "self_hosted.gpu", "text", "Self-hosted", None),
+    _c("selfhost_model", "self_hosted.model", "text", "Self-hosted", None),
+    _c("selfhost_precision", "self_hosted.precision", "choice", "Self-hosted", None),
     _c("selfhost_model_size", "self_hosted.model_size", "text", "Self-hosted", None),
     _c("selfhost_peak_to_average", "self_hosted.peak_to_average", "number", "Self-hosted", None),
     _c("selfhost_target_utilization", "self_hosted.target_utilization", "fraction", "Self-hosted", None),
@@ -146,7 +148,9 @@ NAMED_COLUMNS: tuple[Column, ...] = (
 # model is a batch column with no other edit. Left out, with the reason: list fields (JSON in one
 # cell does not belong in a row: give them in a scenario_file) and what the catalog fills in.
 _NOT_COLUMNS = {"price_tiers": "a list: give it in a scenario_file",
-                "price_source": "filled by the catalog", "price_as_of": "filled by the catalog"}
+                "price_source": "filled by the catalog", "price_as_of": "filled by the catalog",
+                "throughput_source": "filled by the catalog", "throughput_as_of": "filled by the catalog",
+                "memory_needed_gb": "filled by the catalog", "memory_available_gb": "filled by the catalog"}
 _PREFIX = {"api": "api_", "fine_tuned": "finetune_", "self_hosted": "selfhost_", "horizon": "horizon_",
            "sensitivity": "sensitivity_", "rules": "rules_", "volume": "", "context": "", "(scenario)": ""}
 _SECTION = {"api": "API", "fine_tuned": "Fine-tuned", "self_hosted": "Self-hosted", "horizon": "Horizon",
@@ -192,7 +196,7 @@ GROUP_COLUMNS: dict[str, tuple[str, ...]] = {
     "api": ("api_model", "api_input_price_per_1m", "api_output_price_per_1m"),
     "options": ("api_model", "api_input_price_per_1m", "api_output_price_per_1m"),  # no option at all
     "fine_tuned": ("finetune_input_price_per_1m", "finetune_output_price_per_1m"),
-    "self_hosted": ("selfhost_mode", "selfhost_infra_monthly", "selfhost_utilization", "selfhost_gpu", "selfhost_model_size"),
+    "self_hosted": ("selfhost_mode", "selfhost_infra_monthly", "selfhost_utilization", "selfhost_gpu", "selfhost_model", "selfhost_model_size"),
     "hidden": ("review_share", "cost_per_review", "review_minutes", "reviewer_hourly_rate"),
 }
 

@@ -44,7 +44,7 @@ SUFFIXES = {".xlsx": "xlsx", ".xlsm": "xlsx", ".csv": "csv", ".yaml": "yaml", ".
 _EMAIL = re.compile(r"^[^@\s,;<>\"()\[\]]+@[^@\s,;<>\"()\[\]]+\.[A-Za-z0-9-]{2,}$")
 _GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_SINGLE_LINE = {"name", "owner_email", "api_model", "outcome_name", "selfhost_gpu", "selfhost_model_size", "scenario_file"}
+_SINGLE_LINE = {"name", "owner_email", "api_model", "outcome_name", "selfhost_gpu", "selfhost_model", "selfhost_model_size", "scenario_file"}
 
 
 class InputFileError(RunrateError):
@@ -384,7 +384,7 @@ def load_scenario_file(relative: str, base_dir: Path) -> dict[str, Any]:
 
 
 # A self-hosted row with any of these is sized from GPU capacity (its mode left empty).
-CAPACITY_FIELDS = ("gpu", "model_size", "instance_hourly_usd", "gpus_per_instance", "tokens_per_second_per_gpu")
+CAPACITY_FIELDS = ("gpu", "model", "model_size", "instance_hourly_usd", "gpus_per_instance", "tokens_per_second_per_gpu")
 
 
 def scenario_data(values: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:

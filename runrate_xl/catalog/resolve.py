@@ -7,8 +7,10 @@ from typing import Optional
 
 from ..engine.errors import InputError
 from ..engine.scenario import Scenario
-from .gpus import lookup_gpu
+from .instances import lookup_instance
+from .models import lookup_model
 from .prices import lookup_prices
+from .throughput import figures_for, instance_capacity
 
 _API_FIELDS = {
     "input_price_per_1m": "input",
@@ -30,7 +32,7 @@ def resolve(scenario: Scenario, as_of: Optional[dt.date] = None) -> Scenario:
         if option["kind"] == "api":
             _resolve_api(option, as_of)
         elif option["kind"] == "self_hosted":
-            _resolve_gpu(option)
+            _resolve_gpu(option, scenario, as_of)
     return Scenario.model_validate(data)
 
 
@@ -50,18 +52,61 @@ def _resolve_api(api: dict, as_of: Optional[dt.date]) -> None:
         api["price_tiers"] = [t.model_dump() for t in prices.tiers]
 
 
-def _resolve_gpu(sh: dict) -> None:
-    if sh.get("mode") != "capacity" or not sh.get("gpu"):
+# The first GPU table's size keys had no published source; none maps to a published figure.
+LEGACY_MODEL_SIZES = ("7b", "13b", "70b-q4", "70b")
+
+
+def _resolve_gpu(sh: dict, scenario: Scenario, as_of: Optional[dt.date]) -> None:
+    """Capacity mode: the instance price of the term in force on ``as_of``, GPUs per instance and
+    an effective tokens/s per GPU for the request mix from a published benchmark (after the
+    memory check). Values the user gave win and are said to be theirs."""
+    if sh.get("mode") != "capacity":
         return
-    gpu = lookup_gpu(sh["gpu"])
+    oid = sh["id"]
+    if sh.get("model_size") is not None and sh.get("tokens_per_second_per_gpu") is None:
+        raise InputError(f"{oid}.model_size", sh["model_size"],
+                         "model and precision from the catalog (e.g. model: llama-3.1-70b, precision: fp8); the size keys "
+                         f"({', '.join(LEGACY_MODEL_SIZES)}) came from an unsourced planning table and have no published throughput",
+                         hint="see `runrate gpus --throughput` for the published combinations")
+    if not sh.get("gpu"):
+        if sh.get("model") and sh.get("tokens_per_second_per_gpu") is None:
+            raise InputError(f"{oid}.gpu", None, "a GPU instance of the catalog: published throughput is per GPU type")
+        return
+    instance = lookup_instance(sh["gpu"], f"{oid}.gpu")
+    day = as_of or dt.date.today()
+    term = sh.get("pricing_term") or "on_demand"
     if sh.get("instance_hourly_usd") is None:
-        sh["instance_hourly_usd"] = gpu.hourly_usd
-        sh["price_source"] = sh.get("price_source") or gpu.source
-        sh["price_as_of"] = sh.get("price_as_of") or gpu.as_of
+        price = instance.price(term, day, f"{oid}.gpu")
+        hourly, source = price.usd_per_hour, f"{instance.id} {term} {price.usd_per_hour:g} USD/h ({instance.region}): {price.source}"
+        if term == "spot":
+            overhead = sh["spot_interruption_overhead"]
+            hourly *= 1.0 + overhead
+            source += f"; x (1 + {overhead:g}) for the spot interruption overhead you stated"
+        sh["instance_hourly_usd"] = hourly
+        sh["price_source"] = source
+        sh["price_as_of"] = price.as_of.isoformat()
+    else:
+        sh["price_source"] = sh.get("price_source") or "your value (instance_hourly_usd)"
     if sh.get("gpus_per_instance") is None:
-        sh["gpus_per_instance"] = gpu.gpus_per_instance
-    if sh.get("tokens_per_second_per_gpu") is None:
-        size = sh.get("model_size")
-        if size not in gpu.tokens_per_second_per_gpu:
-            raise InputError(f"{sh['id']}.model_size", size, f"one of {', '.join(gpu.tokens_per_second_per_gpu)} for {gpu.name}")
-        sh["tokens_per_second_per_gpu"] = gpu.tokens_per_second_per_gpu[size]
+        sh["gpus_per_instance"] = instance.gpus_per_instance
+    if sh.get("tokens_per_second_per_gpu") is not None:
+        sh["throughput_source"] = sh.get("throughput_source") or "your value (tokens_per_second_per_gpu)"
+        return
+    model = lookup_model(sh["model"], f"{oid}.model")
+    size, share = scenario.volume.request_size, scenario.volume.input_share
+    input_tokens = size * share if size else None
+    output_tokens = size * (1.0 - share) if size else None
+    context = sh.get("context_tokens") or size
+    if context is None:  # no request size: the longest request of the benchmarks for this combination
+        figures = figures_for(model.id, instance.gpu, sh["precision"])
+        context = max(((f.input_tokens_per_request or 0) + (f.output_tokens_per_request or 0) for f in figures), default=1.0)
+    capacity = instance_capacity(instance, model, sh["precision"], input_tokens=input_tokens, output_tokens=output_tokens,
+                                 context_tokens=context, concurrent_requests=sh.get("concurrent_requests") or 1.0,
+                                 headroom=sh.get("memory_headroom", 0.1), field=f"{oid}.model")
+    fig = capacity.figure
+    sh["tokens_per_second_per_gpu"] = capacity.tokens_per_second_per_gpu
+    sh["throughput_source"] = (f"{fig.source}: {fig.conditions()}. Capacity {capacity.tokens_per_day:,.0f} tokens/day per "
+                               f"instance at 100%: {capacity.rule}")
+    sh["throughput_as_of"] = fig.as_of.isoformat()
+    sh["memory_needed_gb"] = capacity.memory_needed_gb
+    sh["memory_available_gb"] = capacity.memory_available_gb

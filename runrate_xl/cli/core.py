@@ -1,4 +1,4 @@
-"""`runrate evaluate`, `presets`, `scenario`, `schema` and `prices`: the engine and catalog
+"""`runrate evaluate`, `presets`, `scenario`, `schema`, `prices` and `gpus`: the engine and catalog
 commands, each a thin call into ``runrate_xl.api`` / ``catalog`` / ``presets`` that formats the result."""
 
 from __future__ import annotations
@@ -152,6 +152,74 @@ def prices(
     console.print(table)
     for t in p.tiers:
         console.print(f"Long-context tier: above {t.above_input_tokens:,} input tokens/request -> {t.input_price_per_1m:g} in / {t.output_price_per_1m:g} out", highlight=False)
+
+
+def gpus(
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Prices in force on this date (YYYY-MM-DD); default today."),
+    models: bool = typer.Option(False, "--models", help="List the open models (config.json figures for the memory check)."),
+    throughput: bool = typer.Option(False, "--throughput", help="List the published throughput figures and their conditions."),
+    servers: bool = typer.Option(False, "--servers", help="List the server purchase prices (indicative)."),
+) -> None:
+    """List the GPU catalog with the source and date of every figure: cloud instances and the
+    price of each term in force on --as-of (default), or the models, throughput or servers."""
+    from ..catalog import TERMS, gpu_specs, instance_catalog, model_catalog, server_catalog, throughput_catalog
+
+    def out(table: Table) -> None:
+        console.print(table)
+
+    if models:
+        table = Table(title="Open models (memory check figures)", title_justify="left")
+        for col in ("model", "parameters (B)", "layers", "KV heads", "head size", "source", "as of"):
+            table.add_column(col)
+        for m in model_catalog().values():
+            params = f"{m.parameters_b:g}" + (f" ({m.active_parameters_b:g} active)" if m.active_parameters_b else "")
+            table.add_row(T(m.id), params, str(m.layers), str(m.kv_heads), str(m.head_dim), T(m.source), m.as_of.isoformat())
+        return out(table)
+    if throughput:
+        table = Table(title="Published throughput (per model replica)", title_justify="left")
+        for col in ("model", "precision", "GPUs", "figure", "conditions", "source", "as of"):
+            table.add_column(col)
+        for f in throughput_catalog():
+            figure = (f"{f.output_tokens_per_second:g} out tok/s at {f.input_tokens_per_request:g}/{f.output_tokens_per_request:g}"
+                      if f.output_tokens_per_second else f"prefill {f.prefill_tokens_per_second:g} / decode {f.decode_tokens_per_second:g}")
+            table.add_row(T(f.model), f.precision, f"{f.gpus}x {T(f.gpu)}", figure, T(f"{f.engine}; {f.concurrency}"),
+                          T(f.source), f.as_of.isoformat())
+        return out(table)
+    if servers:
+        table = Table(title="Servers to buy (indicative), USD", title_justify="left")
+        for col in ("GPUs", "price", "install", "source", "as of"):
+            table.add_column(col)
+        for srv in server_catalog():
+            table.add_row(f"{srv.gpus}x {T(srv.gpu)}", f"{srv.price_usd:,.0f}", f"{srv.install_usd:,.0f}", T(srv.source), srv.as_of.isoformat())
+        return out(table)
+    day = parse_as_of(as_of)
+    import datetime as _dt
+
+    day = day or _dt.date.today()
+    specs = gpu_specs()
+    table = Table(title=f"Cloud GPU instances, USD per instance-hour in force on {day}", title_justify="left")
+    for col in ("instance", "region", "GPUs", "GB/GPU", "W/GPU", *TERMS):
+        table.add_column(col)
+    sources: list[str] = []
+    for inst in instance_catalog().values():
+        cells = []
+        for term in TERMS:
+            try:
+                price = inst.price(term, day)
+            except InputError:
+                cells.append("-")
+                continue
+            cells.append(f"{price.usd_per_hour:g}")
+            sources.append(f"{inst.id} {term} {price.usd_per_hour:g} ({price.window()}, read {price.as_of}): {price.source}")
+        spec = specs[inst.gpu]
+        table.add_row(T(inst.id), T(inst.region), f"{inst.gpus_per_instance}x {T(inst.gpu)}", f"{spec.memory_gb:g}",
+                      f"{spec.tdp_watts:g}" if spec.tdp_watts else "-", *cells)
+    out(table)
+    console.print("[bold]Sources[/] ('-' above: no price of that term in force that day)", highlight=False)
+    for line in sources:
+        console.print(f"- {T(line)}", highlight=False)
+    for spec in specs.values():
+        console.print(f"- {T(spec.id)} memory/power: {T(spec.source)} ({spec.as_of})", highlight=False)
 
 
 def show_scenario(

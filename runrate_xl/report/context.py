@@ -216,6 +216,12 @@ def _self_hosted_assumptions(ev: Evaluation, sh) -> list[dict]:
                     "source": sh.price_source or _SCENARIO_SRC, "as_of": sh.price_as_of or "-"})
         out.append({"item": f"GPU sizing{who}", "value": f"peak {fmt.number(sh.peak_to_average)}x average, target utilization {fmt.pct(sh.target_utilization)}, redundancy {fmt.number(sh.redundancy)}x",
                     "source": _SCENARIO_SRC, "as_of": "-"})
+        if sh.throughput_source:
+            memory = (f"; memory {fmt.number(sh.memory_needed_gb)} GB needed of {fmt.number(sh.memory_available_gb)} GB usable per replica"
+                      if sh.memory_needed_gb is not None and sh.memory_available_gb is not None else "")
+            out.append({"item": f"GPU throughput{f' ({sh.model} {sh.precision})' if sh.model else ''}{who}",
+                        "value": f"{fmt.count(sh.tokens_per_second_per_gpu)} tokens/s per GPU, effective for the request mix{memory}",
+                        "source": sh.throughput_source, "as_of": sh.throughput_as_of or "-"})
     out.append({"item": f"MLOps people{who}", "value": f"{fmt.number(sh.fte)} FTE at {fmt.usd(sh.fte_annual_cost)} per year fully loaded",
                 "source": _SCENARIO_SRC if "fte_annual_cost" in sh.model_fields_set else "Default (seed 003: $150k loaded FTE)", "as_of": "-"})
     if sh.setup_cost or sh.migration_cost:

@@ -173,7 +173,14 @@ INPUT_SECTIONS: list[tuple[str, list[tuple]]] = [
         ("self_hosted.infra_monthly", "Simple: GPU infrastructure", "USD/month", "number", USD),
         ("self_hosted.utilization", "Simple: average utilization", "%", "number", PCT),
         ("self_hosted.gpu", "Capacity: GPU instance (catalog)", "text", "text", "@"),
-        ("self_hosted.model_size", "Capacity: model size (catalog)", "text", "text", "@"),
+        ("self_hosted.model", "Capacity: open model (catalog)", "text", "text", "@"),
+        ("self_hosted.precision", "Capacity: weight precision", "fp8/fp16/...", "choice", "@"),
+        ("self_hosted.pricing_term", "Capacity: price term", "term", "choice", "@"),
+        ("self_hosted.spot_interruption_overhead", "Capacity: spot hours lost to interruptions", "%", "number", PCT),
+        ("self_hosted.context_tokens", "Capacity: context per request (memory check)", "tokens", "number", INT),
+        ("self_hosted.concurrent_requests", "Capacity: requests held at once (memory check)", "requests", "number", INT),
+        ("self_hosted.memory_headroom", "Capacity: GPU memory kept free", "%", "number", PCT),
+        ("self_hosted.model_size", "Capacity: legacy model size key (refused)", "text", "text", "@"),
         ("self_hosted.gpus_per_instance", "Capacity: GPUs per instance", "GPUs", "int", "0"),
         ("self_hosted.tokens_per_second_per_gpu", "Capacity: throughput per GPU", "tokens/s", "number", INT),
         ("self_hosted.peak_to_average", "Capacity: peak / average load", "x", "number", "0.00"),
@@ -224,6 +231,10 @@ PRICE_ROWS: list[tuple] = [
         ("self_hosted.instance_hourly_usd", "Instance price", "USD/hour", "number", PRICE),
         ("self_hosted.price_source", "Source", "text", "text", "@"),
         ("self_hosted.price_as_of", "Price as of", "YYYY-MM-DD", "text", "@"),
+        ("self_hosted.throughput_source", "Throughput source and conditions", "text", "text", "@"),
+        ("self_hosted.throughput_as_of", "Throughput as of", "YYYY-MM-DD", "text", "@"),
+        ("self_hosted.memory_needed_gb", "Memory needed per replica (weights + KV cache)", "GB", "number", "0.00"),
+        ("self_hosted.memory_available_gb", "Memory usable per replica", "GB", "number", "0.00"),
     ]),
 ]
 TIER_FIELDS = (("above_input_tokens", "Applies above (input tokens/request)", "int", INT),
@@ -237,6 +248,8 @@ CHOICES = {
     "context.ml_expertise": ("none", "limited", "strong"),
     "context.quality_need": ("state_of_the_art", "good_enough", "specialized_domain"),
     "self_hosted.mode": ("simple", "capacity"),
+    "self_hosted.precision": ("fp32", "bf16", "fp16", "fp8", "int8", "int4"),
+    "self_hosted.pricing_term": ("on_demand", "1yr", "3yr", "spot"),
 }
 
 

@@ -2,7 +2,10 @@
 
 ``simple`` mode: you give the infrastructure bill ``infra_monthly`` for the useful work and
 the utilization; effective infrastructure = infra_monthly / utilization (seed 003).
-``capacity`` mode: GPUs are sized from peak tokens/s; infrastructure follows.
+``capacity`` mode: GPUs are sized from peak tokens/s; infrastructure follows. The catalog
+(``gpu`` instance, ``model``, ``precision``, ``pricing_term``) fills the instance price in force
+on the as-of date and an effective ``tokens_per_second_per_gpu`` for the request mix, derived
+from a published benchmark after a memory check (weights + KV cache must fit the GPUs).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from typing import TYPE_CHECKING, Literal, Optional
 from pydantic import Field, model_validator
 
 from .. import functions as f
-from ..common import HiddenCosts, Usd, Utilization
+from ..common import Fraction, HiddenCosts, Usd, Utilization
 from ..errors import InputError
 from .base import Breakdown, Kind, LineItemSpec, OptionBase, Step, OptionDriver, field_driver, hidden_items, items_by_key
 
@@ -32,17 +35,35 @@ class SelfHostedOption(OptionBase):
     mode: Literal["simple", "capacity"] = "simple"
     infra_monthly: Optional[float] = Field(None, ge=0, description="Simple mode: GPU infrastructure, USD per month.")
     utilization: Optional[Utilization] = Field(None, description="Simple mode: average utilization, 0-1.")
-    gpu: Optional[str] = Field(None, description="Capacity mode: GPU instance from the catalog, e.g. aws-g5.12xlarge.")
-    model_size: Optional[str] = Field(None, description="Capacity mode: model size key for catalog throughput, e.g. 70b-q4.")
-    instance_hourly_usd: Optional[float] = Field(None, gt=0, description="USD per instance-hour (catalog if empty).")
+    gpu: Optional[str] = Field(None, description="Capacity mode: cloud GPU instance from the catalog, e.g. aws-p5.4xlarge (runrate gpus).")
+    model: Optional[str] = Field(None, description="Capacity mode: open model from the catalog, e.g. llama-3.1-70b (runrate gpus --models).")
+    precision: Optional[Literal["fp32", "bf16", "fp16", "fp8", "int8", "int4"]] = Field(
+        None, description="Capacity mode: weight precision of the model, e.g. fp8; throughput must be published for it.")
+    pricing_term: Literal["on_demand", "1yr", "3yr", "spot"] = Field(
+        "on_demand", description="Capacity mode: price term of the instance (on_demand, 1yr or 3yr commitment, spot).")
+    spot_interruption_overhead: Optional[Fraction] = Field(
+        None, description="Spot: extra instance-hours lost to interruptions, as a share of the hours (stated by you; needed with spot).")
+    model_size: Optional[str] = Field(
+        None, description="Legacy size key (7b, 13b, 70b-q4...) of the first GPU table, which had no source: refused, use model and precision.")
+    instance_hourly_usd: Optional[float] = Field(None, gt=0, description="USD per instance-hour (catalog by term and as-of date if empty).")
     gpus_per_instance: Optional[int] = Field(None, gt=0, description="GPUs per instance (catalog if empty).")
-    tokens_per_second_per_gpu: Optional[float] = Field(None, gt=0, description="Sustained tokens/s per GPU.")
+    tokens_per_second_per_gpu: Optional[float] = Field(
+        None, gt=0, description=("Effective tokens/s (input + output) per GPU for the request mix: one instance's capacity at 100% "
+                                 "/ its GPUs / 86,400. Filled from a published benchmark if empty; your measurement wins."))
+    context_tokens: Optional[float] = Field(
+        None, gt=0, le=10_000_000, description="Memory check: tokens of context per request (default: the request size).")
+    concurrent_requests: float = Field(1.0, ge=1, le=100_000, description="Memory check: requests whose KV cache is held at once.")
+    memory_headroom: Fraction = Field(0.1, description="Memory check: share of GPU memory kept free (activations, CUDA context).")
     peak_to_average: float = Field(2.0, ge=1, le=100, description="Peak load / average load.")
     target_utilization: Utilization = Field(0.7, description="Highest planned utilization at peak (seed 004: aim 60-70%+).")
     redundancy: float = Field(1.0, ge=1, le=10, description="Capacity multiplier for failover (2 = fully doubled).")
     hours_per_month: float = Field(730.0, gt=0, le=744, description="Billed hours per month (seed 003 uses 730).")
-    price_source: Optional[str] = Field(None, description="Where the GPU price came from (filled by the catalog).")
+    price_source: Optional[str] = Field(None, max_length=2000, description="Where the GPU price came from (filled by the catalog).")
     price_as_of: Optional[str] = Field(None, description="As-of date of the GPU price.")
+    throughput_source: Optional[str] = Field(None, max_length=2000, description="Where the throughput came from and under what conditions (filled by the catalog).")
+    throughput_as_of: Optional[str] = Field(None, description="As-of date of the throughput figure.")
+    memory_needed_gb: Optional[float] = Field(None, ge=0, description="Memory check: weights + KV cache per model replica, GB (filled by the catalog).")
+    memory_available_gb: Optional[float] = Field(None, ge=0, description="Memory check: GPU memory per replica less headroom, GB (filled by the catalog).")
     variable_cost_per_1m: Usd = Field(0.0, description="Running cost per 1M tokens (power etc.; seed 000).")
     fte: float = Field(0.25, ge=0, le=1000, description="People running it, FTE (seed 003: 0.25-1.0).")
     fte_annual_cost: Usd = Field(150_000.0, description="Fully loaded cost per FTE, USD/year (seed 003: $150k).")
@@ -62,8 +83,12 @@ class SelfHostedOption(OptionBase):
                 raise ValueError(f"simple mode needs {' and '.join(missing)}")
         elif self.gpu is None and (self.instance_hourly_usd is None or self.gpus_per_instance is None):
             raise ValueError("capacity mode needs gpu (catalog) or instance_hourly_usd and gpus_per_instance")
-        elif self.tokens_per_second_per_gpu is None and self.model_size is None:
-            raise ValueError("capacity mode needs tokens_per_second_per_gpu or model_size (catalog)")
+        elif self.tokens_per_second_per_gpu is None and self.model is None and self.model_size is None:
+            raise ValueError("capacity mode needs tokens_per_second_per_gpu, or model and precision (catalog throughput)")
+        elif self.tokens_per_second_per_gpu is None and self.model is not None and self.precision is None:
+            raise ValueError("capacity mode needs precision with model (e.g. fp8): throughput is published per precision")
+        if self.pricing_term == "spot" and self.spot_interruption_overhead is None and self.instance_hourly_usd is None:
+            raise ValueError("pricing_term spot needs spot_interruption_overhead (extra hours lost to interruptions, e.g. 0.1)")
         return self
 
 
@@ -94,7 +119,10 @@ def breakdown(scenario: "Scenario", sh: SelfHostedOption, t: float, price_factor
             sh.target_utilization, sh.redundancy, sh.retry_rate,
         )
         infra = n * sh.instance_hourly_usd * sh.hours_per_month
-        details.update(instances=float(n), gpus=float(n * sh.gpus_per_instance), utilization=utilization)
+        details.update(instances=float(n), gpus=float(n * sh.gpus_per_instance), utilization=utilization,
+                       capacity_tokens_per_day_per_instance=sh.tokens_per_second_per_gpu * sh.gpus_per_instance * f.SECONDS_PER_DAY)
+        if sh.memory_needed_gb is not None and sh.memory_available_gb is not None:
+            details.update(memory_needed_gb=sh.memory_needed_gb, memory_available_gb=sh.memory_available_gb)
     running = f.monthly_tokens(t, scenario.volume.days_per_month) * sh.variable_cost_per_1m / f.PER_MILLION
     amounts = {
         "gpu_in_use": infra * utilization,  # type: ignore[operator]
