@@ -115,6 +115,7 @@ def _option_header(ws: Worksheet, lay: L.Layout, row: int, first: str, last: Opt
         ws[f"{s.col}{row}"].fill, ws[f"{s.col}{row}"].alignment = S.HEADER_FILL, S.CENTER
     if last is not None:
         _header(ws, row, [last], lay.unit_col)
+    ws.row_dimensions[row].height = 27  # two lines: a label such as "Self-hosted (rent-capacity)" wraps
 
 
 def _col_index(col: str) -> int:
@@ -686,9 +687,10 @@ def _build_outputs(book: Book) -> None:
     ws = book.ws(L.OUTPUTS)
     _title(ws, "Outputs", "Live results. Purple text = written by the engine at generation (does not recalculate).")
     ws.column_dimensions["B"].width = 40
-    for col in [s.col for s in lay.slots] + list("CDEFGHI"):
+    for col in [s.col for s in lay.slots] + list("CDEFG"):
         ws.column_dimensions[col].width = 17
-    ws.column_dimensions["B"].width = 40
+    ws.column_dimensions["H"].width = 27  # the pair table's "cheaper below" (an option label)
+    ws.column_dimensions["I"].width = 27  # and its method
     unit_col = lay.unit_col
     last_table_col = get_column_letter(max(_col_index(unit_col), 1 + len(L.BREAKEVEN_COLUMNS)))
     r = 5
@@ -770,8 +772,11 @@ def _build_outputs(book: Book) -> None:
         bold = key == "tokens_per_day"
         ws.cell(row=r, column=2, value=label).font = S.BOLD if bold else S.LABEL
         _calc(ws, f"C{r}", formula, fmt, S.BOLD if bold else S.CALC)
-        ws[f"C{r}"].alignment = S.RIGHT
-        _unit(ws, f"D{r}", unit)
+        if fmt == "@":  # option labels are long: the text spans C:E, its unit follows
+            ws.merge_cells(f"C{r}:E{r}")
+        else:
+            ws[f"C{r}"].alignment = S.RIGHT
+        _unit(ws, f"F{r}", unit)
         book.define(f"out_be_{key}", L.OUTPUTS, f"C{r}")
         r += 1
     ws.cell(row=r, column=2, value="The primary pair: the first API option against the first self-hosted option compared, "
@@ -780,6 +785,7 @@ def _build_outputs(book: Book) -> None:
     _section(ws, r, "Break-even between every pair of options", last_table_col)
     r += 1
     _header(ws, r, [label for _k, label, _u, _f in L.BREAKEVEN_COLUMNS])
+    ws.row_dimensions[r].height = 27
     assert r + 1 == table_first
     r += 1
     for a, b in pairs:
@@ -801,7 +807,7 @@ def _build_outputs(book: Book) -> None:
         for key, _label, _unit_text, fmt in L.BREAKEVEN_COLUMNS:
             col = get_column_letter(2 + cols.index(key))
             _calc(ws, f"{col}{r}", be[key], fmt)
-            if key != "pair":
+            if fmt != "@":
                 ws[f"{col}{r}"].alignment = S.RIGHT
             book.define(L.breakeven_name(a, b, key), L.OUTPUTS, f"{col}{r}")
         r += 1
@@ -1209,6 +1215,9 @@ def _build_cover(book: Book) -> None:
                    "recommendation, cheapest eligible option and saving are the engine's at generation time (its "
                    "eligibility rules) and do not recalculate.")
     ws[f"B{r}"].font = S.NOTE
+    ws[f"B{r}"].alignment = S.WRAP
+    ws.merge_cells(f"B{r}:{last_col}{r}")
+    ws.row_dimensions[r].height = 40
     ws.print_area = f"A1:{last_col}{r}"
     _page(ws, landscape=False)
     _protect(ws)

@@ -132,7 +132,7 @@ def engine_texts(ev: Evaluation) -> dict[str, str]:
     if save.basis == save.versus:
         saving = f"none: {P.label(ev, save.basis)} is how it runs today"
     else:
-        saving = (f"{fmt.usd(save.monthly)} per month, {fmt.usd(save.horizon)} {save.horizon_basis}, "
+        saving = (f"{fmt.usd(save.monthly)} per month ({fmt.usd(save.horizon)} {save.horizon_basis}) moving from "
                   f"{P.label(ev, save.versus)} to {P.label(ev, save.basis)}")
     return {
         "eng_recommendation": P.label(ev, rec.option),
