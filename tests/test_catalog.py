@@ -56,9 +56,9 @@ def test_unknown_model():
 def test_user_prices_win_over_catalog():
     s = scenario_from_dict({"volume": {"tokens_per_day": 1e6}, "api": {"model": "gpt-4o-mini", "input_price_per_1m": 9.0}})
     r = resolve(s, dt.date(2026, 11, 23))
-    assert r.api.input_price_per_1m == 9.0 and r.api.output_price_per_1m == 0.6
-    assert r.api.cached_input_price_per_1m == 0.075  # published, so filled
-    assert r.api.batch_input_price_per_1m == 0.075  # batch variant in force on that date
+    assert r.option("api").input_price_per_1m == 9.0 and r.option("api").output_price_per_1m == 0.6
+    assert r.option("api").cached_input_price_per_1m == 0.075  # published, so filled
+    assert r.option("api").batch_input_price_per_1m == 0.075  # batch variant in force on that date
 
 
 def test_convention_is_noted_in_the_result():
@@ -85,4 +85,4 @@ def test_capacity_mode_resolves_from_gpu_catalog():
     sh = e.options["self_hosted"]
     assert sh.details["instances"] == 5  # 2,000 tok/s peak / (4 x 150 x 0.7)
     assert rel(sh.total_monthly, 5 * 5.67 * 730)
-    assert e.scenario.self_hosted.price_source.startswith("seed 003")
+    assert e.scenario.find_option("self_hosted").price_source.startswith("seed 003")

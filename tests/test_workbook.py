@@ -154,7 +154,7 @@ def test_generate_computes_the_evaluation_when_not_given(tmp_path):
     sc = preset_scenario("capacity-growth")  # catalog model and GPU: prices are resolved into the inputs
     path = generate_workbook(sc, tmp_path / "x.xlsx")
     back = read_workbook(path)
-    assert back.api.input_price_per_1m == 3.0 and back.self_hosted.instance_hourly_usd is not None
+    assert back.option("api").input_price_per_1m == 3.0 and back.find_option("self_hosted").instance_hourly_usd is not None
     assert back == evaluate_scenario(sc).scenario
 
 
@@ -213,7 +213,7 @@ def test_read_edit_flows_into_the_scenario(tmp_path):
     _edit(path, "in_fine_tuned_output_price_per_1m", 1.2)
     sc = read_workbook(path)
     assert sc.volume.requests_per_month == 2_500_000
-    assert sc.fine_tuned is not None and sc.fine_tuned.setup_cost == 100_000  # defaults were waiting in the sheet
+    assert sc.find_option("fine_tuned") is not None and sc.find_option("fine_tuned").setup_cost == 100_000  # defaults were waiting in the sheet
 
 
 def test_read_rejects_foreign_files(tmp_path):

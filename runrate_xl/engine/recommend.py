@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Optional
 
 from .results import BreakEven, OptionCost, Reason, Recommendation
+from .kinds import kind_of
 from .scenario import HYBRID, Scenario
 
 MIN_UTILIZATION = 0.60
@@ -53,7 +54,7 @@ def recommend(
         third_party = of_kind("api", candidates)
         for o in third_party:
             add("privacy_override", "excludes", o,
-                f"Strict data privacy: data may not go to a third-party API, so {_the(label(o))} is off the table whatever it costs.")
+                f"Strict data privacy: data may not go to a third-party API, so {_the(scenario, o)} is off the table whatever it costs.")
         private = [o for o in candidates if o not in third_party]
         if private:
             candidates = private
@@ -77,10 +78,10 @@ def recommend(
             if len(candidates) > 1:
                 candidates = [o for o in candidates if o != sh_id]
                 for text in blocks:
-                    add("selfhost_blocked", "blocks", sh_id, f"{_activity(label(sh_id))} set aside: {text}.")
+                    add("selfhost_blocked", "blocks", sh_id, f"{_activity(scenario, sh_id)} set aside: {text}.")
             else:
                 for text in blocks:
-                    add("selfhost_kept", "info", sh_id, f"{_activity(label(sh_id))} kept as the only allowed option although {text}.")
+                    add("selfhost_kept", "info", sh_id, f"{_activity(scenario, sh_id)} kept as the only allowed option although {text}.")
     self_hosted = of_kind("self_hosted", scenario.option_ids())
     if ctx.ml_expertise == "limited":
         for sh_id in of_kind("self_hosted", candidates):
@@ -153,14 +154,23 @@ def recommend(
     )
 
 
-def _activity(label: str) -> str:
-    """ "Self-hosting" for the kind's own name, else the option's label as is."""
-    return "Self-hosting" if label == "Self-hosted" else label
+def _activity(scenario: Scenario, option_id: str) -> str:
+    """An option as an activity: its kind's phrase ("Self-hosting") when the option goes by its
+    kind's name, else its label as is."""
+    return _phrase(scenario, option_id, "activity")
 
 
-def _the(label: str) -> str:
-    """ "the API" for the kind's own name, else the option's label as is."""
-    return f"the {label}" if label == "API" else label
+def _the(scenario: Scenario, option_id: str) -> str:
+    """An option after "so": its kind's phrase ("the API") when the option goes by its kind's
+    name, else its label as is."""
+    return _phrase(scenario, option_id, "definite")
+
+
+def _phrase(scenario: Scenario, option_id: str, which: str) -> str:
+    label = scenario.label_of(option_id)
+    kind = kind_of(scenario.option(option_id))
+    phrase = getattr(kind, which)
+    return phrase if phrase and label == kind.label else label
 
 
 # (rule prefix, low, high, is the high edge inside the mid band, {band: (effect, option, text)});

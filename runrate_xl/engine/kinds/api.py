@@ -131,5 +131,5 @@ def drivers(api: ApiOption) -> list[OptionDriver]:
 
 KIND = Kind(
     name="api", label="API", model=ApiOption, line_items=LINE_ITEMS, breakdown=breakdown, drivers=drivers,
-    prices_tokens=True, follows_api_price_decline=True,
+    prices_tokens=True, follows_api_price_decline=True, definite="the API",
 )

@@ -120,6 +120,10 @@ class Kind:
     prices_tokens: bool  # token spend per 1M tokens is meaningful (blended price)
     follows_api_price_decline: bool  # the horizon's API price decline applies to its token prices
     step_width: Callable[[Any], Optional[float]] = field(default=lambda option: None)
+    # How reasons name an option called by its kind's name: "Self-hosting ... set aside",
+    # "... so the API is off the table" (None: the label as is).
+    activity: Optional[str] = None
+    definite: Optional[str] = None
 
     @property
     def all_line_items(self) -> dict[str, LineItemSpec]:

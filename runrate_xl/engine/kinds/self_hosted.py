@@ -139,4 +139,5 @@ def utilization_field(sh: SelfHostedOption) -> str:
 KIND = Kind(
     name="self_hosted", label="Self-hosted", model=SelfHostedOption, line_items=LINE_ITEMS, breakdown=breakdown,
     drivers=drivers, prices_tokens=False, follows_api_price_decline=False, step_width=step_width,
+    activity="Self-hosting",
 )
