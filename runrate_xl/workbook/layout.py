@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Optional
 
 from openpyxl.utils import get_column_letter
@@ -366,11 +366,11 @@ class Layout:
     def token_items(self, slot: Slot) -> tuple[str, ...]:
         return tuple(i.key for i in KINDS[slot.kind].line_items.values() if i.token)
 
-    @property
+    @cached_property
     def by_path(self) -> dict[str, InputSpec]:
-        return {s.path: s for s in self.specs}
+        return {s.path: s for s in self.specs}  # read after layout_for has placed every input
 
-    @property
+    @cached_property
     def by_name(self) -> dict[str, InputSpec]:
         return {s.name: s for s in self.specs}
 
