@@ -295,6 +295,33 @@ def test_hostile_option_label_stays_text(tmp_path):
     assert read_workbook(path).option("rent-simple").label == data["options"][1]["label"]
 
 
+def test_a_users_first_version_template_still_serves_the_short_form(tmp_path, monkeypatch, evaluations):
+    """RUNRATE_TEMPLATES with a branded copy of the first version's scenario.xlsx: short-form
+    scenarios are filled into it (and read back); other option lists get a built workbook."""
+    folder = tmp_path / "brand"
+    folder.mkdir()
+    (folder / "scenario.xlsx").write_bytes((FIXTURES / "legacy-v1-template.xlsx").read_bytes())
+    monkeypatch.setenv("RUNRATE_TEMPLATES", str(folder))
+    ev = evaluations["preset-seed004-startup"]
+    path = generate_workbook(ev.scenario, tmp_path / "legacy.xlsx", evaluation=ev)
+    wb = openpyxl.load_workbook(path)
+    assert "k_option_kinds" not in wb.defined_names  # the user's (first version) template was used
+    assert read_workbook(path) == ev.scenario
+    ev = evaluations["example-several-options"]
+    path = generate_workbook(ev.scenario, tmp_path / "several.xlsx", evaluation=ev)
+    assert read_workbook(path) == ev.scenario
+
+
+def test_a_tampered_option_list_is_refused(tmp_path, evaluations):
+    ev = evaluations["example-several-options"]
+    path = generate_workbook(ev.scenario, tmp_path / "x.xlsx", evaluation=ev)
+    wb = openpyxl.load_workbook(path)
+    wb["Lists"]["A5"].value = 'x" & HYPERLINK("http://evil")'
+    wb.save(path)
+    with pytest.raises(WorkbookError, match=r"expected lowercase letters, digits, '-' or '_'"):
+        read_workbook(path)
+
+
 def test_first_version_workbooks_still_read(tmp_path):
     """A workbook written by the three-column version (no option kinds, no label cells) reads back."""
     sc = read_workbook(FIXTURES / "legacy-v1-seed004-startup.xlsx")

@@ -220,7 +220,7 @@ def workbook_bytes(evaluation: Evaluation, *, cache_values: bool = True, templat
         by_name.update(V.engine_texts(evaluation))
         by_name.update({f"c_{s.frag}_label": scenario.label_of(s.id) if scenario.find_option(s.id) else s.default_label
                         for s in lay.slots})
-        for (sheet, ref), value in V.expected_cells(evaluation, t.names, lay).items():
+        for (sheet, ref), value in V.expected_cells(evaluation, t.names, lay, strict=False).items():
             cached.setdefault(sheet, {})[ref] = value
         name_line = f"Business unit: {scenario.name}"
         for sheet, found in t.aliases.items():

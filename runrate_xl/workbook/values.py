@@ -173,20 +173,25 @@ def grid_values(ev: Evaluation) -> list[list[Value]]:
     return [list(row) for row in ev.grid.difference]
 
 
-def expected_cells(ev: Evaluation, names: dict[str, tuple[str, list[str]]], lay: Optional[L.Layout] = None) -> dict[tuple[str, str], Value]:
+def expected_cells(ev: Evaluation, names: dict[str, tuple[str, list[str]]], lay: Optional[L.Layout] = None,
+                   strict: bool = True) -> dict[tuple[str, str], Value]:
     """(sheet, cell) -> engine value for every output cell, given the template's defined names
-    (name -> (sheet, cells in reading order))."""
+    (name -> (sheet, cells in reading order)). ``strict``: every output has its name (False for
+    a user's template from an earlier version, whose outputs it lacks stay uncached)."""
     lay = lay or layout_of(ev.scenario)
     cells: dict[tuple[str, str], Value] = {}
-    for name, value in output_values(ev, lay).items():
+    singles = dict(output_values(ev, lay))
+    ranges = dict(series_values(ev, lay))
+    ranges["out_grid_difference"] = [v for row in grid_values(ev) for v in row]
+    for name in list(singles) + list(ranges):
+        if name not in names and not strict:
+            singles.pop(name, None)
+            ranges.pop(name, None)
+    for name, value in singles.items():
         sheet, refs = names[name]
         cells[(sheet, refs[0])] = value
-    for name, values in series_values(ev, lay).items():
+    for name, values in ranges.items():
         sheet, refs = names[name]
         for ref, v in zip(refs, values):
             cells[(sheet, ref)] = v
-    sheet, refs = names["out_grid_difference"]
-    flat = [v for row in grid_values(ev) for v in row]
-    for ref, v in zip(refs, flat):
-        cells[(sheet, ref)] = v
     return cells
