@@ -80,9 +80,6 @@ def _api_write(c, lay: L.Layout, s: L.Slot) -> Written:
     w.rates["output_tokens"] = f"={D}*(1-{sh})*(1-{i}_batch_share)*c_{p}_p_out{pm}"
     w.rates["batch_tokens"] = f"={D}*{i}_batch_share*({sh}*c_{p}_p_batch_in+(1-{sh})*c_{p}_p_batch_out){pm}"
     w.rates["retries"] = f"=IF({s.on},{i}_retry_rate*SUM({{first_rate}}:{{prev_rate}}),\"\")"
-    if s.switchable:  # a switchable API option (none in the shapes we build) would need its rates guarded
-        for k in ("input_tokens", "cached_input_tokens", "output_tokens", "batch_tokens"):
-            w.rates[k] = f"=IF({s.on},{w.rates[k][1:]},\"\")"
     hidden_rates(s, w)
     w.one_time = f"{i}_setup_cost"
     return w

@@ -437,7 +437,6 @@ def layout_for(shape: Shape) -> Layout:
     row += 2
     lay.option_rows[title] = [("(id)", "Option id", "id", "@"), ("(kind)", "Kind", "kind", "@")]
     row += 2
-    included_row = row
     if any(s.switchable for s in lay.slots):
         for s in lay.slots:
             if s.switchable:
@@ -454,7 +453,6 @@ def layout_for(shape: Shape) -> Layout:
                            help=f"{fc.help} Blank: {s.default_label}."))
     lay.option_rows[title].append(("label", "Label shown to readers", "text", "@"))
     row += 2
-    del included_row
 
     def option_table(sheet: str, title: str, rest_of: list[tuple[str, str]], start: int, sections: dict) -> int:
         """A table with one row per (kind, field) and one column per option of that kind."""

@@ -253,19 +253,15 @@ def _build_inputs(book: Book) -> None:
     ws.column_dimensions[lay.unit_col].width = max(ws.column_dimensions[lay.unit_col].width or 0, 16)
     ws.column_dimensions[lay.note_col].width = 60
     last_col = lay.note_col
-    specs = {s.path: s for s in lay.specs if s.sheet == L.INPUTS}
-    scenario_titles = [t for t in lay.input_sections if t not in lay.option_rows]
-    for title in scenario_titles:
-        r = lay.input_sections[title]
-        _section(ws, r, title, last_col)
-        for spec in [s for s in lay.specs if s.sheet == L.INPUTS and s.option is None]:
-            if not (r < spec.row and all(spec.row < lay.input_sections[t] for t in lay.input_sections if lay.input_sections[t] > r)):
-                continue
+    for title, r in lay.input_sections.items():
+        if title not in lay.option_rows:
+            _section(ws, r, title, last_col)
+    for spec in lay.specs:
+        if spec.sheet == L.INPUTS and spec.option is None:  # the scenario's own inputs: value C, unit D, note E
             ws.cell(row=spec.row, column=2, value=spec.label).font = S.LABEL
             _unit(ws, spec.unit_cell, spec.unit)
             ws.cell(row=spec.row, column=5, value=spec.help[:120]).font = S.NOTE
             _input_cell(book, spec)
-    del specs
     ws["C8"].alignment = S.WRAP
     for title in lay.option_rows:
         if title in lay.input_sections:
@@ -403,7 +399,7 @@ def _build_calculations(book: Book) -> None:
 
     for s in lay.slots:
         _option_block(c, lay, s)
-    for n, (a, b) in enumerate(lay.pairs()):
+    for a, b in lay.pairs():
         _pair_block(c, book, a, b)
 
     c.section("Primary break-even (the pair the decision hinges on)")
@@ -502,7 +498,6 @@ def _option_block(c: Calc, lay: L.Layout, s: L.Slot) -> None:
 def _pair_block(c: Calc, book: Book, a: L.Slot, b: L.Slot) -> None:
     """Break-even of one pair (engine.breakeven.find_breakeven): closed form for affine costs,
     segment by segment where one or both options step with volume (capacity mode)."""
-    lay = book.lay
     n = lambda what: f"c_be_{a.frag}_vs_{b.frag}_{what}"  # noqa: E731
     ba, bb = block_of(a.kind), block_of(b.kind)
     sa, sb = ba.stepped(a), bb.stepped(b)
@@ -527,7 +522,6 @@ def _pair_block(c: Calc, book: Book, a: L.Slot, b: L.Slot) -> None:
            "tokens/day", L.INT, "half the break-even, else today")
     c.line(n("a_probe"), f"{a.id}: cost there", f"=IF({n('on')},{ba.cost_at(a, n('probe'))},\"\")", "USD/month", L.USD)
     c.line(n("b_probe"), f"{b.id}: cost there", f"=IF({n('on')},{bb.cost_at(b, n('probe'))},\"\")", "USD/month", L.USD)
-    del lay
 
 
 def _one_stepped(c: Calc, name: str, affine: L.Slot, stepped: L.Slot, sign: str, on: str) -> None:
