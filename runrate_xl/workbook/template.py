@@ -294,6 +294,7 @@ def _build_prices(book: Book) -> None:
         r = lay.price_sections[title]
         _section(ws, r, f"Long-context price tiers of {s.id} (whole request priced at the tier)", last_col)
         _header(ws, r + 1, ["Tier", "Above input tokens/request", "Input USD/1M tokens", "Output USD/1M tokens"])
+        ws.row_dimensions[r + 1].height = 27
         first = lay.tier_rows[s.id]
         for i in range(L.MAX_TIERS):
             ws.cell(row=first + i, column=2, value=f"Tier {i + 1}").font = S.LABEL
