@@ -392,3 +392,18 @@ def test_one_loader_for_files_workbooks_and_presets(tmp_path):
     res = CliRunner().invoke(app, ["evaluate", str(book), "--json"])
     assert res.exit_code == 0, res.output
     assert res.stdout == CliRunner().invoke(app, ["evaluate", str(tmp_path / "s.yaml"), "--json"]).stdout
+
+
+@pytest.mark.parametrize("name,value,field,expected", [
+    ("in_own_gpus_utilization", 80, "own-gpus.utilization", "utilization > 0 and <= 1 (use 0.8)"),
+    ("in_mini_cached_share", "lots", "mini.cached_share", "a number"),
+    ("in_frontier_label", "x" * 41, "frontier.label", "at most 40 characters"),
+])
+def test_read_errors_name_the_option_by_id(tmp_path, evaluations, name, value, field, expected):
+    ev = evaluations["example-several-options"]
+    path = generate_workbook(ev.scenario, tmp_path / "x.xlsx", evaluation=ev)
+    where = _edit(path, name, value)
+    with pytest.raises(WorkbookError) as info:
+        read_workbook(path)
+    msg = str(info.value)
+    assert where in msg and field in msg and expected in msg, msg
