@@ -49,10 +49,10 @@ def test_column_map_builds_the_same_scenario_as_the_nested_yaml():
     nested = yaml.safe_load((EXAMPLES / "customer-support.yaml").read_text())
     # the flat row gives a per-review cost instead of minutes x rate and one shared hidden block
     for option in ("api", "fine_tuned", "self_hosted"):
-        assert getattr(support.scenario, option) is not None
+        assert support.scenario.find_option(option) is not None
     assert support.scenario.volume == scenario_from_dict(nested).volume
-    assert support.scenario.self_hosted.hidden.observability_monthly == 2500  # the override column wins
-    assert support.scenario.api.hidden.observability_monthly == 1500
+    assert support.scenario.find_option("self_hosted").hidden.observability_monthly == 2500  # the override column wins
+    assert support.scenario.option("api").hidden.observability_monthly == 1500
 
 
 # --- The examples --------------------------------------------------------------------------
@@ -83,8 +83,8 @@ def test_scenario_file_row_overrides_the_file(tmp_path):
     a, b = read_input(src).rows
     assert a.ok and a.name == "From file" and a.scenario.volume.tokens_per_day == 1e6
     assert b.ok and b.name == "Row name" and b.scenario.volume.tokens_per_day == 2e6
-    assert b.scenario.api.hidden.observability_monthly == 99
-    assert b.scenario.api.input_price_per_1m == 1
+    assert b.scenario.option("api").hidden.observability_monthly == 99
+    assert b.scenario.option("api").input_price_per_1m == 1
 
 
 @pytest.mark.parametrize("path", ["../outside.yaml", "/etc/passwd", "sub/../../outside.yaml", "C:\\x.yaml", "missing.yaml"])
@@ -144,7 +144,7 @@ def test_values_are_read_the_way_spreadsheets_write_them(tmp_path):
     assert a.ok and b.ok, (a.problems, b.problems)
     assert a.scenario.volume.tokens_per_day == 1e6 and a.scenario.volume.input_share == 0.85
     assert a.scenario.volume.monthly_growth == pytest.approx(0.03)
-    assert b.scenario.self_hosted.mode == "capacity"  # inferred from the GPU columns
+    assert b.scenario.find_option("self_hosted").mode == "capacity"  # inferred from the GPU columns
     assert b.scenario.context.current_option == "self_hosted"
 
 

@@ -48,9 +48,9 @@ def test_unknown_model():
 def test_user_prices_win_over_catalog():
     s = scenario_from_dict({"volume": {"tokens_per_day": 1e6}, "api": {"model": "gpt-4o-mini", "input_price_per_1m": 9.0}})
     r = resolve(s, dt.date(2026, 11, 23))
-    assert r.api.input_price_per_1m == 9.0 and r.api.output_price_per_1m == 0.6
-    assert r.api.cached_input_price_per_1m == 0.075  # published, so filled
-    assert r.api.batch_input_price_per_1m == 0.075  # batch variant in force on that date
+    assert r.option("api").input_price_per_1m == 9.0 and r.option("api").output_price_per_1m == 0.6
+    assert r.option("api").cached_input_price_per_1m == 0.075  # published, so filled
+    assert r.option("api").batch_input_price_per_1m == 0.075  # batch variant in force on that date
 
 
 def test_convention_is_noted_in_the_result():
@@ -154,7 +154,7 @@ def _capacity_scenario(self_hosted, volume=None):
 
 def test_scenario_prices_follow_the_as_of_date():
     s = _capacity_scenario({"gpu": "aws-p4d.24xlarge", "tokens_per_second_per_gpu": 500})
-    before, after = resolve(s, dt.date(2025, 5, 1)).self_hosted, resolve(s, dt.date(2025, 7, 1)).self_hosted
+    before, after = resolve(s, dt.date(2025, 5, 1)).option("self_hosted"), resolve(s, dt.date(2025, 7, 1)).option("self_hosted")
     assert (before.instance_hourly_usd, after.instance_hourly_usd) == (32.7726, 21.957642)
     assert before.price_source.startswith("aws-p4d.24xlarge on_demand 32.7726") and after.price_as_of == "2026-11-09"
     # 100M tokens/day, peak 2x: 2,314.8 tok/s at peak / (8 x 500 x 0.7 = 2,800) -> 1 instance; 730 h
@@ -164,11 +164,11 @@ def test_scenario_prices_follow_the_as_of_date():
 
 def test_pricing_terms_and_spot_overhead():
     base = {"gpu": "gcp-a2-highgpu-1g", "tokens_per_second_per_gpu": 1000}
-    one = resolve(_capacity_scenario({**base, "pricing_term": "1yr"}), AS_OF).self_hosted
-    three = resolve(_capacity_scenario({**base, "pricing_term": "3yr"}), AS_OF).self_hosted
+    one = resolve(_capacity_scenario({**base, "pricing_term": "1yr"}), AS_OF).option("self_hosted")
+    three = resolve(_capacity_scenario({**base, "pricing_term": "3yr"}), AS_OF).option("self_hosted")
     assert rel(one.instance_hourly_usd, 2.314207) and rel(1689.3711392 / 730, 2.314207, 1e-6)  # month_1y / 730 h
     assert rel(three.instance_hourly_usd, 1.285708) and rel(938.56707798 / 730, 1.285708, 1e-6)
-    spot = resolve(_capacity_scenario({**base, "pricing_term": "spot", "spot_interruption_overhead": 0.1}), AS_OF).self_hosted
+    spot = resolve(_capacity_scenario({**base, "pricing_term": "spot", "spot_interruption_overhead": 0.1}), AS_OF).option("self_hosted")
     assert rel(spot.instance_hourly_usd, 1.293355 * 1.1)  # 1.4226905: spot plus the stated 10% lost hours
     assert "interruption overhead you stated" in spot.price_source
     with pytest.raises(ScenarioError, match="spot_interruption_overhead"):
@@ -193,7 +193,7 @@ def test_memory_check_pass_and_fail_by_hand():
 
 def test_memory_check_in_resolution_names_model_gpu_and_figures():
     # Llama 3.1 70B FP8 on one H100 (aws-p5.4xlarge): 70 GB + 327,680 B/token of KV
-    fits = resolve(_capacity_scenario({"gpu": "aws-p5.4xlarge", "model": "llama-3.1-70b", "precision": "fp8"}), AS_OF).self_hosted
+    fits = resolve(_capacity_scenario({"gpu": "aws-p5.4xlarge", "model": "llama-3.1-70b", "precision": "fp8"}), AS_OF).option("self_hosted")
     assert rel(fits.memory_needed_gb, 70 + 327_680 * 1000 / 1e9) and fits.memory_available_gb == 72.0  # 80 x 0.9
     big = _capacity_scenario({"gpu": "aws-p5.4xlarge", "model": "llama-3.1-70b", "precision": "fp8"},
                              {"tokens_per_day": 100_000_000, "tokens_per_request": 12_000})
@@ -209,7 +209,7 @@ def test_memory_check_in_resolution_names_model_gpu_and_figures():
 def test_capacity_from_a_published_output_rate_at_its_mix():
     # Lambda, 1x H100, Llama 3.1 70B FP8: 418.92 out tok/s at 205 in / 197 out
     # -> 418.92 / 197 x 402 = 854.852 tokens/s on the one GPU, 73.86M tokens/day
-    sh = resolve(_capacity_scenario({"gpu": "aws-p5.4xlarge", "model": "llama-3.1-70b", "precision": "fp8"}), AS_OF).self_hosted
+    sh = resolve(_capacity_scenario({"gpu": "aws-p5.4xlarge", "model": "llama-3.1-70b", "precision": "fp8"}), AS_OF).option("self_hosted")
     assert rel(sh.tokens_per_second_per_gpu, 418.92 / 197 * 402) and sh.gpus_per_instance == 1
     assert sh.instance_hourly_usd == 6.88 and sh.throughput_as_of == "2024-09-07"
     assert "LambdaLabsML/vllm-benchmark" in sh.throughput_source and "differs" in sh.throughput_source
@@ -218,7 +218,7 @@ def test_capacity_from_a_published_output_rate_at_its_mix():
     # 4 x 662.64 / 197 x 402 x 86,400 = 467.3M tokens/day; per GPU 467.3M / 86,400 / 8 = 676.09 tok/s
     claims = _capacity_scenario({"gpu": "aws-p4de.24xlarge", "model": "llama-3.1-70b", "precision": "fp8"},
                                 {"tokens_per_day": 120_000_000, "tokens_per_request": 12_000})
-    sh = resolve(claims, AS_OF).self_hosted
+    sh = resolve(claims, AS_OF).option("self_hosted")
     assert rel(sh.tokens_per_second_per_gpu, 4 * 662.64 / 197 * 402 / 8) and sh.instance_hourly_usd == 27.44705
     assert "4 replicas of 2x A100-80GB" in sh.throughput_source
 
@@ -252,13 +252,13 @@ def test_legacy_model_size_keys_are_refused_with_a_pointer():
     assert "no published throughput" in str(info.value)
     # with the user's own throughput the key is only a label: the user's figure wins
     own = resolve(_capacity_scenario({"gpu": "aws-g5.12xlarge", "model_size": "70b-q4", "tokens_per_second_per_gpu": 150}), AS_OF)
-    assert own.self_hosted.tokens_per_second_per_gpu == 150
+    assert own.option("self_hosted").tokens_per_second_per_gpu == 150
 
 
 def test_user_values_win_and_are_said_to_be_theirs():
     s = _capacity_scenario({"gpu": "aws-p5.4xlarge", "model": "llama-3.1-70b", "precision": "fp8",
                             "tokens_per_second_per_gpu": 600, "instance_hourly_usd": 5.0})
-    sh = resolve(s, AS_OF).self_hosted
+    sh = resolve(s, AS_OF).option("self_hosted")
     assert (sh.tokens_per_second_per_gpu, sh.instance_hourly_usd) == (600, 5.0)
     assert sh.throughput_source.startswith("your value") and sh.price_source.startswith("your value")
     assert sh.memory_needed_gb is None  # no catalog throughput used, so no catalog memory check

@@ -140,3 +140,16 @@ def test_sensitivity_moves_each_api_option_on_its_own():
     assert rel(mini.totals_high["mini"] - ev.options["mini"].total_monthly, 0.2 * 72)
     assert rel(mini.totals_high["frontier"], ev.options["frontier"].total_monthly)
     assert ev.grid is not None and (ev.grid.api_option, ev.grid.self_hosted_option) == ("frontier", "own-gpus")
+
+
+def test_an_api_listed_after_its_alternative_still_anchors_the_primary_break_even():
+    """The primary pair starts from the first API option even when a self-hosted option is
+    listed first; its break-even is the listed pair's, oriented API first."""
+    data = {**TWO_APIS_AND_GPUS, "options": [TWO_APIS_AND_GPUS["options"][2], TWO_APIS_AND_GPUS["options"][0]]}
+    ev = evaluate(scenario_from_dict(data))
+    assert (ev.breakeven.option_a, ev.breakeven.option_b) == ("frontier", "own-gpus")
+    (listed,) = ev.breakevens
+    assert (listed.option_a, listed.option_b) == ("own-gpus", "frontier")
+    assert rel(ev.breakeven.tokens_per_day, listed.tokens_per_day)
+    # by hand: 4140 / 0.8 = 5,175/month against frontier's 2.5 x 0.8 + 10 x 0.2 = $4 per 1M tokens x 30 days
+    assert rel(ev.breakeven.tokens_per_day, 5175 / (4.0 * 30 / 1e6))

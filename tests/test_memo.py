@@ -59,10 +59,10 @@ def test_memo_shows_the_engines_figures(memos, name):
     for r in ev.recommendation.reasons:
         if r.rule == "cost":
             expected.append(" ".join(r.text.split()))
-    if s.api.price_as_of:
-        expected.append(s.api.price_as_of)
-    if s.self_hosted is not None:
-        expected.append(fmt.usd(s.self_hosted.fte_annual_cost))
+    if s.option("api").price_as_of:
+        expected.append(s.option("api").price_as_of)
+    if s.find_option("self_hosted") is not None:
+        expected.append(fmt.usd(s.find_option("self_hosted").fte_annual_cost))
     missing = [e for e in expected if e not in text]
     assert not missing, f"not in the PDF text: {missing}"
 

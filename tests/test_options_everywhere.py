@@ -1,5 +1,5 @@
-"""A scenario with two API options and one self-hosted option, through every output that takes
-it today (CLI, JSON, Excel functions, memo, e-mail, roll-up, portfolio); and the one definition
+"""A scenario with two API options and one self-hosted option, through every output (CLI, JSON,
+Excel functions, memo, e-mail, scenario workbook, roll-up, portfolio); and the one definition
 of savings that the portfolio memo, the roll-up and the batch summary share."""
 
 from __future__ import annotations
@@ -84,12 +84,19 @@ def test_memo_and_mail_show_every_option(multi, tmp_path):
     assert msg["Subject"] == "AI run-rate memo: Multi-option desk - recommend API (mini)"
 
 
-def test_the_workbook_says_plainly_it_cannot_lay_out_other_ids_yet(multi, tmp_path):
-    from runrate_xl.workbook import WorkbookError, generate_workbook
+def test_the_workbook_has_a_column_per_option(multi, tmp_path):
+    """Hand-computed totals in the option columns (cached values; the LibreOffice tests
+    recalculate the same layout), and the workbook reads back into the same scenario."""
+    from runrate_xl.workbook import generate_workbook, read_workbook
 
-    with pytest.raises(WorkbookError, match="options: got frontier, mini, own-gpus"):
-        generate_workbook(multi.scenario, tmp_path / "w.xlsx", evaluation=multi)
-    assert not (tmp_path / "w.xlsx").exists()
+    path = generate_workbook(multi.scenario, tmp_path / "w.xlsx", evaluation=multi)
+    ws = openpyxl.load_workbook(path, data_only=True)["Outputs"]
+    rows = {ws[f"B{r}"].value: r for r in range(1, 40) if ws[f"B{r}"].value}
+    assert [ws[f"{c}6"].value for c in "CDE"] == ["API (frontier)", "API (mini)", "Self-hosted (own-gpus)"]
+    total = rows["Total monthly cost"]
+    for col, expected in zip("CDE", (FRONTIER, MINI, GPUS)):
+        assert math.isclose(ws[f"{col}{total}"].value, expected, rel_tol=1e-12)
+    assert read_workbook(path) == multi.scenario
 
 
 def test_rollup_has_a_column_per_option_id_and_the_shared_savings(multi, tmp_path):

@@ -197,7 +197,7 @@ def test_typed_scenario_range_with_excel_values():
         [None, None],
     ]
     s = udfs.scenario_of(rows)
-    assert s.name == "2025" and s.api.price_as_of == "2025-01-31" and s.horizon.months == 24
+    assert s.name == "2025" and s.option("api").price_as_of == "2025-01-31" and s.horizon.months == 24
     assert s.volume.tokens_per_day == 50_000_000
     assert rel(udfs.RUNRATE_CROSSOVER(rows), 115_000_000.0)
 

@@ -20,12 +20,18 @@ from runrate_xl.presets import preset_scenario
 from runrate_xl.workbook import WorkbookError, generate_workbook, read_workbook, workbook_bytes, write_rollup
 from runrate_xl.workbook import layout as L
 from runrate_xl.workbook import values as V
-from runrate_xl.workbook.generate import load_template
-from runrate_xl.workbook.template import TEMPLATE_PATH, build_template
+from runrate_xl.workbook.generate import template_for
+from runrate_xl.workbook.template import TEMPLATE_PATH, build_template, template_bytes
 
-from .workbook_scenarios import all_scenarios, random_scenario
+from .workbook_scenarios import TWO_CAPACITY, TWO_SELF_HOSTED, all_scenarios, random_scenario, several_option_scenarios
 
 SCENARIOS = all_scenarios()
+SHAPES = {"legacy": L.LEGACY_SHAPE, **{sid: L.shape_of(sc) for sid, sc in several_option_scenarios()}}
+FIXTURES = __import__("pathlib").Path(__file__).parent / "fixtures"
+
+
+def shape_book(key):
+    return openpyxl.load_workbook(TEMPLATE_PATH if key == "legacy" else io.BytesIO(template_bytes(SHAPES[key])))
 HOSTILE_NAMES = ['=HYPERLINK("http://example.com","x")', "+1+2", "-2-3", "@SUM(A1)", "=1+1 & <b>bold</b> \"quotes\""]
 
 
@@ -75,8 +81,9 @@ def _formulas(wb):
                     yield ws.title, c.coordinate, text
 
 
-def test_formulas_hold_no_hard_coded_numbers_and_only_portable_functions():
-    wb = openpyxl.load_workbook(TEMPLATE_PATH)
+@pytest.mark.parametrize("key", list(SHAPES))
+def test_formulas_hold_no_hard_coded_numbers_and_only_portable_functions(key):
+    wb = shape_book(key)
     count = 0
     forbidden = {"XLOOKUP", "LET", "LAMBDA", "FILTER", "SEQUENCE", "UNIQUE", "SORT", "IFS", "SWITCH", "MAXIFS", "MINIFS",
                  "TEXTJOIN", "CONCAT", "INDIRECT", "OFFSET"}
@@ -91,9 +98,11 @@ def test_formulas_hold_no_hard_coded_numbers_and_only_portable_functions():
     assert count > 1000
 
 
-def test_every_input_has_a_name_validation_unit_and_is_unlocked():
-    wb = openpyxl.load_workbook(TEMPLATE_PATH)
-    for spec in L.INPUT_SPECS:
+@pytest.mark.parametrize("key", list(SHAPES))
+def test_every_input_has_a_name_validation_unit_and_is_unlocked(key):
+    wb = shape_book(key)
+    lay = L.layout_for(SHAPES[key])
+    for spec in lay.specs:
         dn = wb.defined_names[spec.name]
         sheet, ref = next(iter(dn.destinations))
         ws = wb[sheet]
@@ -104,10 +113,9 @@ def test_every_input_has_a_name_validation_unit_and_is_unlocked():
         assert len(dvs) == 1 and dvs[0].prompt, f"{spec.name} needs one validation with an input message"
         if spec.kind in ("choice", "yesno"):
             assert dvs[0].type == "list"
-        row = cell.row
-        unit_col = "F" if ".hidden." in spec.path else "D"
         if ".price_tiers." not in spec.path:
-            assert ws[f"{unit_col}{row}"].value, f"{spec.name}: no unit beside the value"
+            assert spec.unit_cell and spec.row == int(spec.unit_cell.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")), spec.name
+            assert ws[spec.unit_cell].value, f"{spec.name}: no unit beside the value"
     for ws in wb.worksheets:
         assert ws.protection.sheet and not ws.protection.password, ws.title
         if ws.sheet_state == "visible":
@@ -132,7 +140,7 @@ def test_generate_read_round_trip_and_cached_values(tmp_path, sid, scenario, eva
     assert read_workbook(path).model_dump() == ev.scenario.model_dump()
     # Viewers that do not recalculate see the engine's values as cached results.
     wb = openpyxl.load_workbook(path, data_only=True)
-    expected = V.expected_cells(ev, load_template().names)
+    expected = V.expected_cells(ev, template_for(ev.scenario).names)
     assert len(expected) > 900
     for (sheet, ref), value in expected.items():
         got = wb[sheet][ref].value
@@ -146,7 +154,7 @@ def test_generate_computes_the_evaluation_when_not_given(tmp_path):
     sc = preset_scenario("capacity-growth")  # catalog model and GPU: prices are resolved into the inputs
     path = generate_workbook(sc, tmp_path / "x.xlsx")
     back = read_workbook(path)
-    assert back.api.input_price_per_1m == 3.0 and back.self_hosted.instance_hourly_usd is not None
+    assert back.option("api").input_price_per_1m == 3.0 and back.find_option("self_hosted").instance_hourly_usd is not None
     assert back == evaluate_scenario(sc).scenario
 
 
@@ -194,10 +202,7 @@ def test_read_errors_name_sheet_cell_field_value(tmp_path, name, value, field, e
         read_workbook(path)
     msg = str(info.value)
     assert field in msg and expected in msg and repr(value) in msg, msg
-    if name != "in_self_hosted_utilization":
-        assert where in msg, msg
-    else:
-        assert "Inputs!C" in msg
+    assert where in msg, msg  # "simple mode needs utilization" names the blank utilization cell
 
 
 def test_read_edit_flows_into_the_scenario(tmp_path):
@@ -208,7 +213,7 @@ def test_read_edit_flows_into_the_scenario(tmp_path):
     _edit(path, "in_fine_tuned_output_price_per_1m", 1.2)
     sc = read_workbook(path)
     assert sc.volume.requests_per_month == 2_500_000
-    assert sc.fine_tuned is not None and sc.fine_tuned.setup_cost == 100_000  # defaults were waiting in the sheet
+    assert sc.find_option("fine_tuned") is not None and sc.find_option("fine_tuned").setup_cost == 100_000  # defaults were waiting in the sheet
 
 
 def test_read_rejects_foreign_files(tmp_path):
@@ -227,8 +232,108 @@ def test_too_many_tiers_is_an_error(tmp_path):
     data["api"]["price_tiers"] = [{"above_input_tokens": 1000 * (i + 1), "input_price_per_1m": 1.0, "output_price_per_1m": 2.0}
                                   for i in range(L.MAX_TIERS + 1)]
     sc = scenario_from_dict(data)
-    with pytest.raises(WorkbookError, match="price_tiers"):
+    with pytest.raises(WorkbookError, match="api.price_tiers: got 6 tiers, expected at most 5"):
         generate_workbook(sc, tmp_path / "x.xlsx")
+
+
+def test_a_column_and_names_per_option_id(evaluations):
+    """Two API options give two API columns; every name is per option id; labels are live."""
+    ev = evaluations["two-self-hosted"]
+    t = template_for(ev.scenario)
+    lay = t.layout
+    assert [s.id for s in lay.slots] == ["gpt", "rent-simple", "rent-capacity", "gpt2"]
+    assert [s.col for s in lay.slots] == ["C", "D", "E", "F"]
+    for name in ("in_gpt_model", "in_gpt2_model", "in_rent_simple_infra_monthly", "in_rent_capacity_gpus_per_instance",
+                 "in_gpt2_price_tiers_0_above_input_tokens", "in_rent_simple_hidden_review_share", "c_gpt2_total",
+                 "c_rent_capacity_instances", "out_rent_capacity_npv", "out_be_gpt_vs_rent_capacity_tokens_per_day",
+                 "out_be_rent_simple_vs_rent_capacity_method", "ser_gpt2_cumulative", "curve_rent_simple"):
+        assert name in t.names, name
+    pairs = [k for k in t.names if k.startswith("out_be_") and k.endswith("_tokens_per_day") and "_vs_" in k]
+    assert len(pairs) == 6  # every pair of four options
+    wb = openpyxl.load_workbook(io.BytesIO(workbook_bytes(ev)), data_only=True)
+    assert [wb["Outputs"][f"{c}6"].value for c in "CDEF"] == ["API (gpt)", "Rented, simple", "Self-hosted (rent-capacity)", "API (gpt2)"]
+    assert wb["Inputs"]["D" + str(lay.by_path["rent-simple.label"].row)].value == "Rented, simple"
+
+
+def test_cover_recommendation_and_cheapest_come_from_the_presentation_layer(evaluations):
+    from runrate_xl import presentation as P
+
+    for sid in ("example-several-options", "preset-seed004-enterprise", "two-capacity"):
+        ev = evaluations[sid]
+        wb = openpyxl.load_workbook(io.BytesIO(workbook_bytes(ev)), data_only=True)
+        cover = {wb["Cover"][f"B{r}"].value: wb["Cover"][f"C{r}"].value for r in range(9, 20)}
+        assert cover["Recommended (engine, at generation)"] == P.label(ev, ev.recommendation.option)
+        assert cover["Cheapest eligible over the horizon"] == P.label(ev, ev.recommendation.cheapest_option)
+        save = P.savings_vs_today(ev)
+        assert (P.label(ev, save.basis) in cover["Saving vs today's option"]) or save.basis == save.versus
+
+
+@pytest.mark.parametrize("options,match", [
+    ([{"id": f"m{i}", "kind": "api", "input_price_per_1m": 1.0, "output_price_per_1m": 2.0} for i in range(L.MAX_OPTIONS + 1)],
+     rf"options: got {L.MAX_OPTIONS + 1} options .*expected at most {L.MAX_OPTIONS}"),
+    ([{"id": "own-gpus", "kind": "api", "input_price_per_1m": 1.0, "output_price_per_1m": 2.0},
+      {"id": "own_gpus", "kind": "api", "input_price_per_1m": 1.0, "output_price_per_1m": 2.0}],
+     r"options: the ids 'own-gpus' and 'own_gpus' both name workbook cells own_gpus_\*; expected ids that differ"),
+])
+def test_options_the_layout_cannot_take_are_refused_clearly(tmp_path, options, match):
+    sc = scenario_from_dict({"volume": {"tokens_per_day": 1e6}, "options": options})
+    with pytest.raises(WorkbookError, match=match):
+        generate_workbook(sc, tmp_path / "x.xlsx")
+    assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_hostile_option_label_stays_text(tmp_path):
+    data = dict(TWO_SELF_HOSTED)
+    data["options"] = [dict(o) for o in data["options"]]
+    data["options"][1]["label"] = '=HYPERLINK("http://x","y")'
+    sc = scenario_from_dict(data)
+    path = generate_workbook(sc, tmp_path / "x.xlsx")
+    wb = openpyxl.load_workbook(path)
+    sheet, ref = next(iter(wb.defined_names["in_rent_simple_label"].destinations))
+    cell = wb[sheet][ref.replace("$", "")]
+    assert cell.data_type == "s" and cell.value == data["options"][1]["label"]
+    assert read_workbook(path).option("rent-simple").label == data["options"][1]["label"]
+
+
+def test_a_users_first_version_template_still_serves_the_short_form(tmp_path, monkeypatch, evaluations):
+    """RUNRATE_TEMPLATES with a branded copy of the first version's scenario.xlsx: short-form
+    scenarios are filled into it (and read back); other option lists get a built workbook."""
+    folder = tmp_path / "brand"
+    folder.mkdir()
+    (folder / "scenario.xlsx").write_bytes((FIXTURES / "legacy-v1-template.xlsx").read_bytes())
+    monkeypatch.setenv("RUNRATE_TEMPLATES", str(folder))
+    ev = evaluations["preset-seed004-startup"]
+    path = generate_workbook(ev.scenario, tmp_path / "legacy.xlsx", evaluation=ev)
+    wb = openpyxl.load_workbook(path)
+    assert "k_option_kinds" not in wb.defined_names  # the user's (first version) template was used
+    assert read_workbook(path) == ev.scenario
+    ev = evaluations["example-several-options"]
+    path = generate_workbook(ev.scenario, tmp_path / "several.xlsx", evaluation=ev)
+    assert read_workbook(path) == ev.scenario
+
+
+def test_a_tampered_option_list_is_refused(tmp_path, evaluations):
+    ev = evaluations["example-several-options"]
+    path = generate_workbook(ev.scenario, tmp_path / "x.xlsx", evaluation=ev)
+    wb = openpyxl.load_workbook(path)
+    wb["Lists"]["A5"].value = 'x" & HYPERLINK("http://evil")'
+    wb.save(path)
+    with pytest.raises(WorkbookError, match=r"expected lowercase letters, digits, '-' or '_'"):
+        read_workbook(path)
+
+
+def test_first_version_workbooks_still_read(tmp_path):
+    """A workbook written by the three-column version (no option kinds, no label cells) reads back."""
+    sc = read_workbook(FIXTURES / "legacy-v1-seed004-startup.xlsx")
+    assert sc == evaluate_scenario(preset_scenario("seed004-startup")).scenario
+
+
+def test_two_capacity_options_before_the_api_lay_out(evaluations):
+    ev = evaluations["two-capacity"]
+    lay = template_for(ev.scenario).layout
+    assert lay.anchor.id == "mini" and [s.id for s in lay.primary_candidates()][:2] == ["h100", "a10"]
+    assert V.output_values(ev)["out_be_pair"] == "Self-hosted (h100) vs API (mini)"
+    assert TWO_CAPACITY["options"][0]["id"] == "h100"
 
 
 def test_rollup_rows_totals_and_savings(tmp_path, evaluations):
@@ -287,3 +392,18 @@ def test_one_loader_for_files_workbooks_and_presets(tmp_path):
     res = CliRunner().invoke(app, ["evaluate", str(book), "--json"])
     assert res.exit_code == 0, res.output
     assert res.stdout == CliRunner().invoke(app, ["evaluate", str(tmp_path / "s.yaml"), "--json"]).stdout
+
+
+@pytest.mark.parametrize("name,value,field,expected", [
+    ("in_own_gpus_utilization", 80, "own-gpus.utilization", "utilization > 0 and <= 1 (use 0.8)"),
+    ("in_mini_cached_share", "lots", "mini.cached_share", "a number"),
+    ("in_frontier_label", "x" * 41, "frontier.label", "at most 40 characters"),
+])
+def test_read_errors_name_the_option_by_id(tmp_path, evaluations, name, value, field, expected):
+    ev = evaluations["example-several-options"]
+    path = generate_workbook(ev.scenario, tmp_path / "x.xlsx", evaluation=ev)
+    where = _edit(path, name, value)
+    with pytest.raises(WorkbookError) as info:
+        read_workbook(path)
+    msg = str(info.value)
+    assert where in msg and field in msg and expected in msg, msg

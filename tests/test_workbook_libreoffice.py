@@ -1,7 +1,9 @@
 """Scenario workbooks recalculated by a real spreadsheet engine (LibreOffice headless).
 
 One soffice call recalculates every workbook of the session (presets, seeded random scenarios,
-an untrusted BU name and analyst edits). The workbooks are written WITHOUT cached values, so
+an untrusted BU name, analyst edits, and scenarios with several options of one kind: two API
+options and own GPUs, two self-hosted options, two capacity-mode options). The workbooks are
+written WITHOUT cached values, so
 every number read back was computed by LibreOffice's formulas; each output cell must equal the
 engine's value to 1e-9 relative, and the Checks sheet must read OK.
 """
@@ -17,10 +19,12 @@ from runrate_xl.api import evaluate_scenario
 from runrate_xl.presets import preset_scenario
 from runrate_xl.workbook import read_workbook, workbook_bytes
 from runrate_xl.workbook import values as V
-from runrate_xl.workbook.generate import load_template
+from runrate_xl.fields import get_path, id_keyed
+from runrate_xl.workbook import layout as L
+from runrate_xl.workbook.generate import template_for
 
 from .libreoffice import recalculate, soffice
-from .workbook_scenarios import all_scenarios
+from .workbook_scenarios import all_scenarios, several_option_scenarios
 
 pytestmark = [pytest.mark.libreoffice, pytest.mark.slow,
               pytest.mark.skipif(soffice() is None, reason="LibreOffice (soffice) is not installed")]
@@ -34,7 +38,14 @@ EDITS = {
                                          "in_self_hosted_utilization": 0.55}),
     "edit-capacity": ("capacity-growth", {"in_self_hosted_target_utilization": 0.6, "in_horizon_months": 60,
                                           "in_api_cached_share": 0.5, "in_volume_monthly_growth": 0.03}),
+    "edit-several": ("example-several-options", {"in_mini_cached_share": 0.5, "in_own_gpus_utilization": 0.6,
+                                                 "in_frontier_label": "Frontier model", "in_context_current_option": "mini"}),
+    "edit-two-sh": ("two-self-hosted", {"in_rent_capacity_mode": "simple", "in_rent_capacity_infra_monthly": 9000,
+                                        "in_rent_capacity_utilization": 0.7, "in_rent_simple_mode": "capacity",
+                                        "in_rent_simple_gpus_per_instance": 2, "in_rent_simple_tokens_per_second_per_gpu": 900,
+                                        "in_rent_simple_instance_hourly_usd": 3.1}),
 }
+SEVERAL = dict(several_option_scenarios())
 
 
 def _edit(path, changes):
@@ -61,7 +72,8 @@ def recalculated(tmp_path_factory):
     jobs["hostile"] = (ev, src / "hostile.xlsx")
     for fid, (preset, changes) in EDITS.items():
         path = src / f"{fid}.xlsx"
-        path.write_bytes(workbook_bytes(evaluate_scenario(preset_scenario(preset))))
+        base = SEVERAL[preset] if preset in SEVERAL else preset_scenario(preset)
+        path.write_bytes(workbook_bytes(evaluate_scenario(base)))
         _edit(path, changes)
         jobs[fid] = (None, path)
         openpyxl.load_workbook(path)  # the edited file still loads
@@ -71,7 +83,7 @@ def recalculated(tmp_path_factory):
 
 def mismatches(ev, path) -> tuple[int, list]:
     wb = openpyxl.load_workbook(path, data_only=True)
-    expected = V.expected_cells(ev, load_template().names)
+    expected = V.expected_cells(ev, template_for(ev.scenario).names)
     bad = []
     for (sheet, ref), value in expected.items():
         got = wb[sheet][ref].value
@@ -104,21 +116,32 @@ def test_analyst_edits_recalculate_and_read_back(recalculated):
     for fid, (preset, changes) in EDITS.items():
         _, path = recalculated[fid]
         sc = read_workbook(path)
+        lay = L.layout_for(L.shape_of(sc))
+        data = id_keyed(sc)
         for name, value in changes.items():
-            field = name[3:]
-            obj = sc
-            for part in ("fine_tuned", "self_hosted", "volume", "horizon", "api", "context"):
-                if field.startswith(part + "_"):
-                    obj, field = getattr(sc, part), field[len(part) + 1:]
-                    break
-            if field == "included":
-                assert obj is not None
+            spec = lay.by_name[name]
+            if spec.path.endswith(".included"):
+                assert sc.find_option(spec.option) is not None, (fid, name)
             else:
-                assert getattr(obj, field) == value, (fid, name)
+                assert get_path(data, spec.path) == value, (fid, name)
         ev = evaluate_scenario(sc)
         _, bad = mismatches(ev, path)
         assert not bad, f"{fid}: {len(bad)} cells differ from the engine on the edited scenario, e.g. {bad[:5]}"
         assert not failing_checks(path)
+
+
+def test_several_options_of_one_kind_recalculate(recalculated):
+    """Two API columns, two self-hosted columns (simple, capacity), two capacity columns before
+    the API: each is one of the session's recalculated files (above); here, what they cover."""
+    for sid, sc in several_option_scenarios():
+        ev, path = recalculated[sid]
+        kinds = [o.kind for o in sc.options]
+        assert len(kinds) > len(set(kinds)), sid
+        assert len(ev.breakevens) == len(kinds) * (len(kinds) - 1) // 2
+        n, bad = mismatches(ev, path)
+        assert not bad and n > 900, sid
+    assert any(b.found and b.method == "piecewise" for b in recalculated["two-capacity"][0].breakevens
+               if {b.option_a, b.option_b} == {"h100", "a10"})
 
 
 def test_untrusted_name_is_text_after_recalculation(recalculated):

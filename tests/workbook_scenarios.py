@@ -1,12 +1,19 @@
 """Scenarios for the workbook tests: every preset plus seeded random ones covering simple and
-capacity self-hosting, fine-tuned present/absent, hidden costs, tiers, growth, decline, discount."""
+capacity self-hosting, fine-tuned present/absent, hidden costs, tiers, growth, decline, discount;
+and scenarios with several options of one kind (a column per option): the example with two API
+options and own GPUs, two self-hosted options (simple and capacity), two capacity-mode options
+listed before the API (a break-even of two stepped costs)."""
 
 from __future__ import annotations
 
 import random
 
-from runrate_xl.api import scenario_from_dict
+from pathlib import Path
+
+from runrate_xl.api import load_scenario, scenario_from_dict
 from runrate_xl.presets import presets
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 def _hidden(rng: random.Random, per_request: bool) -> dict:
@@ -84,9 +91,56 @@ def random_scenario(seed: int) -> dict:
 
 RANDOM_SEEDS = tuple(range(13))
 
+# Several options of one kind (ids with '-' and digits, a label, tiers on the second API option).
+TWO_SELF_HOSTED = {
+    "name": "Two GPU plans", "volume": {"tokens_per_day": 3e8, "tokens_per_request": 2000, "monthly_growth": 0.03},
+    "options": [
+        {"id": "gpt", "kind": "api", "input_price_per_1m": 2.5, "output_price_per_1m": 10,
+         "hidden": {"review_share": 0.02, "cost_per_review": 3}},
+        {"id": "rent-simple", "kind": "self_hosted", "mode": "simple", "infra_monthly": 30000, "utilization": 0.6, "fte": 1,
+         "label": "Rented, simple"},
+        {"id": "rent-capacity", "kind": "self_hosted", "mode": "capacity", "instance_hourly_usd": 5.67, "gpus_per_instance": 4,
+         "tokens_per_second_per_gpu": 700, "redundancy": 1.5, "fte": 1, "ops_tooling_monthly": 1500},
+        {"id": "gpt2", "kind": "api", "input_price_per_1m": 1.0, "output_price_per_1m": 4.0, "cached_share": 0.2,
+         "price_tiers": [{"above_input_tokens": 1000, "input_price_per_1m": 2.0, "output_price_per_1m": 8.0}]},
+    ],
+    "context": {"current_option": "rent-simple", "outcomes_per_month": 50000},
+    "horizon": {"months": 48, "discount_rate_per_year": 0.1, "api_price_decline_per_year": 0.3},
+}
+TWO_CAPACITY = {
+    "name": "Two capacity plans", "volume": {"tokens_per_day": 2e8},
+    "options": [
+        {"id": "h100", "kind": "self_hosted", "mode": "capacity", "instance_hourly_usd": 32.77, "gpus_per_instance": 8,
+         "tokens_per_second_per_gpu": 1500, "fte": 1},
+        {"id": "a10", "kind": "self_hosted", "mode": "capacity", "instance_hourly_usd": 5.67, "gpus_per_instance": 4,
+         "tokens_per_second_per_gpu": 300, "redundancy": 1.5, "fte": 0.5},
+        {"id": "mini", "kind": "api", "input_price_per_1m": 0.15, "output_price_per_1m": 0.6},
+        {"id": "tuned", "kind": "fine_tuned", "input_price_per_1m": 0.3, "output_price_per_1m": 1.2, "hosting_monthly": 1500},
+    ],
+    "horizon": {"months": 24},
+}
+# Two capacity-mode options whose costs cross at a GPU step of one of them.
+CROSSING_CAPACITY = {
+    "name": "Crossing capacity plans", "volume": {"tokens_per_day": 5e7},
+    "options": [
+        {"id": "big", "kind": "self_hosted", "mode": "capacity", "instance_hourly_usd": 20.0, "gpus_per_instance": 8,
+         "tokens_per_second_per_gpu": 1000, "fte": 0.2},
+        {"id": "small", "kind": "self_hosted", "mode": "capacity", "instance_hourly_usd": 2.0, "gpus_per_instance": 1,
+         "tokens_per_second_per_gpu": 400, "fte": 0.2},
+    ],
+}
+
+
+def several_option_scenarios():
+    """(id, Scenario) of the scenarios with several options of one kind."""
+    return [("example-several-options", load_scenario(EXAMPLES / "several-options.yaml")),
+            ("two-self-hosted", scenario_from_dict(TWO_SELF_HOSTED)),
+            ("two-capacity", scenario_from_dict(TWO_CAPACITY)),
+            ("crossing-capacity", scenario_from_dict(CROSSING_CAPACITY))]
+
 
 def all_scenarios():
-    """(id, Scenario) for every preset and every seeded random scenario."""
+    """(id, Scenario) for every preset, every seeded random scenario and the several-option ones."""
     out = [(f"preset-{name}", p.scenario) for name, p in presets().items()]
     out += [(f"random-{seed:02d}", scenario_from_dict(random_scenario(seed))) for seed in RANDOM_SEEDS]
-    return out
+    return out + several_option_scenarios()

@@ -5,8 +5,15 @@ data validation, and the documentation. Help texts, defaults and numeric bounds 
 engine's pydantic fields, so a column never disagrees with the scenario it fills.
 
 A path starting with ``*.`` fans out to every option the row defines (api, fine_tuned,
-self_hosted): the hidden costs shared by all options. A column with a more specific path for
-one option (``selfhost_observability_monthly``) wins over the shared one for that option.
+self_hosted and any ``<id>.`` option): the hidden costs shared by all options. A column with a
+more specific path for one option (``selfhost_observability_monthly``) wins over the shared one
+for that option.
+
+Besides the named columns (the three legacy prefixes ``api_``, ``finetune_``, ``selfhost_``),
+a row can define any option by id with dotted columns: ``<id>.kind`` (api, fine_tuned,
+self_hosted) and ``<id>.<field>`` for each field of the option kinds in the field catalog
+(``frontier.model``, ``mini.cached_share``, ``own-gpus.hidden.review_share``); see
+:func:`option_column`.
 """
 
 from __future__ import annotations
@@ -14,8 +21,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from ..engine.scenario import OPTIONS
-from ..fields import field_at, legacy_fields
+import re
+
+from ..engine.kinds import KINDS, RESERVED_IDS
+from ..engine.scenario import LEGACY_SLOTS
+from ..fields import Field, field_at, kind_fields, legacy_fields
 
 FANOUT = "*."
 
@@ -28,6 +38,7 @@ class Column:
     section: str
     example: Any = None
     note: str = ""  # said in addition to (or, for non-scenario columns, instead of) the field's description
+    option_kind: str = ""  # an <id>.<field> column: a kind that has the field (its help, bounds, choices)
 
     @property
     def fans_out(self) -> bool:
@@ -35,8 +46,13 @@ class Column:
 
     @property
     def field_path(self) -> str:
-        """The path of the pydantic field that defines help, default and bounds."""
-        return "api.hidden." + self.path[len(FANOUT):] if self.fans_out else self.path
+        """The path of the pydantic field that defines help, default and bounds (for an option
+        column, the field under a legacy slot of a kind that has it)."""
+        if self.fans_out:
+            return "api.hidden." + self.path[len(FANOUT):]
+        if self.option_kind:
+            return f"{self.option_kind}.{self.path.split('.', 1)[1]}"
+        return self.path
 
     @property
     def help(self) -> str:
@@ -45,7 +61,11 @@ class Column:
 
     @property
     def choices(self) -> tuple[str, ...]:
-        return field_choices(self.field_path) if self.kind == "choice" else ()
+        if self.kind != "choice":
+            return ()
+        if self.path.endswith(".kind") and self.option_kind == "":
+            return tuple(KINDS)
+        return field_choices(self.field_path)
 
     @property
     def bounds(self) -> tuple[Optional[float], Optional[float]]:
@@ -137,7 +157,8 @@ NAMED_COLUMNS: tuple[Column, ...] = (
     _c("latency_p99_ms", "context.latency_p99_ms", "number", "Context", None),
     _c("outcomes_per_month", "context.outcomes_per_month", "number", "Context", 400_000),
     _c("outcome_name", "context.outcome_name", "text", "Context", "resolved ticket"),
-    _c("current_option", "context.current_option", "choice", "Context", "api"),
+    _c("current_option", "context.current_option", "option", "Context", "api",
+       "An option id of the row: api, fine_tuned or self_hosted for the prefixed columns, or the <id> of <id>.kind columns."),
     # Horizon
     _c("horizon_months", "horizon.months", "integer", "Horizon", 36),
     _c("api_price_decline_per_year", "horizon.api_price_decline_per_year", "rate", "Horizon", 0.2),
@@ -181,12 +202,52 @@ BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
 assert len(BY_NAME) == len(COLUMNS), "two batch columns share a name"
 
 
+# --- Options by id: dotted columns <id>.kind and <id>.<field> ------------------------------
+
+_OPTION_ID = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+
+
+def _option_field(rest: str) -> Optional[Field]:
+    """The catalog field an option column ``<id>.<rest>`` fills (the first kind that has it)."""
+    for kind in KINDS:
+        found = next((f for f in kind_fields(kind) if f.path == rest and f.type != "json"), None)
+        if found is not None:
+            return found
+    return None
+
+
+def option_column(name: str) -> Optional[Column]:
+    """The column ``<id>.kind`` or ``<id>.<field>`` (a field of any option kind in the catalog,
+    e.g. ``mini.cached_share``, ``own-gpus.hidden.review_share``); None when ``name`` is not one."""
+    head, dot, rest = name.partition(".")
+    if not dot or not _OPTION_ID.match(head) or head in RESERVED_IDS or head in LEGACY_SLOTS:
+        return None
+    section = f"Option {head}"
+    if rest == "kind":
+        return Column(name, name, "choice", section, note="The option's kind; the row's <id>.<field> columns fill it.")
+    found = _option_field(rest)
+    if found is None or found.leaf in _NOT_COLUMNS:
+        return None
+    return Column(name, name, _KIND.get(found.type, "number"), section, option_kind=found.option_kind or "")
+
+
+def column_of(name: str) -> Optional[Column]:
+    """A named column, or an option column by id (see option_column)."""
+    return BY_NAME.get(name) or option_column(name)
+
+
 def columns_markdown() -> str:
     """The README's column table, generated (a test keeps the README equal to it)."""
     lines = ["| column | section | expected | default | meaning |", "|---|---|---|---|---|"]
     for c in COLUMNS:
         default = "" if c.default is None else c.default
         lines.append(f"| `{c.name}` | {c.section} | {describe_kind(c)} | {default} | {c.help} |")
+    lines.append(f"| `<id>.kind` | Option `<id>` | one of {', '.join(KINDS)} | | An option of the row named `<id>` "
+                 "(lowercase letters, digits, '-', '_'; not api, fine_tuned or self_hosted, which the prefixed columns "
+                 "fill), e.g. `frontier.kind`. |")
+    fields = sorted({f.path for k in KINDS for f in kind_fields(k) if f.type != "json" and f.leaf not in _NOT_COLUMNS})
+    lines.append(f"| `<id>.<field>` | Option `<id>` | as the field | the field's | A field of that option's kind, e.g. "
+                 f"`frontier.model`, `mini.cached_share`, `own-gpus.hidden.review_share`. Fields: {', '.join(fields)}. |")
     return "\n".join(lines) + "\n"
 
 # Model-level checks (pydantic validators on a whole group) name the columns that feed them.
@@ -204,17 +265,34 @@ OPTION_PREFIX = {"api": "api", "fine_tuned": "finetune", "self_hosted": "selfhos
 
 
 def normalise_header(text: Any) -> str:
-    """'Tokens per day ' -> 'tokens_per_day' (headers are matched loosely, values strictly)."""
-    return "_".join(str(text).strip().lower().replace("-", " ").split())
+    """'Tokens per day ' -> 'tokens_per_day' (headers are matched loosely, values strictly); a
+    dotted option column keeps its id as typed (lowercased): 'Own-GPUs.Infra monthly' ->
+    'own-gpus.infra_monthly'."""
+    words = str(text).strip().lower()
+    if "." in words:
+        head, _, rest = words.partition(".")
+        return head.strip() + "." + "_".join(rest.replace("-", " ").split())
+    return "_".join(words.replace("-", " ").split())
 
 
-def columns_for(path: str) -> tuple[str, ...]:
-    """The column(s) behind a dotted scenario location from a validation error ('' if none)."""
+# Model-level checks of an option given by id name these of its columns, by kind.
+_KIND_GROUPS = {"api": ("model", "input_price_per_1m", "output_price_per_1m"),
+                "fine_tuned": ("input_price_per_1m", "output_price_per_1m"),
+                "self_hosted": ("mode", "infra_monthly", "utilization", "gpu", "model_size")}
+
+
+def columns_for(path: str, kinds: Optional[dict[str, str]] = None) -> tuple[str, ...]:
+    """The column(s) behind a dotted scenario location from a validation error ('' if none);
+    ``kinds`` maps the row's option ids (from <id>.kind columns) to their kinds."""
     for col in COLUMNS:
         if col.path == path:
             return (col.name,)
     head, _, rest = path.partition(".")
-    if head in OPTIONS and rest.startswith("hidden.") and (FANOUT + rest[len("hidden."):]) in _FANOUT_PATHS:
+    if kinds and head in kinds:
+        if rest:
+            return (path,)
+        return tuple(f"{head}.{leaf}" for leaf in _KIND_GROUPS.get(kinds[head], ("kind",)))
+    if head in LEGACY_SLOTS and rest.startswith("hidden.") and (FANOUT + rest[len("hidden."):]) in _FANOUT_PATHS:
         return (_FANOUT_PATHS[FANOUT + rest[len("hidden."):]],)
     if path.endswith(".hidden") or path == "hidden":
         return GROUP_COLUMNS["hidden"]
@@ -243,8 +321,6 @@ def field_default(path: str) -> Any:
 
 
 def field_choices(path: str) -> tuple[str, ...]:
-    if path == "context.current_option":
-        return OPTIONS  # a row defines the legacy options, whose ids are their kinds
     return _field(path).choices
 
 
@@ -267,6 +343,8 @@ def describe_kind(col: Column) -> str:
         return "an email address like name@example.com"
     if col.kind == "file":
         return "a scenario YAML path relative to the input file, inside its folder"
+    if col.kind == "option":
+        return "an option id of the row (e.g. api, self_hosted, frontier)"
     if col.kind in ("number", "rate", "integer"):
         what = {"integer": "a whole number", "rate": "a fraction (0.05 or 5%)"}.get(col.kind, "a number")
         return f"{what} {_field(col.field_path).bounds_text()}".strip()

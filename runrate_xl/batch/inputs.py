@@ -28,10 +28,11 @@ import yaml
 from ..api import ScenarioError, scenario_from_dict
 from ..engine import Scenario
 from ..engine.errors import RunrateError, magnitude_problem, short_repr
-from ..engine.scenario import OPTION_LABELS, keyed_option_ids
+from ..engine.kinds import KINDS
+from ..engine.scenario import keyed_option_ids
 from ..fields import set_path, to_id_keyed
 from ..safe_yaml import load_yaml, yaml_problem
-from .columns import BY_NAME, COLUMNS, Column, columns_for, describe_kind, normalise_header
+from .columns import BY_NAME, COLUMNS, Column, column_of, columns_for, describe_kind, normalise_header
 
 MAX_ROWS = 5_000
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -160,7 +161,7 @@ def _header(path: Path, number: int, values: list[Any]) -> list[Optional[str]]:
     if len(values) > MAX_COLUMNS:
         raise InputFileError(f"{path}: header row {number} has {len(values)} columns, expected at most {MAX_COLUMNS}")
     names = [None if _is_empty(v) else normalise_header(v) for v in values]
-    unknown = [n for n in names if n is not None and n not in BY_NAME]
+    unknown = [n for n in names if n is not None and column_of(n) is None]
     if unknown:
         hints = [f"{n!r}{_did_you_mean(n)}" for n in unknown]
         raise InputFileError(
@@ -257,7 +258,7 @@ def parse_record(record: Record, position: int, base_dir: Path, *, require_email
     values: dict[str, Any] = {}
     failed: set[str] = set()
     for key, raw in record.cells.items():
-        col = BY_NAME.get(key)
+        col = column_of(key)
         if col is None:
             expected = (
                 "a mapping of column: value" if key == "(entry)"
@@ -289,12 +290,20 @@ def parse_record(record: Record, position: int, base_dir: Path, *, require_email
     if require_email and not email and "owner_email" not in failed:
         problems.append(Problem(where, "owner_email", None, "an email address (needed by --mail drafts/send)"))
 
+    kinds = {k.rsplit(".", 1)[0]: v for k, v in values.items() if k.endswith(".kind") and "." in k}
+    keyed_in_base = set(keyed_option_ids(to_id_keyed(base))) if base else set()
+    for key in values:
+        option_id = key.split(".", 1)[0] if "." in key else None
+        if option_id and option_id not in kinds and option_id not in keyed_in_base and f"{option_id}.kind" not in failed:
+            problems.append(Problem(where, f"{option_id}.kind", None,
+                                    f"the kind of option {option_id} (one of api, fine_tuned, self_hosted), because column {key} fills it"))
+            failed.add(f"{option_id}.kind")
     scenario = None
     try:
         data = scenario_data(values, base)
         scenario = scenario_from_dict(data, where)
     except ScenarioError as exc:
-        found = _translate(exc.problems, where, record.cells, values, failed, bool(base))
+        found = _translate(exc.problems, where, record.cells, values, failed, bool(base), kinds)
         if "scenario_file" in failed:  # without its file the row is incomplete: keep only its own cells' errors
             found = [p for p in found if p.column in values]
         problems.extend(found)
@@ -327,10 +336,14 @@ def convert(col: Column, raw: Any) -> Any:
     text = str(raw).strip()
     if col.name in _SINGLE_LINE and _CONTROL.search(text):
         raise ValueError(f"{describe_kind(col)} on one line (no line breaks or control characters)")
+    if kind == "option":  # an option id; the legacy kinds' names ("Self-hosted") stand for their ids
+        labels = {"_".join(k.label.lower().replace("-", " ").split()): name for name, k in KINDS.items()}
+        word = labels.get("_".join(text.lower().replace("-", " ").split()), text.lower())
+        if not _OPTION_ID.match(word):
+            raise ValueError(describe_kind(col))
+        return word
     if kind == "choice":
         word = "_".join(text.lower().replace("-", " ").split())
-        labels = {"_".join(v.lower().replace("-", " ").split()): k for k, v in OPTION_LABELS.items()}
-        word = labels.get(word, word)
         if word not in col.choices:
             raise ValueError(describe_kind(col))
         return word
@@ -383,6 +396,8 @@ def load_scenario_file(relative: str, base_dir: Path) -> dict[str, Any]:
     return data
 
 
+_OPTION_ID = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+
 # A self-hosted row with any of these is sized from GPU capacity (its mode left empty).
 CAPACITY_FIELDS = ("gpu", "model", "model_size", "instance_hourly_usd", "gpus_per_instance", "tokens_per_second_per_gpu")
 
@@ -399,9 +414,15 @@ def scenario_data(values: dict[str, Any], base: dict[str, Any]) -> dict[str, Any
         if col.name in values and col.path and not col.fans_out:
             set_path(data, col.path, values[col.name])
             written.add(col.path)
-    sh = data.get("self_hosted")
-    if isinstance(sh, dict) and "mode" not in sh and any(k in sh for k in CAPACITY_FIELDS):
-        sh["mode"] = "capacity"
+    for name, value in values.items():  # options by id: <id>.kind, <id>.<field>, in the row's order
+        if name not in BY_NAME:
+            set_path(data, name, value)
+            written.add(name)
+    for option_id in keyed_option_ids(data):
+        sh = data.get(option_id)
+        is_self_hosted = option_id == "self_hosted" or (isinstance(sh, dict) and sh.get("kind") == "self_hosted")
+        if is_self_hosted and isinstance(sh, dict) and "mode" not in sh and any(k in sh for k in CAPACITY_FIELDS):
+            sh["mode"] = "capacity"
     for col in COLUMNS:
         if col.name in values and col.fans_out:
             leaf = col.path.split(".", 1)[1]
@@ -412,11 +433,12 @@ def scenario_data(values: dict[str, Any], base: dict[str, Any]) -> dict[str, Any
     return data
 
 
-def _translate(problems, where: str, cells: dict[str, Any], values: dict[str, Any], failed: set[str], has_base: bool) -> list[Problem]:
+def _translate(problems, where: str, cells: dict[str, Any], values: dict[str, Any], failed: set[str], has_base: bool,
+               kinds: Optional[dict[str, str]] = None) -> list[Problem]:
     """pydantic's (dotted field, value, expected) -> the row's columns."""
     out = []
     for location, value, expected in problems:
-        columns = columns_for(location)
+        columns = columns_for(location, kinds)
         if len(columns) == 1:
             col = columns[0]
             if col in failed:

@@ -116,6 +116,7 @@ def _help_sheet(ws) -> None:
         "Volume: give tokens_per_day, or requests_per_month with tokens_per_request.",
         "API prices: give api_model (catalog prices) and/or api_input_price_per_1m and api_output_price_per_1m.",
         "Options: fill any finetune_ column to add the fine-tuned option, any selfhost_ column to add self-hosting.",
+        "Options by id: add columns <id>.kind and <id>.<field>, e.g. mini.kind = api, mini.model = gpt-4o-mini.",
         "Hidden costs (review, observability, tools, ...) apply to every option the row defines.",
         "scenario_file: a full scenario YAML next to this workbook; the row's non-empty cells override it.",
         "Then run: runrate batch units.xlsx --out out",

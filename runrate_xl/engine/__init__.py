@@ -12,7 +12,7 @@ from .option_cost import option_cost, option_total
 from .results import BreakEven, Evaluation, LineItem, OptionCost, Recommendation, TcoSeries
 from .kinds import KINDS, Option, kind_of
 from .scenario import (
-    OPTION_LABELS, OPTIONS, ApiOption, BusinessContext, FineTunedOption, HiddenCosts, Horizon,
+    ApiOption, BusinessContext, FineTunedOption, HiddenCosts, Horizon,
     PriceTier, Scenario, SelfHostedOption, SensitivitySettings, Volume,
 )
 from .tco import tco_series
@@ -20,6 +20,6 @@ from .tco import tco_series
 __all__ = [
     "functions", "find_breakeven", "primary_pair", "InputError", "NoAnswer", "RunrateError", "evaluate",
     "option_cost", "option_total", "BreakEven", "Evaluation", "LineItem", "OptionCost", "Recommendation",
-    "TcoSeries", "OPTION_LABELS", "OPTIONS", "ApiOption", "BusinessContext", "FineTunedOption", "HiddenCosts",
+    "TcoSeries", "ApiOption", "BusinessContext", "FineTunedOption", "HiddenCosts",
     "Horizon", "KINDS", "Option", "kind_of", "PriceTier", "Scenario", "SelfHostedOption", "SensitivitySettings", "Volume", "tco_series",
 ]

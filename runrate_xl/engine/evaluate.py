@@ -30,7 +30,9 @@ def evaluate(scenario: Scenario, benchmarks: Optional[Mapping[str, float]] = Non
         primary = BreakEven(option_a=only, option_b=only, found=False, current_tokens_per_day=scenario.volume.daily_tokens,
                             method="none", reason=f"No break-even: the scenario has no alternative to {scenario.label_of(only)}.")
     else:
-        primary = next(b for b in breakevens if (b.option_a, b.option_b) == pair)
+        # The pair list follows the options' order; the primary pair starts from the first API
+        # option, which need not come first (a self-hosted option listed before the API).
+        primary = next((b for b in breakevens if (b.option_a, b.option_b) == pair), None) or find_breakeven(scenario, *pair)
     series = {o: tco_series(scenario, o) for o in names}
     current = scenario.context.current_option
     others = [o for o in names if o != current]

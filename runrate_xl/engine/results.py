@@ -152,8 +152,8 @@ class SensitivityGrid(Result):
     """Which of an API and a self-hosted option is cheaper over utilization x volume (self-hosted
     simple mode utilization or capacity-mode target utilization)."""
 
-    api_option: str = Field("api", description="Id of the API option compared.")
-    self_hosted_option: str = Field("self_hosted", description="Id of the self-hosted option compared.")
+    api_option: str = Field(..., description="Id of the API option compared.")
+    self_hosted_option: str = Field(..., description="Id of the self-hosted option compared.")
     utilizations: list[float]
     tokens_per_day: list[float]
     cheaper: list[list[str]] = Field(..., description="[utilization][volume] -> option id.")

@@ -14,8 +14,8 @@ from pydantic import BaseModel, Field, model_validator
 
 from .common import Fraction, HiddenCosts, PriceTier, StrictModel, Usd, Utilization  # noqa: F401  (re-exported)
 from .errors import InputError
+from .kinds import ApiOption, FineTunedOption, Option, SelfHostedOption, kind_of  # noqa: F401  (re-exported)
 from .rules import DecisionRules
-from .kinds import KINDS, ApiOption, FineTunedOption, Option, SelfHostedOption, kind_of  # noqa: F401  (re-exported)
 
 # The three named slots of the first scenario format (``api:``, ``fine_tuned:``, ``self_hosted:``)
 # still load: each becomes an option whose id and kind are the slot's name. More generally an
@@ -213,19 +213,6 @@ class Scenario(StrictModel):
             return HYBRID_LABEL
         return option_label(self.option(option_id))
 
-    # Transitional: the adapters not yet moved to the option list read the legacy slots by id.
-    @property
-    def api(self) -> Optional[ApiOption]:
-        return self.find_option("api")  # type: ignore[return-value]
-
-    @property
-    def fine_tuned(self) -> Optional[FineTunedOption]:
-        return self.find_option("fine_tuned")  # type: ignore[return-value]
-
-    @property
-    def self_hosted(self) -> Optional[SelfHostedOption]:
-        return self.find_option("self_hosted")  # type: ignore[return-value]
-
 
 def option_label(option: Option) -> str:
     """An option's label: its own, else its kind's name (for an option named after its kind) or
@@ -234,8 +221,3 @@ def option_label(option: Option) -> str:
         return option.label
     kind = kind_of(option)
     return kind.label if option.id == kind.name else f"{kind.label} ({option.id})"
-
-
-# Labels of the legacy ids (transitional, for adapters not yet on ``Scenario.label_of``).
-OPTIONS: tuple[str, ...] = LEGACY_SLOTS
-OPTION_LABELS = {**{k: KINDS[k].label for k in LEGACY_SLOTS}, HYBRID: HYBRID_LABEL}

@@ -1,6 +1,8 @@
 """Fill the scenario template for one business unit.
 
-The template (built by :mod:`template`, charts included) is patched at the XML level instead of
+The template of the scenario's shape (its options as (id, kind); built by :mod:`template`,
+charts included; the legacy three-option shape's is the shipped file, or the user's
+``scenario.xlsx`` from RUNRATE_TEMPLATES / ``--templates``) is patched at the XML level instead of
 being loaded and re-saved with openpyxl: that keeps its charts (openpyxl drops the charts of a
 file it loads), takes a few milliseconds instead of a few hundred, and lets us write the
 engine's results as the cached values of the formula cells, so viewers that do not recalculate
@@ -25,7 +27,7 @@ from xml.sax.saxutils import escape
 
 from ..engine.errors import RunrateError
 from ..engine.results import Evaluation
-from ..engine.scenario import OPTION_LABELS, Scenario
+from ..engine.scenario import Scenario
 from ..fsutil import atomic_write_bytes
 from ..sinks import literal_replacement
 from . import layout as L
@@ -43,10 +45,20 @@ _DEFINED = re.compile(r'<definedName name="([^"]+)"[^>]*>([^<]+)</definedName>')
 _SIMPLE_ALIAS = re.compile(r"^([A-Za-z_][A-Za-z0-9_.]*)$")
 
 
+def _is_default(path: str, value: Any, scenario: Scenario) -> bool:
+    """Whether ``value`` is the catalog default of the field at ``path``: a template made before
+    the field existed stands for that default."""
+    from ..fields import field_at
+
+    kinds = {o.id: o.kind for o in scenario.options}
+    f = field_at(path, kinds)
+    return f is not None and f.default is not None and f.default == value
+
+
 def template_path():
-    """The scenario template in use (a Path or an importlib.resources Traversable): the user's
-    scenario.xlsx when their template folder (RUNRATE_TEMPLATES / --templates) has one, else the
-    one shipped as package data."""
+    """The legacy shape's template in use (a Path or an importlib.resources Traversable): the
+    user's scenario.xlsx when their template folder (RUNRATE_TEMPLATES / --templates) has one,
+    else the one shipped as package data. Other shapes are built by :mod:`template`."""
     from ..templates import workbook_template
 
     try:
@@ -61,6 +73,7 @@ class Template:
     sheet_files: dict  # sheet name -> zip entry
     names: dict  # defined name -> (sheet, [cells in reading order])
     aliases: dict  # sheet -> {cell: name} for formula cells that are exactly "=name"
+    layout: L.Layout
 
 
 def _expand(ref: str) -> list[str]:
@@ -85,7 +98,29 @@ def parse_names(workbook_xml: str) -> dict[str, tuple[str, list[str]]]:
 
 @lru_cache(maxsize=4)
 def _load_template(path: str, mtime: float, source=None) -> Template:
-    data = (source if source is not None else Path(path)).read_bytes()
+    return _parse_template((source if source is not None else Path(path)).read_bytes(), L.legacy_layout())
+
+
+@lru_cache(maxsize=16)
+def _built_template(shape: L.Shape) -> Template:
+    from .template import template_bytes
+
+    return _parse_template(template_bytes(shape), L.layout_for(shape))
+
+
+def template_for(scenario: Scenario) -> Template:
+    """The template of the scenario's shape: the legacy three columns' file (shipped or the
+    user's), else one built for its options (once per process and shape)."""
+    try:
+        shape = L.shape_of(scenario)
+        if shape == L.LEGACY_SHAPE:
+            return load_template()
+        return _built_template(shape)
+    except L.LayoutError as exc:
+        raise WorkbookError(str(exc)) from None
+
+
+def _parse_template(data: bytes, layout: L.Layout) -> Template:
     entries = tuple(read_zip(data))
     files = dict(entries)
     wb_xml = files["xl/workbook.xml"].decode("utf-8")
@@ -106,7 +141,7 @@ def _load_template(path: str, mtime: float, source=None) -> Template:
             if m and _SIMPLE_ALIAS.match(m.group(1)):
                 found[ref] = m.group(1)
         aliases[sheet] = found
-    return Template(entries, sheet_files, names, aliases)
+    return Template(entries, sheet_files, names, aliases, layout)
 
 
 def load_template(path: Optional[Union[str, Path]] = None) -> Template:
@@ -165,32 +200,37 @@ def _cached_xml(ref: str, attrs: str, body: str, value: Any) -> str:
 
 def workbook_bytes(evaluation: Evaluation, *, cache_values: bool = True, template: Optional[Template] = None) -> bytes:
     """The filled workbook as deterministic xlsx bytes."""
-    t = template or load_template()
     scenario = evaluation.scenario
-    unsupported = [o.id for o in scenario.options if o.id != o.kind]
-    if unsupported or scenario.api is None:
-        # The template lays out the three legacy option columns (api, fine_tuned, self_hosted);
-        # a column per option of the list is the next step of Engine v2.
-        raise WorkbookError(
-            f"options: got {', '.join(unsupported) or 'no option with id api'}, expected the workbook's option columns "
-            "api (required), fine_tuned and self_hosted; scenarios with other option ids run everywhere else "
-            "(evaluate, memo, mail, Excel functions) but not yet in a workbook")
-    if len(scenario.api.price_tiers) > L.MAX_TIERS:
-        raise WorkbookError(f"api.price_tiers: got {len(scenario.api.price_tiers)} tiers, expected at most {L.MAX_TIERS} "
-                            "(the Prices sheet has that many rows)")
+    t = template or template_for(scenario)
+    lay = t.layout
+    for option in scenario.options_of("api"):
+        if len(option.price_tiers) > L.MAX_TIERS:  # type: ignore[attr-defined]
+            raise WorkbookError(f"{option.id}.price_tiers: got {len(option.price_tiers)} tiers, expected at most "  # type: ignore[attr-defined]
+                                f"{L.MAX_TIERS} (the Prices sheet has that many rows per API option)")
     inputs: dict[str, dict[str, tuple[Any, str]]] = {}
-    for name, value in V.input_values(scenario).items():
-        spec = L.SPECS_BY_NAME[name]
+    values = V.input_values(scenario, lay)
+    for name, value in values.items():
+        spec = lay.by_name[name]
+        if name not in t.names:
+            if value is None or _is_default(spec.path, value, scenario):
+                continue  # a field an older template (a user's) has no cell for, left blank or at its default
+            raise WorkbookError(f"the template has no cell named {name} for {spec.path} (got {value!r}): rebuild your "
+                                "scenario.xlsx from the shipped one")
         sheet, refs = t.names[name]
         inputs.setdefault(sheet, {})[refs[0]] = (value, f"{sheet}!{refs[0]} ({spec.path})")
     for name, text in V.engine_texts(evaluation).items():
+        if name not in t.names:
+            continue
         sheet, refs = t.names[name]
         inputs.setdefault(sheet, {})[refs[0]] = (text, f"{sheet}!{refs[0]}")
     cached: dict[str, dict[str, Any]] = {}
     if cache_values:
-        by_name = V.output_values(evaluation)
-        by_name.update({k: v for k, v in V.input_values(scenario).items()})
-        for (sheet, ref), value in V.expected_cells(evaluation, t.names).items():
+        by_name = V.output_values(evaluation, lay)
+        by_name.update(values)
+        by_name.update(V.engine_texts(evaluation))
+        by_name.update({f"c_{s.frag}_label": scenario.label_of(s.id) if scenario.find_option(s.id) else s.default_label
+                        for s in lay.slots})
+        for (sheet, ref), value in V.expected_cells(evaluation, t.names, lay, strict=False).items():
             cached.setdefault(sheet, {})[ref] = value
         name_line = f"Business unit: {scenario.name}"
         for sheet, found in t.aliases.items():
@@ -202,18 +242,30 @@ def workbook_bytes(evaluation: Evaluation, *, cache_values: bool = True, templat
     out = []
     files_to_sheet = {v: k for k, v in t.sheet_files.items()}
     horizon_end = L.MONTHLY_FIRST_ROW + scenario.horizon.months
+    absent = [s for s in lay.slots if scenario.find_option(s.id) is None]
     for entry, data in t.entries:
         sheet = files_to_sheet.get(entry)
         if sheet is not None and (sheet in inputs or sheet in cached):
             data = _patch_sheet(data.decode("utf-8"), inputs.get(sheet, {}), cached.get(sheet, {})).encode("utf-8")
         elif entry.startswith("xl/charts/chart"):
-            absent = [OPTION_LABELS[o] for o in L.OPTION_KEYS if getattr(scenario, o) is None]
-            data = _trim_chart(data.decode("utf-8"), horizon_end, absent).encode("utf-8")
+            data = _trim_chart(data.decode("utf-8"), horizon_end, _series_refs(t, absent)).encode("utf-8")
         elif entry == "docProps/core.xml":
             title = f"<dc:title>{_text(scenario.name[:120], 'name')}</dc:title>"
             data = re.sub(r"<dc:title>.*?</dc:title>", literal_replacement(title), data.decode("utf-8")).encode("utf-8")
         out.append((entry, data))
     return write_zip(out)
+
+
+def _series_refs(t: Template, absent: list) -> list[str]:
+    """The chart data ranges of options the scenario does not compare (switched off)."""
+    refs = []
+    for s in absent:
+        for name in (f"ser_{s.frag}_cumulative", f"curve_{s.frag}"):
+            if name in t.names:
+                sheet, cells = t.names[name]
+                col = "".join(ch for ch in cells[0] if ch.isalpha())
+                refs.append(f"{sheet}'!${col}$")
+    return refs
 
 
 def _patch_sheet(xml: str, inputs: dict[str, tuple[Any, str]], cached: dict[str, Any]) -> str:
@@ -239,11 +291,15 @@ def _patch_sheet(xml: str, inputs: dict[str, tuple[Any, str]], cached: dict[str,
     return xml
 
 
-def _trim_chart(xml: str, end_row: int, absent: list[str]) -> str:
-    """Monthly chart ranges stop at the horizon (the rows past it are blank); the line series of
+def _trim_chart(xml: str, end_row: int, absent_refs: list[str]) -> str:
+    """Monthly chart ranges stop at the horizon (the rows past it are blank); the series of
     options the scenario does not compare are left out."""
-    for label in absent:
-        xml = re.sub(r"<ser><idx val=\"\d+\" /><order val=\"\d+\" /><tx><v>" + re.escape(label) + r"</v></tx>.*?</ser>", "", xml, flags=re.S)
+    def keep(m: re.Match) -> str:
+        body = m.group(0).replace("&apos;", "'")
+        return "" if any(ref in body for ref in absent_refs) else m.group(0)
+
+    if absent_refs:
+        xml = re.sub(r"<ser>.*?</ser>", keep, xml, flags=re.S)
     last = L.MONTHLY_FIRST_ROW + L.MAX_MONTHS
     pattern = re.compile(r"(&apos;|')?" + re.escape(L.MONTHLY) + r"(&apos;|')?!\$([A-Z]+)\$(\d+):\$([A-Z]+)\$" + str(last) + r"\b")
     return pattern.sub(lambda m: f"{m.group(1) or ''}{L.MONTHLY}{m.group(2) or ''}!${m.group(3)}${m.group(4)}:${m.group(5)}${end_row}", xml)

@@ -1,22 +1,42 @@
-"""The cell map shared by the template builder, the generator and the reader.
+"""The cell map shared by the template builder, the generator and the reader, for one **shape**:
+the scenario's options as (id, kind) pairs, in order.
 
-Every scenario input has one cell and one defined name (``in_`` + the dotted field path with
-``_`` for dots, e.g. ``in_api_hidden_review_share``). Outputs the engine also computes carry
-``out_`` names so the generator can cache the engine's values and the tests can compare the
-recalculated workbook with the engine cell by cell. Constants live in named cells (``k_``);
-formulas never contain a number other than 0 and 1.
+A workbook has one column per option (Inputs, Prices, Outputs, Cover) and one formula block per
+option on Calculations, written by its kind's block (``blocks.py``). Every scenario input has one
+cell and one defined name: ``in_`` + the dotted field path with ``_`` for dots and the option id's
+name fragment (``-`` becomes ``_``) for the id, e.g. ``in_api_hidden_review_share``,
+``in_own_gpus_infra_monthly``. Outputs the engine also computes carry ``out_`` names so the
+generator can cache the engine's values and the tests can compare the recalculated workbook with
+the engine cell by cell. Constants live in named cells (``k_``); formulas never contain a number
+other than 0 and 1.
+
+The first format's three option columns (``api``, ``fine_tuned``, ``self_hosted``) are the
+*legacy shape*: its fine-tuned and self-hosted columns can be switched off (Included = No) and
+are laid out even when the scenario leaves them out, so an analyst can switch one on. Its
+template is the one shipped in ``workbook_templates/scenario.xlsx``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from typing import Optional
+
+from openpyxl.utils import get_column_letter
 
 from ..engine import functions as f
 from ..engine.breakeven import MAX_SEGMENTS, _PROBE_TOKENS_PER_DAY
+from ..engine.errors import RunrateError
 from ..engine.kinds import KINDS
-from ..fields import field_at, tier_fields
+from ..engine.scenario import LEGACY_SLOTS
 from ..engine.sensitivity import GRID_UTILIZATIONS, GRID_VOLUME_FACTORS
+from ..fields import Field, kind_fields, scenario_fields, tier_fields
+
+
+class LayoutError(RunrateError, ValueError):
+    """A scenario's options cannot be laid out as a workbook; the message names the field and value."""
+
 
 # Sheet names, in tab order.
 COVER, INPUTS, PRICES, CALC, MONTHLY, OUTPUTS, SENS, CHECKS, LISTS = (
@@ -24,10 +44,14 @@ COVER, INPUTS, PRICES, CALC, MONTHLY, OUTPUTS, SENS, CHECKS, LISTS = (
 )
 SHEETS = (COVER, INPUTS, PRICES, CALC, MONTHLY, OUTPUTS, SENS, CHECKS, LISTS)
 
-OPTION_KEYS = ("api", "fine_tuned", "self_hosted")
 MAX_MONTHS = 120  # Horizon.months le=120: one row per month, blank beyond the horizon
-MAX_TIERS = 5  # long-context price tiers the Prices sheet holds
+MAX_TIERS = 5  # long-context price tiers the Prices sheet holds per API option
+MAX_OPTIONS = 8  # option columns a workbook lays out (the cover and outputs stay printable)
 YES, NO = "Yes", "No"
+FIRST_OPTION_COL = 3  # column C
+
+Shape = tuple[tuple[str, str], ...]  # ((option id, kind), ...) in the scenario's order
+LEGACY_SHAPE: Shape = tuple((slot, slot) for slot in LEGACY_SLOTS)
 
 # Constants used by formulas (named cells on the Prices sheet): name -> (label, value, unit, note).
 CONSTANTS: dict[str, tuple[str, float, str, str]] = {
@@ -42,10 +66,67 @@ CONSTANTS: dict[str, tuple[str, float, str, str]] = {
     "k_tolerance": ("Check tolerance", 1e-9, "relative", "Checks allow this rounding difference"),
 }
 
+# Number formats
+USD = '$#,##0;[Red]-$#,##0'
+USD2 = '$#,##0.00;[Red]-$#,##0.00'
+PRICE = '$#,##0.00##'
+PCT = '0.0%'
+INT = '#,##0'
+NUM = '#,##0.00'
+MONTHS_FMT = '0.0'
+
+_FRAGMENT = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+
+
+def fragment(option_id: str) -> str:
+    """The option id as it appears inside defined names (``own-gpus`` -> ``own_gpus``)."""
+    frag = option_id.replace("-", "_")
+    if not _FRAGMENT.match(frag):
+        raise LayoutError(f"options: got the option id {option_id!r}, expected lowercase letters, digits, '-' or '_', "
+                          "starting with a letter (at most 32), to name its workbook cells")
+    return frag
+
+
+def shape_of(scenario) -> Shape:
+    """The workbook shape of a scenario: the legacy three columns when its options are legacy
+    slots (id = kind) in the first format's order with ``api`` among them, else its own options."""
+    pairs = tuple((o.id, o.kind) for o in scenario.options)
+    ids = [i for i, _ in pairs]
+    if (all(i == k and i in LEGACY_SLOTS for i, k in pairs) and "api" in ids
+            and ids == [s for s in LEGACY_SLOTS if s in ids]):
+        return LEGACY_SHAPE
+    return pairs
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One option column of a workbook."""
+
+    id: str
+    kind: str
+    index: int  # 0-based position in the shape
+    frag: str  # name fragment
+    col: str  # its column on Inputs, Prices, Outputs and the Cover
+    switchable: bool  # has an Included (Yes/No) input (the legacy shape's fine_tuned and self_hosted)
+
+    @property
+    def default_label(self) -> str:
+        """The engine's label for an option without its own (engine.scenario.option_label)."""
+        k = KINDS[self.kind]
+        return k.label if self.id == k.name else f"{k.label} ({self.id})"
+
+    @property
+    def on(self) -> str:
+        """The formula text that is TRUE when the option is compared."""
+        return f"c_{self.frag}_on" if self.switchable else "TRUE"
+
+    def name(self, suffix: str) -> str:
+        return f"c_{self.frag}_{suffix}"
+
 
 @dataclass(frozen=True)
 class InputSpec:
-    path: str  # dotted scenario field, or "<option>.included", or "api.price_tiers.<i>.<field>"
+    path: str  # dotted scenario field, "<id>.included", or "<id>.price_tiers.<i>.<field>"
     label: str
     unit: str
     kind: str  # number | int | text | choice | yesno
@@ -60,11 +141,10 @@ class InputSpec:
     max_exclusive: bool = False
     max_length: Optional[int] = None
     help: str = ""
-    option: Optional[str] = None  # api | fine_tuned | self_hosted: only read when included
-
-    @property
-    def name(self) -> str:
-        return "in_" + self.path.replace(".", "_")
+    option: Optional[str] = None  # the option id: only read when the option is included
+    name: str = ""  # defined name
+    unit_cell: str = ""  # where its unit is written ("" for tier cells: the header says it)
+    required_text: bool = False  # a text that may not be empty
 
     @property
     def ref(self) -> str:
@@ -72,56 +152,17 @@ class InputSpec:
         row = "".join(c for c in self.cell if c.isdigit())
         return f"'{self.sheet}'!${col}${row}"
 
-
-# Number formats
-USD = '$#,##0;[Red]-$#,##0'
-USD2 = '$#,##0.00;[Red]-$#,##0.00'
-PRICE = '$#,##0.00##'
-PCT = '0.0%'
-INT = '#,##0'
-NUM = '#,##0.00'
-MONTHS_FMT = '0.0'
-
-def _catalog_field(path: str):
-    """The field catalog's entry for an input cell's path (a price tier row: the tier's field)."""
-    if ".price_tiers." in path:
-        return next(f for f in tier_fields() if f.path == path.rsplit(".", 1)[-1])
-    found = field_at(path)
-    if found is None:
-        raise KeyError(f"{path} is not in the field catalog")
-    return found
-
-
-def _spec(path: str, label: str, unit: str, sheet: str, cell: str, *, kind: str = "number", fmt: str = "General",
-          option: Optional[str] = None, choices: tuple[str, ...] = (), help: str = "") -> InputSpec:
-    """An input whose validation bounds come from the pydantic field (one source of truth)."""
-    if path.endswith(".included"):
-        return InputSpec(path, label, unit, "yesno", sheet, cell, choices=(YES, NO), option=option,
-                         help=help or "Yes to compare this option, No to leave it out.")
-    fc = _catalog_field(path)
-    leaf = path.split(".")[-1]
-    lo, hi = fc.low, fc.high
-    lo_x, hi_x = not fc.low_inclusive, not fc.high_inclusive
-    max_length = fc.max_length
-    optional = not fc.required and fc.default is None
-    if ".price_tiers." in path:
-        optional = True  # unused tier rows stay blank
-    if path in ("api.input_price_per_1m", "api.output_price_per_1m"):
-        optional = False  # the generator writes resolved prices; the formulas need them
-    if path == "context.current_option":
-        optional = False  # the generator writes the resolved option; the savings formulas need it
-    if max_length is None and kind == "text":
-        max_length = {"name": 120, "owner_email": 254, "notes": 4000}.get(leaf, 255)
-    description = fc.help
-    return InputSpec(path, label, unit, kind, sheet, cell, fmt, choices, optional, lo, hi, lo_x, hi_x, max_length,
-                     help or description, option)
+    @property
+    def row(self) -> int:
+        return int("".join(c for c in self.cell if c.isdigit()))
 
 
 # ---------------------------------------------------------------------------------------------
-# Inputs sheet: sections of (label, value, unit) rows in columns B, C, D; notes in E.
-# The hidden-cost table has one column per option (C, D, E) and the unit in F.
+# What each input row is called: the scenario's own sections (hand-labelled) and, per option kind,
+# nicer labels than the catalog's for the fields the first version had. Any other field of the
+# catalog gets a row with the catalog's label and unit, so a field added to a model appears.
 
-INPUT_SECTIONS: list[tuple[str, list[tuple]]] = [
+SCENARIO_SECTIONS: list[tuple[str, list[tuple]]] = [
     ("Business unit", [
         ("name", "Business unit / scenario", "text", "text", "@"),
         ("owner_email", "Owner e-mail (memo recipient)", "text", "text", "@"),
@@ -142,7 +183,7 @@ INPUT_SECTIONS: list[tuple[str, list[tuple]]] = [
         ("sensitivity.swing", "Sensitivity swing (tornado, memo)", "+/- %", "number", PCT),
     ]),
     ("Business context", [
-        ("context.current_option", "How it runs today", "option", "choice", "@"),
+        ("context.current_option", "How it runs today (option id)", "option", "choice", "@"),
         ("context.data_privacy", "Data privacy", "level", "choice", "@"),
         ("context.ml_expertise", "ML infrastructure expertise", "level", "choice", "@"),
         ("context.quality_need", "Quality need", "level", "choice", "@"),
@@ -150,174 +191,356 @@ INPUT_SECTIONS: list[tuple[str, list[tuple]]] = [
         ("context.outcomes_per_month", "Business outcomes per month", "outcomes/month", "number", INT),
         ("context.outcome_name", "One outcome is called", "text", "text", "@"),
     ]),
-    ("Options compared", [
-        ("fine_tuned.included", "Fine-tuned model", "Yes/No", "yesno", "@"),
-        ("self_hosted.included", "Self-hosted open model", "Yes/No", "yesno", "@"),
-    ]),
-    ("API (rent a model)", [
-        ("api.model", "Model (catalog name)", "text", "text", "@"),
-        ("api.cached_share", "Share of input served from cache", "%", "number", PCT),
-        ("api.batch_share", "Share of tokens via batch API", "%", "number", PCT),
-        ("api.retry_rate", "Retry overhead", "% extra tokens", "number", PCT),
-        ("api.setup_cost", "One-time integration", "USD", "number", USD),
-    ]),
-    ("Fine-tuned model (hosted by a vendor)", [
-        ("fine_tuned.hosting_monthly", "Hosting fee", "USD/month", "number", USD),
-        ("fine_tuned.setup_cost", "Data prep, training, validation (one-time)", "USD", "number", USD),
-        ("fine_tuned.refresh_interval_months", "Re-fine-tune every", "months", "number", "0.0"),
-        ("fine_tuned.refresh_cost", "Cost per re-fine-tune", "USD", "number", USD),
-        ("fine_tuned.retry_rate", "Retry overhead", "% extra tokens", "number", PCT),
-    ]),
-    ("Self-hosted open model", [
-        ("self_hosted.mode", "Sizing mode", "simple/capacity", "choice", "@"),
-        ("self_hosted.infra_monthly", "Simple: GPU infrastructure", "USD/month", "number", USD),
-        ("self_hosted.utilization", "Simple: average utilization", "%", "number", PCT),
-        ("self_hosted.gpu", "Capacity: GPU instance (catalog)", "text", "text", "@"),
-        ("self_hosted.model", "Capacity: open model (catalog)", "text", "text", "@"),
-        ("self_hosted.precision", "Capacity: weight precision", "fp8/fp16/...", "choice", "@"),
-        ("self_hosted.pricing_term", "Capacity: price term", "term", "choice", "@"),
-        ("self_hosted.spot_interruption_overhead", "Capacity: spot hours lost to interruptions", "%", "number", PCT),
-        ("self_hosted.context_tokens", "Capacity: context per request (memory check)", "tokens", "number", INT),
-        ("self_hosted.concurrent_requests", "Capacity: requests held at once (memory check)", "requests", "number", INT),
-        ("self_hosted.memory_headroom", "Capacity: GPU memory kept free", "%", "number", PCT),
-        ("self_hosted.model_size", "Capacity: legacy model size key (refused)", "text", "text", "@"),
-        ("self_hosted.gpus_per_instance", "Capacity: GPUs per instance", "GPUs", "int", "0"),
-        ("self_hosted.tokens_per_second_per_gpu", "Capacity: throughput per GPU", "tokens/s", "number", INT),
-        ("self_hosted.peak_to_average", "Capacity: peak / average load", "x", "number", "0.00"),
-        ("self_hosted.target_utilization", "Capacity: target utilization at peak", "%", "number", PCT),
-        ("self_hosted.redundancy", "Capacity: redundancy multiplier", "x", "number", "0.00"),
-        ("self_hosted.hours_per_month", "Capacity: billed hours per month", "hours", "number", INT),
-        ("self_hosted.variable_cost_per_1m", "Running cost per 1M tokens", "USD/1M tokens", "number", PRICE),
-        ("self_hosted.fte", "MLOps headcount", "FTE", "number", "0.00"),
-        ("self_hosted.fte_annual_cost", "Loaded cost per FTE", "USD/year", "number", USD),
-        ("self_hosted.ops_tooling_monthly", "Ops tooling", "USD/month", "number", USD),
-        ("self_hosted.storage_monthly", "Storage", "USD/month", "number", USD),
-        ("self_hosted.egress_monthly", "Egress", "USD/month", "number", USD),
-        ("self_hosted.setup_cost", "Build-out (one-time)", "USD", "number", USD),
-        ("self_hosted.migration_cost", "Migration (one-time)", "USD", "number", USD),
-        ("self_hosted.retry_rate", "Retry overhead", "% extra tokens", "number", PCT),
-    ]),
 ]
 
-HIDDEN_FIELDS: list[tuple[str, str, str, str]] = [
-    ("review_share", "Share of requests reviewed by a person", "%", PCT),
-    ("cost_per_review", "Cost per review (or minutes x rate)", "USD/review", USD2),
-    ("review_minutes", "Review time", "min/review", "0.0"),
-    ("reviewer_hourly_rate", "Reviewer cost", "USD/hour", USD2),
-    ("observability_monthly", "Observability / tracing", "USD/month", USD),
-    ("tool_calls_per_request", "Tool calls per request", "calls/request", "0.00"),
-    ("price_per_tool_call", "Price per tool call", "USD/call", '$#,##0.0000'),
-    ("vector_db_monthly", "Vector DB / embeddings storage", "USD/month", USD),
-    ("evaluation_monthly", "Evaluation and quality monitoring", "USD/month", USD),
-    ("gateway_monthly", "API gateway / routing", "USD/month", USD),
-]
-HIDDEN_COLUMNS = {"api": "C", "fine_tuned": "D", "self_hosted": "E"}
-
-PRICE_ROWS: list[tuple] = [
-    ("API token prices", [
-        ("api.input_price_per_1m", "Input", "USD/1M tokens", "number", PRICE),
-        ("api.output_price_per_1m", "Output", "USD/1M tokens", "number", PRICE),
-        ("api.cached_input_price_per_1m", "Cached input (blank: 10% of input)", "USD/1M tokens", "number", PRICE),
-        ("api.batch_input_price_per_1m", "Batch input (blank: 50% of input)", "USD/1M tokens", "number", PRICE),
-        ("api.batch_output_price_per_1m", "Batch output (blank: 50% of output)", "USD/1M tokens", "number", PRICE),
-        ("api.price_source", "Source", "text", "text", "@"),
-        ("api.price_as_of", "Prices as of", "YYYY-MM-DD", "text", "@"),
-    ]),
-    ("Fine-tuned model token prices", [
-        ("fine_tuned.input_price_per_1m", "Input", "USD/1M tokens", "number", PRICE),
-        ("fine_tuned.output_price_per_1m", "Output", "USD/1M tokens", "number", PRICE),
-    ]),
-    ("Self-hosted GPU price (capacity mode)", [
-        ("self_hosted.instance_hourly_usd", "Instance price", "USD/hour", "number", PRICE),
-        ("self_hosted.price_source", "Source", "text", "text", "@"),
-        ("self_hosted.price_as_of", "Price as of", "YYYY-MM-DD", "text", "@"),
-        ("self_hosted.throughput_source", "Throughput source and conditions", "text", "text", "@"),
-        ("self_hosted.throughput_as_of", "Throughput as of", "YYYY-MM-DD", "text", "@"),
-        ("self_hosted.memory_needed_gb", "Memory needed per replica (weights + KV cache)", "GB", "number", "0.00"),
-        ("self_hosted.memory_available_gb", "Memory usable per replica", "GB", "number", "0.00"),
-    ]),
-]
-TIER_FIELDS = (("above_input_tokens", "Applies above (input tokens/request)", "int", INT),
-               ("input_price_per_1m", "Input USD/1M", "number", PRICE),
-               ("output_price_per_1m", "Output USD/1M", "number", PRICE))
-TIER_COLUMNS = ("C", "D", "E")
-
-CHOICES = {
-    "context.current_option": OPTION_KEYS,
-    "context.data_privacy": ("minimal", "moderate", "strict"),
-    "context.ml_expertise": ("none", "limited", "strong"),
-    "context.quality_need": ("state_of_the_art", "good_enough", "specialized_domain"),
-    "self_hosted.mode": ("simple", "capacity"),
-    "self_hosted.precision": ("fp32", "bf16", "fp16", "fp8", "int8", "int4"),
-    "self_hosted.pricing_term": ("on_demand", "1yr", "3yr", "spot"),
+# (kind, field path in the option) -> (label, unit, format)
+NICE: dict[tuple[str, str], tuple[str, str, str]] = {
+    ("api", "model"): ("Model (catalog name)", "text", "@"),
+    ("api", "cached_share"): ("Share of input served from cache", "%", PCT),
+    ("api", "batch_share"): ("Share of tokens via batch API", "%", PCT),
+    ("api", "retry_rate"): ("Retry overhead", "% extra tokens", PCT),
+    ("api", "setup_cost"): ("One-time integration", "USD", USD),
+    ("api", "input_price_per_1m"): ("Input", "USD/1M tokens", PRICE),
+    ("api", "output_price_per_1m"): ("Output", "USD/1M tokens", PRICE),
+    ("api", "cached_input_price_per_1m"): ("Cached input (blank: 10% of input)", "USD/1M tokens", PRICE),
+    ("api", "batch_input_price_per_1m"): ("Batch input (blank: 50% of input)", "USD/1M tokens", PRICE),
+    ("api", "batch_output_price_per_1m"): ("Batch output (blank: 50% of output)", "USD/1M tokens", PRICE),
+    ("api", "price_source"): ("Source", "text", "@"),
+    ("api", "price_as_of"): ("Prices as of", "YYYY-MM-DD", "@"),
+    ("fine_tuned", "hosting_monthly"): ("Hosting fee", "USD/month", USD),
+    ("fine_tuned", "setup_cost"): ("Data prep, training, validation (one-time)", "USD", USD),
+    ("fine_tuned", "refresh_interval_months"): ("Re-fine-tune every", "months", "0.0"),
+    ("fine_tuned", "refresh_cost"): ("Cost per re-fine-tune", "USD", USD),
+    ("fine_tuned", "retry_rate"): ("Retry overhead", "% extra tokens", PCT),
+    ("fine_tuned", "input_price_per_1m"): ("Input", "USD/1M tokens", PRICE),
+    ("fine_tuned", "output_price_per_1m"): ("Output", "USD/1M tokens", PRICE),
+    ("self_hosted", "mode"): ("Sizing mode", "simple/capacity", "@"),
+    ("self_hosted", "infra_monthly"): ("Simple: GPU infrastructure", "USD/month", USD),
+    ("self_hosted", "utilization"): ("Simple: average utilization", "%", PCT),
+    ("self_hosted", "gpu"): ("Capacity: GPU instance (catalog)", "text", "@"),
+    ("self_hosted", "model"): ("Capacity: open model (catalog)", "text", "@"),
+    ("self_hosted", "precision"): ("Capacity: weight precision", "fp8/fp16/...", "@"),
+    ("self_hosted", "pricing_term"): ("Capacity: price term", "term", "@"),
+    ("self_hosted", "spot_interruption_overhead"): ("Capacity: spot hours lost to interruptions", "%", PCT),
+    ("self_hosted", "context_tokens"): ("Capacity: context per request (memory check)", "tokens", INT),
+    ("self_hosted", "concurrent_requests"): ("Capacity: requests held at once (memory check)", "requests", INT),
+    ("self_hosted", "memory_headroom"): ("Capacity: GPU memory kept free", "%", PCT),
+    ("self_hosted", "model_size"): ("Capacity: legacy model size key (refused)", "text", "@"),
+    ("self_hosted", "gpus_per_instance"): ("Capacity: GPUs per instance", "GPUs", "0"),
+    ("self_hosted", "tokens_per_second_per_gpu"): ("Capacity: throughput per GPU", "tokens/s", INT),
+    ("self_hosted", "peak_to_average"): ("Capacity: peak / average load", "x", "0.00"),
+    ("self_hosted", "target_utilization"): ("Capacity: target utilization at peak", "%", PCT),
+    ("self_hosted", "redundancy"): ("Capacity: redundancy multiplier", "x", "0.00"),
+    ("self_hosted", "hours_per_month"): ("Capacity: billed hours per month", "hours", INT),
+    ("self_hosted", "variable_cost_per_1m"): ("Running cost per 1M tokens", "USD/1M tokens", PRICE),
+    ("self_hosted", "fte"): ("MLOps headcount", "FTE", "0.00"),
+    ("self_hosted", "fte_annual_cost"): ("Loaded cost per FTE", "USD/year", USD),
+    ("self_hosted", "ops_tooling_monthly"): ("Ops tooling", "USD/month", USD),
+    ("self_hosted", "storage_monthly"): ("Storage", "USD/month", USD),
+    ("self_hosted", "egress_monthly"): ("Egress", "USD/month", USD),
+    ("self_hosted", "setup_cost"): ("Build-out (one-time)", "USD", USD),
+    ("self_hosted", "migration_cost"): ("Migration (one-time)", "USD", USD),
+    ("self_hosted", "retry_rate"): ("Retry overhead", "% extra tokens", PCT),
+    ("self_hosted", "instance_hourly_usd"): ("Instance price", "USD/hour", PRICE),
+    ("self_hosted", "price_source"): ("Source", "text", "@"),
+    ("self_hosted", "price_as_of"): ("Price as of", "YYYY-MM-DD", "@"),
+    ("self_hosted", "throughput_source"): ("Throughput source and conditions", "text", "@"),
+    ("self_hosted", "throughput_as_of"): ("Throughput as of", "YYYY-MM-DD", "@"),
+    ("self_hosted", "memory_needed_gb"): ("Memory needed per replica (weights + KV cache)", "GB", "0.00"),
+    ("self_hosted", "memory_available_gb"): ("Memory usable per replica", "GB", "0.00"),
 }
+HIDDEN_NICE: dict[str, tuple[str, str, str]] = {
+    "review_share": ("Share of requests reviewed by a person", "%", PCT),
+    "cost_per_review": ("Cost per review (or minutes x rate)", "USD/review", USD2),
+    "review_minutes": ("Review time", "min/review", "0.0"),
+    "reviewer_hourly_rate": ("Reviewer cost", "USD/hour", USD2),
+    "observability_monthly": ("Observability / tracing", "USD/month", USD),
+    "tool_calls_per_request": ("Tool calls per request", "calls/request", "0.00"),
+    "price_per_tool_call": ("Price per tool call", "USD/call", '$#,##0.0000'),
+    "vector_db_monthly": ("Vector DB / embeddings storage", "USD/month", USD),
+    "evaluation_monthly": ("Evaluation and quality monitoring", "USD/month", USD),
+    "gateway_monthly": ("API gateway / routing", "USD/month", USD),
+}
+TIER_NICE = {"above_input_tokens": ("Above input tokens/request", "int", INT),
+             "input_price_per_1m": ("Input USD/1M tokens", "number", PRICE),
+             "output_price_per_1m": ("Output USD/1M tokens", "number", PRICE)}
+_PRICE_LEAVES = {"price_source", "price_as_of", "instance_hourly_usd", "throughput_source", "throughput_as_of",
+                 "memory_needed_gb", "memory_available_gb"}
+_TEXT_LENGTHS = {"name": 120, "owner_email": 254, "notes": 4000}
 
 
-def _option_of(path: str) -> Optional[str]:
-    head = path.split(".")[0]
-    return head if head in OPTION_KEYS else None
+def on_prices_sheet(rest: str) -> bool:
+    """An option field that belongs on the Prices sheet (token and GPU prices and their source)."""
+    return rest in _PRICE_LEAVES or rest.endswith("_price_per_1m")
 
 
-def _build_inputs() -> tuple[list[InputSpec], dict[str, int], dict[str, int]]:
-    """Input specs with their cells; also the title rows of the sections on each sheet."""
-    specs: list[InputSpec] = []
-    input_titles: dict[str, int] = {}
+def _fmt_of(fc: Field) -> tuple[str, str]:
+    """(unit text, number format) of a catalog field without a hand label."""
+    if fc.type in ("fraction", "utilization"):
+        return "%", PCT
+    if fc.type == "integer":
+        return fc.unit or "#", "0"
+    if fc.type in ("text", "choice"):
+        return ("/".join(fc.choices) if fc.choices else "text"), "@"
+    unit = fc.unit or "number"
+    if unit.startswith("USD per 1M"):
+        return "USD/1M tokens", PRICE
+    if unit.startswith("USD"):
+        return unit.replace(" per ", "/"), USD
+    return unit, NUM
+
+
+def _cell_kind(fc: Field) -> str:
+    return {"integer": "int", "text": "text", "choice": "choice"}.get(fc.type, "number")
+
+
+def _spec(fc: Field, path: str, name: str, label: str, unit: str, kind: str, fmt: str, sheet: str, cell: str,
+          unit_cell: str, option: Optional[str] = None, choices: tuple[str, ...] = (), optional: Optional[bool] = None,
+          help: str = "") -> InputSpec:
+    """An input whose validation bounds come from the catalog field (one source of truth)."""
+    opt = (not fc.required and fc.default is None) if optional is None else optional
+    max_length = fc.max_length
+    if max_length is None and kind == "text":
+        max_length = _TEXT_LENGTHS.get(fc.leaf, 255)
+    required_text = kind == "text" and fc.required or fc.path in ("name", "context.outcome_name")
+    return InputSpec(path, label, unit, kind, sheet, cell, fmt, choices or fc.choices, opt, fc.low, fc.high,
+                     not fc.low_inclusive, not fc.high_inclusive, max_length, help or fc.help, option, name, unit_cell,
+                     required_text)
+
+
+def input_name(path: str, frags: dict[str, str]) -> str:
+    head, _, rest = path.partition(".")
+    if head in frags:
+        return "in_" + frags[head] + ("_" + rest.replace(".", "_") if rest else "")
+    return "in_" + path.replace(".", "_")
+
+
+@dataclass
+class Layout:
+    """Where every input, block and table of one shape's workbook goes."""
+
+    shape: Shape
+    slots: list[Slot] = field(default_factory=list)
+    specs: list[InputSpec] = field(default_factory=list)
+    input_sections: dict[str, int] = field(default_factory=dict)  # title -> row (Inputs)
+    price_sections: dict[str, int] = field(default_factory=dict)  # title -> row (Prices)
+    option_rows: dict[str, list[tuple[str, str, str, str]]] = field(default_factory=dict)  # section -> [(rest, label, unit, fmt)]
+    header_rows: dict[tuple[str, str], int] = field(default_factory=dict)  # (sheet, section) -> header row
+    tier_rows: dict[str, int] = field(default_factory=dict)  # API option id -> first tier row (Prices)
+    constant_first_row: int = 0
+    inputs_last_row: int = 0
+
+    @property
+    def legacy(self) -> bool:
+        return self.shape == LEGACY_SHAPE
+
+    @property
+    def ids(self) -> list[str]:
+        return [s.id for s in self.slots]
+
+    @property
+    def unit_col(self) -> str:
+        return get_column_letter(FIRST_OPTION_COL + len(self.slots))
+
+    @property
+    def note_col(self) -> str:
+        return get_column_letter(FIRST_OPTION_COL + len(self.slots) + 1)
+
+    @property
+    def last_option_col(self) -> str:
+        return self.slots[-1].col
+
+    def slot(self, option_id: str) -> Slot:
+        return next(s for s in self.slots if s.id == option_id)
+
+    def of_kind(self, kind: str) -> list[Slot]:
+        return [s for s in self.slots if s.kind == kind]
+
+    @property
+    def anchor(self) -> Slot:
+        """The option every primary break-even starts from (engine.breakeven.primary_pair): the
+        first API option, else the first option; it is always compared."""
+        apis = self.of_kind("api")
+        return apis[0] if apis else self.slots[0]
+
+    def primary_candidates(self) -> list[Slot]:
+        """The options the primary pair's second side is taken from, first compared one wins."""
+        a = self.anchor
+        out = [s for s in self.of_kind("self_hosted") if s is not a] + [s for s in self.of_kind("fine_tuned") if s is not a]
+        return out + [s for s in self.slots if s is not a and s not in out]
+
+    def pairs(self) -> list[tuple[Slot, Slot]]:
+        return [(a, b) for i, a in enumerate(self.slots) for b in self.slots[i + 1:]]
+
+    def line_items(self, slot: Slot) -> list[tuple[str, str, bool, bool]]:
+        return [(i.key, i.label, i.hidden, i.variable) for i in KINDS[slot.kind].all_line_items.values()]
+
+    def token_items(self, slot: Slot) -> tuple[str, ...]:
+        return tuple(i.key for i in KINDS[slot.kind].line_items.values() if i.token)
+
+    @cached_property
+    def by_path(self) -> dict[str, InputSpec]:
+        return {s.path: s for s in self.specs}  # read after layout_for has placed every input
+
+    @cached_property
+    def by_name(self) -> dict[str, InputSpec]:
+        return {s.name: s for s in self.specs}
+
+    def tier_specs(self, option_id: str, i: int) -> list[InputSpec]:
+        by = self.by_path
+        return [by[f"{option_id}.price_tiers.{i}.{leaf}"] for leaf in TIER_NICE]
+
+
+def _check_shape(shape: Shape) -> None:
+    if not shape:
+        raise LayoutError("options: got none, expected at least one option")
+    if len(shape) > MAX_OPTIONS:
+        raise LayoutError(f"options: got {len(shape)} options ({', '.join(i for i, _ in shape)}), expected at most "
+                          f"{MAX_OPTIONS} in a scenario workbook (one column each); compare the others in a second scenario")
+    frags: dict[str, str] = {}
+    for option_id, kind in shape:
+        if kind not in KINDS:
+            raise LayoutError(f"{option_id}.kind: got {kind!r}, expected one of {', '.join(KINDS)}")
+        frag = fragment(option_id)
+        if frag in frags:
+            raise LayoutError(f"options: the ids {frags[frag]!r} and {option_id!r} both name workbook cells {frag}_*; "
+                              "expected ids that differ in more than '-' versus '_'")
+        frags[frag] = option_id
+
+
+@lru_cache(maxsize=32)
+def layout_for(shape: Shape) -> Layout:
+    """The layout of a shape (cached per process)."""
+    _check_shape(shape)
+    lay = Layout(shape)
+    legacy = shape == LEGACY_SHAPE
+    for i, (option_id, kind) in enumerate(shape):
+        lay.slots.append(Slot(option_id, kind, i, fragment(option_id), get_column_letter(FIRST_OPTION_COL + i),
+                              legacy and option_id != "api"))
+    frags = {s.id: s.frag for s in lay.slots}
+    unit_col = lay.unit_col
+    specs = lay.specs
+
+    # Inputs: the scenario's own sections (value in C, unit in D, note in E) ...
+    by_path = {fc.path: fc for fc in scenario_fields()}
     row = 5
-    for title, rows in INPUT_SECTIONS:
-        input_titles[title] = row
+    covered = set()
+    sections = [(t, list(r)) for t, r in SCENARIO_SECTIONS]
+    extra = [fc for fc in scenario_fields() if fc.type != "json" and fc.path not in {p for _, rows in sections for p, *_ in rows}]
+    if extra:
+        sections.append(("More inputs", [(fc.path, fc.label, *_fmt_of(fc)[:1], _cell_kind(fc), _fmt_of(fc)[1]) for fc in extra]))
+    for title, rows in sections:
+        lay.input_sections[title] = row
         row += 1
         for path, label, unit, kind, fmt in rows:
-            specs.append(_spec(path, label, unit, INPUTS, f"C{row}", kind=kind, fmt=fmt,
-                               option=_option_of(path), choices=CHOICES.get(path, ())))
+            fc = by_path[path]
+            choices = tuple(lay.ids) if path == "context.current_option" else ()
+            optional = False if path == "context.current_option" else None
+            specs.append(_spec(fc, path, input_name(path, frags), label, unit, kind, fmt, INPUTS, f"C{row}", f"D{row}",
+                               choices=choices, optional=optional))
+            covered.add(path)
             row += 1
         row += 1
-    input_titles["Hidden costs (the iceberg)"] = row
-    row += 2  # title + column header row
-    for leaf, label, unit, fmt in HIDDEN_FIELDS:
-        for option, col in HIDDEN_COLUMNS.items():
-            specs.append(_spec(f"{option}.hidden.{leaf}", label, unit, INPUTS, f"{col}{row}", fmt=fmt, option=option))
-        row += 1
-    price_titles: dict[str, int] = {}
-    row = 5
-    for title, rows in PRICE_ROWS:
-        price_titles[title] = row
-        row += 1
-        for path, label, unit, kind, fmt in rows:
-            specs.append(_spec(path, label, unit, PRICES, f"C{row}", kind=kind, fmt=fmt, option=_option_of(path)))
-            row += 1
-        row += 1
-    price_titles["Long-context price tiers"] = row
+
+    # ... then one column per option: the options compared, each kind's fields, the hidden costs.
+    title = "Options compared"
+    lay.input_sections[title] = row
+    lay.header_rows[(INPUTS, title)] = row + 1
     row += 2
-    for i in range(MAX_TIERS):
-        for (leaf, label, kind, fmt), col in zip(TIER_FIELDS, TIER_COLUMNS):
-            specs.append(_spec(f"api.price_tiers.{i}.{leaf}", f"Tier {i + 1}: {label}", label, PRICES, f"{col}{row}",
-                               kind=kind, fmt=fmt, option="api",
-                               help="Long-context tier: when a request's input tokens exceed the threshold, the whole request is priced here. Leave blank if none."))
+    lay.option_rows[title] = [("(id)", "Option id", "id", "@"), ("(kind)", "Kind", "kind", "@")]
+    row += 2
+    if any(s.switchable for s in lay.slots):
+        for s in lay.slots:
+            if s.switchable:
+                specs.append(InputSpec(f"{s.id}.included", "Included", "Yes/No", "yesno", INPUTS, f"{s.col}{row}",
+                                       "@", (YES, NO), False, option=s.id, name=input_name(f"{s.id}.included", frags),
+                                       unit_cell=f"{unit_col}{row}", help="Yes to compare this option, No to leave it out."))
+        lay.option_rows[title].append(("included", "Included (Yes/No)", "Yes/No", "@"))
         row += 1
-    price_titles["Constants and conventions"] = row + 1
-    return specs, input_titles, price_titles
+    label_fields = {s.kind: next(fc for fc in kind_fields(s.kind) if fc.path == "label") for s in lay.slots}
+    for s in lay.slots:
+        fc = label_fields[s.kind]
+        specs.append(_spec(fc, f"{s.id}.label", input_name(f"{s.id}.label", frags), "Label", "text", "text", "@",
+                           INPUTS, f"{s.col}{row}", f"{unit_col}{row}", option=s.id,
+                           help=f"{fc.help} Blank: {s.default_label}."))
+    lay.option_rows[title].append(("label", "Label shown to readers", "text", "@"))
+    row += 2
+
+    def option_table(sheet: str, title: str, rest_of: list[tuple[str, str]], start: int, sections: dict) -> int:
+        """A table with one row per (kind, field) and one column per option of that kind."""
+        r = start
+        sections[title] = r
+        lay.header_rows[(sheet, title)] = r + 1
+        r += 2
+        rows = []
+        for kind, rest in rest_of:
+            fc = next(x for x in kind_fields(kind) if x.path == rest)
+            nice = HIDDEN_NICE.get(rest[len("hidden."):]) if rest.startswith("hidden.") else NICE.get((kind, rest))
+            unit, fmt = _fmt_of(fc)
+            label = fc.label
+            if nice is not None:
+                label, unit, fmt = nice
+            rows.append((rest, label, unit, fmt))
+            for s in lay.slots:
+                if s.kind != kind and not rest.startswith("hidden."):
+                    continue
+                path = f"{s.id}.{rest}"
+                optional = None
+                if kind == "api" and rest in ("input_price_per_1m", "output_price_per_1m"):
+                    optional = False  # the generator writes resolved prices; the formulas need them
+                specs.append(_spec(fc, path, input_name(path, frags), label, unit, _cell_kind(fc), fmt, sheet,
+                                   f"{s.col}{r}", f"{unit_col}{r}", option=s.id, optional=optional))
+            r += 1
+        lay.option_rows[title] = rows
+        return r + 1
+
+    kinds_present = list(dict.fromkeys(s.kind for s in lay.slots))
+    for kind in kinds_present:
+        rests = [fc.path for fc in kind_fields(kind)
+                 if fc.type != "json" and fc.path != "label" and not fc.path.startswith("hidden.") and not on_prices_sheet(fc.path)]
+        if rests:
+            row = option_table(INPUTS, f"{KINDS[kind].label} options", [(kind, r) for r in rests], row, lay.input_sections)
+    hidden = [fc.path for fc in kind_fields(lay.slots[0].kind) if fc.path.startswith("hidden.")]
+    row = option_table(INPUTS, "Hidden costs (the iceberg)", [(lay.slots[0].kind, r) for r in hidden], row, lay.input_sections)
+    lay.inputs_last_row = row
+
+    # Prices: each kind's prices, one column per option; the long-context tiers of each API option.
+    row = 5
+    for kind in kinds_present:
+        rests = [fc.path for fc in kind_fields(kind) if fc.type != "json" and on_prices_sheet(fc.path)]
+        if rests:
+            row = option_table(PRICES, f"{KINDS[kind].label} prices", [(kind, r) for r in rests], row, lay.price_sections)
+    tier_fc = {fc.path: fc for fc in tier_fields()}
+    for s in lay.of_kind("api"):
+        title = f"Long-context price tiers: {s.id}"
+        lay.price_sections[title] = row
+        row += 2
+        lay.tier_rows[s.id] = row
+        for i in range(MAX_TIERS):
+            for j, (leaf, (label, kind, fmt)) in enumerate(TIER_NICE.items()):
+                path = f"{s.id}.price_tiers.{i}.{leaf}"
+                specs.append(_spec(tier_fc[leaf], path, input_name(path, frags), f"Tier {i + 1}: {label}", label, kind, fmt,
+                                   PRICES, f"{get_column_letter(3 + j)}{row}", "", option=s.id, optional=True,
+                                   help="Long-context tier: when a request's input tokens exceed the threshold, the whole "
+                                        "request is priced here. Leave blank if none."))
+            row += 1
+        row += 2
+    lay.price_sections["Constants and conventions"] = row
+    lay.constant_first_row = row + 1
+    names = [s.name for s in specs]
+    if len(set(names)) != len(names):
+        dup = sorted({n for n in names if names.count(n) > 1})
+        raise LayoutError(f"options: the ids {', '.join(lay.ids)} give the same workbook cell name twice ({', '.join(dup[:3])}); "
+                          "expected ids whose names do not run into another option's field names")
+    return lay
 
 
-INPUT_SPECS, INPUT_SECTION_ROWS, PRICE_SECTION_ROWS = _build_inputs()
-SPECS_BY_PATH = {s.path: s for s in INPUT_SPECS}
-SPECS_BY_NAME = {s.name: s for s in INPUT_SPECS}
-CONSTANT_FIRST_ROW = PRICE_SECTION_ROWS["Constants and conventions"] + 1
-
-
-def tier_specs(i: int) -> list[InputSpec]:
-    return [SPECS_BY_PATH[f"api.price_tiers.{i}.{leaf}"] for leaf, *_ in TIER_FIELDS]
+def legacy_layout() -> Layout:
+    return layout_for(LEGACY_SHAPE)
 
 
 # ---------------------------------------------------------------------------------------------
-# Line items per option: the engine's own (each kind declares them, engine/kinds/), in its order.
-LINE_ITEMS: dict[str, list[tuple[str, str, bool, bool]]] = {
-    # key, label, hidden, variable
-    option: [(i.key, i.label, i.hidden, i.variable) for i in KINDS[option].all_line_items.values()]
-    for option in OPTION_KEYS
-}
-TOKEN_ITEMS = {option: tuple(i.key for i in KINDS[option].line_items.values() if i.token) for option in OPTION_KEYS}
-
-# Per-option summary rows (Outputs sheet): out_<option>_<key>, engine accessor on OptionCost/TcoSeries.
+# Per-option summary rows (Outputs sheet): out_<id fragment>_<key>.
 SUMMARY_ROWS: list[tuple[str, str, str, str]] = [
     # key, label, unit, number format
     ("visible_monthly", "Visible cost (on the invoice)", "USD/month", USD),
@@ -335,7 +558,8 @@ SUMMARY_ROWS: list[tuple[str, str, str, str]] = [
     ("cost_per_outcome", "Cost per outcome", "USD/outcome", USD2),
 ]
 
-BREAKEVEN_ROWS: list[tuple[str, str, str, str]] = [
+# Break-even table (Outputs): one row per pair of options, these columns.
+BREAKEVEN_COLUMNS: list[tuple[str, str, str, str]] = [
     ("pair", "Break-even between", "options", "@"),
     ("tokens_per_day", "Break-even volume", "tokens/day", INT),
     ("requests_per_month", "Break-even requests", "requests/month", INT),
@@ -345,27 +569,31 @@ BREAKEVEN_ROWS: list[tuple[str, str, str, str]] = [
     ("cheaper_below", "Cheaper below break-even", "option", "@"),
     ("method", "Method", "text", "@"),
 ]
+BREAKEVEN_ROWS = BREAKEVEN_COLUMNS  # the primary pair's rows (out_be_<key>) use the same keys
 
-# Fixed positions of the tables generated into the template (1-based rows).
 MONTHLY_FIRST_ROW = 6  # month 0 is on this row, month m on MONTHLY_FIRST_ROW + m
-MONTHLY_COLUMNS = {
-    "month": "B", "active": "C", "tokens_per_day": "D", "price_factor": "E", "discount_factor": "F",
-    "instances": "G",
-    "api_monthly": "H", "fine_tuned_monthly": "I", "self_hosted_monthly": "J",
-    "api_cumulative": "K", "fine_tuned_cumulative": "L", "self_hosted_cumulative": "M",
-    "api_behind": "N", "fine_tuned_behind": "O", "self_hosted_behind": "P",
-}
 GRID_FIRST_ROW = 7  # utilizations down column B from this row; volumes across from column C
 GRID_COLUMNS = tuple("CDEFGHI")[: len(GRID_VOLUME_FACTORS)]
 CURVE_POINTS = 21  # cost-vs-volume chart: points from 0 to the chart's maximum volume
 
 
-def monthly_cell(key: str, month: int) -> str:
-    return f"{MONTHLY_COLUMNS[key]}{MONTHLY_FIRST_ROW + month}"
+def monthly_columns(lay: Layout) -> dict[str, str]:
+    """Monthly sheet column per key: month, active, tokens, price factor, discount factor, GPU
+    instances of each self-hosted option, then each option's monthly cost, cumulative cost and the
+    months in which its cumulative cost is not yet below today's option's (payback reads the last)."""
+    keys = ["month", "active", "tokens_per_day", "price_factor", "discount_factor"]
+    keys += [f"{s.frag}_instances" for s in lay.of_kind("self_hosted")]
+    keys += [f"{s.frag}_monthly" for s in lay.slots] + [f"{s.frag}_cumulative" for s in lay.slots]
+    keys += [f"{s.frag}_behind" for s in lay.slots]  # payback: months not yet below today's option
+    return {k: get_column_letter(2 + i) for i, k in enumerate(keys)}
+
+
+def breakeven_name(a: Slot, b: Slot, key: str) -> str:
+    return f"out_be_{a.frag}_vs_{b.frag}_{key}"
 
 
 __all__ = [
-    "InputSpec", "INPUT_SPECS", "SPECS_BY_PATH", "SPECS_BY_NAME", "CONSTANTS", "SHEETS", "LINE_ITEMS",
-    "SUMMARY_ROWS", "BREAKEVEN_ROWS", "MAX_MONTHS", "MAX_TIERS", "MAX_SEGMENTS", "GRID_UTILIZATIONS",
-    "GRID_VOLUME_FACTORS",
+    "InputSpec", "Layout", "Slot", "Shape", "LEGACY_SHAPE", "layout_for", "legacy_layout", "shape_of", "fragment",
+    "LayoutError", "CONSTANTS", "SHEETS", "SUMMARY_ROWS", "BREAKEVEN_COLUMNS", "MAX_MONTHS", "MAX_TIERS",
+    "MAX_OPTIONS", "MAX_SEGMENTS", "GRID_UTILIZATIONS", "GRID_VOLUME_FACTORS",
 ]

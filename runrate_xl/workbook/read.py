@@ -1,4 +1,8 @@
-"""Read a scenario workbook's inputs (by defined name) back into a validated Scenario."""
+"""Read a scenario workbook's inputs (by defined name) back into a validated Scenario.
+
+The workbook says which options it lays out (the hidden Lists sheet: ``k_option_keys`` ids and
+``k_option_kinds`` kinds); a workbook without kinds is the first version's three legacy columns.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from pathlib import Path
 from typing import Any, Optional, Union
 
 from ..engine.scenario import Scenario
+from ..fields import set_path
 from . import layout as L
 from .generate import WorkbookError
 
@@ -33,6 +38,35 @@ class _Cells:
             raise WorkbookError(f"{path}: got a file openpyxl cannot read ({exc.__class__.__name__}: {exc}), "
                                 "expected a runrate scenario workbook (.xlsx)") from None
         self._values = None
+
+    def shape(self) -> L.Shape:
+        """The options the workbook lays out, as (id, kind)."""
+        if self.wb.defined_names.get("in_name") is None:
+            raise WorkbookError(f"{self.path}: no defined name in_name (name); expected a runrate scenario workbook made by "
+                                "`runrate workbook`")
+        kinds = self._range("k_option_kinds")
+        if kinds is None:
+            return L.LEGACY_SHAPE  # the first version's workbooks: api, fine_tuned, self_hosted
+        ids = self._range("k_option_keys") or []
+        shape = tuple((str(i), str(k)) for i, k in zip(ids, kinds))
+        if len(ids) != len(kinds) or not shape:
+            raise WorkbookError(f"{self.path}: the option lists k_option_keys and k_option_kinds (sheet Lists) disagree; "
+                                "expected the lists `runrate workbook` wrote")
+        return shape
+
+    def _range(self, name: str) -> Optional[list]:
+        dn = self.wb.defined_names.get(name)
+        if dn is None:
+            return None
+        sheet, ref = next(iter(dn.destinations))
+        from openpyxl.utils.cell import range_boundaries
+
+        c1, r1, c2, r2 = range_boundaries(ref.replace("$", ""))
+        ws = self.wb[sheet]
+        return [ws.cell(row=r, column=c).value for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
+
+    def has(self, spec: L.InputSpec) -> bool:
+        return self.wb.defined_names.get(spec.name) is not None
 
     def where(self, spec: L.InputSpec) -> tuple[str, str]:
         dn = self.wb.defined_names.get(spec.name)
@@ -100,44 +134,50 @@ def _convert(spec: L.InputSpec, value: Any, where: str, problems: list) -> Any:
 
 
 def scenario_data(path: Union[str, Path]) -> tuple[dict, dict[str, str], dict[str, Any]]:
-    """The workbook's inputs as a scenario mapping, field path -> cell (for error messages) and
-    field path -> value as read."""
+    """The workbook's inputs as a scenario mapping (options as a list, in the workbook's order),
+    field path -> cell (for error messages) and field path -> value as read."""
     cells = _Cells(Path(path))
+    try:
+        lay = L.layout_for(cells.shape())
+    except L.LayoutError as exc:
+        raise WorkbookError(f"{path}: {exc}") from None
     problems: list = []
     raw: dict[str, Any] = {}
     where: dict[str, str] = {}
-    for spec in L.INPUT_SPECS:
+    for spec in lay.specs:
+        if not cells.has(spec) and (spec.option is not None or spec.optional or _has_default(spec.path)):
+            continue  # a field the workbook's version had no cell for (an option's label, a newer setting): its default
         value, at = cells.get(spec)
         where[spec.path] = at
         raw[spec.path] = _convert(spec, value, at, problems)
     if problems:
         raise _error(path, problems)
-    included = {o: raw.get(f"{o}.included") != L.NO for o in ("fine_tuned", "self_hosted")}
+    included = {s.id: (raw.get(f"{s.id}.included") != L.NO) if s.switchable else True for s in lay.slots}
     data: dict[str, Any] = {}
-    tiers: dict[int, dict[str, Any]] = {}
+    options: dict[str, dict[str, Any]] = {s.id: {"id": s.id, "kind": s.kind} for s in lay.slots if included[s.id]}
+    tiers: dict[str, dict[int, dict[str, Any]]] = {}
     for path_, value in raw.items():
         parts = path_.split(".")
         if parts[-1] == "included":
             continue
-        if parts[0] in included and not included[parts[0]]:
-            continue
-        if parts[0] == "api" and parts[1] == "price_tiers":
+        head = parts[0]
+        if head in included:
+            if not included[head]:
+                continue
+            if len(parts) > 2 and parts[1] == "price_tiers":
+                if value is not None:
+                    tiers.setdefault(head, {}).setdefault(int(parts[2]), {})[parts[3]] = value
+                continue
             if value is not None:
-                tiers.setdefault(int(parts[2]), {})[parts[3]] = value
+                set_path(options[head], ".".join(parts[1:]), value)
             continue
-        if value is None:
-            continue
-        node = data
-        for p in parts[:-1]:
-            node = node.setdefault(p, {})
-        node[parts[-1]] = value
-    if tiers:
-        data.setdefault("api", {})["price_tiers"] = [tiers[i] for i in sorted(tiers)]
-        for i in sorted(tiers):
-            where[f"api.price_tiers.{len([k for k in tiers if k < i])}"] = where[f"api.price_tiers.{i}.above_input_tokens"]
-    for option, on in included.items():
-        if on:
-            data.setdefault(option, {})
+        if value is not None:
+            set_path(data, path_, value)
+    for option_id, rows in tiers.items():
+        options[option_id]["price_tiers"] = [rows[i] for i in sorted(rows)]
+        for n, i in enumerate(sorted(rows)):
+            where[f"{option_id}.price_tiers.{n}"] = where[f"{option_id}.price_tiers.{i}.above_input_tokens"]
+    data["options"] = list(options.values())
     return data, where, raw
 
 
@@ -169,6 +209,13 @@ def _cell_for(field: str, where: dict[str, str], message: str = "", raw: Optiona
         if candidates:
             return where[candidates[0]], field
     return "(workbook)", field
+
+
+def _has_default(path: str) -> bool:
+    from ..fields import field_at
+
+    f = field_at(path)
+    return f is not None and not f.required
 
 
 def read_workbook(path: Union[str, Path]) -> Scenario:

@@ -1,39 +1,50 @@
-"""Builds ``workbook_templates/scenario.xlsx`` (package data ``runrate_xl.workbook_templates``):
-the scenario model with live formulas.
+"""Builds a scenario workbook template for one shape (the scenario's options as (id, kind)):
+the scenario model with live formulas, one column per option, one formula block per option
+(written by its kind's block, ``blocks.py``).
 
-Run ``python -m runrate_xl.workbook.template`` after changing this file; a test checks that the
-shipped template matches what this builder makes. Formulas use defined names (``in_*`` inputs,
-``k_*`` constants, ``c_*`` calculations) and only functions Excel 2016+ and LibreOffice 7.4 both
-have. The only numbers inside formulas are 0 and 1; every other constant is a named cell.
+The legacy shape's template is shipped as ``workbook_templates/scenario.xlsx`` (package data
+``runrate_xl.workbook_templates``): run ``python -m runrate_xl.workbook.template`` after changing
+this file; a test checks that the shipped template matches what this builder makes. Other shapes
+are built on first use and kept for the process (:func:`template_bytes` is cached). Formulas use
+defined names (``in_*`` inputs, ``k_*`` constants, ``c_*`` calculations) and only functions
+Excel 2016+ and LibreOffice 7.4 both have. The only numbers inside formulas are 0 and 1; every
+other constant is a named cell.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Iterable, Optional
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference, ScatterChart, Series
+from openpyxl.chart.data_source import StrRef
 from openpyxl.chart.marker import Marker
+from openpyxl.chart.series import SeriesLabel
 from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.formatting.rule import CellIsRule, FormulaRule
+from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.formula import ArrayFormula
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..engine.scenario import OPTION_LABELS
+from ..engine.kinds import KINDS
 from . import layout as L
 from . import styles as S
+from .blocks import block_of, capacity_instances, sh_cost
 from .zipnorm import FIXED_TIME
 
 # The shipped template, found through importlib.resources (in a checkout or an editable install
 # this is the repository's workbook_templates/scenario.xlsx, which the build maps into the package).
 TEMPLATE_PATH = Path(str(resources.files("runrate_xl.workbook_templates").joinpath("scenario.xlsx")))
-COLOURS = {"api": "4472C4", "fine_tuned": "ED7D31", "self_hosted": "70AD47"}
-OPT_SHORT = {"api": "api", "fine_tuned": "ft", "self_hosted": "sh"}
-ON = {"api": "TRUE", "fine_tuned": "c_ft_on", "self_hosted": "c_sh_on"}
+PALETTE = ("4472C4", "ED7D31", "70AD47", "7030A0", "C00000", "00B0F0", "FFC000", "7F7F7F")
+
+
+def colour(slot: L.Slot) -> str:
+    return PALETTE[slot.index % len(PALETTE)]
 
 
 def _abs(cell: str) -> str:
@@ -45,15 +56,20 @@ def _abs(cell: str) -> str:
 class Book:
     """An openpyxl workbook plus helpers that style cells and register defined names."""
 
-    def __init__(self) -> None:
+    def __init__(self, lay: L.Layout) -> None:
+        self.lay = lay
         self.wb = Workbook()
         self.wb.remove(self.wb.active)
         self.sheets = {name: self.wb.create_sheet(name) for name in L.SHEETS}
         self.names: dict[str, str] = {}
+        self.both_tables = 0  # helper tables of pairs of two capacity-mode options (Lists sheet)
+        self.chart_col = "H"
+        self.curve: tuple = ()
 
     def define(self, name: str, sheet: str, ref: str) -> None:
         if name in self.names:
-            raise ValueError(f"defined name {name} used twice")
+            raise L.LayoutError(f"options: the ids {', '.join(self.lay.ids)} give the workbook name {name} twice; "
+                                "expected ids whose names do not run into another option's or the model's names")
         if ":" in ref:
             a, b = ref.split(":")
             target = f"'{sheet}'!{_abs(a)}:{_abs(b)}"
@@ -66,7 +82,7 @@ class Book:
         return self.sheets[name]
 
 
-def _title(ws: Worksheet, title: str, subtitle: str = "", width_to: str = "G") -> None:
+def _title(ws: Worksheet, title: str, subtitle: str = "") -> None:
     ws["B1"] = title
     ws["B1"].font = S.TITLE
     ws["B2"] = "=\"Business unit: \"&in_name"
@@ -91,6 +107,17 @@ def _header(ws: Worksheet, row: int, labels: Iterable[str], first_col: str = "B"
         c.font, c.fill, c.alignment = S.HEADER, S.HEADER_FILL, S.CENTER
 
 
+def _option_header(ws: Worksheet, lay: L.Layout, row: int, first: str, last: Optional[str] = None) -> None:
+    """A header row: ``first`` in B, each option's live label, ``last`` after them."""
+    _header(ws, row, [first])
+    for s in lay.slots:
+        _calc(ws, f"{s.col}{row}", f"=c_{s.frag}_label", "@", S.HEADER)
+        ws[f"{s.col}{row}"].fill, ws[f"{s.col}{row}"].alignment = S.HEADER_FILL, S.CENTER
+    if last is not None:
+        _header(ws, row, [last], lay.unit_col)
+    ws.row_dimensions[row].height = 27  # two lines: a label such as "Self-hosted (rent-capacity)" wraps
+
+
 def _col_index(col: str) -> int:
     from openpyxl.utils import column_index_from_string
 
@@ -107,6 +134,11 @@ def _calc(ws: Worksheet, cell: str, formula: str, fmt: str = "General", font=S.C
 def _unit(ws: Worksheet, cell: str, text: str) -> None:
     ws[cell] = text
     ws[cell].font = S.UNIT
+
+
+def _na(ws: Worksheet, cell: str) -> None:
+    ws[cell] = "-"
+    ws[cell].font, ws[cell].fill, ws[cell].alignment = S.UNIT, S.NA_FILL, S.CENTER
 
 
 def _protect(ws: Worksheet) -> None:
@@ -177,73 +209,105 @@ def _input_cell(book: Book, spec: L.InputSpec) -> None:
     book.define(spec.name, spec.sheet, spec.cell)
 
 
-def _build_inputs(book: Book) -> None:
-    ws = book.ws(L.INPUTS)
-    _title(ws, "Inputs", "Blue on yellow = input (unlocked). Change inputs here and on Prices; every other sheet follows.")
-    for col, width in {"B": 44, "C": 18, "D": 18, "E": 18, "F": 16, "G": 40}.items():
-        ws.column_dimensions[col].width = width
-    specs = {s.path: s for s in L.INPUT_SPECS if s.sheet == L.INPUTS}
-    for title, rows in L.INPUT_SECTIONS:
-        r = L.INPUT_SECTION_ROWS[title]
-        _section(ws, r, title, "F")
-        for path, label, unit, *_ in rows:
-            spec = specs[path]
-            row = int(spec.cell[1:])
-            ws.cell(row=row, column=2, value=label).font = S.LABEL
-            _unit(ws, f"D{row}", unit)
-            ws.cell(row=row, column=5, value=spec.help[:120]).font = S.NOTE
-            _input_cell(book, spec)
-    ws["C8"].alignment = S.WRAP
-    r = L.INPUT_SECTION_ROWS["Hidden costs (the iceberg)"]
-    _section(ws, r, "Hidden costs (the iceberg)", "F")
-    _header(ws, r + 1, ["Per option", OPTION_LABELS["api"], OPTION_LABELS["fine_tuned"], OPTION_LABELS["self_hosted"], "Unit"])
-    for i, (leaf, label, unit, _fmt) in enumerate(L.HIDDEN_FIELDS):
+def _option_table(book: Book, sheet: str, title: str, last_col: str) -> None:
+    """A table of one option field per row, one option per column (the layout's cells)."""
+    lay = book.lay
+    ws = book.ws(sheet)
+    r = (lay.input_sections if sheet == L.INPUTS else lay.price_sections)[title]
+    _section(ws, r, title, last_col)
+    _option_header(ws, lay, r + 1, "Per option", "Unit")
+    specs = {s.path: s for s in lay.specs if s.sheet == sheet}
+    for i, (rest, label, unit, _fmt) in enumerate(lay.option_rows[title]):
         row = r + 2 + i
         ws.cell(row=row, column=2, value=label).font = S.LABEL
-        _unit(ws, f"F{row}", unit)
-        for option in L.OPTION_KEYS:
-            _input_cell(book, specs[f"{option}.hidden.{leaf}"])
-    last = r + 2 + len(L.HIDDEN_FIELDS)
-    ws.cell(row=last + 1, column=2, value="Review cost: give a cost per review, or minutes with an hourly rate (not both). "
+        _unit(ws, f"{lay.unit_col}{row}", unit)
+        for s in lay.slots:
+            cell = f"{s.col}{row}"
+            if rest == "(id)":
+                ws[cell] = s.id
+                ws[cell].font, ws[cell].alignment = S.BOLD, S.CENTER
+            elif rest == "(kind)":
+                ws[cell] = KINDS[s.kind].label
+                ws[cell].font, ws[cell].alignment = S.LABEL, S.CENTER
+            elif rest == "included" and not s.switchable:
+                ws[cell] = "Always"
+                ws[cell].font, ws[cell].alignment = S.NOTE, S.CENTER
+            elif f"{s.id}.{rest}" in specs and specs[f"{s.id}.{rest}"].row == row:
+                _input_cell(book, specs[f"{s.id}.{rest}"])
+            else:
+                _na(ws, cell)
+        notes = [specs[f"{s.id}.{rest}"].help for s in lay.slots if f"{s.id}.{rest}" in specs and specs[f"{s.id}.{rest}"].row == row]
+        if notes and rest not in ("label", "included"):
+            ws.cell(row=row, column=_col_index(lay.note_col), value=notes[0][:120]).font = S.NOTE
+
+
+def _build_inputs(book: Book) -> None:
+    lay = book.lay
+    ws = book.ws(L.INPUTS)
+    _title(ws, "Inputs", "Blue on yellow = input (unlocked). Change inputs here and on Prices; every other sheet follows.")
+    ws.column_dimensions["B"].width = 44
+    for s in lay.slots:
+        ws.column_dimensions[s.col].width = 18
+    for col in ("C", "D", "E"):
+        ws.column_dimensions[col].width = max(ws.column_dimensions[col].width or 0, 18)
+    ws.column_dimensions[lay.unit_col].width = max(ws.column_dimensions[lay.unit_col].width or 0, 16)
+    ws.column_dimensions[lay.note_col].width = 60
+    last_col = lay.note_col
+    for title, r in lay.input_sections.items():
+        if title not in lay.option_rows:
+            _section(ws, r, title, last_col)
+    for spec in lay.specs:
+        if spec.sheet == L.INPUTS and spec.option is None:  # the scenario's own inputs: value C, unit D, note E
+            ws.cell(row=spec.row, column=2, value=spec.label).font = S.LABEL
+            _unit(ws, spec.unit_cell, spec.unit)
+            ws.cell(row=spec.row, column=5, value=spec.help[:120]).font = S.NOTE
+            _input_cell(book, spec)
+    ws["C8"].alignment = S.WRAP
+    for title in lay.option_rows:
+        if title in lay.input_sections:
+            _option_table(book, L.INPUTS, title, last_col)
+    last = lay.inputs_last_row
+    ws.cell(row=last, column=2, value="Review cost: give a cost per review, or minutes with an hourly rate (not both). "
             "Per-request items need a request size (requests per month or tokens per request).").font = S.NOTE
     ws.freeze_panes = "C5"
-    ws.print_area = f"A1:G{last + 1}"
+    ws.print_area = f"A1:{last_col}{last}"
     ws.print_title_rows = "1:3"
     _page(ws, landscape=True)
     _protect(ws)
 
 
 def _build_prices(book: Book) -> None:
+    lay = book.lay
     ws = book.ws(L.PRICES)
     _title(ws, "Prices", "Token and GPU prices in force (resolved from the catalog at generation; edit to override).")
-    for col, width in {"B": 40, "C": 18, "D": 18, "E": 18, "F": 40}.items():
-        ws.column_dimensions[col].width = width
-    specs = {s.path: s for s in L.INPUT_SPECS if s.sheet == L.PRICES}
-    for title, rows in L.PRICE_ROWS:
-        _section(ws, L.PRICE_SECTION_ROWS[title], title, "F")
-        for path, label, unit, *_ in rows:
-            spec = specs[path]
-            row = int(spec.cell[1:])
-            ws.cell(row=row, column=2, value=label).font = S.LABEL
-            _unit(ws, f"D{row}", unit)
-            ws.cell(row=row, column=5, value=spec.help[:120]).font = S.NOTE
-            _input_cell(book, spec)
-    r = L.PRICE_SECTION_ROWS["Long-context price tiers"]
-    _section(ws, r, "Long-context price tiers (whole request priced at the tier)", "F")
-    _header(ws, r + 1, ["Tier", "Above input tokens/request", "Input USD/1M tokens", "Output USD/1M tokens"])
-    for i in range(L.MAX_TIERS):
-        row = r + 2 + i
-        ws.cell(row=row, column=2, value=f"Tier {i + 1}").font = S.LABEL
-        for spec in L.tier_specs(i):
-            _input_cell(book, spec)
-    first, last = r + 2, r + 1 + L.MAX_TIERS
-    for leaf, col in zip(("above", "input", "output"), L.TIER_COLUMNS):
-        book.define(f"tbl_tier_{leaf}", L.PRICES, f"{col}{first}:{col}{last}")
-    ws.cell(row=last + 1, column=2, value="Fill tiers from the top, thresholds increasing; leave unused rows blank.").font = S.NOTE
-    r = L.PRICE_SECTION_ROWS["Constants and conventions"]
-    _section(ws, r, "Constants and conventions (used by every formula; not inputs)", "F")
+    ws.column_dimensions["B"].width = 40
+    for col in ["C", "D", "E"] + [s.col for s in lay.slots]:
+        ws.column_dimensions[col].width = 18
+    ws.column_dimensions[lay.unit_col].width = max(ws.column_dimensions[lay.unit_col].width or 0, 16)
+    ws.column_dimensions[lay.note_col].width = 50
+    last_col = lay.note_col
+    for title in lay.option_rows:
+        if title in lay.price_sections:
+            _option_table(book, L.PRICES, title, last_col)
+    for s in lay.of_kind("api"):
+        title = f"Long-context price tiers: {s.id}"
+        r = lay.price_sections[title]
+        _section(ws, r, f"Long-context price tiers of {s.id} (whole request priced at the tier)", last_col)
+        _header(ws, r + 1, ["Tier", "Above input tokens/request", "Input USD/1M tokens", "Output USD/1M tokens"])
+        ws.row_dimensions[r + 1].height = 27
+        first = lay.tier_rows[s.id]
+        for i in range(L.MAX_TIERS):
+            ws.cell(row=first + i, column=2, value=f"Tier {i + 1}").font = S.LABEL
+            for spec in lay.tier_specs(s.id, i):
+                _input_cell(book, spec)
+        last = first + L.MAX_TIERS - 1
+        for leaf, col in zip(("above", "input", "output"), "CDE"):
+            book.define(f"tbl_{s.frag}_tier_{leaf}", L.PRICES, f"{col}{first}:{col}{last}")
+        ws.cell(row=last + 1, column=2, value="Fill tiers from the top, thresholds increasing; leave unused rows blank.").font = S.NOTE
+    r = lay.price_sections["Constants and conventions"]
+    _section(ws, r, "Constants and conventions (used by every formula; not inputs)", last_col)
     for i, (name, (label, value, unit, note)) in enumerate(L.CONSTANTS.items()):
-        row = L.CONSTANT_FIRST_ROW + i
+        row = lay.constant_first_row + i
         ws.cell(row=row, column=2, value=label).font = S.LABEL
         c = ws.cell(row=row, column=3, value=value)
         c.fill, c.font = S.CONSTANT_FILL, S.CALC
@@ -251,7 +315,7 @@ def _build_prices(book: Book) -> None:
         _unit(ws, f"D{row}", unit)
         ws.cell(row=row, column=5, value=note).font = S.NOTE
         book.define(name, L.PRICES, f"C{row}")
-    extra = L.CONSTANT_FIRST_ROW + len(L.CONSTANTS)
+    extra = lay.constant_first_row + len(L.CONSTANTS)
     for i, (name, label, value, unit, note) in enumerate([
         ("k_half", "Cheaper-below probe", 0.5, "x break-even", "The engine compares options at half the break-even volume"),
         ("k_curve_span", "Cost-vs-volume chart span", 2.0, "x volume", "Chart runs to this multiple of the larger of current and break-even volume"),
@@ -264,9 +328,9 @@ def _build_prices(book: Book) -> None:
         ws.cell(row=row, column=5, value=note).font = S.NOTE
         book.define(name, L.PRICES, f"C{row}")
     ws.freeze_panes = "C5"
-    ws.print_area = f"A1:F{extra + 2}"
+    ws.print_area = f"A1:{last_col}{extra + 2}"
     ws.print_title_rows = "1:3"
-    _page(ws, landscape=False)
+    _page(ws, landscape=True)
     _protect(ws)
 
 
@@ -306,19 +370,13 @@ class Calc:
         return cell
 
 
-def _capacity_instances(t: str, utilization: str = "in_self_hosted_target_utilization") -> str:
-    """GPU instances at volume ``t`` (engine functions.gpu_instances, same order of operations)."""
-    return (f"CEILING(MAX(1,CEILING({t}*(1+in_self_hosted_retry_rate)/k_seconds_per_day*in_self_hosted_peak_to_average"
-            f"/(c_sh_capacity_tps*{utilization}),1))*in_self_hosted_redundancy,1)")
-
-
-def _build_calculations(book: Book) -> dict[str, dict[str, str]]:
+def _build_calculations(book: Book) -> None:
+    lay = book.lay
     c = Calc(book)
     ws = c.ws
     _title(ws, "Calculations", "Every formula works on named inputs and constants; nothing is typed in here.")
     for col, width in {"B": 42, "C": 18, "D": 20, "E": 14, "F": 12, "G": 12, "H": 30}.items():
         ws.column_dimensions[col].width = width
-    D, s = "in_volume_days_per_month", "in_volume_input_share"
 
     c.section("Volume")
     c.line("c_tokens_per_day", "Tokens per day (today)",
@@ -340,118 +398,42 @@ def _build_calculations(book: Book) -> dict[str, dict[str, str]]:
     c.line("c_volume_basis", "Volume basis for slopes and the grid", "=IF(c_tokens_per_day>0,c_tokens_per_day,k_probe_tokens_per_day)",
            "tokens/day", L.INT, "probe volume when today's is 0")
 
-    c.section("API prices in force (long-context tier applied)")
-    c.line("c_tier_index", "Tier in force (0 = standard prices)",
-           "=IF(c_has_size,SUMPRODUCT(ISNUMBER(tbl_tier_above)*(tbl_tier_above<c_input_per_request)),0)", "tier", "0")
-    c.line("c_tier_applies", "Long-context tier applies", "=c_tier_index>0", "TRUE/FALSE")
-    c.line("c_api_p_in", "Input price", "=IF(c_tier_applies,INDEX(tbl_tier_input,c_tier_index),in_api_input_price_per_1m)",
-           "USD/1M tokens", L.PRICE)
-    c.line("c_api_p_out", "Output price", "=IF(c_tier_applies,INDEX(tbl_tier_output,c_tier_index),in_api_output_price_per_1m)",
-           "USD/1M tokens", L.PRICE)
-    c.line("c_ratio_in", "Tier ratio, input", "=IF(c_tier_applies,IF(in_api_input_price_per_1m<>0,c_api_p_in/in_api_input_price_per_1m,1),1)",
-           "x", "0.0000")
-    c.line("c_ratio_out", "Tier ratio, output", "=IF(c_tier_applies,IF(in_api_output_price_per_1m<>0,c_api_p_out/in_api_output_price_per_1m,1),1)",
-           "x", "0.0000")
-    c.line("c_api_p_cached", "Cached input price",
-           "=IF(ISNUMBER(in_api_cached_input_price_per_1m),in_api_cached_input_price_per_1m*c_ratio_in,k_cached_convention*c_api_p_in)",
-           "USD/1M tokens", L.PRICE, "blank: 10% convention")
-    c.line("c_api_p_batch_in", "Batch input price",
-           "=IF(ISNUMBER(in_api_batch_input_price_per_1m),in_api_batch_input_price_per_1m*c_ratio_in,k_batch_convention*c_api_p_in)",
-           "USD/1M tokens", L.PRICE, "blank: 50% convention")
-    c.line("c_api_p_batch_out", "Batch output price",
-           "=IF(ISNUMBER(in_api_batch_output_price_per_1m),in_api_batch_output_price_per_1m*c_ratio_out,k_batch_convention*c_api_p_out)",
-           "USD/1M tokens", L.PRICE, "blank: 50% convention")
+    for s in lay.slots:
+        _option_block(c, lay, s)
+    for a, b in lay.pairs():
+        _pair_block(c, book, a, b)
 
-    c.section("Options and self-hosted capacity")
-    c.line("c_ft_on", "Fine-tuned option included", "=in_fine_tuned_included=\"Yes\"", "TRUE/FALSE")
-    c.line("c_sh_on", "Self-hosted option included", "=in_self_hosted_included=\"Yes\"", "TRUE/FALSE")
-    c.line("c_sh_capacity", "Self-hosted sized from capacity", "=AND(c_sh_on,in_self_hosted_mode=\"capacity\")", "TRUE/FALSE")
-    c.line("c_sh_capacity_tps", "Throughput per instance", "=IF(c_sh_capacity,in_self_hosted_tokens_per_second_per_gpu*in_self_hosted_gpus_per_instance,\"\")",
-           "tokens/s", L.INT)
-    c.line("c_sh_instances", "GPU instances (today)", "=IF(c_sh_capacity," + _capacity_instances("c_tokens_per_day") + ",\"\")",
-           "instances", L.INT, "peak / (throughput x target), x redundancy")
-    c.line("c_sh_gpus", "GPUs (today)", "=IF(c_sh_capacity,c_sh_instances*in_self_hosted_gpus_per_instance,\"\")", "GPUs", L.INT)
-    c.line("c_sh_instance_month", "Cost of one instance", "=IF(c_sh_capacity,in_self_hosted_instance_hourly_usd*in_self_hosted_hours_per_month,\"\")",
-           "USD/month", L.USD)
-    c.line("c_sh_utilization", "Average GPU utilization",
-           "=IF(c_sh_on,IF(c_sh_capacity,c_tokens_per_day*(1+in_self_hosted_retry_rate)/k_seconds_per_day/(c_sh_instances*c_sh_capacity_tps),"
-           "in_self_hosted_utilization),\"\")", "%", L.PCT)
-    c.line("c_sh_infra", "Effective GPU infrastructure",
-           "=IF(c_sh_on,IF(c_sh_capacity,c_sh_instances*in_self_hosted_instance_hourly_usd*in_self_hosted_hours_per_month,"
-           "in_self_hosted_infra_monthly/in_self_hosted_utilization),\"\")", "USD/month", L.USD, "simple: I / U")
-    c.line("c_sh_step", "Volume per GPU step", "=IF(c_sh_capacity,in_self_hosted_tokens_per_second_per_gpu*in_self_hosted_gpus_per_instance"
-           "*in_self_hosted_target_utilization*k_seconds_per_day/((1+in_self_hosted_retry_rate)*in_self_hosted_peak_to_average),\"\")",
-           "tokens/day", L.INT)
-
-    c.section("Human review cost per review")
-    for option in L.OPTION_KEYS:
-        h = f"in_{option}_hidden"
-        c.line(f"c_{OPT_SHORT[option]}_review_unit", f"{OPTION_LABELS[option]}: cost per review",
-               f"=IF(ISNUMBER({h}_cost_per_review),{h}_cost_per_review,IF(AND(ISNUMBER({h}_review_minutes),"
-               f"ISNUMBER({h}_reviewer_hourly_rate)),{h}_review_minutes/k_minutes_per_hour*{h}_reviewer_hourly_rate,0))",
-               "USD/review", L.USD2)
-
-    items: dict[str, dict[str, str]] = {}
-    for option in L.OPTION_KEYS:
-        items[option] = _line_item_block(c, option, D, s)
-
-    c.section("Break-even (primary pair: API vs self-hosted, else API vs fine-tuned)")
-    c.line("c_be_b", "Compared with", "=IF(c_sh_on,\"self_hosted\",IF(c_ft_on,\"fine_tuned\",\"\"))", "option")
-    c.line("c_be_fb", "Its fixed cost", "=IF(c_sh_on,c_sh_fixed,IF(c_ft_on,c_ft_fixed,0))", "USD/month", L.USD)
-    c.line("c_be_sb", "Its cost per token/day", "=IF(c_sh_on,c_sh_slope,IF(c_ft_on,c_ft_slope,0))", "USD/month per token/day", "0.000000000")
-    c.line("c_be_closed", "Closed form: (Fb - Fa) / (Sa - Sb)",
-           "=IF(c_api_slope=c_be_sb,\"\",IF((c_be_fb-c_api_fixed)/(c_api_slope-c_be_sb)>0,(c_be_fb-c_api_fixed)/(c_api_slope-c_be_sb),\"\"))",
-           "tokens/day", L.INT)
-    c.line("c_pw_s", "Piecewise: API slope - self-hosted slope", "=c_api_slope-c_sh_slope", "USD/month per token/day", "0.000000000")
-    c.line("c_pw_s_safe", "Piecewise: slope for division", "=IF(c_pw_s=0,1,c_pw_s)", "USD/month per token/day", "0.000000000")
-    c.line("c_pw_c0", "Piecewise: API fixed - self-hosted fixed excl. GPUs", "=c_api_fixed-c_sh_fixed_other", "USD/month", L.USD)
-    c.line("c_pw_sign0", "Piecewise: API dearer at the smallest volume",
-           "=IF(c_sh_capacity,c_pw_c0-CEILING(in_self_hosted_redundancy,1)*c_sh_instance_month+c_pw_s*c_sh_step*k_tiny_step>0,FALSE)",
-           "TRUE/FALSE")
-    dlo = "(c_pw_c0-CEILING(k_segments*in_self_hosted_redundancy,1)*c_sh_instance_month+c_pw_s*(k_segments-1)*c_sh_step)"
-    lo = "(k_segments-1)*c_sh_step"
-    root = f"({lo}-{dlo}/c_pw_s_safe)"
-    hit = (f"((k_segments>1)*(({dlo}>0)<>c_pw_sign0)+(c_pw_s<>0)*({root}>{lo})*({root}<=k_segments*c_sh_step))>0")
-    c.line("c_pw_k", "Piecewise: first GPU step where the order flips",
-           f"=IF(c_sh_capacity,IFERROR(MATCH(1,({hit})*1,0),\"\"),\"\")", "step", "0", "array formula over 1..1000 steps",
-           array=True)
-    c.line("c_pw_dlo", "Piecewise: API - self-hosted at the step's start",
-           "=IF(ISNUMBER(c_pw_k),c_pw_c0-CEILING(c_pw_k*in_self_hosted_redundancy,1)*c_sh_instance_month+c_pw_s*(c_pw_k-1)*c_sh_step,\"\")",
-           "USD/month", L.USD)
-    c.line("c_pw_t", "Piecewise break-even",
-           "=IF(ISNUMBER(c_pw_k),IF(AND(c_pw_k>1,(c_pw_dlo>0)<>c_pw_sign0),(c_pw_k-1)*c_sh_step,"
-           "(c_pw_k-1)*c_sh_step-c_pw_dlo/c_pw_s_safe),\"\")", "tokens/day", L.INT)
-    c.line("c_be_t", "Break-even volume", "=IF(c_be_b=\"\",\"\",IF(c_sh_capacity,c_pw_t,c_be_closed))", "tokens/day", L.INT)
+    c.section("Primary break-even (the pair the decision hinges on)")
+    expr = "0"
+    for cand in reversed(lay.primary_candidates()):
+        a, b = next((a, b) for a, b in lay.pairs() if {a.id, b.id} == {lay.anchor.id, cand.id})
+        row = f"MATCH(\"{a.id} vs {b.id}\",k_pairs,0)"
+        expr = row if cand.on == "TRUE" else f"IF({cand.on},{row},{expr})"
+    idx = expr
+    c.line("c_be_pidx", "Its row in the break-even table (0: no alternative)", f"={idx}", "row", "0")
+    c.line("c_be_t", "Break-even volume", "=IF(ISNUMBER(out_be_tokens_per_day),out_be_tokens_per_day,\"\")", "tokens/day", L.INT)
     c.line("c_be_found", "Break-even found", "=ISNUMBER(c_be_t)", "TRUE/FALSE")
-    c.line("c_be_probe", "Volume where the cheaper option is read",
-           "=IF(c_be_found,c_be_t*k_half,c_volume_basis)", "tokens/day", L.INT, "half the break-even, else today")
-    c.line("c_be_probe_instances", "GPU instances at that volume",
-           "=IF(c_sh_capacity," + _capacity_instances("c_be_probe") + ",\"\")", "instances", L.INT)
-    c.line("c_be_a_probe", "API cost there", "=c_api_fixed+c_api_slope*c_be_probe", "USD/month", L.USD)
-    c.line("c_be_b_probe", "Other option's cost there",
-           "=IF(c_sh_capacity,c_sh_fixed_other+c_be_probe_instances*c_sh_instance_month+c_sh_slope*c_be_probe,c_be_fb+c_be_sb*c_be_probe)",
-           "USD/month", L.USD)
 
     c.section("Today's option, payback and discounting")
-    c.line("c_cur_index", "Today's option (1 API, 2 fine-tuned, 3 self-hosted)",
+    c.line("c_cur_index", "Today's option (its position in the option list)",
            "=MATCH(in_context_current_option,k_option_keys,0)", "index", "0")
-    c.line("c_cur_total", "Today's monthly cost", "=CHOOSE(c_cur_index,c_api_total,c_ft_total,c_sh_total)", "USD/month", L.USD)
-    c.line("c_cur_one_time", "Today's one-time cost", "=CHOOSE(c_cur_index,c_api_one_time,c_ft_one_time,c_sh_one_time)", "USD", L.USD)
-    for option in L.OPTION_KEYS:
-        o = OPT_SHORT[option]
-        k = f"c_{o}_pb_k"
-        c.line(k, f"{OPTION_LABELS[option]}: last month not below today's cumulative cost", f"=MAX(ser_{option}_behind)", "month", "0",
+    c.line("c_cur_total", "Today's monthly cost", "=CHOOSE(c_cur_index," + ",".join(f"c_{s.frag}_total" for s in lay.slots) + ")",
+           "USD/month", L.USD)
+    c.line("c_cur_one_time", "Today's one-time cost",
+           "=CHOOSE(c_cur_index," + ",".join(f"c_{s.frag}_one_time" for s in lay.slots) + ")", "USD", L.USD)
+    for s in lay.slots:
+        o = s.frag
+        k, row = f"c_{o}_pb_k", f"c_{o}_pb_row"
+        c.line(k, f"{s.id}: last month not below today's cumulative cost", f"=MAX(ser_{o}_behind)", "month", "0",
                "-1: below from the start")
-
-        row = f"c_{o}_pb_row"
-        c.line(row, f"{OPTION_LABELS[option]}: its row in the cumulative series", f"={k}+1", "row", "0", "month 0 is row 1")
+        c.line(row, f"{s.id}: its row in the cumulative series", f"={k}+1", "row", "0", "month 0 is row 1")
         waiting = f"OR({k}<0,{k}>=in_horizon_months)"
         for name, at, what in ((f"c_{o}_pb_gap", row, "in that month"), (f"c_{o}_pb_gap_next", f"{row}+1", "a month later")):
-            today = ",".join(f"INDEX(ser_{x}_cumulative,{at})" for x in L.OPTION_KEYS)
-            c.line(name, f"{OPTION_LABELS[option]}: cumulative cost above today's option {what}",
-                   f"=IF({waiting},\"\",INDEX(ser_{option}_cumulative,{at})-CHOOSE(c_cur_index,{today}))", "USD", L.USD)
-        c.line(f"c_{o}_payback", f"{OPTION_LABELS[option]}: payback vs today's option",
-               f"=IF(OR(in_context_current_option=\"{option}\",NOT({ON[option]})),\"\",IF({k}<0,0,IF({k}>=in_horizon_months,\"never\","
+            today = ",".join(f"INDEX(ser_{x.frag}_cumulative,{at})" for x in lay.slots)
+            c.line(name, f"{s.id}: cumulative cost above today's option {what}",
+                   f"=IF({waiting},\"\",INDEX(ser_{o}_cumulative,{at})-CHOOSE(c_cur_index,{today}))", "USD", L.USD)
+        c.line(f"c_{o}_payback", f"{s.id}: payback vs today's option",
+               f"=IF(OR(in_context_current_option=\"{s.id}\",NOT({s.on})),\"\",IF({k}<0,0,IF({k}>=in_horizon_months,\"never\","
                f"{k}+c_{o}_pb_gap/(c_{o}_pb_gap-c_{o}_pb_gap_next))))", "months", L.MONTHS_FMT,
                "from the cumulative series, interpolated in the crossover month")
     c.line("c_monthly_discount", "Monthly discount rate", "=(1+in_horizon_discount_rate_per_year)^(1/k_months_per_year)-1", "%/month", "0.0000%")
@@ -460,97 +442,174 @@ def _build_calculations(book: Book) -> dict[str, dict[str, str]]:
     ws.print_title_rows = "1:3"
     _page(ws, landscape=False)
     _protect(ws)
-    return items
 
 
-def _line_item_block(c: Calc, option: str, D: str, s: str) -> dict[str, str]:
-    """Rows of one option's line items: monthly USD (C), rate per token/day (E), tags (F, G)."""
+def _option_block(c: Calc, lay: L.Layout, s: L.Slot) -> None:
+    """One option's block: switch and label, its kind's formulas, line items, totals."""
     ws, book = c.ws, c.book
-    o = OPT_SHORT[option]
-    on = ON[option]
-    h = f"in_{option}_hidden"
-    c.section(f"{OPTION_LABELS[option]}: monthly line items (the engine's keys)")
+    p, on = s.frag, s.on
+    c.section(f"Option {s.id} ({KINDS[s.kind].label})")
+    if s.switchable:
+        c.line(f"c_{p}_on", "Included", f"=in_{p}_included=\"Yes\"", "TRUE/FALSE")
+    c.line(f"c_{p}_label", "Label", f"=IF(LEN(in_{p}_label)>0,in_{p}_label,\"{s.default_label}\")", "text", "@")
+    h = f"in_{p}_hidden"
+    c.line(f"c_{p}_review_unit", "Cost per human review",
+           f"=IF(ISNUMBER({h}_cost_per_review),{h}_cost_per_review,IF(AND(ISNUMBER({h}_review_minutes),"
+           f"ISNUMBER({h}_reviewer_hourly_rate)),{h}_review_minutes/k_minutes_per_hour*{h}_reviewer_hourly_rate,0))",
+           "USD/review", L.USD2)
+    block = block_of(s.kind)
+    w = block.write(c, lay, s)
     _header(ws, c.row, ["Line item", "USD/month", "Unit", "USD/month per token/day", "Visible/hidden", "Fixed/variable", "Key"])
     c.row += 1
     first = c.row
-    rates: dict[str, str] = {}
-    fixed: dict[str, str] = {}
-    if option == "api":
-        pm = "/k_per_million"
-        rates["input_tokens"] = f"={D}*{s}*(1-in_api_batch_share)*(1-in_api_cached_share)*c_api_p_in{pm}"
-        rates["cached_input_tokens"] = f"={D}*{s}*(1-in_api_batch_share)*in_api_cached_share*c_api_p_cached{pm}"
-        rates["output_tokens"] = f"={D}*(1-{s})*(1-in_api_batch_share)*c_api_p_out{pm}"
-        rates["batch_tokens"] = f"={D}*in_api_batch_share*({s}*c_api_p_batch_in+(1-{s})*c_api_p_batch_out){pm}"
-        rates["retries"] = "=in_api_retry_rate*SUM({first_rate}:{prev_rate})"
-    elif option == "fine_tuned":
-        rates["input_tokens"] = f"=IF({on},{D}*{s}*in_fine_tuned_input_price_per_1m/k_per_million,\"\")"
-        rates["output_tokens"] = f"=IF({on},{D}*(1-{s})*in_fine_tuned_output_price_per_1m/k_per_million,\"\")"
-        rates["retries"] = "=IF(" + on + ",in_fine_tuned_retry_rate*SUM({first_rate}:{prev_rate}),\"\")"
-        fixed["hosting"] = "in_fine_tuned_hosting_monthly"
-        fixed["refresh"] = "in_fine_tuned_refresh_cost/in_fine_tuned_refresh_interval_months"
-    else:
-        fixed["gpu_in_use"] = "c_sh_infra*c_sh_utilization"
-        fixed["idle_gpu"] = "c_sh_infra*(1-c_sh_utilization)"
-        rates["running_cost"] = f"=IF({on},{D}*in_self_hosted_variable_cost_per_1m/k_per_million,\"\")"
-        rates["retries"] = "=IF(" + on + ",{prev_rate}*in_self_hosted_retry_rate,\"\")"
-        fixed["people"] = "in_self_hosted_fte*in_self_hosted_fte_annual_cost/k_months_per_year"
-        fixed["ops_tooling"] = "in_self_hosted_ops_tooling_monthly"
-        fixed["storage"] = "in_self_hosted_storage_monthly"
-        fixed["egress"] = "in_self_hosted_egress_monthly"
-    rates["human_review"] = f"=IF({on},c_requests_rate*{h}_review_share*c_{o}_review_unit,\"\")"
-    rates["tool_calls"] = f"=IF({on},c_requests_rate*{h}_tool_calls_per_request*{h}_price_per_tool_call,\"\")"
-    fixed["observability"] = f"{h}_observability_monthly"
-    fixed["vector_db"] = f"{h}_vector_db_monthly"
-    fixed["evaluation"] = f"{h}_evaluation_monthly"
-    fixed["gateway"] = f"{h}_gateway_monthly"
     cells: dict[str, str] = {}
     token_rows: list[int] = []
     other_rate_rows: list[int] = []
-    for key, label, hidden, variable in L.LINE_ITEMS[option]:
+    tokens = lay.token_items(s)
+    for key, label, hidden, variable in lay.line_items(s):
         r = c.row
         ws.cell(row=r, column=2, value=label).font = S.LABEL
         _unit(ws, f"D{r}", "USD/month")
         if variable:
-            formula = rates[key].format(first_rate=f"E{first}", prev_rate=f"E{r - 1}")
+            formula = w.rates[key].format(first_rate=f"E{first}", prev_rate=f"E{r - 1}")
             _calc(ws, f"E{r}", formula, "0.000000000")
             _calc(ws, f"C{r}", f"=IF({on},E{r}*c_tokens_per_day,\"\")", L.USD2)
-            (token_rows if key in L.TOKEN_ITEMS[option] else other_rate_rows).append(r)
+            (token_rows if key in tokens else other_rate_rows).append(r)
         else:
-            _calc(ws, f"C{r}", f"=IF({on},{fixed[key]},\"\")", L.USD2)
+            _calc(ws, f"C{r}", f"=IF({on},{w.fixed[key]},\"\")", L.USD2)
         ws.cell(row=r, column=6, value="Hidden" if hidden else "Visible").font = S.NOTE
         ws.cell(row=r, column=7, value="Variable" if variable else "Fixed").font = S.NOTE
         ws.cell(row=r, column=8, value=key).font = S.NOTE
-        book.define(f"c_li_{o}_{key}", L.CALC, f"C{r}")
+        book.define(f"c_li_{p}_{key}", L.CALC, f"C{r}")
         cells[key] = f"C{r}"
         c.row += 1
     last = c.row - 1
     rng = f"C{first}:C{last}"
-    c.line(f"c_{o}_total", f"{OPTION_LABELS[option]}: total", f"=IF({on},SUM({rng}),\"\")", "USD/month", L.USD)
+    c.line(f"c_{p}_total", "Total", f"=IF({on},SUM({rng}),\"\")", "USD/month", L.USD)
     ws[f"C{c.row - 1}"].font = S.BOLD
-    c.line(f"c_{o}_hidden", "Hidden", f"=IF({on},SUMIF(F{first}:F{last},\"Hidden\",{rng}),\"\")", "USD/month", L.USD)
-    c.line(f"c_{o}_visible", "Visible", f"=IF({on},c_{o}_total-c_{o}_hidden,\"\")", "USD/month", L.USD)
-    c.line(f"c_{o}_hidden_share", "Hidden share", f"=IF({on},IF(c_{o}_total>0,c_{o}_hidden/c_{o}_total,\"\"),\"\")", "%", L.PCT)
-    c.line(f"c_{o}_variable", "Variable", f"=IF({on},SUMIF(G{first}:G{last},\"Variable\",{rng}),\"\")", "USD/month", L.USD)
-    c.line(f"c_{o}_fixed", "Fixed", f"=IF({on},c_{o}_total-c_{o}_variable,\"\")", "USD/month", L.USD)
-    c.line(f"c_{o}_slope", "Cost per token/day (all variable items)", f"=IF({on},SUM(E{first}:E{last}),0)",
+    c.line(f"c_{p}_hidden", "Hidden", f"=IF({on},SUMIF(F{first}:F{last},\"Hidden\",{rng}),\"\")", "USD/month", L.USD)
+    c.line(f"c_{p}_visible", "Visible", f"=IF({on},c_{p}_total-c_{p}_hidden,\"\")", "USD/month", L.USD)
+    c.line(f"c_{p}_hidden_share", "Hidden share", f"=IF({on},IF(c_{p}_total>0,c_{p}_hidden/c_{p}_total,\"\"),\"\")", "%", L.PCT)
+    c.line(f"c_{p}_variable", "Variable", f"=IF({on},SUMIF(G{first}:G{last},\"Variable\",{rng}),\"\")", "USD/month", L.USD)
+    c.line(f"c_{p}_fixed", "Fixed", f"=IF({on},c_{p}_total-c_{p}_variable,\"\")", "USD/month", L.USD)
+    c.line(f"c_{p}_slope", "Cost per token/day (all variable items)", f"=IF({on},SUM(E{first}:E{last}),0)",
            "USD/month per token/day", "0.000000000")
     tok = ",".join(f"C{r}" for r in token_rows) or "0"
     tok_rate = ",".join(f"E{r}" for r in token_rows) or "0"
     oth_rate = ",".join(f"E{r}" for r in other_rate_rows) or "0"
-    c.line(f"c_{o}_token_cost", "Token spend incl. retries", f"=IF({on},SUM({tok}),\"\")", "USD/month", L.USD)
-    c.line(f"c_{o}_token_slope", "Token spend per token/day", f"=IF({on},SUM({tok_rate}),0)", "USD/month per token/day", "0.000000000")
-    c.line(f"c_{o}_other_slope", "Other variable cost per token/day", f"=IF({on},SUM({oth_rate}),0)", "USD/month per token/day", "0.000000000")
-    one_time = {"api": "in_api_setup_cost", "fine_tuned": "in_fine_tuned_setup_cost",
-                "self_hosted": "in_self_hosted_setup_cost+in_self_hosted_migration_cost"}[option]
-    c.line(f"c_{o}_one_time", "One-time cost", f"=IF({on},{one_time},\"\")", "USD", L.USD)
-    if option != "self_hosted":
-        c.line(f"c_{o}_blended", "Blended token price",
-               f"=IF(AND({on},c_tokens_per_day>0),c_{o}_token_cost/(c_tokens_per_day*in_volume_days_per_month)*k_per_million,\"\")",
+    c.line(f"c_{p}_token_cost", "Token spend incl. retries", f"=IF({on},SUM({tok}),\"\")", "USD/month", L.USD)
+    c.line(f"c_{p}_token_slope", "Token spend per token/day", f"=IF({on},SUM({tok_rate}),0)", "USD/month per token/day", "0.000000000")
+    c.line(f"c_{p}_other_slope", "Other variable cost per token/day", f"=IF({on},SUM({oth_rate}),0)", "USD/month per token/day", "0.000000000")
+    c.line(f"c_{p}_one_time", "One-time cost", f"=IF({on},{w.one_time},\"\")", "USD", L.USD)
+    if block.blended:
+        c.line(f"c_{p}_blended", "Blended token price",
+               f"=IF(AND({on},c_tokens_per_day>0),c_{p}_token_cost/(c_tokens_per_day*in_volume_days_per_month)*k_per_million,\"\")",
                "USD/1M tokens", "$#,##0.0000")
-    else:
-        others = ",".join(cells[k] for k in ("people", "ops_tooling", "storage", "egress", "observability", "vector_db", "evaluation", "gateway"))
-        c.line("c_sh_fixed_other", "Fixed cost excluding GPUs", f"=IF({on},SUM({others}),0)", "USD/month", L.USD)
-    return cells
+    if block.stepped(s) is not None:
+        fixed_items = [k for k, _l, _h, variable in lay.line_items(s) if not variable and k not in ("gpu_in_use", "idle_gpu")]
+        others = ",".join(cells[k] for k in fixed_items)
+        c.line(f"c_{p}_fixed_other", "Fixed cost excluding GPUs", f"=IF({on},SUM({others}),0)", "USD/month", L.USD)
+
+
+def _pair_block(c: Calc, book: Book, a: L.Slot, b: L.Slot) -> None:
+    """Break-even of one pair (engine.breakeven.find_breakeven): closed form for affine costs,
+    segment by segment where one or both options step with volume (capacity mode)."""
+    n = lambda what: f"c_be_{a.frag}_vs_{b.frag}_{what}"  # noqa: E731
+    ba, bb = block_of(a.kind), block_of(b.kind)
+    sa, sb = ba.stepped(a), bb.stepped(b)
+    c.section(f"Break-even: {a.id} vs {b.id}")
+    c.line(n("on"), "Both options compared", f"=AND({a.on},{b.on})", "TRUE/FALSE")
+    fa, fb, pa, pb = f"c_{a.frag}_fixed", f"c_{b.frag}_fixed", f"c_{a.frag}_slope", f"c_{b.frag}_slope"
+    c.line(n("closed"), "Closed form: (Fb - Fa) / (Sa - Sb)",
+           f"=IF(OR(NOT({n('on')}),{pa}={pb}),\"\",IF(({fb}-{fa})/({pa}-{pb})>0,({fb}-{fa})/({pa}-{pb}),\"\"))", "tokens/day", L.INT)
+    choice = n("closed")
+    if sb is not None:
+        _one_stepped(c, n("pw_b"), affine=a, stepped=b, sign="", on=n("on"))
+        choice = f"IF({sb},{n('pw_b')},{choice})"
+    if sa is not None:
+        _one_stepped(c, n("pw_a"), affine=b, stepped=a, sign="-", on=n("on"))
+        choice = f"IF({sa},{n('pw_a')},{choice})"
+    if sa is not None and sb is not None:
+        _both_stepped(c, book, n("pw_ab"), a, b)
+        choice = f"IF(AND({sa},{sb}),{n('pw_ab')},{choice})"
+    c.line(n("t"), "Break-even volume", f"=IF({n('on')},{choice},\"\")", "tokens/day", L.INT)
+    c.line(n("found"), "Break-even found", f"=ISNUMBER({n('t')})", "TRUE/FALSE")
+    c.line(n("probe"), "Volume where the cheaper option is read", f"=IF({n('found')},{n('t')}*k_half,c_volume_basis)",
+           "tokens/day", L.INT, "half the break-even, else today")
+    c.line(n("a_probe"), f"{a.id}: cost there", f"=IF({n('on')},{ba.cost_at(a, n('probe'))},\"\")", "USD/month", L.USD)
+    c.line(n("b_probe"), f"{b.id}: cost there", f"=IF({n('on')},{bb.cost_at(b, n('probe'))},\"\")", "USD/month", L.USD)
+
+
+def _one_stepped(c: Calc, name: str, affine: L.Slot, stepped: L.Slot, sign: str, on: str) -> None:
+    """Piecewise break-even of an affine option against a capacity-mode one: the first GPU step
+    k (1..MAX_SEGMENTS, array formula) where the order flips at the step or a root lies inside.
+    ``sign`` "-" when the pair's first option is the stepped one (the difference is a - b)."""
+    x, y = affine.frag, stepped.frag
+    red, im, step = f"in_{y}_redundancy", f"c_{y}_instance_month", f"c_{y}_step"
+    s_, c0 = f"{name}_s", f"{name}_c0"
+    c.line(s_, "Piecewise: slope difference", f"=IF({on},c_{x}_slope-c_{y}_slope,0)", "USD/month per token/day", "0.000000000")
+    c.line(f"{name}_safe", "Piecewise: slope for division", f"=IF({s_}=0,1,{s_})", "USD/month per token/day", "0.000000000")
+    c.line(c0, "Piecewise: fixed difference excl. GPUs", f"=IF({on},c_{x}_fixed-c_{y}_fixed_other,0)", "USD/month", L.USD)
+    c.line(f"{name}_sign0", "Piecewise: first option dearer at the smallest volume",
+           f"=IF(c_{y}_capacity,{sign}({c0}-CEILING({red},1)*{im}+{s_}*{step}*k_tiny_step)>0,FALSE)", "TRUE/FALSE")
+    dlo = f"({c0}-CEILING(k_segments*{red},1)*{im}+{s_}*(k_segments-1)*{step})"
+    lo = f"(k_segments-1)*{step}"
+    root = f"({lo}-{dlo}/{name}_safe)"
+    hit = f"((k_segments>1)*(({sign}{dlo}>0)<>{name}_sign0)+({s_}<>0)*({root}>{lo})*({root}<=k_segments*{step}))>0"
+    c.line(f"{name}_k", "Piecewise: first GPU step where the order flips",
+           f"=IF(c_{y}_capacity,IFERROR(MATCH(1,({hit})*1,0),\"\"),\"\")", "step", "0", "array formula over 1..1000 steps",
+           array=True)
+    k = f"{name}_k"
+    c.line(f"{name}_dlo", "Piecewise: difference at the step's start",
+           f"=IF(ISNUMBER({k}),{c0}-CEILING({k}*{red},1)*{im}+{s_}*({k}-1)*{step},\"\")", "USD/month", L.USD)
+    c.line(name, "Piecewise break-even",
+           f"=IF(ISNUMBER({k}),IF(AND({k}>1,({sign}{name}_dlo>0)<>{name}_sign0),({k}-1)*{step},"
+           f"({k}-1)*{step}-{name}_dlo/{name}_safe),\"\")", "tokens/day", L.INT)
+
+
+def _both_stepped(c: Calc, book: Book, name: str, a: L.Slot, b: L.Slot) -> None:
+    """Piecewise break-even of two capacity-mode options: the segments are the multiples of both
+    step widths, merged (engine.breakeven._segments), walked on the hidden Lists sheet."""
+    ws = book.ws(L.LISTS)
+    col0 = 8 + 8 * book.both_tables
+    book.both_tables += 1
+    cols = [get_column_letter(col0 + i) for i in range(7)]
+    I, J, LO, HI, DLO, SL, HIT = cols
+    first, last = 4, 3 + L.MAX_SEGMENTS
+    ws[f"{I}2"] = f"Break-even segments {a.id} vs {b.id}"
+    for col, head in zip(cols, ("steps a", "steps b", "from", "to", "a - b at from", "slope", "hit")):
+        ws[f"{col}3"] = head
+    wa, wb = f"c_{a.frag}_step", f"c_{b.frag}_step"
+    ra, rb = f"in_{a.frag}_redundancy", f"in_{b.frag}_redundancy"
+    slope = f"c_{a.frag}_slope-c_{b.frag}_slope"
+    sign0 = f"{name}_sign0"
+    for r in range(first, last + 1):
+        if r == first:
+            ws[f"{I}{r}"], ws[f"{J}{r}"], ws[f"{LO}{r}"] = 0, 0, 0
+        else:
+            p = r - 1
+            ws[f"{I}{r}"] = f"={I}{p}+IF({HI}{p}=0,0,IF(({I}{p}+1)*{wa}={HI}{p},1,0))"
+            ws[f"{J}{r}"] = f"={J}{p}+IF({HI}{p}=0,0,IF(({J}{p}+1)*{wb}={HI}{p},1,0))"
+            ws[f"{LO}{r}"] = f"={HI}{p}"
+        ws[f"{HI}{r}"] = f"=IF(AND(c_{a.frag}_capacity,c_{b.frag}_capacity),MIN(({I}{r}+1)*{wa},({J}{r}+1)*{wb}),0)"
+        ws[f"{SL}{r}"] = f"={slope}"
+        ws[f"{DLO}{r}"] = (f"=IF({HI}{r}=0,0,(c_{a.frag}_fixed_other+CEILING(({I}{r}+1)*{ra},1)*c_{a.frag}_instance_month)"
+                           f"-(c_{b.frag}_fixed_other+CEILING(({J}{r}+1)*{rb},1)*c_{b.frag}_instance_month)+{SL}{r}*{LO}{r})")
+        flip = "FALSE" if r == first else f"({DLO}{r}>0)<>{sign0}"
+        ws[f"{HIT}{r}"] = (f"=IF({HI}{r}=0,0,IF({flip},1,IF({SL}{r}<>0,IF(AND({LO}{r}-{DLO}{r}/{SL}{r}>{LO}{r},"
+                           f"{LO}{r}-{DLO}{r}/{SL}{r}<={HI}{r}),1,0),0)))")
+    c.line(sign0, "Both stepped: first option dearer at the smallest volume",
+           f"=IF(AND(c_{a.frag}_capacity,c_{b.frag}_capacity),(c_{a.frag}_fixed_other+CEILING({ra},1)*c_{a.frag}_instance_month)"
+           f"-(c_{b.frag}_fixed_other+CEILING({rb},1)*c_{b.frag}_instance_month)+({slope})*MIN({wa},{wb})*k_tiny_step>0,FALSE)",
+           "TRUE/FALSE")
+    c.line(f"{name}_k", "Both stepped: first segment where the order flips",
+           f"=IF(AND(c_{a.frag}_capacity,c_{b.frag}_capacity),IFERROR(MATCH(1,'{L.LISTS}'!{HIT}{first}:{HIT}{last},0),\"\"),\"\")",
+           "segment", "0")
+    k = f"{name}_k"
+    at = lambda col: f"INDEX('{L.LISTS}'!{col}{first}:{col}{last},{k})"  # noqa: E731
+    c.line(name, "Both stepped: break-even",
+           f"=IF(ISNUMBER({k}),IF(AND({k}>1,({at(DLO)}>0)<>{sign0}),{at(LO)},{at(LO)}-{at(DLO)}/{at(SL)}),\"\")",
+           "tokens/day", L.INT)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -558,24 +617,23 @@ def _line_item_block(c: Calc, option: str, D: str, s: str) -> dict[str, str]:
 
 
 def _build_monthly(book: Book) -> None:
+    lay = book.lay
     ws = book.ws(L.MONTHLY)
     _title(ws, "Monthly series", "Volume grows monthly; API prices decline yearly; one-time costs at month 0. Rows past the horizon stay blank.")
-    M = L.MONTHLY_COLUMNS
-    heads = {
-        "month": ("Month", "#"), "active": ("In horizon", "TRUE/FALSE"), "tokens_per_day": ("Tokens per day", "tokens/day"),
-        "price_factor": ("API price factor", "x"), "discount_factor": ("Discount factor", "x"),
-        "instances": ("GPU instances", "instances"),
-        "api_monthly": ("API", "USD/month"), "fine_tuned_monthly": ("Fine-tuned", "USD/month"),
-        "self_hosted_monthly": ("Self-hosted", "USD/month"),
-        "api_cumulative": ("API", "USD cumulative"), "fine_tuned_cumulative": ("Fine-tuned", "USD cumulative"),
-        "self_hosted_cumulative": ("Self-hosted", "USD cumulative"),
-        "api_behind": ("API", "month or -1"), "fine_tuned_behind": ("Fine-tuned", "month or -1"),
-        "self_hosted_behind": ("Self-hosted", "month or -1"),
-    }
+    M = L.monthly_columns(lay)
+    heads = {"month": ("Month", "#"), "active": ("In horizon", "TRUE/FALSE"), "tokens_per_day": ("Tokens per day", "tokens/day"),
+             "price_factor": ("API price factor", "x"), "discount_factor": ("Discount factor", "x")}
+    for s in lay.slots:
+        heads[f"{s.frag}_monthly"] = (s.id, "USD/month")
+        heads[f"{s.frag}_cumulative"] = (s.id, "USD cumulative")
+        heads[f"{s.frag}_behind"] = (s.id, "month or -1")
+        if s.kind == "self_hosted":
+            heads[f"{s.frag}_instances"] = (f"{s.id} GPUs", "instances")
     hr = L.MONTHLY_FIRST_ROW - 2
-    ws.cell(row=hr - 1, column=_col_index(M["api_monthly"]), value="Monthly cost").font = S.SECTION
-    ws.cell(row=hr - 1, column=_col_index(M["api_cumulative"]), value="Cumulative cost (TCO)").font = S.SECTION
-    ws.cell(row=hr - 1, column=_col_index(M["api_behind"]),
+    first_slot = lay.slots[0].frag
+    ws.cell(row=hr - 1, column=_col_index(M[f"{first_slot}_monthly"]), value="Monthly cost").font = S.SECTION
+    ws.cell(row=hr - 1, column=_col_index(M[f"{first_slot}_cumulative"]), value="Cumulative cost (TCO)").font = S.SECTION
+    ws.cell(row=hr - 1, column=_col_index(M[f"{first_slot}_behind"]),
             value="Months not yet below today's option (payback reads the last)").font = S.SECTION
     for key, col in M.items():
         label, unit = heads[key]
@@ -594,41 +652,39 @@ def _build_monthly(book: Book) -> None:
         _calc(ws, act, f"={M['month']}{r}<=in_horizon_months")
         ws[act].alignment = S.CENTER
         _calc(ws, f"{M['discount_factor']}{r}", f"=1/(1+c_monthly_discount)^{M['month']}{r}", "0.0000")
-        for o, key in (("api", "api_cumulative"), ("ft", "fine_tuned_cumulative"), ("sh", "self_hosted_cumulative")):
-            on = {"api": "TRUE", "ft": "c_ft_on", "sh": "c_sh_on"}[o]
-            col = M[key]
-            mcol = M[key.replace("cumulative", "monthly")]
+        for s in lay.slots:
+            col, mcol = M[f"{s.frag}_cumulative"], M[f"{s.frag}_monthly"]
             if m == 0:
-                _calc(ws, f"{col}{r}", f"=IF({on},c_{o}_one_time,\"\")", L.USD)
+                _calc(ws, f"{col}{r}", f"=IF({s.on},c_{s.frag}_one_time,\"\")", L.USD)
             else:
-                _calc(ws, f"{col}{r}", f"=IF(AND({act},{on}),{col}{r - 1}+{mcol}{r},\"\")", L.USD)
-        today = f"CHOOSE(c_cur_index,{M['api_cumulative']}{r},{M['fine_tuned_cumulative']}{r},{M['self_hosted_cumulative']}{r})"
-        for option in L.OPTION_KEYS:
-            on = ON[option]
-            cum = f"{M[option + '_cumulative']}{r}"
-            _calc(ws, f"{M[option + '_behind']}{r}",
-                  f"=IF(AND({act},{on},in_context_current_option<>\"{option}\"),IF({cum}-{today}>=0,{M['month']}{r},-1),-1)", "0")
+                _calc(ws, f"{col}{r}", f"=IF(AND({act},{s.on}),{col}{r - 1}+{mcol}{r},\"\")", L.USD)
+        today = "CHOOSE(c_cur_index," + ",".join(f"{M[f'{x.frag}_cumulative']}{r}" for x in lay.slots) + ")"
+        for s in lay.slots:
+            cum = f"{M[f'{s.frag}_cumulative']}{r}"
+            _calc(ws, f"{M[f'{s.frag}_behind']}{r}",
+                  f"=IF(AND({act},{s.on},in_context_current_option<>\"{s.id}\"),IF({cum}-{today}>=0,{M['month']}{r},-1),-1)", "0")
         if m == 0:
             continue
         t = f"{M['tokens_per_day']}{r}"
         _calc(ws, t, f"=IF({act},c_tokens_per_day*(1+in_volume_monthly_growth)^({M['month']}{r}-1),\"\")", L.INT)
         pf = f"{M['price_factor']}{r}"
         _calc(ws, pf, f"=IF({act},(1-in_horizon_api_price_decline_per_year)^(({M['month']}{r}-1)/k_months_per_year),\"\")", "0.0000")
-        inst = f"{M['instances']}{r}"
-        _calc(ws, inst, f"=IF(AND({act},c_sh_capacity)," + _capacity_instances(t) + ",\"\")", L.INT)
-        _calc(ws, f"{M['api_monthly']}{r}", f"=IF({act},c_api_fixed+(c_api_token_slope*{pf}+c_api_other_slope)*{t},\"\")", L.USD)
-        _calc(ws, f"{M['fine_tuned_monthly']}{r}", f"=IF(AND({act},c_ft_on),c_ft_fixed+c_ft_slope*{t},\"\")", L.USD)
-        _calc(ws, f"{M['self_hosted_monthly']}{r}",
-              f"=IF(AND({act},c_sh_on),c_sh_fixed_other+IF(c_sh_capacity,{inst}*c_sh_instance_month,c_sh_infra)+c_sh_slope*{t},\"\")", L.USD)
+        for s in lay.slots:
+            inst = ""
+            if s.kind == "self_hosted":
+                inst = f"{M[f'{s.frag}_instances']}{r}"
+                _calc(ws, inst, f"=IF(AND({act},c_{s.frag}_capacity)," + capacity_instances(s, t) + ",\"\")", L.INT)
+            _calc(ws, f"{M[f'{s.frag}_monthly']}{r}",
+                  f"=IF(AND({act},{s.on}),{block_of(s.kind).monthly(s, t, pf, inst)},\"\")", L.USD)
     for key, col in M.items():
-        if key in ("month",):
+        if key == "month":
             continue
         start = first if key in ("active", "discount_factor") or key.endswith(("cumulative", "behind")) else first + 1
         book.define(f"ser_{key}", L.MONTHLY, f"{col}{start}:{col}{last}")
-    ws.conditional_formatting.add(f"B{first}:{M['self_hosted_behind']}{last}",
-                                  FormulaRule(formula=[f"NOT(${M['active']}{first})"], font=_grey_font()))
+    last_col = list(M.values())[-1]
+    ws.conditional_formatting.add(f"B{first}:{last_col}{last}", FormulaRule(formula=[f"NOT(${M['active']}{first})"], font=_grey_font()))
     ws.freeze_panes = f"C{first}"
-    ws.print_area = f"A1:{M['self_hosted_behind']}{last}"
+    ws.print_area = f"A1:{last_col}{last}"
     ws.print_title_rows = f"{hr}:{hr + 1}"
     _page(ws, landscape=True)
     _protect(ws)
@@ -645,120 +701,171 @@ def _grey_font():
 
 
 def _build_outputs(book: Book) -> None:
+    lay = book.lay
     ws = book.ws(L.OUTPUTS)
     _title(ws, "Outputs", "Live results. Purple text = written by the engine at generation (does not recalculate).")
-    for col, width in {"B": 40, "C": 17, "D": 17, "E": 17, "F": 16, "G": 4, "H": 4}.items():
-        ws.column_dimensions[col].width = width
+    ws.column_dimensions["B"].width = 40
+    for col in [s.col for s in lay.slots] + list("CDEFG"):
+        ws.column_dimensions[col].width = 17
+    ws.column_dimensions["H"].width = 27  # the pair table's "cheaper below" (an option label)
+    ws.column_dimensions["I"].width = 27  # and its method
+    unit_col = lay.unit_col
+    last_table_col = get_column_letter(max(_col_index(unit_col), 1 + len(L.BREAKEVEN_COLUMNS)))
     r = 5
-    _section(ws, r, "Monthly cost today and over the horizon", "F")
-    _header(ws, r + 1, ["", OPTION_LABELS["api"], OPTION_LABELS["fine_tuned"], OPTION_LABELS["self_hosted"], "Unit"])
-    book.define("out_option_labels", L.OUTPUTS, f"C{r + 1}:E{r + 1}")
+    _section(ws, r, "Monthly cost today and over the horizon", last_table_col)
+    _option_header(ws, lay, r + 1, "", "Unit")
+    book.define("out_option_labels", L.OUTPUTS, f"C{r + 1}:{lay.last_option_col}{r + 1}")
     r += 2
     src = {
         "visible_monthly": "c_{o}_visible", "hidden_monthly": "c_{o}_hidden", "total_monthly": "c_{o}_total",
         "hidden_share": "c_{o}_hidden_share", "fixed_monthly": "c_{o}_fixed", "variable_monthly": "c_{o}_variable",
         "token_cost_monthly": "c_{o}_token_cost", "one_time_cost": "c_{o}_one_time",
     }
-    M = L.MONTHLY_COLUMNS
+    M = L.monthly_columns(lay)
+    disc = f"'{L.MONTHLY}'!${M['discount_factor']}${L.MONTHLY_FIRST_ROW + 1}:${M['discount_factor']}${L.MONTHLY_FIRST_ROW + L.MAX_MONTHS}"
     for key, label, unit, fmt in L.SUMMARY_ROWS:
-        ws.cell(row=r, column=2, value=label).font = S.BOLD if key in ("total_monthly", "npv") else S.LABEL
-        _unit(ws, f"F{r}", unit)
-        for option, col in zip(L.OPTION_KEYS, "CDE"):
-            o = OPT_SHORT[option]
-            on = ON[option]
+        bold = key in ("total_monthly", "npv")
+        ws.cell(row=r, column=2, value=label).font = S.BOLD if bold else S.LABEL
+        _unit(ws, f"{unit_col}{r}", unit)
+        for s in lay.slots:
+            o, on = s.frag, s.on
             if key in src:
                 formula = f"={src[key].format(o=o)}"
             elif key == "blended_price_per_1m":
-                formula = f"=c_{o}_blended" if option != "self_hosted" else "=\"\""
+                formula = f"=c_{o}_blended" if block_of(s.kind).blended else "=\"\""
             elif key == "tco_total":
-                formula = f"=IF({on},INDEX(ser_{option}_cumulative,in_horizon_months+1),\"\")"
+                formula = f"=IF({on},INDEX(ser_{o}_cumulative,in_horizon_months+1),\"\")"
             elif key == "npv":
-                formula = f"=IF({on},c_{o}_one_time+SUMPRODUCT(ser_{option}_monthly,'{L.MONTHLY}'!${M['discount_factor']}${L.MONTHLY_FIRST_ROW + 1}:${M['discount_factor']}${L.MONTHLY_FIRST_ROW + L.MAX_MONTHS}),\"\")"
+                formula = f"=IF({on},c_{o}_one_time+SUMPRODUCT(ser_{o}_monthly,{disc}),\"\")"
             elif key == "payback_months":
                 formula = f"=c_{o}_payback"
             elif key == "cost_per_outcome":
                 formula = f"=IF(AND({on},ISNUMBER(in_context_outcomes_per_month)),c_{o}_total/in_context_outcomes_per_month,\"\")"
             else:  # pragma: no cover - layout and builder disagree
                 raise KeyError(key)
-            _calc(ws, f"{col}{r}", formula, fmt, S.BOLD if key in ("total_monthly", "npv") else S.CALC)
-            ws[f"{col}{r}"].alignment = S.RIGHT
-            book.define(f"out_{option}_{key}", L.OUTPUTS, f"{col}{r}")
-        if key in ("total_monthly", "npv"):
-            for col in "BCDEF":
-                ws[f"{col}{r}"].border = S.TOP_BORDER
+            _calc(ws, f"{s.col}{r}", formula, fmt, S.BOLD if bold else S.CALC)
+            ws[f"{s.col}{r}"].alignment = S.RIGHT
+            book.define(f"out_{o}_{key}", L.OUTPUTS, f"{s.col}{r}")
+        if bold:
+            for col in range(2, _col_index(unit_col) + 1):
+                ws.cell(row=r, column=col).border = S.TOP_BORDER
         r += 1
-    book.define("out_visible_row", L.OUTPUTS, f"C{r - len(L.SUMMARY_ROWS)}:E{r - len(L.SUMMARY_ROWS)}")
-    npv_row = r - len(L.SUMMARY_ROWS) + [k for k, *_ in L.SUMMARY_ROWS].index("npv")
+    book.define("out_visible_row", L.OUTPUTS, f"C{r - len(L.SUMMARY_ROWS)}:{lay.last_option_col}{r - len(L.SUMMARY_ROWS)}")
     r += 1
-    ws.cell(row=r, column=2, value="Cheapest over the horizon (lowest NPV)").font = S.BOLD
-    _calc(ws, f"C{r}", f"=INDEX(out_option_labels,MATCH(MIN(C{npv_row}:E{npv_row}),C{npv_row}:E{npv_row},0))", "@", S.BOLD)
-    book.define("out_cheapest_option", L.OUTPUTS, f"C{r}")
-    _unit(ws, f"F{r}", "option")
-    r += 1
-    ws.cell(row=r, column=2, value="Engine recommendation (at generation)").font = S.BOLD
-    ws[f"C{r}"].font = S.ENGINE
-    book.define("eng_recommendation", L.OUTPUTS, f"C{r}")
-    _unit(ws, f"F{r}", "from engine")
-    r += 1
+    for name, label, unit in (("eng_recommendation", "Recommended (engine, at generation)", "from engine"),
+                              ("eng_cheapest", "Cheapest eligible over the horizon (engine)", "from engine"),
+                              ("eng_savings", "Saving vs today's option (engine)", "from engine")):
+        ws.cell(row=r, column=2, value=label).font = S.BOLD
+        ws[f"C{r}"].font = S.ENGINE
+        book.define(name, L.OUTPUTS, f"C{r}")
+        _unit(ws, f"{unit_col}{r}", unit)
+        r += 1
     ws.cell(row=r, column=2, value="Why (engine reasons)").font = S.LABEL
     ws[f"C{r}"].font = S.ENGINE
     ws[f"C{r}"].alignment = S.WRAP
-    ws.merge_cells(f"C{r}:F{r + 3}")
+    ws.merge_cells(f"C{r}:{last_table_col}{r + 3}")
     book.define("eng_reasons", L.OUTPUTS, f"C{r}")
     r += 5
 
-    _section(ws, r, "Break-even", "F")
+    # The primary pair (what the decision hinges on), then every pair.
+    _section(ws, r, "Break-even of the primary pair", last_table_col)
     r += 1
-    be = {
-        "pair": "=IF(c_be_b=\"\",\"no alternative to the API\",\"API vs \"&IF(c_be_b=\"self_hosted\",\"Self-hosted\",\"Fine-tuned\"))",
-        "tokens_per_day": "=IF(c_be_found,c_be_t,IF(c_be_b=\"\",\"\",\"none\"))",
-        "requests_per_month": "=IF(AND(c_be_found,c_has_size),c_be_t*in_volume_days_per_month/c_request_size,\"\")",
-        "volume_ratio": "=IF(AND(c_be_found,c_tokens_per_day>0),c_be_t/c_tokens_per_day,\"\")",
-        "monthly_cost": "=IF(c_be_found,c_api_fixed+c_api_slope*c_be_t,\"\")",
-        "api_token_spend": "=IF(c_be_found,c_api_token_slope*c_be_t,\"\")",
-        "cheaper_below": "=IF(c_be_b=\"\",\"\",IF(c_be_a_probe<=c_be_b_probe,\"API\",IF(c_be_b=\"self_hosted\",\"Self-hosted\",\"Fine-tuned\")))",
-        "method": "=IF(c_be_b=\"\",\"none\",IF(c_be_found,IF(c_sh_capacity,\"piecewise (GPU steps)\",\"closed form\"),\"none: the costs do not cross\"))",
-    }
-    for key, label, unit, fmt in L.BREAKEVEN_ROWS:
-        ws.cell(row=r, column=2, value=label).font = S.BOLD if key == "tokens_per_day" else S.LABEL
-        _calc(ws, f"C{r}", be[key], fmt, S.BOLD if key == "tokens_per_day" else S.CALC)
-        ws[f"C{r}"].alignment = S.RIGHT
-        _unit(ws, f"D{r}", unit)
+    cols = [k for k, *_ in L.BREAKEVEN_COLUMNS]
+    table_first = r + len(L.BREAKEVEN_COLUMNS) + 4
+    pairs = lay.pairs()
+    table_last = table_first + max(len(pairs), 1) - 1
+    anchor = lay.anchor
+    for key, label, unit, fmt in L.BREAKEVEN_COLUMNS:
+        col = get_column_letter(2 + cols.index(key))
+        rng = f"{col}{table_first}:{col}{table_last}"
+        if key == "pair":
+            formula = f"=IF(c_be_pidx=0,\"no alternative to \"&c_{anchor.frag}_label,INDEX({rng},c_be_pidx))"
+        elif key == "monthly_cost":
+            formula = f"=IF(c_be_found,{block_of(anchor.kind).cost_at(anchor, 'c_be_t')},\"\")"
+        elif key == "method":
+            formula = f"=IF(c_be_pidx=0,\"none\",INDEX({rng},c_be_pidx))"
+        else:
+            formula = f"=IF(c_be_pidx=0,\"\",INDEX({rng},c_be_pidx))"
+        bold = key == "tokens_per_day"
+        ws.cell(row=r, column=2, value=label).font = S.BOLD if bold else S.LABEL
+        _calc(ws, f"C{r}", formula, fmt, S.BOLD if bold else S.CALC)
+        if fmt == "@":  # option labels are long: the text spans C:E, its unit follows
+            ws.merge_cells(f"C{r}:E{r}")
+        else:
+            ws[f"C{r}"].alignment = S.RIGHT
+        _unit(ws, f"F{r}", unit)
         book.define(f"out_be_{key}", L.OUTPUTS, f"C{r}")
         r += 1
-    ws.cell(row=r, column=2, value="Below the break-even volume the 'cheaper below' option costs less; the chart on the right plots it.").font = S.NOTE
+    ws.cell(row=r, column=2, value="The primary pair: the first API option against the first self-hosted option compared, "
+            "else the first fine-tuned one, else the next option.").font = S.NOTE
+    r += 2
+    _section(ws, r, "Break-even between every pair of options", last_table_col)
+    r += 1
+    _header(ws, r, [label for _k, label, _u, _f in L.BREAKEVEN_COLUMNS])
+    ws.row_dimensions[r].height = 27
+    assert r + 1 == table_first
+    r += 1
+    for a, b in pairs:
+        n = lambda what: f"c_be_{a.frag}_vs_{b.frag}_{what}"  # noqa: E731
+        apis = [x for x in (a, b) if x.kind == "api"]
+        be = {
+            "pair": f"=IF({n('on')},c_{a.frag}_label&\" vs \"&c_{b.frag}_label,\"\")",
+            "tokens_per_day": f"=IF({n('on')},IF({n('found')},{n('t')},\"none\"),\"\")",
+            "requests_per_month": f"=IF(AND({n('found')},c_has_size),{n('t')}*in_volume_days_per_month/c_request_size,\"\")",
+            "volume_ratio": f"=IF(AND({n('found')},c_tokens_per_day>0),{n('t')}/c_tokens_per_day,\"\")",
+            "monthly_cost": f"=IF({n('found')},{block_of(a.kind).cost_at(a, n('t'))},\"\")",
+            "api_token_spend": f"=IF({n('found')},c_{apis[0].frag}_token_slope*{n('t')},\"\")" if apis else "=\"\"",
+            "cheaper_below": f"=IF({n('on')},IF({n('a_probe')}<={n('b_probe')},c_{a.frag}_label,c_{b.frag}_label),\"\")",
+            "method": f"=IF({n('on')},IF({n('found')},"
+                      + (f"IF(OR({','.join(x for x in (block_of(a.kind).stepped(a), block_of(b.kind).stepped(b)) if x)}),"
+                         "\"piecewise (GPU steps)\",\"closed form\")" if any(block_of(x.kind).stepped(x) for x in (a, b)) else "\"closed form\"")
+                      + ",\"none: the costs do not cross\"),\"\")",
+        }
+        for key, _label, _unit_text, fmt in L.BREAKEVEN_COLUMNS:
+            col = get_column_letter(2 + cols.index(key))
+            _calc(ws, f"{col}{r}", be[key], fmt)
+            if fmt != "@":
+                ws[f"{col}{r}"].alignment = S.RIGHT
+            book.define(L.breakeven_name(a, b, key), L.OUTPUTS, f"{col}{r}")
+        r += 1
+    if not pairs:
+        ws.cell(row=r, column=2, value="(one option: no pair)").font = S.NOTE
+        r += 1
+    ws.cell(row=r, column=2, value="Below the break-even volume the 'cheaper below' option costs less; the chart on the right plots "
+            "the primary pair.").font = S.NOTE
     r += 2
 
-    _section(ws, r, "The iceberg: line items per option (USD/month)", "F")
-    _header(ws, r + 1, ["Line item", OPTION_LABELS["api"], OPTION_LABELS["fine_tuned"], OPTION_LABELS["self_hosted"], "Visible/hidden"])
+    _section(ws, r, "The iceberg: line items per option (USD/month)", last_table_col)
+    _option_header(ws, lay, r + 1, "Line item", "Visible/hidden")
     r += 2
     union: dict[str, tuple[str, bool]] = {}
-    for option in L.OPTION_KEYS:
-        for key, label, hidden, _variable in L.LINE_ITEMS[option]:
+    for s in lay.slots:
+        for key, label, hidden, _variable in lay.line_items(s):
             union.setdefault(key, (label, hidden))
     first = r
     for key, (label, hidden) in union.items():
         ws.cell(row=r, column=2, value=label).font = S.LABEL
-        ws.cell(row=r, column=6, value="hidden" if hidden else "visible").font = S.UNIT
-        for option, col in zip(L.OPTION_KEYS, "CDE"):
-            keys = [k for k, *_ in L.LINE_ITEMS[option]]
-            if key in keys:
-                _calc(ws, f"{col}{r}", f"=c_li_{OPT_SHORT[option]}_{key}", L.USD)
-                book.define(f"out_li_{option}_{key}", L.OUTPUTS, f"{col}{r}")
+        _unit(ws, f"{unit_col}{r}", "hidden" if hidden else "visible")
+        for s in lay.slots:
+            if key in [k for k, *_ in lay.line_items(s)]:
+                _calc(ws, f"{s.col}{r}", f"=c_li_{s.frag}_{key}", L.USD)
+                book.define(f"out_li_{s.frag}_{key}", L.OUTPUTS, f"{s.col}{r}")
             else:
-                ws[f"{col}{r}"] = "-"
-                ws[f"{col}{r}"].font = S.UNIT
-            ws[f"{col}{r}"].alignment = S.RIGHT
+                ws[f"{s.col}{r}"] = "-"
+                ws[f"{s.col}{r}"].font = S.UNIT
+            ws[f"{s.col}{r}"].alignment = S.RIGHT
         r += 1
-    ws.conditional_formatting.add(f"B{first}:F{r - 1}", FormulaRule(formula=[f"$F{first}=\"hidden\""], fill=S.NA_FILL))
+    ws.conditional_formatting.add(f"B{first}:{unit_col}{r - 1}", FormulaRule(formula=[f"${unit_col}{first}=\"hidden\""], fill=S.NA_FILL))
     ws.cell(row=r, column=2, value="Total").font = S.BOLD
-    for option, col in zip(L.OPTION_KEYS, "CDE"):
-        _calc(ws, f"{col}{r}", f"=c_{OPT_SHORT[option]}_total", L.USD, S.BOLD)
-        ws[f"{col}{r}"].border = S.TOP_BORDER
+    for s in lay.slots:
+        _calc(ws, f"{s.col}{r}", f"=c_{s.frag}_total", L.USD, S.BOLD)
+        ws[f"{s.col}{r}"].border = S.TOP_BORDER
     r += 2
     book.define("out_charts_anchor", L.OUTPUTS, f"B{r}")
+    chart_col = get_column_letter(_col_index(last_table_col) + 2)
+    book.chart_col = chart_col
     ws.freeze_panes = "C5"
-    ws.print_area = f"A1:U{r + 1}"
+    ws.print_area = f"A1:{get_column_letter(_col_index(chart_col) + 9)}{max(r + 1, 62)}"
     ws.print_title_rows = "1:3"
     _page(ws, landscape=True)
     _protect(ws)
@@ -769,10 +876,15 @@ def _build_outputs(book: Book) -> None:
 
 
 def _build_sensitivity(book: Book) -> None:
+    lay = book.lay
     ws = book.ws(L.SENS)
-    _title(ws, "Sensitivity", "Self-hosted minus API monthly cost over utilization x volume (negative: self-hosting is cheaper).")
+    apis, hosted = lay.of_kind("api"), lay.of_kind("self_hosted")
+    api, sh = (apis[0], hosted[0]) if apis and hosted else (None, None)
+    what = f"{sh.id} minus {api.id}" if sh else "no API and self-hosted pair in this scenario"
+    _title(ws, "Sensitivity", f"Utilization x volume grid: {what} monthly cost (negative: self-hosting is cheaper).")
     ws.column_dimensions["B"].width = 22
-    for col in L.GRID_COLUMNS + ("J", "K", "L", "M"):
+    curve_cols = [get_column_letter(4 + i) for i in range(len(lay.slots) + len(hosted))]
+    for col in set(L.GRID_COLUMNS + tuple(curve_cols)):
         ws.column_dimensions[col].width = 15
     r0 = L.GRID_FIRST_ROW
     _section(ws, r0 - 3, "Utilization x volume grid (USD/month; same axes as the engine)", "I")
@@ -789,10 +901,11 @@ def _build_sensitivity(book: Book) -> None:
         c.value, c.fill, c.number_format, c.font = u, S.CONSTANT_FILL, L.PCT, S.BOLD
         for col in L.GRID_COLUMNS:
             t = f"{col}${r0 - 1}"
-            u_ref = f"$B{r}"
-            sh = (f"c_sh_fixed_other+IF(c_sh_capacity,{_capacity_instances(t, u_ref)}*c_sh_instance_month,"
-                  f"in_self_hosted_infra_monthly/{u_ref})+c_sh_slope*{t}")
-            _calc(ws, f"{col}{r}", f"=IF(c_sh_on,{sh}-(c_api_fixed+c_api_slope*{t}),\"\")", L.USD)
+            if sh is None:
+                _calc(ws, f"{col}{r}", "=\"\"", L.USD)
+                continue
+            cost = sh_cost(sh, t, utilization=f"$B{r}")
+            _calc(ws, f"{col}{r}", f"=IF({sh.on},{cost}-({block_of(api.kind).cost_at(api, t)}),\"\")", L.USD)
     last = r0 + len(L.GRID_UTILIZATIONS) - 1
     grid = f"{L.GRID_COLUMNS[0]}{r0}:{L.GRID_COLUMNS[-1]}{last}"
     book.define("out_grid_difference", L.SENS, grid)
@@ -804,13 +917,20 @@ def _build_sensitivity(book: Book) -> None:
 
     # Cost versus volume (data of the break-even chart).
     r = last + 3
-    _section(ws, r, "Monthly cost versus volume (chart data)", "I")
-    _header(ws, r + 1, ["Point", "Tokens per day", "API", "Fine-tuned", "Self-hosted", "GPU instances"])
+    _section(ws, r, "Monthly cost versus volume (chart data)", get_column_letter(max(9, 3 + len(curve_cols))))
+    _header(ws, r + 1, ["Point", "Tokens per day"])
+    for s, col in zip(lay.slots, curve_cols):
+        _calc(ws, f"{col}{r + 1}", f"=c_{s.frag}_label", "@", S.HEADER)
+        ws[f"{col}{r + 1}"].fill, ws[f"{col}{r + 1}"].alignment = S.HEADER_FILL, S.CENTER
+    inst_cols = dict(zip([s.id for s in hosted], curve_cols[len(lay.slots):]))
+    for s in hosted:
+        _header(ws, r + 1, [f"{s.id} GPUs"], inst_cols[s.id])
     r += 2
     _unit(ws, f"C{r}", "tokens/day")
-    for col in "DEF":
+    for col in curve_cols[: len(lay.slots)]:
         _unit(ws, f"{col}{r}", "USD/month")
-    _unit(ws, f"G{r}", "instances")
+    for col in inst_cols.values():
+        _unit(ws, f"{col}{r}", "instances")
     r += 1
     first = r
     last_pt = first + L.CURVE_POINTS - 1
@@ -820,16 +940,19 @@ def _build_sensitivity(book: Book) -> None:
         c.value, c.fill, c.alignment = k, S.CONSTANT_FILL, S.CENTER
         t = f"C{row}"
         _calc(ws, t, f"=k_curve_span*MAX(c_volume_basis,IF(c_be_found,c_be_t,0))*B{row}/MAX($B${first}:$B${last_pt})", L.INT)
-        _calc(ws, f"D{row}", f"=c_api_fixed+c_api_slope*{t}", L.USD)
-        _calc(ws, f"E{row}", f"=IF(c_ft_on,c_ft_fixed+c_ft_slope*{t},NA())", L.USD)
-        _calc(ws, f"G{row}", f"=IF(c_sh_capacity,{_capacity_instances(t)},\"\")", L.INT)
-        _calc(ws, f"F{row}", f"=IF(c_sh_on,c_sh_fixed_other+IF(c_sh_capacity,G{row}*c_sh_instance_month,c_sh_infra)+c_sh_slope*{t},NA())", L.USD)
-    for col, name in (("C", "curve_tokens"), ("D", "curve_api"), ("E", "curve_fine_tuned"), ("F", "curve_self_hosted")):
-        book.define(name, L.SENS, f"{col}{first}:{col}{last_pt}")
+        for s in hosted:
+            _calc(ws, f"{inst_cols[s.id]}{row}", f"=IF(c_{s.frag}_capacity,{capacity_instances(s, t)},\"\")", L.INT)
+        for s, col in zip(lay.slots, curve_cols):
+            cost = sh_cost(s, t, f"{inst_cols[s.id]}{row}") if s.kind == "self_hosted" else block_of(s.kind).cost_at(s, t)
+            _calc(ws, f"{col}{row}", f"=IF({s.on},{cost},NA())", L.USD)
+    book.define("curve_tokens", L.SENS, f"C{first}:C{last_pt}")
+    for s, col in zip(lay.slots, curve_cols):
+        book.define(f"curve_{s.frag}", L.SENS, f"{col}{first}:{col}{last_pt}")
+    book.curve = (first, last_pt, dict(zip([s.id for s in lay.slots], curve_cols)))
     row = last_pt + 2
     ws.cell(row=row, column=2, value="Break-even point").font = S.BOLD
     _calc(ws, f"C{row}", "=IF(c_be_found,c_be_t,NA())", L.INT)
-    _calc(ws, f"D{row}", "=IF(c_be_found,c_api_fixed+c_api_slope*c_be_t,NA())", L.USD)
+    _calc(ws, f"D{row}", "=IF(c_be_found,out_be_monthly_cost,NA())", L.USD)
     book.define("curve_be_tokens", L.SENS, f"C{row}")
     book.define("curve_be_cost", L.SENS, f"D{row}")
     ws.cell(row=row + 1, column=2, value="Today").font = S.BOLD
@@ -837,9 +960,10 @@ def _build_sensitivity(book: Book) -> None:
     _calc(ws, f"D{row + 1}", "=c_cur_total", L.USD)
     book.define("curve_now_tokens", L.SENS, f"C{row + 1}")
     book.define("curve_now_cost", L.SENS, f"D{row + 1}")
-    ws.conditional_formatting.add(f"C{first}:G{row + 1}", FormulaRule(formula=[f"ISNA(C{first})"], font=_grey_font()))
+    last_col = curve_cols[-1] if curve_cols else "I"
+    ws.conditional_formatting.add(f"C{first}:{last_col}{row + 1}", FormulaRule(formula=[f"ISNA(C{first})"], font=_grey_font()))
     ws.freeze_panes = "C4"
-    ws.print_area = f"A1:I{row + 1}"
+    ws.print_area = f"A1:{get_column_letter(max(9, _col_index(last_col)))}{row + 1}"
     ws.print_title_rows = "1:3"
     _page(ws, landscape=True)
     _protect(ws)
@@ -855,14 +979,21 @@ def PatternFillBlue():
 # Checks
 
 
-def _input_check(spec: L.InputSpec) -> str:
+def _switch_of(lay: L.Layout, spec: L.InputSpec) -> Optional[str]:
+    if spec.option is None or spec.path.endswith(".included"):
+        return None
+    s = lay.slot(spec.option)
+    return s.on if s.switchable else None
+
+
+def _input_check(lay: L.Layout, spec: L.InputSpec) -> str:
     """A formula that is TRUE when the input is within the limits the engine accepts."""
     x = spec.name
     if spec.kind in ("choice", "yesno"):
         cond = "OR(" + ",".join(f"{x}=\"{c}\"" for c in spec.choices) + ")"
     elif spec.kind == "text":
         cond = f"LEN({x})<=lim_len_{spec.name[3:]}"
-        if spec.path in ("name", "context.outcome_name"):  # min_length=1
+        if spec.required_text:
             cond = f"AND(LEN({x})>0,{cond})"
     else:
         parts = [f"ISNUMBER({x})"]
@@ -875,8 +1006,9 @@ def _input_check(spec: L.InputSpec) -> str:
         cond = "AND(" + ",".join(parts) + ")"
     if spec.optional and spec.kind != "text":
         cond = f"OR(ISBLANK({x}),{cond})"
-    if spec.option in ("fine_tuned", "self_hosted") and not spec.path.endswith(".included"):
-        cond = f"IF({ON[spec.option]},{cond},TRUE)"
+    switch = _switch_of(lay, spec)
+    if switch is not None:
+        cond = f"IF({switch},{cond},TRUE)"
     return cond
 
 
@@ -889,6 +1021,7 @@ def _bound_ref(spec: L.InputSpec, which: str) -> str:
 
 
 def _build_checks(book: Book) -> None:
+    lay = book.lay
     ws = book.ws(L.CHECKS)
     _title(ws, "Checks", "Every check must read OK. The master check is linked from the Cover.")
     for col, width in {"B": 70, "C": 12, "D": 50}.items():
@@ -897,21 +1030,20 @@ def _build_checks(book: Book) -> None:
     ws["B5"].font = S.BIG
     rows: list[tuple[str, str, str]] = []
     tol = "k_tolerance*MAX(1,ABS({a}))"
+    M = L.monthly_columns(lay)
 
     def near(a: str, b: str) -> str:
         return f"ABS(({a})-({b}))<=" + tol.format(a=a)
 
-    for option in L.OPTION_KEYS:
-        o = OPT_SHORT[option]
-        on = ON[option]
-        lab = OPTION_LABELS[option]
-        m1 = f"'{L.MONTHLY}'!{L.monthly_cell(option + '_monthly', 1)}"
+    for s in lay.slots:
+        o, on = s.frag, s.on
+        m1 = f"'{L.MONTHLY}'!{M[f'{o}_monthly']}{L.MONTHLY_FIRST_ROW + 1}"
         rows += [
-            (f"{lab}: total = visible + hidden", f"IF({on},{near(f'c_{o}_total', f'c_{o}_visible+c_{o}_hidden')},TRUE)", "Calculations"),
-            (f"{lab}: total = fixed + variable", f"IF({on},{near(f'c_{o}_total', f'c_{o}_fixed+c_{o}_variable')},TRUE)", "Calculations"),
-            (f"{lab}: total = sum of the iceberg line items (Outputs)",
-             f"IF({on},{near(f'c_{o}_total', 'SUM(' + ','.join(f'out_li_{option}_{k}' for k, *_ in L.LINE_ITEMS[option]) + ')')},TRUE)", "Outputs"),
-            (f"{lab}: month 1 of the series = today's total", f"IF({on},{near(f'c_{o}_total', m1)},TRUE)", "Monthly"),
+            (f"{s.id}: total = visible + hidden", f"IF({on},{near(f'c_{o}_total', f'c_{o}_visible+c_{o}_hidden')},TRUE)", "Calculations"),
+            (f"{s.id}: total = fixed + variable", f"IF({on},{near(f'c_{o}_total', f'c_{o}_fixed+c_{o}_variable')},TRUE)", "Calculations"),
+            (f"{s.id}: total = sum of the iceberg line items (Outputs)",
+             f"IF({on},{near(f'c_{o}_total', 'SUM(' + ','.join(f'out_li_{o}_{k}' for k, *_ in lay.line_items(s)) + ')')},TRUE)", "Outputs"),
+            (f"{s.id}: month 1 of the series = today's total", f"IF({on},{near(f'c_{o}_total', m1)},TRUE)", "Monthly"),
         ]
     rows += [
         ("Volume: tokens per day, or requests per month with tokens per request",
@@ -920,36 +1052,35 @@ def _build_checks(book: Book) -> None:
          "OR(NOT(AND(ISNUMBER(in_volume_tokens_per_day),ISNUMBER(in_volume_requests_per_month),ISNUMBER(in_volume_tokens_per_request))),"
          + near("in_volume_tokens_per_day", "in_volume_requests_per_month*in_volume_tokens_per_request/in_volume_days_per_month") + ")", "Inputs"),
         ("Per-request hidden costs (review, tool calls) have a request size",
-         "OR(c_has_size,AND(c_api_other_slope=0,c_ft_other_slope=0,c_sh_other_slope=0,"
-         + ",".join(f"OR(NOT({ON[o]}),in_{o}_hidden_review_share*c_{OPT_SHORT[o]}_review_unit+in_{o}_hidden_tool_calls_per_request*in_{o}_hidden_price_per_tool_call=0)" for o in L.OPTION_KEYS)
+         "OR(c_has_size,AND(" + ",".join(f"c_{s.frag}_other_slope=0" for s in lay.slots) + ","
+         + ",".join(f"OR(NOT({s.on}),in_{s.frag}_hidden_review_share*c_{s.frag}_review_unit"
+                    f"+in_{s.frag}_hidden_tool_calls_per_request*in_{s.frag}_hidden_price_per_tool_call=0)" for s in lay.slots)
          + "))", "Inputs"),
         ("Today's option is one of the options compared",
-         "OR(in_context_current_option=\"api\",AND(in_context_current_option=\"fine_tuned\",c_ft_on),AND(in_context_current_option=\"self_hosted\",c_sh_on))", "Inputs"),
-        ("Self-hosted simple mode has infrastructure and utilization",
-         "OR(NOT(c_sh_on),in_self_hosted_mode<>\"simple\",AND(ISNUMBER(in_self_hosted_infra_monthly),ISNUMBER(in_self_hosted_utilization)))", "Inputs"),
-        ("Self-hosted capacity mode has instance price, GPUs per instance and throughput",
-         "OR(NOT(c_sh_capacity),AND(ISNUMBER(in_self_hosted_instance_hourly_usd),ISNUMBER(in_self_hosted_gpus_per_instance),ISNUMBER(in_self_hosted_tokens_per_second_per_gpu)))", "Inputs, Prices"),
-        ("Self-hosted average utilization is above 0 and at most 100%",
-         "OR(NOT(c_sh_on),AND(ISNUMBER(c_sh_utilization),c_sh_utilization>0,c_sh_utilization<=1))", "Calculations"),
+         "OR(" + ",".join(f"AND(in_context_current_option=\"{s.id}\",{s.on})" for s in lay.slots) + ")", "Inputs"),
     ]
-    for option in L.OPTION_KEYS:
-        h = f"in_{option}_hidden"
-        rows.append((f"{OPTION_LABELS[option]}: review cost given one way (cost per review, or minutes with rate) when reviews happen",
-                     f"OR(NOT({ON[option]}),AND(NOT(AND(ISNUMBER({h}_cost_per_review),OR(ISNUMBER({h}_review_minutes),ISNUMBER({h}_reviewer_hourly_rate)))),"
+    for s in lay.slots:
+        rows += block_of(s.kind).checks(s)
+    for s in lay.slots:
+        h = f"in_{s.frag}_hidden"
+        rows.append((f"{s.id}: review cost given one way (cost per review, or minutes with rate) when reviews happen",
+                     f"OR(NOT({s.on}),AND(NOT(AND(ISNUMBER({h}_cost_per_review),OR(ISNUMBER({h}_review_minutes),ISNUMBER({h}_reviewer_hourly_rate)))),"
                      f"ISNUMBER({h}_review_minutes)=ISNUMBER({h}_reviewer_hourly_rate),"
                      f"OR({h}_review_share=0,ISNUMBER({h}_cost_per_review),ISNUMBER({h}_review_minutes))))", "Inputs"))
-    tiers = []
-    for i in range(L.MAX_TIERS):
-        a, b, cc = (s.name for s in L.tier_specs(i))
-        filled = f"COUNT({a},{b},{cc})"
-        row_ok = f"OR({filled}=0,AND(ISNUMBER({a}),ISNUMBER({b}),ISNUMBER({cc})))"
-        if i > 0:
-            prev = L.tier_specs(i - 1)[0].name
-            row_ok = f"AND({row_ok},OR(ISBLANK({a}),AND(ISNUMBER({prev}),{a}>{prev})))"
-        tiers.append(row_ok)
-    rows.append(("Price tiers: complete rows, filled from the top, thresholds increasing", "AND(" + ",".join(tiers) + ")", "Prices"))
-    for spec in L.INPUT_SPECS:
-        rows.append((f"Input within limits: {spec.label} ({spec.sheet}!{spec.cell})", _input_check(spec), spec.sheet))
+    for s in lay.of_kind("api"):
+        tiers = []
+        for i in range(L.MAX_TIERS):
+            a, b, cc = (x.name for x in lay.tier_specs(s.id, i))
+            filled = f"COUNT({a},{b},{cc})"
+            row_ok = f"OR({filled}=0,AND(ISNUMBER({a}),ISNUMBER({b}),ISNUMBER({cc})))"
+            if i > 0:
+                prev = lay.tier_specs(s.id, i - 1)[0].name
+                row_ok = f"AND({row_ok},OR(ISBLANK({a}),AND(ISNUMBER({prev}),{a}>{prev})))"
+            tiers.append(row_ok)
+        rows.append((f"{s.id}: price tiers complete, filled from the top, thresholds increasing", "AND(" + ",".join(tiers) + ")", "Prices"))
+    for spec in lay.specs:
+        where = f"{spec.option}: " if spec.option else ""
+        rows.append((f"Input within limits: {where}{spec.label} ({spec.sheet}!{spec.cell})", _input_check(lay, spec), spec.sheet))
     first = 8
     _header(ws, first - 1, ["Check", "Result", "Where"])
     for i, (label, cond, where) in enumerate(rows):
@@ -977,27 +1108,30 @@ def _build_checks(book: Book) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Lists (hidden): option keys, model names, limits, GPU-step indices
+# Lists (hidden): option ids and kinds, pairs, limits, GPU-step indices
 
 
 def _build_lists(book: Book) -> None:
+    lay = book.lay
     ws = book.ws(L.LISTS)
     ws.sheet_state = "hidden"
     ws["A1"] = "Lists and limits used by validations and formulas (do not edit)."
-    ws["A3"] = "Option keys"
-    for i, key in enumerate(L.OPTION_KEYS):
-        ws.cell(row=4 + i, column=1, value=key)
-    book.define("k_option_keys", L.LISTS, f"A4:A{3 + len(L.OPTION_KEYS)}")
+    ws["A3"], ws["B3"] = "Option ids", "Kinds"
+    for i, s in enumerate(lay.slots):
+        ws.cell(row=4 + i, column=1, value=s.id)
+        ws.cell(row=4 + i, column=2, value=s.kind)
+    book.define("k_option_keys", L.LISTS, f"A4:A{3 + len(lay.slots)}")
+    book.define("k_option_kinds", L.LISTS, f"B4:B{3 + len(lay.slots)}")
     ws["C3"] = "Limits"
     r = 4
-    for spec in L.INPUT_SPECS:
+    for spec in lay.specs:
         for which, value in (("min", spec.minimum), ("max", spec.maximum)):
             if spec.kind in ("number", "int") and value is not None and value not in (0, 1):
                 ws.cell(row=r, column=3, value=f"{spec.path} {which}")
                 ws.cell(row=r, column=4, value=float(value))
                 book.define(f"lim_{which}_{spec.name[3:]}", L.LISTS, f"D{r}")
                 r += 1
-    for spec in L.INPUT_SPECS:
+    for spec in lay.specs:
         if spec.kind == "text":
             ws.cell(row=r, column=3, value=f"{spec.path} max length")
             ws.cell(row=r, column=4, value=spec.max_length or 255)
@@ -1007,6 +1141,11 @@ def _build_lists(book: Book) -> None:
     for n in range(1, L.MAX_SEGMENTS + 1):
         ws.cell(row=3 + n, column=6, value=n)
     book.define("k_segments", L.LISTS, f"F4:F{3 + L.MAX_SEGMENTS}")
+    ws["G3"] = "Pairs (break-even table order)"
+    pairs = lay.pairs() or [(lay.slots[0], lay.slots[0])]
+    for i, (a, b) in enumerate(pairs):
+        ws.cell(row=4 + i, column=7, value=f"{a.id} vs {b.id}")
+    book.define("k_pairs", L.LISTS, f"G4:G{3 + len(pairs)}")
     _protect(ws)
 
 
@@ -1015,12 +1154,20 @@ def _build_lists(book: Book) -> None:
 
 
 def _build_cover(book: Book) -> None:
+    lay = book.lay
     ws = book.ws(L.COVER)
     ws.sheet_view.showGridLines = False
     ws.column_dimensions["A"].width = 2
-    for col, width in {"B": 34, "C": 18, "D": 18, "E": 18, "F": 30}.items():
-        ws.column_dimensions[col].width = width
-    ws["B2"] = "LLM cost model: API vs fine-tuned vs self-hosted"
+    ws.column_dimensions["B"].width = 36
+    for s in lay.slots:
+        ws.column_dimensions[s.col].width = 18
+    for col in "CDE":
+        ws.column_dimensions[col].width = 18
+    ws.column_dimensions[lay.unit_col].width = max(ws.column_dimensions[lay.unit_col].width or 0, 16)
+    last_col = get_column_letter(max(_col_index(lay.unit_col), 6))
+    ws.column_dimensions[last_col].width = max(ws.column_dimensions[last_col].width or 0, 16)
+    kinds = list(dict.fromkeys(KINDS[s.kind].label for s in lay.slots))
+    ws["B2"] = "LLM cost model: " + " vs ".join(kinds) if len(kinds) > 1 else f"LLM cost model: {kinds[0]} options"
     ws["B2"].font = S.TITLE
     ws["B3"] = "=in_name"
     ws["B3"].font = S.BIG
@@ -1028,56 +1175,67 @@ def _build_cover(book: Book) -> None:
     ws["B4"].font = S.SUBTITLE
     ws["B5"].font = S.ENGINE
     book.define("eng_generated", L.COVER, "B5")
-    _section(ws, 7, "Headline", "F")
-    _header(ws, 8, ["", OPTION_LABELS["api"], OPTION_LABELS["fine_tuned"], OPTION_LABELS["self_hosted"], "Unit"])
+    _section(ws, 7, "Headline", last_col)
+    _option_header(ws, lay, 8, "", "Unit")
     lines = [("Total monthly cost today", "total_monthly", L.USD, "USD/month"),
              ("Hidden share of the monthly cost", "hidden_share", L.PCT, "%"),
              ("NPV of costs over the horizon", "npv", L.USD, "USD")]
     for i, (label, key, fmt, unit) in enumerate(lines):
         r = 9 + i
         ws.cell(row=r, column=2, value=label).font = S.LABEL
-        for option, col in zip(L.OPTION_KEYS, "CDE"):
-            _calc(ws, f"{col}{r}", f"=out_{option}_{key}", fmt)
-            ws[f"{col}{r}"].alignment = S.RIGHT
-        _unit(ws, f"F{r}", unit)
-    facts = [("Cheapest over the horizon", "=out_cheapest_option", "@", ""),
-             ("Engine recommendation (at generation)", "=eng_recommendation", "@", "from engine"),
-             ("Break-even volume", "=out_be_tokens_per_day", L.INT, "tokens/day"),
+        for s in lay.slots:
+            _calc(ws, f"{s.col}{r}", f"=out_{s.frag}_{key}", fmt)
+            ws[f"{s.col}{r}"].alignment = S.RIGHT
+        _unit(ws, f"{lay.unit_col}{r}", unit)
+    facts = [("Recommended (engine, at generation)", "=eng_recommendation", "@", "from engine"),
+             ("Cheapest eligible over the horizon", "=eng_cheapest", "@", "from engine"),
+             ("Saving vs today's option", "=eng_savings", "@", "from engine"),
+             ("Break-even volume (primary pair)", "=out_be_tokens_per_day", L.INT, "tokens/day"),
              ("Today's volume", "=c_tokens_per_day", L.INT, "tokens/day"),
              ("Model checks", "=chk_master", "@", "see Checks")]
     for i, (label, formula, fmt, unit) in enumerate(facts):
         r = 13 + i
         ws.cell(row=r, column=2, value=label).font = S.BOLD
-        _calc(ws, f"C{r}", formula, fmt, S.BOLD)
-        _unit(ws, f"D{r}", unit)
-    ws.conditional_formatting.add("C17", CellIsRule(operator="equal", formula=['"OK"'], fill=S.OK_FILL))
-    ws.conditional_formatting.add("C17", CellIsRule(operator="equal", formula=['"ERROR"'], fill=S.BAD_FILL))
-    _section(ws, 19, "How this workbook is organised", "F")
+        _calc(ws, f"C{r}", formula, fmt, S.ENGINE if unit == "from engine" else S.BOLD)
+        if unit == "from engine":
+            ws.merge_cells(f"C{r}:{last_col}{r}")
+        else:
+            _unit(ws, f"D{r}", unit)
+    checks_row = 13 + len(facts) - 1
+    ws.conditional_formatting.add(f"C{checks_row}", CellIsRule(operator="equal", formula=['"OK"'], fill=S.OK_FILL))
+    ws.conditional_formatting.add(f"C{checks_row}", CellIsRule(operator="equal", formula=['"ERROR"'], fill=S.BAD_FILL))
+    r = checks_row + 2
+    _section(ws, r, "How this workbook is organised", last_col)
     guide = [
-        (L.INPUTS, "Volume, context, options and hidden costs (blue on yellow = input)."),
-        (L.PRICES, "Token and GPU prices, long-context tiers, constants and conventions."),
-        (L.CALC, "Line items per option, prices in force, GPU sizing, break-even."),
+        (L.INPUTS, "Volume, context, one column per option, hidden costs (blue on yellow = input)."),
+        (L.PRICES, "Token and GPU prices per option, long-context tiers, constants and conventions."),
+        (L.CALC, "One block per option (its kind's formulas), break-even of every pair."),
         (L.MONTHLY, "Month-by-month cost with growth and price decline, cumulative TCO."),
-        (L.OUTPUTS, "Summary, break-even, the iceberg and the charts."),
+        (L.OUTPUTS, "Summary per option, break-evens, the iceberg and the charts."),
         (L.SENS, "Utilization x volume grid; cost versus volume."),
         (L.CHECKS, "Integrity checks; the master check must read OK."),
     ]
     for i, (sheet, text) in enumerate(guide):
-        r = 20 + i
-        ws.cell(row=r, column=2, value=sheet).font = S.BOLD
-        ws.cell(row=r, column=3, value=text).font = S.LABEL
-    _section(ws, 28, "Colour code", "F")
+        ws.cell(row=r + 1 + i, column=2, value=sheet).font = S.BOLD
+        ws.cell(row=r + 1 + i, column=3, value=text).font = S.LABEL
+    r += len(guide) + 2
+    _section(ws, r, "Colour code", last_col)
     legend = [("Input (change me)", S.INPUT, S.INPUT_FILL), ("Formula", S.CALC, None),
               ("Constant or convention", S.CALC, S.CONSTANT_FILL), ("Written by the engine at generation", S.ENGINE, None)]
     for i, (text, font, fill) in enumerate(legend):
-        c = ws.cell(row=29 + i, column=2, value=text)
+        c = ws.cell(row=r + 1 + i, column=2, value=text)
         c.font = font
         if fill is not None:
             c.fill = fill
-    ws["B34"] = ("Figures are USD, monthly unless marked. Formulas recalculate in Excel 2016+ and LibreOffice; the "
-                 "recommendation text is the engine's at generation time and does not recalculate.")
-    ws["B34"].font = S.NOTE
-    ws.print_area = "A1:F34"
+    r += len(legend) + 2
+    ws[f"B{r}"] = ("Figures are USD, monthly unless marked. Formulas recalculate in Excel 2016+ and LibreOffice; the "
+                   "recommendation, cheapest eligible option and saving are the engine's at generation time (its "
+                   "eligibility rules) and do not recalculate.")
+    ws[f"B{r}"].font = S.NOTE
+    ws[f"B{r}"].alignment = S.WRAP
+    ws.merge_cells(f"B{r}:{last_col}{r}")
+    ws.row_dimensions[r].height = 40
+    ws.print_area = f"A1:{last_col}{r}"
     _page(ws, landscape=False)
     _protect(ws)
 
@@ -1098,11 +1256,19 @@ def _page(ws: Worksheet, landscape: bool) -> None:
 # Charts (native; the generator trims the monthly ranges to the horizon)
 
 
+def _title_ref(lay: L.Layout, s: L.Slot) -> SeriesLabel:
+    """A series named by the option's live label (the Outputs header cell)."""
+    return SeriesLabel(strRef=StrRef(f"'{L.OUTPUTS}'!${s.col}$6"))
+
+
 def _build_charts(book: Book) -> None:
+    lay = book.lay
     ws = book.ws(L.OUTPUTS)
+    anchor_col = book.chart_col
 
     # 1. The iceberg: visible vs hidden per option, stacked.
     vis_row = int(book.names["out_visible_row"].split("$")[2].rstrip(":"))
+    last_col = _col_index(lay.last_option_col)
     bar = BarChart()
     bar.type = "col"
     bar.grouping = "stacked"
@@ -1111,41 +1277,40 @@ def _build_charts(book: Book) -> None:
     bar.y_axis.title = "USD/month"
     bar.y_axis.numFmt = "$#,##0"
     bar.y_axis.majorGridlines = None
-    data = Reference(ws, min_col=2, max_col=5, min_row=vis_row, max_row=vis_row + 1)
+    data = Reference(ws, min_col=2, max_col=last_col, min_row=vis_row, max_row=vis_row + 1)
     bar.add_data(data, from_rows=True, titles_from_data=True)
     bar.series[0].graphicalProperties.solidFill = "5B9BD5"
     bar.series[1].graphicalProperties.solidFill = "1F3864"
-    bar.set_categories(Reference(ws, min_col=3, max_col=5, min_row=vis_row - 1))
+    bar.set_categories(Reference(ws, min_col=3, max_col=last_col, min_row=vis_row - 1))
     bar.height, bar.width = 8.5, 16
     _axes_visible(bar)
-    ws.add_chart(bar, "H5")
+    ws.add_chart(bar, f"{anchor_col}5")
 
     # 2. Cumulative TCO per option over the horizon.
     mws = book.ws(L.MONTHLY)
-    M = L.MONTHLY_COLUMNS
+    M = L.monthly_columns(lay)
     first, last = L.MONTHLY_FIRST_ROW, L.MONTHLY_FIRST_ROW + L.MAX_MONTHS
     line = LineChart()
     line.title = "Cumulative cost (TCO)"
     line.y_axis.title = "USD"
     line.x_axis.title = "Month"
     line.y_axis.numFmt = "$#,##0"
-    for key in ("api_cumulative", "fine_tuned_cumulative", "self_hosted_cumulative"):
-        col = _col_index(M[key])
-        ref = Reference(mws, min_col=col, min_row=first, max_row=last)
-        s = Series(ref, title=OPTION_LABELS[key.replace("_cumulative", "")])
-        s.smooth = False
-        s.graphicalProperties.line.solidFill = COLOURS[key.replace("_cumulative", "")]
-        s.graphicalProperties.line.width = 28575
-        line.series.append(s)
+    for s in lay.slots:
+        ref = Reference(mws, min_col=_col_index(M[f"{s.frag}_cumulative"]), min_row=first, max_row=last)
+        series = Series(ref)
+        series.tx = _title_ref(lay, s)
+        series.smooth = False
+        series.graphicalProperties.line.solidFill = colour(s)
+        series.graphicalProperties.line.width = 28575
+        line.series.append(series)
     line.set_categories(Reference(mws, min_col=_col_index(M["month"]), min_row=first, max_row=last))
     line.height, line.width = 8.5, 16
     _axes_visible(line)
-    ws.add_chart(line, "H24")
+    ws.add_chart(line, f"{anchor_col}24")
 
-    # 3. Monthly cost versus volume with the break-even point.
+    # 3. Monthly cost versus volume with the primary break-even point.
     sws = book.ws(L.SENS)
-    first_pt = int(book.names["curve_tokens"].split("$")[2].rstrip(":"))
-    last_pt = first_pt + L.CURVE_POINTS - 1
+    first_pt, last_pt, cols = book.curve
     sc = ScatterChart()
     sc.title = "Monthly cost vs volume"
     sc.scatterStyle = "lineMarker"
@@ -1154,24 +1319,25 @@ def _build_charts(book: Book) -> None:
     sc.x_axis.numFmt = '#,##0,,"M"'
     sc.y_axis.numFmt = "$#,##0"
     xs = Reference(sws, min_col=3, min_row=first_pt, max_row=last_pt)
-    for col, option in ((4, "api"), (5, "fine_tuned"), (6, "self_hosted")):
-        s = Series(Reference(sws, min_col=col, min_row=first_pt, max_row=last_pt), xs, title=OPTION_LABELS[option])
-        s.marker = Marker(symbol="none")
-        s.smooth = False
-        s.graphicalProperties.line.solidFill = COLOURS[option]
-        s.graphicalProperties.line.width = 28575
-        sc.series.append(s)
+    for s in lay.slots:
+        series = Series(Reference(sws, min_col=_col_index(cols[s.id]), min_row=first_pt, max_row=last_pt), xs)
+        series.tx = _title_ref(lay, s)
+        series.marker = Marker(symbol="none")
+        series.smooth = False
+        series.graphicalProperties.line.solidFill = colour(s)
+        series.graphicalProperties.line.width = 28575
+        sc.series.append(series)
     be_row = last_pt + 2
-    for row, title, symbol, colour in ((be_row, "Break-even", "diamond", "C00000"), (be_row + 1, "Today", "circle", "000000")):
-        s = Series(Reference(sws, min_col=4, min_row=row), Reference(sws, min_col=3, min_row=row), title=title)
-        s.marker = Marker(symbol=symbol, size=10)
-        s.marker.graphicalProperties = GraphicalProperties(solidFill=colour)
-        s.marker.graphicalProperties.line.solidFill = colour
-        s.graphicalProperties.line.noFill = True
-        sc.series.append(s)
+    for row, title, symbol, col in ((be_row, "Break-even", "diamond", "C00000"), (be_row + 1, "Today", "circle", "000000")):
+        series = Series(Reference(sws, min_col=4, min_row=row), Reference(sws, min_col=3, min_row=row), title=title)
+        series.marker = Marker(symbol=symbol, size=10)
+        series.marker.graphicalProperties = GraphicalProperties(solidFill=col)
+        series.marker.graphicalProperties.line.solidFill = col
+        series.graphicalProperties.line.noFill = True
+        sc.series.append(series)
     sc.height, sc.width = 8.5, 16
     _axes_visible(sc)
-    ws.add_chart(sc, "H43")
+    ws.add_chart(sc, f"{anchor_col}43")
 
 
 def _axes_visible(chart) -> None:
@@ -1184,8 +1350,10 @@ def _axes_visible(chart) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def build_template() -> Workbook:
-    book = Book()
+def build_template(shape: L.Shape = L.LEGACY_SHAPE) -> Workbook:
+    book = Book(L.layout_for(shape))
+    for s in book.lay.slots:
+        block_of(s.kind)  # a kind without a formula block is refused before anything is built
     wb = book.wb
     _build_inputs(book)
     _build_prices(book)
@@ -1207,21 +1375,23 @@ def build_template() -> Workbook:
     return wb
 
 
-def template_bytes() -> bytes:
-    """The template as deterministic xlsx bytes."""
+@lru_cache(maxsize=16)
+def template_bytes(shape: L.Shape = L.LEGACY_SHAPE) -> bytes:
+    """The template of a shape as deterministic xlsx bytes (built once per process and shape)."""
     import io
 
     from .zipnorm import normalise_zip
 
     buf = io.BytesIO()
-    build_template().save(buf)
+    build_template(shape).save(buf)
     return normalise_zip(buf.getvalue())
 
 
 def write_template(path: Path = TEMPLATE_PATH) -> Path:
+    """Write the legacy shape's template (the shipped one)."""
     from ..fsutil import atomic_write_bytes
 
-    return atomic_write_bytes(path, template_bytes())
+    return atomic_write_bytes(path, template_bytes(L.LEGACY_SHAPE))
 
 
 if __name__ == "__main__":  # pragma: no cover

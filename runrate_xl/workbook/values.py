@@ -1,40 +1,49 @@
 """What goes into the workbook's cells from the engine: input values (from the resolved
-scenario) and the engine's results for every ``out_*`` / ``ser_*`` cell.
+scenario) and the engine's results for every ``out_*`` / ``ser_*`` cell, per option column.
 
 The generator writes these as cell values / cached formula results; the tests compare the
 LibreOffice-recalculated workbook with the very same map, so "the workbook agrees with the
 engine" is checked cell by cell. Nothing here computes a cost: values are read off the
-:class:`Evaluation` (or taken from engine functions such as ``growth_factor``).
+:class:`Evaluation` (or taken from engine functions such as ``growth_factor``); the engine-written
+texts (recommendation, cheapest eligible option, saving) come from the presentation layer.
 """
 
 from __future__ import annotations
 
 from typing import Any, Optional
 
+from .. import formatting as fmt
+from .. import presentation as P
 from ..engine import functions as f
-from ..engine.results import Evaluation
-from ..engine.scenario import OPTION_LABELS, Scenario
+from ..engine.results import BreakEven, Evaluation
+from ..engine.scenario import Scenario
 from ..fields import field_at, get_path, id_keyed
 from . import layout as L
 
 Value = Any  # float | int | str | bool | None
 
 
-def input_values(scenario: Scenario) -> dict[str, Value]:
+def layout_of(scenario: Scenario) -> L.Layout:
+    return L.layout_for(L.shape_of(scenario))
+
+
+def input_values(scenario: Scenario, lay: Optional[L.Layout] = None) -> dict[str, Value]:
     """Defined name -> value for every input cell (None = leave the cell blank)."""
+    lay = lay or layout_of(scenario)
     data = id_keyed(scenario)
+    kinds = {s.id: s.kind for s in lay.slots}
     out: dict[str, Value] = {}
-    for spec in L.INPUT_SPECS:
+    for spec in lay.specs:
         parts = spec.path.split(".")
         if spec.path.endswith(".included"):
             out[spec.name] = L.YES if parts[0] in data else L.NO
-        elif parts[0] == "api" and parts[1] == "price_tiers":
-            tiers = data["api"]["price_tiers"]
+        elif len(parts) > 2 and parts[1] == "price_tiers":
+            tiers = (data.get(parts[0]) or {}).get("price_tiers") or []
             i = int(parts[2])
             out[spec.name] = tiers[i][parts[3]] if i < len(tiers) else None
         elif spec.option is not None and spec.option not in data:
             # An option that is not compared keeps its defaults in the sheet, ready to be switched on.
-            field = field_at(spec.path)
+            field = field_at(spec.path, kinds)
             out[spec.name] = None if field is None else field.default
         else:
             out[spec.name] = get_path(data, spec.path)
@@ -45,68 +54,100 @@ def _blank(x: Optional[float]) -> Value:
     return "" if x is None else x
 
 
-def output_values(ev: Evaluation) -> dict[str, Value]:
+def _method(be: BreakEven) -> str:
+    return {"closed_form": "closed form", "piecewise": "piecewise (GPU steps)"}.get(be.method, "none: the costs do not cross")
+
+
+def _pair_values(ev: Evaluation, be: BreakEven, first: str, second: str) -> dict[str, Value]:
+    """The break-even table's cells of one pair (labels in the table's order: first vs second)."""
+    label = ev.scenario.label_of
+    return {
+        "pair": f"{label(first)} vs {label(second)}",
+        "tokens_per_day": be.tokens_per_day if be.found else "none",
+        "requests_per_month": _blank(be.requests_per_month) if be.found else "",
+        "volume_ratio": _blank(be.volume_ratio) if be.found else "",
+        "monthly_cost": be.monthly_cost if be.found else "",
+        "api_token_spend": _blank(be.api_token_spend) if be.found else "",
+        "cheaper_below": label(be.cheaper_below) if be.cheaper_below else "",
+        "method": _method(be),
+    }
+
+
+def output_values(ev: Evaluation, lay: Optional[L.Layout] = None) -> dict[str, Value]:
     """Single-cell outputs: defined name -> the engine's value ("" where the sheet shows blank)."""
     sc = ev.scenario
+    lay = lay or layout_of(sc)
     out: dict[str, Value] = {}
     current = sc.context.current_option
     paybacks = {p.option: p for p in ev.paybacks}
     outcomes = {o.option: o for o in ev.outcome_costs}
-    for option in L.OPTION_KEYS:
-        oc = ev.options.get(option)
+    for s in lay.slots:
+        oc = ev.options.get(s.id)
         for key, *_ in L.SUMMARY_ROWS:
-            name = f"out_{option}_{key}"
+            name = f"out_{s.frag}_{key}"
             if oc is None:
                 out[name] = ""
             elif key == "tco_total":
-                out[name] = ev.tco[option].total
+                out[name] = ev.tco[s.id].total
             elif key == "npv":
-                out[name] = ev.tco[option].npv
+                out[name] = ev.tco[s.id].npv
             elif key == "payback_months":
-                p = paybacks.get(option)
-                out[name] = "" if option == current or p is None else ("never" if p.months is None else p.months)
+                p = paybacks.get(s.id)
+                out[name] = "" if s.id == current or p is None else ("never" if p.months is None else p.months)
             elif key == "cost_per_outcome":
-                out[name] = outcomes[option].cost_per_outcome if option in outcomes else ""
+                out[name] = outcomes[s.id].cost_per_outcome if s.id in outcomes else ""
             else:
                 out[name] = _blank(getattr(oc, key))
-        for key, *_ in L.LINE_ITEMS[option]:
-            name = f"out_li_{option}_{key}"
-            out[name] = "" if oc is None else next(i.monthly_usd for i in oc.line_items if i.key == key)
+        for key, *_ in lay.line_items(s):
+            out[f"out_li_{s.frag}_{key}"] = "" if oc is None else next(i.monthly_usd for i in oc.line_items if i.key == key)
+    engine_pairs = {(b.option_a, b.option_b): b for b in ev.breakevens}
+    for a, b in lay.pairs():
+        be = engine_pairs.get((a.id, b.id))
+        cells = _pair_values(ev, be, a.id, b.id) if be is not None else {k: "" for k, *_ in L.BREAKEVEN_COLUMNS}
+        for key, value in cells.items():
+            out[L.breakeven_name(a, b, key)] = value
     be = ev.breakeven
-    has_pair = be.option_b != be.option_a
-    other = OPTION_LABELS.get(be.option_b, "")
-    out["out_be_pair"] = f"API vs {other}" if has_pair else "no alternative to the API"
-    out["out_be_tokens_per_day"] = be.tokens_per_day if be.found else ("none" if has_pair else "")
-    out["out_be_requests_per_month"] = _blank(be.requests_per_month) if be.found else ""
-    out["out_be_volume_ratio"] = _blank(be.volume_ratio) if be.found else ""
-    out["out_be_monthly_cost"] = be.monthly_cost if be.found else ""
-    out["out_be_api_token_spend"] = be.api_token_spend if be.found else ""
-    out["out_be_cheaper_below"] = OPTION_LABELS[be.cheaper_below] if has_pair and be.cheaper_below else ""
-    out["out_be_method"] = ("none" if not has_pair else
-                            {"closed_form": "closed form", "piecewise": "piecewise (GPU steps)"}.get(be.method, "none: the costs do not cross"))
-    npvs = {o: ev.tco[o].npv for o in ev.options}
-    cheapest = min(npvs, key=lambda o: (npvs[o], L.OPTION_KEYS.index(o)))
-    out["out_cheapest_option"] = OPTION_LABELS[cheapest]
+    if be.option_b != be.option_a:
+        # the table's order of the pair (the shape's order), as the primary row reads it from there
+        order = [s.id for s in lay.slots]
+        first, second = sorted((be.option_a, be.option_b), key=order.index)
+        primary = _pair_values(ev, be, first, second)
+    else:
+        primary = {k: "" for k, *_ in L.BREAKEVEN_COLUMNS}
+        primary.update(pair=f"no alternative to {sc.label_of(be.option_a)}", method="none")
+    for key, value in primary.items():
+        out[f"out_be_{key}"] = value
     out["chk_master"] = "OK"
     out["c_tokens_per_day"] = sc.volume.daily_tokens
     return out
 
 
 def engine_texts(ev: Evaluation) -> dict[str, str]:
-    """Static text cells written from the engine (they do not recalculate)."""
+    """Static text cells written from the engine through the presentation layer (they do not
+    recalculate): the recommendation, the cheapest eligible option, the saving against today's."""
     rec = ev.recommendation
-    decisive = [r.text for r in rec.reasons if r.effect in ("decides", "excludes", "blocks")]
-    src = ev.scenario.api.price_as_of
+    decisive = [r.text for r in rec.reasons if r.effect in P.DECISIVE]
+    sources = sorted({o.price_as_of for o in ev.scenario.options_of("api") if getattr(o, "price_as_of", None)})
+    save = P.savings_vs_today(ev)
+    if save.basis == save.versus:
+        saving = f"none: {P.label(ev, save.basis)} is how it runs today"
+    else:
+        saving = (f"{fmt.usd(save.monthly)} per month ({fmt.usd(save.horizon)} {save.horizon_basis}) moving from "
+                  f"{P.label(ev, save.versus)} to {P.label(ev, save.basis)}")
     return {
-        "eng_recommendation": rec.label,
+        "eng_recommendation": P.label(ev, rec.option),
+        "eng_cheapest": P.label(ev, rec.cheapest_option),
+        "eng_savings": saving,
         "eng_reasons": " ".join(decisive)[:1000],
-        "eng_generated": "Generated by runrate_xl from its cost engine" + (f"; API prices as of {src}" if src else "") + ".",
+        "eng_generated": "Generated by runrate_xl from its cost engine"
+                         + (f"; API prices as of {', '.join(sources)}" if sources else "") + ".",
     }
 
 
-def series_values(ev: Evaluation) -> dict[str, list[Value]]:
+def series_values(ev: Evaluation, lay: Optional[L.Layout] = None) -> dict[str, list[Value]]:
     """Monthly-sheet columns (defined range name -> values top to bottom, blank past the horizon)."""
     sc = ev.scenario
+    lay = lay or layout_of(sc)
     n = sc.horizon.months
     months_all = range(1, L.MAX_MONTHS + 1)
     out: dict[str, list[Value]] = {
@@ -114,37 +155,43 @@ def series_values(ev: Evaluation) -> dict[str, list[Value]]:
         "ser_tokens_per_day": [sc.volume.daily_tokens * f.growth_factor(sc.volume.monthly_growth, m) if m <= n else "" for m in months_all],
         "ser_price_factor": [f.price_factor(sc.horizon.api_price_decline_per_year, m) if m <= n else "" for m in months_all],
     }
-    for option in L.OPTION_KEYS:
-        s = ev.tco.get(option)
+    for slot in lay.slots:
+        s = ev.tco.get(slot.id)
         if s is None:
-            out[f"ser_{option}_monthly"] = [""] * L.MAX_MONTHS
-            out[f"ser_{option}_cumulative"] = [""] * (L.MAX_MONTHS + 1)
+            out[f"ser_{slot.frag}_monthly"] = [""] * L.MAX_MONTHS
+            out[f"ser_{slot.frag}_cumulative"] = [""] * (L.MAX_MONTHS + 1)
         else:
-            out[f"ser_{option}_monthly"] = list(s.monthly) + [""] * (L.MAX_MONTHS - n)
-            out[f"ser_{option}_cumulative"] = list(s.cumulative) + [""] * (L.MAX_MONTHS - n)
+            out[f"ser_{slot.frag}_monthly"] = list(s.monthly) + [""] * (L.MAX_MONTHS - n)
+            out[f"ser_{slot.frag}_cumulative"] = list(s.cumulative) + [""] * (L.MAX_MONTHS - n)
     return out
 
 
 def grid_values(ev: Evaluation) -> list[list[Value]]:
-    """Sensitivity grid, [utilization][volume] of self-hosted minus API (blank without self-hosting)."""
+    """Sensitivity grid, [utilization][volume] of self-hosted minus API (blank without both)."""
     if ev.grid is None:
         return [[""] * len(L.GRID_VOLUME_FACTORS) for _ in L.GRID_UTILIZATIONS]
     return [list(row) for row in ev.grid.difference]
 
 
-def expected_cells(ev: Evaluation, names: dict[str, tuple[str, list[str]]]) -> dict[tuple[str, str], Value]:
+def expected_cells(ev: Evaluation, names: dict[str, tuple[str, list[str]]], lay: Optional[L.Layout] = None,
+                   strict: bool = True) -> dict[tuple[str, str], Value]:
     """(sheet, cell) -> engine value for every output cell, given the template's defined names
-    (name -> (sheet, cells in reading order))."""
+    (name -> (sheet, cells in reading order)). ``strict``: every output has its name (False for
+    a user's template from an earlier version, whose outputs it lacks stay uncached)."""
+    lay = lay or layout_of(ev.scenario)
     cells: dict[tuple[str, str], Value] = {}
-    for name, value in output_values(ev).items():
+    singles = dict(output_values(ev, lay))
+    ranges = dict(series_values(ev, lay))
+    ranges["out_grid_difference"] = [v for row in grid_values(ev) for v in row]
+    for name in list(singles) + list(ranges):
+        if name not in names and not strict:
+            singles.pop(name, None)
+            ranges.pop(name, None)
+    for name, value in singles.items():
         sheet, refs = names[name]
         cells[(sheet, refs[0])] = value
-    for name, values in series_values(ev).items():
+    for name, values in ranges.items():
         sheet, refs = names[name]
         for ref, v in zip(refs, values):
             cells[(sheet, ref)] = v
-    sheet, refs = names["out_grid_difference"]
-    flat = [v for row in grid_values(ev) for v in row]
-    for ref, v in zip(refs, flat):
-        cells[(sheet, ref)] = v
     return cells

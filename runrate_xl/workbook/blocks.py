@@ -1,0 +1,201 @@
+"""One formula block per option kind: the live Excel formulas of one option column.
+
+Each kind's block writes, on the Calculations sheet, what its line items need (prices in force,
+GPU sizing), and says in formula text how each of its line items is computed (``rates``: USD/month
+per token/day for variable items, ``fixed``: USD/month for fixed ones; keys are the engine's
+``LINE_ITEMS`` of ``engine/kinds/<kind>.py``), its one-time cost, its cost at another volume
+(break-even, curves), its month of the TCO series and its input checks. The template builder
+(``template.py``) walks the options and calls the block of each one's kind; adding a kind is
+adding its block to ``BLOCKS``. Names are per option: ``c_<id fragment>_<what>``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+from . import layout as L
+
+
+@dataclass
+class Written:
+    """What a block wrote for one option: its line-item formulas and one-time cost."""
+
+    rates: dict[str, str] = field(default_factory=dict)  # key -> formula (may use {first_rate}/{prev_rate})
+    fixed: dict[str, str] = field(default_factory=dict)  # key -> expression (no leading "=")
+    one_time: str = "0"
+
+
+@dataclass(frozen=True)
+class Block:
+    write: Callable  # (calc, layout, slot) -> Written
+    cost_at: Callable  # (slot, t) -> expression of the monthly cost at volume t (prices of today)
+    monthly: Callable  # (slot, t, price_factor, instances_cell) -> expression of one month of the series
+    stepped: Callable[[L.Slot], Optional[str]] = lambda s: None  # formula TRUE when the cost steps with volume
+    checks: Callable = lambda s: []  # (slot) -> [(label, condition, where)]
+    blended: bool = True  # has a blended token price
+
+
+def hidden_rates(s: L.Slot, w: Written) -> None:
+    """The hidden items every option carries (engine/kinds/base.HIDDEN_ITEMS)."""
+    h, on, o = f"in_{s.frag}_hidden", s.on, s.frag
+    w.rates["human_review"] = f"=IF({on},c_requests_rate*{h}_review_share*c_{o}_review_unit,\"\")"
+    w.rates["tool_calls"] = f"=IF({on},c_requests_rate*{h}_tool_calls_per_request*{h}_price_per_tool_call,\"\")"
+    w.fixed["observability"] = f"{h}_observability_monthly"
+    w.fixed["vector_db"] = f"{h}_vector_db_monthly"
+    w.fixed["evaluation"] = f"{h}_evaluation_monthly"
+    w.fixed["gateway"] = f"{h}_gateway_monthly"
+
+
+# --- api ---------------------------------------------------------------------------------------
+
+
+def _api_write(c, lay: L.Layout, s: L.Slot) -> Written:
+    p, i = s.frag, f"in_{s.frag}"
+    D, sh = "in_volume_days_per_month", "in_volume_input_share"
+    c.line(f"c_{p}_tier_index", "Tier in force (0 = standard prices)",
+           f"=IF(c_has_size,SUMPRODUCT(ISNUMBER(tbl_{p}_tier_above)*(tbl_{p}_tier_above<c_input_per_request)),0)", "tier", "0")
+    c.line(f"c_{p}_tier_applies", "Long-context tier applies", f"=c_{p}_tier_index>0", "TRUE/FALSE")
+    c.line(f"c_{p}_p_in", "Input price", f"=IF(c_{p}_tier_applies,INDEX(tbl_{p}_tier_input,c_{p}_tier_index),{i}_input_price_per_1m)",
+           "USD/1M tokens", L.PRICE)
+    c.line(f"c_{p}_p_out", "Output price", f"=IF(c_{p}_tier_applies,INDEX(tbl_{p}_tier_output,c_{p}_tier_index),{i}_output_price_per_1m)",
+           "USD/1M tokens", L.PRICE)
+    c.line(f"c_{p}_ratio_in", "Tier ratio, input",
+           f"=IF(c_{p}_tier_applies,IF({i}_input_price_per_1m<>0,c_{p}_p_in/{i}_input_price_per_1m,1),1)", "x", "0.0000")
+    c.line(f"c_{p}_ratio_out", "Tier ratio, output",
+           f"=IF(c_{p}_tier_applies,IF({i}_output_price_per_1m<>0,c_{p}_p_out/{i}_output_price_per_1m,1),1)", "x", "0.0000")
+    c.line(f"c_{p}_p_cached", "Cached input price",
+           f"=IF(ISNUMBER({i}_cached_input_price_per_1m),{i}_cached_input_price_per_1m*c_{p}_ratio_in,k_cached_convention*c_{p}_p_in)",
+           "USD/1M tokens", L.PRICE, "blank: 10% convention")
+    c.line(f"c_{p}_p_batch_in", "Batch input price",
+           f"=IF(ISNUMBER({i}_batch_input_price_per_1m),{i}_batch_input_price_per_1m*c_{p}_ratio_in,k_batch_convention*c_{p}_p_in)",
+           "USD/1M tokens", L.PRICE, "blank: 50% convention")
+    c.line(f"c_{p}_p_batch_out", "Batch output price",
+           f"=IF(ISNUMBER({i}_batch_output_price_per_1m),{i}_batch_output_price_per_1m*c_{p}_ratio_out,k_batch_convention*c_{p}_p_out)",
+           "USD/1M tokens", L.PRICE, "blank: 50% convention")
+    w = Written()
+    pm = "/k_per_million"
+    w.rates["input_tokens"] = f"={D}*{sh}*(1-{i}_batch_share)*(1-{i}_cached_share)*c_{p}_p_in{pm}"
+    w.rates["cached_input_tokens"] = f"={D}*{sh}*(1-{i}_batch_share)*{i}_cached_share*c_{p}_p_cached{pm}"
+    w.rates["output_tokens"] = f"={D}*(1-{sh})*(1-{i}_batch_share)*c_{p}_p_out{pm}"
+    w.rates["batch_tokens"] = f"={D}*{i}_batch_share*({sh}*c_{p}_p_batch_in+(1-{sh})*c_{p}_p_batch_out){pm}"
+    w.rates["retries"] = f"=IF({s.on},{i}_retry_rate*SUM({{first_rate}}:{{prev_rate}}),\"\")"
+    hidden_rates(s, w)
+    w.one_time = f"{i}_setup_cost"
+    return w
+
+
+def _affine_cost(s: L.Slot, t: str) -> str:
+    return f"c_{s.frag}_fixed+c_{s.frag}_slope*{t}"
+
+
+def _api_monthly(s: L.Slot, t: str, pf: str, inst: str) -> str:
+    return f"c_{s.frag}_fixed+(c_{s.frag}_token_slope*{pf}+c_{s.frag}_other_slope)*{t}"
+
+
+# --- fine_tuned ---------------------------------------------------------------------------------
+
+
+def _ft_write(c, lay: L.Layout, s: L.Slot) -> Written:
+    i, on = f"in_{s.frag}", s.on
+    D, sh = "in_volume_days_per_month", "in_volume_input_share"
+    w = Written()
+    w.rates["input_tokens"] = f"=IF({on},{D}*{sh}*{i}_input_price_per_1m/k_per_million,\"\")"
+    w.rates["output_tokens"] = f"=IF({on},{D}*(1-{sh})*{i}_output_price_per_1m/k_per_million,\"\")"
+    w.rates["retries"] = f"=IF({on},{i}_retry_rate*SUM({{first_rate}}:{{prev_rate}}),\"\")"
+    w.fixed["hosting"] = f"{i}_hosting_monthly"
+    w.fixed["refresh"] = f"{i}_refresh_cost/{i}_refresh_interval_months"
+    hidden_rates(s, w)
+    w.one_time = f"{i}_setup_cost"
+    return w
+
+
+def _ft_monthly(s: L.Slot, t: str, pf: str, inst: str) -> str:
+    return _affine_cost(s, t)
+
+
+# --- self_hosted --------------------------------------------------------------------------------
+
+
+def capacity_instances(s: L.Slot, t: str, utilization: Optional[str] = None) -> str:
+    """GPU instances of a capacity-mode option at volume ``t`` (engine functions.gpu_instances,
+    same order of operations)."""
+    i = f"in_{s.frag}"
+    u = utilization or f"{i}_target_utilization"
+    return (f"CEILING(MAX(1,CEILING({t}*(1+{i}_retry_rate)/k_seconds_per_day*{i}_peak_to_average"
+            f"/(c_{s.frag}_capacity_tps*{u}),1))*{i}_redundancy,1)")
+
+
+def _sh_write(c, lay: L.Layout, s: L.Slot) -> Written:
+    p, i, on = s.frag, f"in_{s.frag}", s.on
+    D = "in_volume_days_per_month"
+    c.line(f"c_{p}_capacity", "Sized from capacity", f"=AND({on},{i}_mode=\"capacity\")", "TRUE/FALSE")
+    c.line(f"c_{p}_capacity_tps", "Throughput per instance",
+           f"=IF(c_{p}_capacity,{i}_tokens_per_second_per_gpu*{i}_gpus_per_instance,\"\")", "tokens/s", L.INT)
+    c.line(f"c_{p}_instances", "GPU instances (today)", f"=IF(c_{p}_capacity," + capacity_instances(s, "c_tokens_per_day") + ",\"\")",
+           "instances", L.INT, "peak / (throughput x target), x redundancy")
+    c.line(f"c_{p}_gpus", "GPUs (today)", f"=IF(c_{p}_capacity,c_{p}_instances*{i}_gpus_per_instance,\"\")", "GPUs", L.INT)
+    c.line(f"c_{p}_instance_month", "Cost of one instance",
+           f"=IF(c_{p}_capacity,{i}_instance_hourly_usd*{i}_hours_per_month,\"\")", "USD/month", L.USD)
+    c.line(f"c_{p}_utilization", "Average GPU utilization",
+           f"=IF({on},IF(c_{p}_capacity,c_tokens_per_day*(1+{i}_retry_rate)/k_seconds_per_day/(c_{p}_instances*c_{p}_capacity_tps),"
+           f"{i}_utilization),\"\")", "%", L.PCT)
+    c.line(f"c_{p}_infra", "Effective GPU infrastructure",
+           f"=IF({on},IF(c_{p}_capacity,c_{p}_instances*{i}_instance_hourly_usd*{i}_hours_per_month,"
+           f"{i}_infra_monthly/{i}_utilization),\"\")", "USD/month", L.USD, "simple: I / U")
+    c.line(f"c_{p}_step", "Volume per GPU step", f"=IF(c_{p}_capacity,{i}_tokens_per_second_per_gpu*{i}_gpus_per_instance"
+           f"*{i}_target_utilization*k_seconds_per_day/((1+{i}_retry_rate)*{i}_peak_to_average),\"\")", "tokens/day", L.INT)
+    w = Written()
+    w.fixed["gpu_in_use"] = f"c_{p}_infra*c_{p}_utilization"
+    w.fixed["idle_gpu"] = f"c_{p}_infra*(1-c_{p}_utilization)"
+    w.rates["running_cost"] = f"=IF({on},{D}*{i}_variable_cost_per_1m/k_per_million,\"\")"
+    w.rates["retries"] = f"=IF({on},{{prev_rate}}*{i}_retry_rate,\"\")"
+    w.fixed["people"] = f"{i}_fte*{i}_fte_annual_cost/k_months_per_year"
+    w.fixed["ops_tooling"] = f"{i}_ops_tooling_monthly"
+    w.fixed["storage"] = f"{i}_storage_monthly"
+    w.fixed["egress"] = f"{i}_egress_monthly"
+    hidden_rates(s, w)
+    w.one_time = f"{i}_setup_cost+{i}_migration_cost"
+    return w
+
+
+def sh_cost(s: L.Slot, t: str, instances: Optional[str] = None, utilization: Optional[str] = None) -> str:
+    """Monthly cost of a self-hosted option at volume t (GPU count at t in capacity mode; in
+    simple mode the given infrastructure / utilization, or / ``utilization`` when given)."""
+    p = s.frag
+    inst = instances or capacity_instances(s, t, utilization)
+    simple = f"in_{p}_infra_monthly/{utilization}" if utilization else f"c_{p}_infra"
+    return f"c_{p}_fixed_other+IF(c_{p}_capacity,{inst}*c_{p}_instance_month,{simple})+c_{p}_slope*{t}"
+
+
+def _sh_monthly(s: L.Slot, t: str, pf: str, inst: str) -> str:
+    return sh_cost(s, t, inst)
+
+
+def _sh_checks(s: L.Slot) -> list:
+    p, i, on = s.frag, f"in_{s.frag}", s.on
+    return [
+        (f"{s.id}: simple mode has infrastructure and utilization",
+         f"OR(NOT({on}),{i}_mode<>\"simple\",AND(ISNUMBER({i}_infra_monthly),ISNUMBER({i}_utilization)))", "Inputs"),
+        (f"{s.id}: capacity mode has instance price, GPUs per instance and throughput",
+         f"OR(NOT(c_{p}_capacity),AND(ISNUMBER({i}_instance_hourly_usd),ISNUMBER({i}_gpus_per_instance),ISNUMBER({i}_tokens_per_second_per_gpu)))",
+         "Inputs, Prices"),
+        (f"{s.id}: average utilization is above 0 and at most 100%",
+         f"OR(NOT({on}),AND(ISNUMBER(c_{p}_utilization),c_{p}_utilization>0,c_{p}_utilization<=1))", "Calculations"),
+    ]
+
+
+BLOCKS: dict[str, Block] = {
+    "api": Block(_api_write, _affine_cost, _api_monthly),
+    "fine_tuned": Block(_ft_write, _affine_cost, _ft_monthly),
+    "self_hosted": Block(_sh_write, lambda s, t: sh_cost(s, t), _sh_monthly, stepped=lambda s: f"c_{s.frag}_capacity",
+                         checks=_sh_checks, blended=False),
+}
+
+
+def block_of(kind: str) -> Block:
+    found = BLOCKS.get(kind)
+    if found is None:
+        raise L.LayoutError(f"options: the kind {kind!r} has no workbook formula block yet (runrate_xl/workbook/blocks.py); "
+                            f"expected one of {', '.join(BLOCKS)}")
+    return found
