@@ -130,13 +130,29 @@ CROSSING_CAPACITY = {
     ],
 }
 
+# Simple mode with a stated capacity (deployments follow the volume as it grows) beside the
+# article's flat reading of the same box, and a capacity-mode option.
+STATED_CAPACITY = {
+    "name": "Stated capacity", "volume": {"tokens_per_day": 5e7, "tokens_per_request": 1500, "monthly_growth": 0.06},
+    "options": [
+        {"id": "api", "kind": "api", "input_price_per_1m": 2.5, "output_price_per_1m": 10},
+        {"id": "box-flat", "kind": "self_hosted", "mode": "simple", "infra_monthly": 4140, "utilization": 0.8, "fte": 0.25},
+        {"id": "box-sized", "kind": "self_hosted", "mode": "simple", "infra_monthly": 4140, "capacity_tokens_per_day": 5.2e7,
+         "peak_to_average": 1.5, "target_utilization": 0.8, "retry_rate": 0.05, "fte": 0.25},
+        {"id": "gpus", "kind": "self_hosted", "mode": "capacity", "instance_hourly_usd": 5.67, "gpus_per_instance": 4,
+         "tokens_per_second_per_gpu": 300, "fte": 0.5},
+    ],
+    "horizon": {"months": 36, "discount_rate_per_year": 0.08},
+}
+
 
 def several_option_scenarios():
     """(id, Scenario) of the scenarios with several options of one kind."""
     return [("example-several-options", load_scenario(EXAMPLES / "several-options.yaml")),
             ("two-self-hosted", scenario_from_dict(TWO_SELF_HOSTED)),
             ("two-capacity", scenario_from_dict(TWO_CAPACITY)),
-            ("crossing-capacity", scenario_from_dict(CROSSING_CAPACITY))]
+            ("crossing-capacity", scenario_from_dict(CROSSING_CAPACITY)),
+            ("stated-capacity", scenario_from_dict(STATED_CAPACITY))]
 
 
 def all_scenarios():

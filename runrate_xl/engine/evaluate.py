@@ -12,6 +12,7 @@ from .results import BreakEven, Evaluation
 from .scenario import Scenario
 from .sensitivity import grid, tornado
 from .flips import flip_points
+from .kinds import kind_of
 from .tco import crossover, payback_of, tco_series
 
 
@@ -40,6 +41,7 @@ def evaluate(scenario: Scenario, benchmarks: Optional[Mapping[str, float]] = Non
     crossovers = [crossover(scenario, o, current, series) for o in others]
     rec = recommend(scenario, options, {o: s.npv for o, s in series.items()}, primary)
     notes = [n for c in options.values() for n in c.notes]
+    notes += [n for o in scenario.options for n in kind_of(o).horizon_notes(scenario, o)]
     return Evaluation(
         scenario=scenario, options=options, breakeven=primary, breakevens=breakevens, paybacks=paybacks,
         tco=series, crossovers=crossovers, recommendation=rec,

@@ -261,6 +261,28 @@ def gpu_instances(
     return n, average_tps / (n * capacity)
 
 
+def deployments(
+    tokens_per_day: float,
+    tokens_per_second_per_unit: float,
+    peak_to_average: float = 2.0,
+    target_utilization: float = 0.7,
+    redundancy: float = 1.0,
+    retry_rate: float = 0.0,
+) -> tuple[int, float]:
+    """Units of a stated capacity (a deployment, an instance) a load needs, and their average
+    utilization: :func:`gpu_instances` with one unit's tokens/s given directly.
+
+    Seed 003's g5.12xlarge at $4,140/month, stated to carry 52M tokens/day at 100% (about 600
+    tokens/s): 500M tokens/day at peak 2x and 70% target needs ceil(5,787 x 2 / (601.9 x 0.7)) =
+    28 of them, each used 500M / (28 x 52M) = 34% on average:
+
+    >>> n, u = deployments(500e6, 52e6 / 86_400)
+    >>> n, round(u, 3)
+    (28, 0.343)
+    """
+    return gpu_instances(tokens_per_day, tokens_per_second_per_unit, 1, peak_to_average, target_utilization, redundancy, retry_rate)
+
+
 def instance_count(average_tps: float, capacity: float, peak_to_average: float, target_utilization: float,
                    redundancy: float) -> int:
     """The instance count of :func:`gpu_instances` for checked inputs (average tokens/s and one

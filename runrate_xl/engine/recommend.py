@@ -100,6 +100,10 @@ def recommend(
                 f"{label(sh_id)} runs at {u:.0%} average GPU utilization, below the {rules.utilization_risk_below:.0%} seed 004 asks "
                 f"before committing: its idle GPUs (${idle:,.0f}/month) are in its cost already, but the volume has to materialize.")
 
+    for o in scenario.options:
+        for note in kind_of(o).horizon_notes(scenario, o):
+            add("capacity_assumed", "against", o.id, f"Capacity risk: {note}")
+
     self_hosted = of_kind("self_hosted", every)
     if ctx.ml_expertise == "none" and self_hosted:
         others = [o for o in candidates if kind[o] != "self_hosted"]

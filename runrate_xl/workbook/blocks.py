@@ -129,21 +129,25 @@ def capacity_instances(s: L.Slot, t: str, utilization: Optional[str] = None) -> 
 def _sh_write(c, lay: L.Layout, s: L.Slot) -> Written:
     p, i, on = s.frag, f"in_{s.frag}", s.on
     D = "in_volume_days_per_month"
-    c.line(f"c_{p}_capacity", "Sized from capacity", f"=AND({on},{i}_mode=\"capacity\")", "TRUE/FALSE")
-    c.line(f"c_{p}_capacity_tps", "Throughput per instance",
-           f"=IF(c_{p}_capacity,{i}_tokens_per_second_per_gpu*{i}_gpus_per_instance,\"\")", "tokens/s", L.INT)
+    c.line(f"c_{p}_capacity", "Sized from capacity", f"=AND({on},OR({i}_mode=\"capacity\",ISNUMBER({i}_capacity_tokens_per_day)))",
+           "TRUE/FALSE", "capacity mode, or simple mode with a stated capacity")
+    c.line(f"c_{p}_capacity_tps", "Throughput per instance (deployment)",
+           f"=IF(c_{p}_capacity,IF({i}_mode=\"capacity\",{i}_tokens_per_second_per_gpu*{i}_gpus_per_instance,"
+           f"{i}_capacity_tokens_per_day/k_seconds_per_day),\"\")", "tokens/s", L.INT)
     c.line(f"c_{p}_instances", "GPU instances (today)", f"=IF(c_{p}_capacity," + capacity_instances(s, "c_tokens_per_day") + ",\"\")",
            "instances", L.INT, "peak / (throughput x target), x redundancy")
-    c.line(f"c_{p}_gpus", "GPUs (today)", f"=IF(c_{p}_capacity,c_{p}_instances*{i}_gpus_per_instance,\"\")", "GPUs", L.INT)
-    c.line(f"c_{p}_instance_month", "Cost of one instance",
-           f"=IF(c_{p}_capacity,{i}_instance_hourly_usd*{i}_hours_per_month,\"\")", "USD/month", L.USD)
+    c.line(f"c_{p}_gpus", "GPUs (today)", f"=IF(AND(c_{p}_capacity,{i}_mode=\"capacity\"),c_{p}_instances*{i}_gpus_per_instance,\"\")",
+           "GPUs", L.INT)
+    c.line(f"c_{p}_instance_month", "Cost of one instance (deployment)",
+           f"=IF(c_{p}_capacity,IF({i}_mode=\"capacity\",{i}_instance_hourly_usd*{i}_hours_per_month,{i}_infra_monthly),\"\")",
+           "USD/month", L.USD)
     c.line(f"c_{p}_utilization", "Average GPU utilization",
            f"=IF({on},IF(c_{p}_capacity,c_tokens_per_day*(1+{i}_retry_rate)/k_seconds_per_day/(c_{p}_instances*c_{p}_capacity_tps),"
            f"{i}_utilization),\"\")", "%", L.PCT)
     c.line(f"c_{p}_infra", "Effective GPU infrastructure",
-           f"=IF({on},IF(c_{p}_capacity,c_{p}_instances*{i}_instance_hourly_usd*{i}_hours_per_month,"
+           f"=IF({on},IF(c_{p}_capacity,c_{p}_instances*c_{p}_instance_month,"
            f"{i}_infra_monthly/{i}_utilization),\"\")", "USD/month", L.USD, "simple: I / U")
-    c.line(f"c_{p}_step", "Volume per GPU step", f"=IF(c_{p}_capacity,{i}_tokens_per_second_per_gpu*{i}_gpus_per_instance"
+    c.line(f"c_{p}_step", "Volume per GPU step", f"=IF(c_{p}_capacity,c_{p}_capacity_tps"
            f"*{i}_target_utilization*k_seconds_per_day/((1+{i}_retry_rate)*{i}_peak_to_average),\"\")", "tokens/day", L.INT)
     w = Written()
     w.fixed["gpu_in_use"] = f"c_{p}_infra*c_{p}_utilization"
@@ -175,10 +179,11 @@ def _sh_monthly(s: L.Slot, t: str, pf: str, inst: str) -> str:
 def _sh_checks(s: L.Slot) -> list:
     p, i, on = s.frag, f"in_{s.frag}", s.on
     return [
-        (f"{s.id}: simple mode has infrastructure and utilization",
-         f"OR(NOT({on}),{i}_mode<>\"simple\",AND(ISNUMBER({i}_infra_monthly),ISNUMBER({i}_utilization)))", "Inputs"),
+        (f"{s.id}: simple mode has infrastructure and either utilization or capacity (not both)",
+         f"OR(NOT({on}),{i}_mode<>\"simple\",AND(ISNUMBER({i}_infra_monthly),ISNUMBER({i}_utilization)<>ISNUMBER({i}_capacity_tokens_per_day)))",
+         "Inputs"),
         (f"{s.id}: capacity mode has instance price, GPUs per instance and throughput",
-         f"OR(NOT(c_{p}_capacity),AND(ISNUMBER({i}_instance_hourly_usd),ISNUMBER({i}_gpus_per_instance),ISNUMBER({i}_tokens_per_second_per_gpu)))",
+         f"OR(NOT({on}),{i}_mode<>\"capacity\",AND(ISNUMBER({i}_instance_hourly_usd),ISNUMBER({i}_gpus_per_instance),ISNUMBER({i}_tokens_per_second_per_gpu)))",
          "Inputs, Prices"),
         (f"{s.id}: average utilization is above 0 and at most 100%",
          f"OR(NOT({on}),AND(ISNUMBER(c_{p}_utilization),c_{p}_utilization>0,c_{p}_utilization<=1))", "Calculations"),

@@ -754,7 +754,8 @@ def _build_outputs(book: Book) -> None:
     r += 1
     for name, label, unit in (("eng_recommendation", "Recommended (engine, at generation)", "from engine"),
                               ("eng_cheapest", "Cheapest eligible over the horizon (engine)", "from engine"),
-                              ("eng_savings", "Saving vs today's option (engine)", "from engine")):
+                              ("eng_savings", "Saving vs today's option (engine)", "from engine"),
+                              ("eng_caveats", "Caveats (engine)", "from engine")):
         ws.cell(row=r, column=2, value=label).font = S.BOLD
         ws[f"C{r}"].font = S.ENGINE
         book.define(name, L.OUTPUTS, f"C{r}")
@@ -1190,6 +1191,7 @@ def _build_cover(book: Book) -> None:
     facts = [("Recommended (engine, at generation)", "=eng_recommendation", "@", "from engine"),
              ("Cheapest eligible over the horizon", "=eng_cheapest", "@", "from engine"),
              ("Saving vs today's option", "=eng_savings", "@", "from engine"),
+             ("Caveats", "=eng_caveats", "@", "from engine"),
              ("Break-even volume (primary pair)", "=out_be_tokens_per_day", L.INT, "tokens/day"),
              ("Today's volume", "=c_tokens_per_day", L.INT, "tokens/day"),
              ("Model checks", "=chk_master", "@", "see Checks")]
@@ -1197,6 +1199,9 @@ def _build_cover(book: Book) -> None:
         r = 13 + i
         ws.cell(row=r, column=2, value=label).font = S.BOLD
         _calc(ws, f"C{r}", formula, fmt, S.ENGINE if unit == "from engine" else S.BOLD)
+        if formula == "=eng_caveats":  # several sentences: wrapped over a taller row
+            ws[f"C{r}"].alignment = S.WRAP
+            ws.row_dimensions[r].height = 54
         if unit == "from engine":
             ws.merge_cells(f"C{r}:{last_col}{r}")
         else:

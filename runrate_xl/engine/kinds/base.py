@@ -144,6 +144,7 @@ class Kind:
     follows_api_price_decline: bool  # the horizon's API price decline applies to its token prices
     stepping: Callable[[Any], Optional[Step]] = field(default=lambda option: None)
     third_party: bool = False  # its data goes to a vendor (strict privacy excludes it unless marked private)
+    horizon_notes: Callable[["Scenario", Any], list[str]] = field(default=lambda scenario, option: [])  # warnings over the horizon
 
     def sends_data_out(self, option: Any) -> bool:
         """Whether the option sends data to a third party: its kind does and it is not marked private."""

@@ -26,15 +26,21 @@ if TYPE_CHECKING:
 class SelfHostedOption(OptionBase):
     """Running an open model on your own GPUs (seeds 001, 003, 004).
 
-    ``simple`` mode: you give the infrastructure bill ``infra_monthly`` for the useful work and
-    the utilization; effective infrastructure = infra_monthly / utilization (seed 003).
-    ``capacity`` mode: GPUs are sized from peak tokens/s; infrastructure follows.
+    ``simple`` mode: you give the infrastructure bill ``infra_monthly`` and either the
+    utilization (seed 003: effective infrastructure = infra_monthly / utilization, capacity assumed
+    unlimited, which the result says) or ``capacity_tokens_per_day``, what the deployment that
+    ``infra_monthly`` pays for carries at 100%: then the count of such deployments follows the
+    volume (peak / (capacity x target utilization), at least one) and utilization is a result.
+    ``capacity`` mode: GPU instances are sized from peak tokens/s; infrastructure follows.
     """
 
     kind: Literal["self_hosted"]
     mode: Literal["simple", "capacity"] = "simple"
     infra_monthly: Optional[float] = Field(None, ge=0, description="Simple mode: GPU infrastructure, USD per month.")
-    utilization: Optional[Utilization] = Field(None, description="Simple mode: average utilization, 0-1.")
+    utilization: Optional[Utilization] = Field(None, description="Simple mode without a capacity: average utilization, 0-1.")
+    capacity_tokens_per_day: Optional[float] = Field(
+        None, gt=0, le=1e15, description=("Simple mode: tokens/day the deployment infra_monthly pays for carries at 100% "
+                                          "utilization; with it the deployments follow the volume and utilization is a result."))
     gpu: Optional[str] = Field(None, description="Capacity mode: cloud GPU instance from the catalog, e.g. aws-p5.4xlarge (runrate gpus).")
     model: Optional[str] = Field(None, description="Capacity mode: open model from the catalog, e.g. llama-3.1-70b (runrate gpus --models).")
     precision: Optional[Literal["fp32", "bf16", "fp16", "fp8", "int8", "int4"]] = Field(
@@ -78,9 +84,13 @@ class SelfHostedOption(OptionBase):
     @model_validator(mode="after")
     def _mode_inputs(self) -> "SelfHostedOption":
         if self.mode == "simple":
-            missing = [n for n in ("infra_monthly", "utilization") if getattr(self, n) is None]
-            if missing:
-                raise ValueError(f"simple mode needs {' and '.join(missing)}")
+            if self.infra_monthly is None:
+                raise ValueError("simple mode needs infra_monthly")
+            if self.utilization is None and self.capacity_tokens_per_day is None:
+                raise ValueError("simple mode needs utilization, or capacity_tokens_per_day (then utilization is a result)")
+            if self.utilization is not None and self.capacity_tokens_per_day is not None:
+                raise ValueError("simple mode takes utilization or capacity_tokens_per_day, not both: with a capacity, "
+                                 "utilization is a result (volume / installed capacity); set target_utilization instead")
         elif self.gpu is None and (self.instance_hourly_usd is None or self.gpus_per_instance is None):
             raise ValueError("capacity mode needs gpu (catalog) or instance_hourly_usd and gpus_per_instance")
         elif self.tokens_per_second_per_gpu is None and self.model is None and self.model_size is None:
@@ -104,25 +114,47 @@ LINE_ITEMS = items_by_key(
 )
 
 
-def breakdown(scenario: "Scenario", sh: SelfHostedOption, t: float, price_factor: float) -> Breakdown:
-    details: dict[str, float] = {}
-    if sh.mode == "simple":
-        infra = f.effective_infra(sh.infra_monthly, sh.utilization)  # type: ignore[arg-type]
-        utilization = sh.utilization
-        details["utilization"] = utilization  # type: ignore[assignment]
-    else:
+UNLIMITED = ("capacity is not stated, so the GPU bill is assumed to carry any volume (seed 003's simple form): "
+             "give capacity_tokens_per_day to size it")
+
+
+def _sizing(sh: SelfHostedOption) -> Optional[tuple[float, float]]:
+    """(tokens/s one unit carries at 100%, USD/month per unit) when capacity binds, else None:
+    capacity mode's GPU instance, or simple mode's deployment with a stated capacity."""
+    if sh.mode == "capacity":
         if sh.instance_hourly_usd is None or sh.gpus_per_instance is None or sh.tokens_per_second_per_gpu is None:
             missing = next(n for n in ("instance_hourly_usd", "gpus_per_instance", "tokens_per_second_per_gpu") if getattr(sh, n) is None)
             raise InputError(f"{sh.id}.{missing}", None, f"a value (resolve {sh.id}.gpu through the GPU catalog first)")
+        return sh.tokens_per_second_per_gpu * sh.gpus_per_instance, sh.instance_hourly_usd * sh.hours_per_month
+    if sh.capacity_tokens_per_day is not None:
+        return sh.capacity_tokens_per_day / f.SECONDS_PER_DAY, sh.infra_monthly  # type: ignore[return-value]
+    return None
+
+
+def breakdown(scenario: "Scenario", sh: SelfHostedOption, t: float, price_factor: float) -> Breakdown:
+    details: dict[str, float] = {}
+    notes: list[str] = []
+    sizing = _sizing(sh)
+    if sizing is None:
+        infra = f.effective_infra(sh.infra_monthly, sh.utilization)  # type: ignore[arg-type]
+        utilization = sh.utilization
+        details["utilization"] = utilization  # type: ignore[assignment]
+        notes.append(f"{sh.id}: {UNLIMITED}.")
+    elif sh.mode == "capacity":
         n, utilization = f.gpu_instances(
-            t, sh.tokens_per_second_per_gpu, sh.gpus_per_instance, sh.peak_to_average,
+            t, sh.tokens_per_second_per_gpu, sh.gpus_per_instance, sh.peak_to_average,  # type: ignore[arg-type]
             sh.target_utilization, sh.redundancy, sh.retry_rate,
         )
-        infra = n * sh.instance_hourly_usd * sh.hours_per_month
-        details.update(instances=float(n), gpus=float(n * sh.gpus_per_instance), utilization=utilization,
-                       capacity_tokens_per_day_per_instance=sh.tokens_per_second_per_gpu * sh.gpus_per_instance * f.SECONDS_PER_DAY)
+        infra = n * sh.instance_hourly_usd * sh.hours_per_month  # type: ignore[operator]
+        details.update(instances=float(n), gpus=float(n * sh.gpus_per_instance), utilization=utilization,  # type: ignore[operator]
+                       capacity_tokens_per_day_per_instance=sh.tokens_per_second_per_gpu * sh.gpus_per_instance * f.SECONDS_PER_DAY)  # type: ignore[operator]
         if sh.memory_needed_gb is not None and sh.memory_available_gb is not None:
             details.update(memory_needed_gb=sh.memory_needed_gb, memory_available_gb=sh.memory_available_gb)
+    else:
+        unit_tps, unit_cost = sizing
+        n, utilization = f.deployments(t, unit_tps, sh.peak_to_average, sh.target_utilization, sh.redundancy, sh.retry_rate)
+        infra = n * unit_cost
+        details.update(instances=float(n), utilization=utilization, capacity_tokens_per_day_per_instance=sh.capacity_tokens_per_day)  # type: ignore[arg-type]
     running = f.monthly_tokens(t, scenario.volume.days_per_month) * sh.variable_cost_per_1m / f.PER_MILLION
     amounts = {
         "gpu_in_use": infra * utilization,  # type: ignore[operator]
@@ -135,32 +167,32 @@ def breakdown(scenario: "Scenario", sh: SelfHostedOption, t: float, price_factor
         "egress": sh.egress_monthly,
     }
     items = [LINE_ITEMS[k](amounts[k]) for k in LINE_ITEMS] + hidden_items(scenario, sh.id, sh.hidden, t)
-    return Breakdown(items, sh.setup_cost + sh.migration_cost, 0.0, details, [])
+    return Breakdown(items, sh.setup_cost + sh.migration_cost, 0.0, details, notes)
 
 
 def stepping(sh: SelfHostedOption) -> Optional[Step]:
-    """Capacity mode: the GPU-instance count as a step function of volume (see ``base.Step``);
-    None in simple mode, whose cost is affine in volume."""
-    if sh.mode != "capacity":
+    """The unit count (GPU instances, or simple mode's deployments of a stated capacity) as a step
+    function of volume (see ``base.Step``); None when capacity is not stated (cost affine)."""
+    sizing = _sizing(sh)
+    if sizing is None:
         return None
-    if not (sh.tokens_per_second_per_gpu and sh.gpus_per_instance and sh.instance_hourly_usd):
-        raise InputError(f"{sh.id}.tokens_per_second_per_gpu", None, "a value (resolve the GPU catalog first)")
-    width = (sh.tokens_per_second_per_gpu * sh.gpus_per_instance * sh.target_utilization
-             * f.SECONDS_PER_DAY / ((1.0 + sh.retry_rate) * sh.peak_to_average))
-
-    f.gpu_instances(0.0, sh.tokens_per_second_per_gpu, sh.gpus_per_instance, sh.peak_to_average,
-                    sh.target_utilization, sh.redundancy, sh.retry_rate)  # checks the inputs once
-    capacity = sh.tokens_per_second_per_gpu * sh.gpus_per_instance
+    unit_tps, unit_cost = sizing
+    f.deployments(0.0, unit_tps, sh.peak_to_average, sh.target_utilization, sh.redundancy, sh.retry_rate)  # checks the inputs once
+    width = unit_tps * sh.target_utilization * f.SECONDS_PER_DAY / ((1.0 + sh.retry_rate) * sh.peak_to_average)
     retried = 1.0 + sh.retry_rate
 
-    def count(t: float) -> int:  # what gpu_instances counts, without re-checking its inputs per call
-        return f.instance_count(t * retried / f.SECONDS_PER_DAY, capacity, sh.peak_to_average, sh.target_utilization, sh.redundancy)
+    def count(t: float) -> int:  # what gpu_instances / deployments count, without re-checking inputs per call
+        return f.instance_count(t * retried / f.SECONDS_PER_DAY, unit_tps, sh.peak_to_average, sh.target_utilization, sh.redundancy)
 
-    return Step(width, sh.redundancy, sh.instance_hourly_usd * sh.hours_per_month, count)
+    return Step(width, sh.redundancy, unit_cost, count)
 
 
 def drivers(sh: SelfHostedOption) -> list[OptionDriver]:
-    if sh.mode == "simple":
+    if sh.mode == "simple" and sh.capacity_tokens_per_day is not None:
+        out = [field_driver("infra", "GPU infrastructure per deployment", "infra_monthly"),
+               field_driver("throughput", "Deployment capacity", "capacity_tokens_per_day"),
+               field_driver("utilization", "Target GPU utilization", "target_utilization", 1.0)]
+    elif sh.mode == "simple":
         out = [field_driver("infra", "GPU infrastructure", "infra_monthly"),
                field_driver("utilization", "GPU utilization", "utilization", 1.0)]
     else:
@@ -172,11 +204,31 @@ def drivers(sh: SelfHostedOption) -> list[OptionDriver]:
 
 
 def utilization_field(sh: SelfHostedOption) -> str:
-    """The field the utilization x volume grid varies: utilization (simple) or the target (capacity)."""
-    return "utilization" if sh.mode == "simple" else "target_utilization"
+    """The field the utilization x volume grid varies: utilization (simple, capacity not stated)
+    or the target (wherever utilization is a result)."""
+    return "utilization" if _sizing_free(sh) else "target_utilization"
+
+
+def horizon_notes(scenario: "Scenario", sh: SelfHostedOption) -> list[str]:
+    """Where a flat GPU bill (capacity not stated) would carry more than 100% of today's GPUs as
+    volume grows: today's utilization x the growth factor, month by month."""
+    if not _sizing_free(sh) or sh.utilization is None:
+        return []
+    g, n = scenario.volume.monthly_growth, scenario.horizon.months
+    late = next((m for m in range(1, n + 1) if sh.utilization * f.growth_factor(g, m) > 1.0), None)
+    if late is None:
+        return []
+    end = sh.utilization * f.growth_factor(g, n)
+    return [f"{sh.id}: at {sh.utilization:.0%} utilization today and {g:.1%} growth a month, the volume passes 100% of "
+            f"today's GPUs in month {late} ({end:.0%} of them by month {n}); the flat GPU bill of those months assumes "
+            "hardware that is not there: give capacity_tokens_per_day so the GPU count follows the volume."]
+
+
+def _sizing_free(sh: SelfHostedOption) -> bool:
+    return sh.mode == "simple" and sh.capacity_tokens_per_day is None
 
 
 KIND = Kind(
     name="self_hosted", label="Self-hosted", model=SelfHostedOption, line_items=LINE_ITEMS, breakdown=breakdown,
-    drivers=drivers, prices_tokens=False, follows_api_price_decline=False, stepping=stepping,
+    drivers=drivers, prices_tokens=False, follows_api_price_decline=False, stepping=stepping, horizon_notes=horizon_notes,
 )
