@@ -298,10 +298,17 @@ def flip_lines(ev: Evaluation, limit: Optional[int] = None) -> list[str]:
         out.append(f"{len(flips) - len(shown)} more drivers would change the answer further from today's values.")
     steady = [fp for fp in ev.flips if fp.value is None]
     if steady:
-        names = ", ".join(f"{re.sub(r'[(][^)]*[)]$', '', fp.label).strip()} ({_flip_value(ev, fp, fp.searched_low)} to "
-                          f"{_flip_value(ev, fp, fp.searched_high)})" for fp in steady)
-        out.append(f"{label(ev, chosen)} stays the cheapest allowed option {hp} across these ranges: {names}.")
+        shares = [fp.label for fp in steady if not _by_points(fp)]
+        rates = [f"{fp.label} ({_flip_value(ev, fp, fp.searched_low)} to {_flip_value(ev, fp, fp.searched_high)})"
+                 for fp in steady if _by_points(fp)]
+        parts = ([f"{', '.join(shares)} anywhere from a quarter to four times today's value"] if shares else []) + rates
+        out.append(f"{label(ev, chosen)} stays the cheapest allowed option {hp} with {'; '.join(parts)}.")
     return out
+
+
+def _by_points(fp: FlipPoint) -> bool:
+    """A driver searched by points (a rate such as growth), not by multiples of its value."""
+    return fp.driver in ("growth", "api_price_decline", "discount_rate")
 
 
 def _flip_value(ev: Evaluation, fp: FlipPoint, value: float) -> str:

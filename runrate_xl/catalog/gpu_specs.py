@@ -7,9 +7,7 @@ from typing import Optional
 
 from pydantic import Field
 
-from ..engine.errors import InputError
-from ._data import load_data
-from ._sourced import Sourced
+from ._sourced import Sourced, entry_of, keyed_entries
 
 
 class GpuSpec(Sourced):
@@ -20,11 +18,8 @@ class GpuSpec(Sourced):
 
 @lru_cache(maxsize=1)
 def gpu_specs() -> dict[str, GpuSpec]:
-    return {key: GpuSpec(id=key, **entry) for key, entry in load_data("gpu_specs.yaml")["gpus"].items()}
+    return keyed_entries("gpu_specs.yaml", "gpus", GpuSpec)
 
 
 def lookup_gpu_spec(name: str, field: str = "gpu") -> GpuSpec:
-    specs = gpu_specs()
-    if name not in specs:
-        raise InputError(field, name, f"a GPU of the catalog: {', '.join(sorted(specs))}")
-    return specs[name]
+    return entry_of(gpu_specs(), name, field, "a GPU")

@@ -18,8 +18,7 @@ from typing import Literal, Optional
 from pydantic import Field, model_validator
 
 from ..engine.errors import InputError
-from ._data import load_data
-from ._sourced import CatalogModel, Sourced
+from ._sourced import CatalogModel, Sourced, entry_of, keyed_entries
 from .gpu_specs import gpu_specs
 
 Term = Literal["on_demand", "1yr", "3yr", "spot"]
@@ -82,11 +81,8 @@ class CloudInstance(CatalogModel):
 
 @lru_cache(maxsize=1)
 def instance_catalog() -> dict[str, CloudInstance]:
-    return {key: CloudInstance(id=key, **entry) for key, entry in load_data("cloud_instances.yaml")["instances"].items()}
+    return keyed_entries("cloud_instances.yaml", "instances", CloudInstance)
 
 
 def lookup_instance(name: str, field: str = "gpu") -> CloudInstance:
-    catalog = instance_catalog()
-    if name not in catalog:
-        raise InputError(field, name, f"a GPU instance of the catalog: {', '.join(sorted(catalog))}")
-    return catalog[name]
+    return entry_of(instance_catalog(), name, field, "a GPU instance")

@@ -8,9 +8,7 @@ from typing import Optional
 
 from pydantic import Field, model_validator
 
-from ..engine.errors import InputError
-from ._data import load_data
-from ._sourced import Sourced
+from ._sourced import Sourced, entry_of, keyed_entries
 
 
 class ModelSpec(Sourced):
@@ -35,11 +33,8 @@ class ModelSpec(Sourced):
 
 @lru_cache(maxsize=1)
 def model_catalog() -> dict[str, ModelSpec]:
-    return {key: ModelSpec(id=key, **entry) for key, entry in load_data("models.yaml")["models"].items()}
+    return keyed_entries("models.yaml", "models", ModelSpec)
 
 
 def lookup_model(name: str, field: str = "model") -> ModelSpec:
-    catalog = model_catalog()
-    if name not in catalog:
-        raise InputError(field, name, f"a model of the catalog: {', '.join(sorted(catalog))}")
-    return catalog[name]
+    return entry_of(model_catalog(), name, field, "a model")
