@@ -106,7 +106,7 @@ def test_rollup_has_a_column_per_option_id_and_the_shared_savings(multi, tmp_pat
     path = write_rollup([legacy, multi], tmp_path / "r.xlsx")
     ws = openpyxl.load_workbook(path, data_only=True)["Portfolio"]
     heads = [c.value for c in ws[4]][1:]
-    assert heads[:6] == ["Business unit", "Runs today on", "API", "Self-hosted", "API (frontier)", "API (mini)"]
+    assert heads[:7] == ["Business unit", "Runs today on", "API", "Self-hosted", "Self-hosted with the SRE", "API (frontier)", "API (mini)"]
     col = {h: i + 2 for i, h in enumerate(heads)}
     for row, ev in ((6, legacy), (7, multi)):
         saved = savings_vs_today(ev)

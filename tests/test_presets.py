@@ -91,6 +91,13 @@ def test_seed004_series_c_breakeven_is_a_33k_api_bill():
     e = ev("seed004-series-c")
     assert rel(e.breakeven.tokens_per_day, 275e6)
     assert rel(e.breakeven.api_token_spend, 33_000.0)
+    # with the SRE the article lists and its total leaves out: 8,000 GPU + 45,000 ops = 53,000,
+    # 13,000 a month more than the API, which breaks even at a 53,000 API bill: 53,000 / (4.00 per
+    # 1M x 30 days) = 441.67M tokens/day
+    sre = e.options["with-sre"]
+    assert rel(sre.total_monthly, 53_000) and rel(sre.total_monthly - e.options["api"].total_monthly, 13_000)
+    be = next(b for b in e.breakevens if (b.option_a, b.option_b) == ("api", "with-sre"))
+    assert rel(be.api_token_spend, 53_000.0) and rel(be.tokens_per_day, 53_000 / (4.0e-6 * 30))
 
 
 def test_calculator_scenarios():
