@@ -263,7 +263,7 @@ def test_cover_recommendation_and_cheapest_come_from_the_presentation_layer(eval
         wb = openpyxl.load_workbook(io.BytesIO(workbook_bytes(ev)), data_only=True)
         cover = {wb["Cover"][f"B{r}"].value: wb["Cover"][f"C{r}"].value for r in range(9, 20)}
         assert cover["Recommended (engine, at generation)"] == P.label(ev, ev.recommendation.option)
-        assert cover["Cheapest eligible over the horizon"] == P.label(ev, ev.recommendation.cheapest_option)
+        assert cover["Cheapest eligible over the horizon"] == P.label(ev, ev.recommendation.cheapest_allowed_option)
         save = P.savings_vs_today(ev)
         assert (P.label(ev, save.basis) in cover["Saving vs today's option"]) or save.basis == save.versus
 

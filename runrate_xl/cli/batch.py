@@ -10,6 +10,7 @@ import typer
 
 from ._common import TEMPLATES_HELP, console, err_console, fail, need, parse_as_of, use_templates
 
+from ..presentation import cost_basis, savings_vs_today
 from ..sinks import terminal_text as T
 
 
@@ -86,22 +87,25 @@ def _print_table(console, result) -> None:
     table = Table(title=f"runrate batch: {len(result.ok_units)} ok, {len(result.failed_units)} failed", title_justify="left")
     with_errors = any(u.error for u in result.units) or bool(result.portfolio_errors)
     columns = [("#", "right"), ("Business unit", "left"), ("Folder", "left"), ("Status", "left"),
-               ("Recommendation", "left"), ("Cheapest / month", "right")] + ([("Error", "left")] if with_errors else [])
+               ("Recommendation", "left"), ("Run-rate", "right"), ("Saving/mo", "right")]
+    columns += [("Error", "left")] if with_errors else []
     for name, justify in columns:
         table.add_column(name, justify=justify, overflow="ellipsis" if name == "Error" else "fold", no_wrap=name == "Error")
     for u in result.units:
         ev = u.evaluation
-        rec = cheapest = ""
-        if ev is not None:
+        rec = cost = saved = ""
+        if ev is not None:  # the presentation layer's cost basis and saving, as in the memo and roll-up
             rec = T(ev.recommendation.label)
-            best = min(ev.options.values(), key=lambda c: c.total_monthly)
-            cheapest = f"{T(best.label)} ${best.total_monthly:,.0f}"
+            basis = cost_basis(ev)
+            cost = f"${ev.options[basis].total_monthly:,.0f}/mo"
+            stake = savings_vs_today(ev)
+            saved = "as today" if stake.versus == stake.basis else f"{'' if stake.monthly >= 0 else '-'}${abs(stake.monthly):,.0f}"
         status = "[green]OK[/]" if u.ok else f"[red]{u.status.upper()}[/]"
         if result.mail != "none" and u.mail_status:
             status += f" ({u.mail_status})"
-        table.add_row(str(u.position), T(u.name), T(u.folder + "/"), status, rec, cheapest, *([T(_short(u.error))] if with_errors else []))
+        table.add_row(str(u.position), T(u.name), T(u.folder + "/"), status, rec, cost, saved, *([T(_short(u.error))] if with_errors else []))
     for name, error in result.portfolio_errors.items():
-        table.add_row("", f"portfolio ({name})", "", "[red]FAILED[/]", "", "", T(_short(error)))
+        table.add_row("", f"portfolio ({name})", "", "[red]FAILED[/]", "", "", "", T(_short(error)))
     console.print(table)
     failed = [u for u in result.units if u.error and not u.problems]  # input problems were listed above
     if failed or result.portfolio_errors:
