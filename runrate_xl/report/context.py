@@ -261,8 +261,10 @@ def method_notes(ev: Evaluation) -> list[str]:
         f"Total cost of ownership adds the one-time costs at month 0 to {s.horizon.months} monthly costs, with "
         "volume growth and any API price decline applied month by month"
         + (", discounted to a net present value." if s.horizon.discount_rate_per_year > 0 else "."),
-        "The recommendation compares horizon costs after hard constraints (data privacy, utilization below 60%, "
-        "missing expertise), then weighs quality and latency needs (seed 003's five questions).",
+        "The recommendation is the cheapest option over the horizon that the one hard constraint, strict data "
+        "privacy, allows; a rule that overrides it (no ML expertise, a specialized domain, state-of-the-art "
+        "quality, latency) says what it costs. Low GPU utilization is reported as a risk, never a veto: idle "
+        "GPUs are already in the self-hosted cost.",
     ]
     if be.method == "closed_form":
         notes.append("Break-even volumes are solved in closed form: every option's monthly cost is fixed plus a rate per token.")
