@@ -68,7 +68,27 @@ _RC = {
     **CHART_RC,  # user text in labels is literal: no mathtext
 }
 
-_usd_axis = FuncFormatter(lambda v, _: fmt.usd_short(v))
+class _UsdTicks(FuncFormatter):
+    """Compact dollars on an axis, with as many decimals as the ticks need to differ (a narrow
+    tornado axis would otherwise read "-$2.8k" five times)."""
+
+    def __init__(self) -> None:
+        super().__init__(lambda v, _: fmt.usd_short(v))
+
+    def format_ticks(self, values):
+        labels = [fmt.usd_short(v) for v in values]
+        if len(set(labels)) == len(labels) or not values:
+            return labels
+        top = max(abs(v) for v in values)
+        scale, unit = (1e6, "M") if top >= 999_500 else (1e3, "k") if top >= 999.5 else (1.0, "")
+        for decimals in range(1, 5):
+            labels = [f"{'-' if v < 0 else ''}${abs(v) / scale:,.{decimals}f}{unit}" for v in values]
+            if len(set(labels)) == len(labels):
+                break
+        return labels
+
+
+_usd_axis = _UsdTicks()
 
 
 def _svg(fig: Figure) -> bytes:
@@ -127,12 +147,15 @@ def iceberg_svg(ev: Evaluation, width_in: float = WIDTH_IN * 0.48) -> bytes:
 
 def breakeven_curves(ev: Evaluation, samples: int = SAMPLES) -> tuple[list[float], dict[str, list[float]]]:
     """Monthly total of each option at sample volumes from 0 to a little past the break-evens that
-    matter (at least twice today's volume), straight from the engine."""
+    matter (the primary pair's wherever it is, the others within 10x today; at least twice today's
+    volume), straight from the engine."""
     s = ev.scenario
     current = s.volume.daily_tokens
     reach = [2.0 * current] if current > 0 else []
     for be in ev.breakevens:
-        if be.found and be.tokens_per_day is not None and (current == 0 or be.tokens_per_day <= 10 * current):
+        # the primary pair's crossing is always shown (the caption promises it); others within 10x today
+        near = current == 0 or be.tokens_per_day is not None and be.tokens_per_day <= 10 * current
+        if be.found and be.tokens_per_day is not None and (near or be == ev.breakeven):
             reach.append(be.tokens_per_day * 1.3)
     x_max = max(reach) if reach else 1e6
     volumes = [x_max * i / (samples - 1) for i in range(samples)]
