@@ -77,9 +77,9 @@ class _UsdTicks(FuncFormatter):
 
     def format_ticks(self, values):
         labels = [fmt.usd_short(v) for v in values]
-        if len(set(labels)) == len(labels) or not values:
+        if len(values) == 0 or len(set(labels)) == len(labels):
             return labels
-        top = max(abs(v) for v in values)
+        top = max(abs(float(v)) for v in values)
         scale, unit = (1e6, "M") if top >= 999_500 else (1e3, "k") if top >= 999.5 else (1.0, "")
         for decimals in range(1, 5):
             labels = [f"{'-' if v < 0 else ''}${abs(v) / scale:,.{decimals}f}{unit}" for v in values]
