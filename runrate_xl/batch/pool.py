@@ -1,5 +1,14 @@
-"""The worker pool: run BU jobs in parallel processes (or in this one with one job), with progress,
-Ctrl-C between units, and workers that die with their parent."""
+"""The worker pool: run BU jobs in worker processes, with progress, Ctrl-C between units, workers
+that die with their parent, and bounded memory.
+
+Every BU runs in a worker process, also with one job: what a render leaves behind (WeasyPrint,
+fontconfig and matplotlib caches, fragmentation) goes away with the worker, which is replaced by a
+fresh fork after :data:`UNITS_PER_WORKER` BUs. The parent receives each BU's small result (the
+evaluation as a compressed pickle, see :class:`~.model.UnitResult`), so no process grows with
+the number of BUs. Workers are forked where the platform can (they inherit the imported renderers
+and any test's monkeypatches); one job at a time goes to each, so a worker that dies (out of
+memory, killed) fails its own BU only, and the next worker takes the rest.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +17,15 @@ import multiprocessing
 import os
 import signal
 import sys
-import threading
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
+from collections import deque
+from multiprocessing.connection import wait
 from typing import Any, Iterator, Optional
 
 from ..sinks import terminal_text
 from .model import UnitJob, UnitResult
 from .unit import process_unit
+
+UNITS_PER_WORKER = 25  # then the worker exits and a fresh fork takes over
 
 
 class ProgressHooks:
@@ -29,57 +39,146 @@ class ProgressHooks:
 
 
 def run_units(jobs: list[UnitJob], workers: int, hooks: Optional[ProgressHooks] = None,
-              late: Optional[list[UnitResult]] = None) -> Iterator[UnitResult]:
-    """Process the BUs, in this process (workers == 1) or a process pool; yields as they finish.
-    On Ctrl-C the BUs already running finish; their results are appended to ``late``."""
+              late: Optional[list[UnitResult]] = None, units_per_worker: int = UNITS_PER_WORKER) -> Iterator[UnitResult]:
+    """Process the BUs in ``workers`` worker processes; yields results as they finish. On Ctrl-C
+    (or when the consumer stops) no new BU starts; the BUs already running finish and their
+    results are appended to ``late``."""
     hooks = hooks or ProgressHooks()
     try:
-        yield from _run_units(jobs, workers, hooks, late if late is not None else [])
+        if jobs:
+            yield from _Pool(jobs, max(1, min(workers, len(jobs))), hooks, late if late is not None else [],
+                             max(1, units_per_worker)).run()
     finally:
         hooks.stop()
 
 
-def _run_units(jobs: list[UnitJob], workers: int, hooks: ProgressHooks, late: list[UnitResult]) -> Iterator[UnitResult]:
-    if workers <= 1 or len(jobs) <= 1:
-        hooks.start()
-        with _interrupts_between_units() as stop:  # as in a worker: the running BU finishes
-            for job in jobs:
-                if stop.signalled:
-                    raise KeyboardInterrupt
-                res = process_unit(job)
-                hooks.advance(res)
-                if stop.signalled:
-                    late.append(res)
-                    raise KeyboardInterrupt
-                yield res
-        return
-    _preload_renderers()  # imported once here, inherited by forked workers
-    context = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_init, initargs=(os.getpid(),))
-    futures = {}
+class _Worker:
+    def __init__(self, context, parent: int, limit: int):
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=_worker_main, args=(child, parent, limit), daemon=True)
+        self.process.start()
+        child.close()
+        self.left = limit  # BUs this worker still takes
+        self.job: Optional[UnitJob] = None  # the BU it is running
+
+    def give(self, job: Optional[UnitJob]) -> None:
+        if job is not None:
+            self.left -= 1
+        self.job = job
+        try:
+            self.conn.send(job)
+        except (BrokenPipeError, OSError):
+            pass  # it died; its sentinel says so
+
+    def close(self) -> None:
+        self.conn.close()
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+
+
+class _Pool:
+    def __init__(self, jobs: list[UnitJob], size: int, hooks: ProgressHooks, late: list[UnitResult], limit: int):
+        self.pending = deque(jobs)
+        self.size, self.hooks, self.late, self.limit = size, hooks, late, limit
+        self.workers: list[_Worker] = []
+        _preload_renderers()  # imported once here, inherited by every forked worker
+        methods = multiprocessing.get_all_start_methods()
+        self.context = multiprocessing.get_context("fork" if "fork" in methods else None)
+
+    def _start(self) -> None:
+        while self.pending and len(self.workers) < self.size:
+            worker = _Worker(self.context, os.getpid(), self.limit)
+            self.workers.append(worker)
+            worker.give(self.pending.popleft())
+
+    def run(self) -> Iterator[UnitResult]:
+        try:
+            self._start()
+            self.hooks.start()  # after the first forks: no display thread is copied into the workers
+            while self.workers:
+                for worker, result in self._finished():
+                    self.hooks.advance(result)
+                    yield result
+                self._start()
+        except BaseException:
+            self._drain()  # running BUs finish their (atomic) writes; the record matches the disk
+            raise
+        finally:
+            for worker in self.workers:
+                worker.close()
+
+    def _finished(self) -> Iterator[tuple[_Worker, UnitResult]]:
+        """Wait for workers; yield the result of each that finished a BU (or died running one)."""
+        ready = wait([w.conn for w in self.workers] + [w.process.sentinel for w in self.workers])
+        for worker in list(self.workers):
+            if worker.conn not in ready and worker.process.sentinel not in ready:
+                continue
+            result = _receive(worker)
+            job, worker.job = worker.job, None
+            if result is None:  # died, or exited after its last BU
+                self._retire(worker)
+                if job is not None:
+                    yield worker, _died(job, worker.process.exitcode)
+                continue
+            if worker.left and self.pending:
+                worker.give(self.pending.popleft())
+            else:
+                worker.give(None)  # done: it exits; a fresh one takes the rest
+                self._retire(worker)
+            yield worker, result
+
+    def _retire(self, worker: _Worker) -> None:
+        self.workers.remove(worker)
+        worker.close()
+
+    def _drain(self) -> None:
+        self.pending.clear()
+        for worker in list(self.workers):
+            if worker.job is None:
+                continue
+            with contextlib.suppress(BaseException):
+                result = _receive(worker, block=True)
+                if result is not None:
+                    self.late.append(result)
+            worker.job = None
+            worker.give(None)
+
+
+def _receive(worker: _Worker, block: bool = False) -> Optional[UnitResult]:
     try:
-        futures = {pool.submit(process_unit, job): job for job in jobs}
-        hooks.start()  # after the fork: no display thread is copied into the workers
-        for future in as_completed(futures):
-            job = futures[future]
-            try:
-                res = future.result()
-            except BrokenProcessPool as exc:  # a worker died (e.g. out of memory)
-                res = UnitResult(job.position, job.name, job.folder, "failed", error=f"worker process died ({exc})")
-            hooks.advance(res)
-            yield res
-    except BaseException:
-        pool.shutdown(wait=True, cancel_futures=True)  # running BUs finish their (atomic) writes
-        for future, job in futures.items():  # report what they wrote: the record matches the disk
-            if future.done() and not future.cancelled() and future.exception() is None:
-                late.append(future.result())
-        raise
-    pool.shutdown(wait=True)
+        if block or worker.conn.poll():
+            return worker.conn.recv()
+    except (EOFError, OSError):
+        pass
+    return None
+
+
+def _died(job: UnitJob, exitcode: Optional[int]) -> UnitResult:
+    how = f"killed by signal {-exitcode}" if exitcode is not None and exitcode < 0 else f"exit code {exitcode}"
+    return UnitResult(job.position, job.name, job.folder, "failed",
+                      error=f"worker process died while running this business unit ({how}; e.g. out of memory)")
+
+
+def _worker_main(conn, parent: int, limit: int) -> None:
+    _worker_init(parent)
+    try:
+        for _ in range(limit):
+            job = conn.recv()
+            if job is None:
+                break
+            conn.send(process_unit(job))
+    except (EOFError, OSError):
+        pass  # the parent is gone or stopped us
+    finally:
+        conn.close()
 
 
 def _worker_init(parent: int) -> None:
-    # Ctrl-C goes to the whole process group; the parent decides, workers finish their BU.
+    # Ctrl-C (and a SIGTERM to the group) reach every process; the parent decides, workers finish their BU.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # SIGTERM to the group: as Ctrl-C
     die_with_parent(parent)
 
 
@@ -96,29 +195,6 @@ def die_with_parent(parent: int) -> None:
             pass
     if os.getppid() != parent:  # the parent died before prctl took effect
         os._exit(1)
-
-
-class _Flag:
-    signalled = False
-
-
-@contextlib.contextmanager
-def _interrupts_between_units() -> Iterator[_Flag]:
-    """In the main thread: Ctrl-C / SIGTERM are noted and acted on between BUs, not inside one."""
-    flag = _Flag()
-    if threading.current_thread() is not threading.main_thread():
-        yield flag
-        return
-
-    def note(signum, frame):
-        flag.signalled = True
-
-    previous = {s: signal.signal(s, note) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield flag
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
 
 
 def _preload_renderers() -> None:

@@ -17,6 +17,7 @@ import os
 import signal
 import threading
 import time
+from collections import abc
 from pathlib import Path
 from typing import Any, Iterator, Optional, Sequence
 
@@ -30,7 +31,7 @@ from .naming import unique_names
 from .model import BatchInterrupted, BatchResult, DEFAULT_SENDER, LEDGER, MAIL_MODES, UnitJob, UnitResult, UsageError
 from .pool import _progress_display, run_units
 from .records import write_records, write_run_log, write_summary
-from .unit import describe_error, staged
+from .unit import describe_error
 
 
 def run_batch(
@@ -161,19 +162,37 @@ def _invalid_result(row: UnitRow, folder: str) -> UnitResult:
 # --- Running the BUs -----------------------------------------------------------------------
 
 
+class UnitEvaluations(abc.Sequence):
+    """The evaluations of the BUs that succeeded, in input order, each rebuilt from its compressed
+    pickle when read: the portfolio stages walk them without holding them all."""
+
+    def __init__(self, units: Sequence[UnitResult]):
+        self.units = [u for u in units if u.ok and u.evaluation_blob]
+
+    def __len__(self) -> int:
+        return len(self.units)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return UnitEvaluations(self.units[index])
+        return self.units[index].evaluation
+
+    def __iter__(self):
+        return (u.evaluation for u in self.units)
+
+
 def write_portfolio(result: BatchResult) -> None:
     """portfolio.xlsx and portfolio.pdf over the BUs that succeeded, in input order."""
-    evaluations = [u.evaluation for u in result.ok_units if u.evaluation is not None]
+    evaluations = UnitEvaluations(result.units)
     if not evaluations:
         result.portfolio_errors["portfolio"] = "no business unit succeeded, so there is no portfolio"
         return
     out = result.out_dir
 
     def rollup() -> None:
-        from ..workbook import write_rollup
+        from ..workbook.rollup import rollup_bytes
 
-        with staged(out / "portfolio.xlsx") as tmp:
-            write_rollup(evaluations, tmp)
+        atomic_write_bytes(out / "portfolio.xlsx", rollup_bytes(evaluations))
         result.files.append("portfolio.xlsx")
 
     def memo() -> None:
@@ -221,13 +240,22 @@ def send_stage(result: BatchResult, settings) -> None:
 
     start = time.perf_counter()
     try:
-        units = [u for u in result.ok_units if u.evaluation is not None]
-        messages = [
-            build_message(u.evaluation, (result.out_dir / u.folder / f"{u.folder}.pdf").read_bytes(), sender=result.sender,
-                          memo_filename=f"{u.folder}.pdf", memo_date=result.as_of)
-            for u in units
-        ]
-        outcomes = send_messages(messages, settings, ledger_path=result.out_dir / LEDGER)
+        units: list[UnitResult] = []  # those whose message was built, in the order sent
+
+        def messages():  # built one at a time as they are sent: never every memo in memory at once
+            for u in result.ok_units:
+                if not u.evaluation_blob:
+                    continue
+                try:
+                    message = build_message(u.evaluation, (result.out_dir / u.folder / f"{u.folder}.pdf").read_bytes(),
+                                            sender=result.sender, memo_filename=f"{u.folder}.pdf", memo_date=result.as_of)
+                except Exception as exc:
+                    u.status, u.error, u.mail_status = "failed", f"send: {describe_error(exc)}", "failed"
+                    continue
+                units.append(u)
+                yield message
+
+        outcomes = send_messages(messages(), settings, ledger_path=result.out_dir / LEDGER)
         for unit, outcome in zip(units, outcomes):
             unit.mail_status = outcome.status
             if not outcome.ok:

@@ -143,7 +143,7 @@ def render_memo_with_fetcher(evaluation: Evaluation, *, memo_date: Optional[dt.d
 
 def portfolio_html(evaluations: Sequence[Evaluation], memo_date: Optional[dt.date] = None) -> str:
     day = memo_date_default(memo_date)
-    ctx = portfolio_context(list(evaluations), day)
+    ctx = portfolio_context(evaluations, day)
     ctx.update(_common(day), keywords="AI cost, TCO, portfolio")
     return _template("portfolio.html").render(ctx)
 
@@ -154,5 +154,5 @@ def render_portfolio_memo(evaluations: Sequence[Evaluation], path: Optional[Path
     if not evaluations:
         raise ReportError("evaluations: got an empty list, expected at least one business unit")
     html = portfolio_html(evaluations, memo_date)
-    pdf, _ = _to_pdf(html, {"portfolio": portfolio_svg(list(evaluations))})
+    pdf, _ = _to_pdf(html, {"portfolio": portfolio_svg(evaluations)})
     return _finish(pdf, path)
