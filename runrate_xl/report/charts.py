@@ -256,9 +256,10 @@ def memo_charts(ev: Evaluation) -> dict[str, bytes]:
     return charts
 
 
-def portfolio_svg(evaluations: Iterable[Evaluation]) -> bytes:
+def portfolio_svg(evaluations: Iterable[Evaluation], most: Optional[int] = None) -> bytes:
     """Each unit's monthly run-rate under its recommendation, visible and hidden, largest first.
-    Reads each evaluation once and keeps only its bar (any iterable, e.g. one rebuilt per unit)."""
+    Reads each evaluation once and keeps only its bar (any iterable, e.g. one rebuilt per unit).
+    With ``most``, at most that many bars: the smallest units beyond them are summed in one."""
     items = []
     for ev in evaluations:
         chosen, _ = decision_pair(ev)
@@ -266,6 +267,10 @@ def portfolio_svg(evaluations: Iterable[Evaluation]) -> bytes:
         items.append((ev.scenario.name, c.visible_monthly, c.hidden_monthly, ev.recommendation.label,
                       _color(ev, chosen), _tint(ev, chosen)))
     items.sort(key=lambda t: -(t[1] + t[2]))
+    if most is not None and len(items) > max(2, most):
+        keep, rest = items[:max(2, most) - 1], items[max(2, most) - 1:]
+        items = keep + [(f"{len(rest)} smaller business units", sum(t[1] for t in rest), sum(t[2] for t in rest),
+                         "together", MUTED, GRID)]
     with matplotlib.rc_context(_RC):
         fig = _figure(0.55 + 0.27 * len(items))
         ax = fig.add_subplot()
