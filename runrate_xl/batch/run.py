@@ -29,7 +29,7 @@ from ..mail import resolve_sender
 from .inputs import BatchInput, UnitRow, read_input
 from .naming import unique_names
 from .model import BatchInterrupted, BatchResult, DEFAULT_SENDER, LEDGER, MAIL_MODES, UnitJob, UnitResult, UsageError
-from .pool import _progress_display, run_units
+from .pool import _progress_display, in_child, run_units
 from .records import write_records, write_run_log, write_summary
 from .unit import describe_error
 
@@ -189,16 +189,17 @@ def write_portfolio(result: BatchResult) -> None:
         return
     out = result.out_dir
 
-    def rollup() -> None:
+    def rollup() -> None:  # openpyxl holds every row while it writes: in a child that then exits
         from ..workbook.rollup import rollup_bytes
 
-        atomic_write_bytes(out / "portfolio.xlsx", rollup_bytes(evaluations))
+        atomic_write_bytes(out / "portfolio.xlsx", in_child(rollup_bytes, evaluations))
         result.files.append("portfolio.xlsx")
 
-    def memo() -> None:
+    def memo() -> None:  # laid out part by part, each part in a child (what WeasyPrint keeps dies with it)
         from ..report import render_portfolio_memo
 
-        atomic_write_bytes(out / "portfolio.pdf", render_portfolio_memo(evaluations, memo_date=result.as_of))
+        pdf = render_portfolio_memo(evaluations, memo_date=result.as_of, isolate=in_child)
+        atomic_write_bytes(out / "portfolio.pdf", pdf)
         result.files.append("portfolio.pdf")
 
     for name, fn in (("rollup", rollup), ("portfolio_memo", memo)):

@@ -11,7 +11,7 @@ import datetime as dt
 import functools
 import io
 from pathlib import Path
-from typing import Iterable, Optional, Sequence, Union
+from typing import Callable, Iterable, Optional, Sequence, Union
 
 import jinja2
 import weasyprint
@@ -185,32 +185,40 @@ def portfolio_html(evaluations: Iterable[Evaluation], memo_date: Optional[dt.dat
 
 
 def render_portfolio_memo(evaluations: Sequence[Evaluation], path: Optional[PathLike] = None, *,
-                          memo_date: Optional[dt.date] = None, part_units: int = PART_UNITS) -> bytes:
+                          memo_date: Optional[dt.date] = None, part_units: Optional[int] = None,
+                          isolate: Optional[Callable[..., bytes]] = None) -> bytes:
     """One memo summarising every business unit's recommendation and run-rate.
 
     ``evaluations`` is read twice, one evaluation at a time (a sequence that rebuilds each on
-    access keeps none of them). A memo of more than ``part_units`` units is laid out in parts
+    access keeps none of them). A memo of more than ``part_units`` units (default :data:`PART_UNITS`) is laid out in parts
     of that many units, each its own document, and the parts' pages are merged: the memory
-    WeasyPrint needs is that of one part, however many units there are."""
+    WeasyPrint needs is that of one part, however many units there are. ``isolate(fn, *args)``,
+    if given, runs each part's layout (e.g. in a fresh process, so that what WeasyPrint's native
+    libraries keep after each document does not add up; see runrate_xl.batch.pool.in_child), and
+    the chart and the merge too (matplotlib and pypdf hold what they draw or merge)."""
+    isolate = isolate or (lambda fn, *args: fn(*args))
     if not evaluations:
         raise ReportError("evaluations: got an empty list, expected at least one business unit")
     day = memo_date_default(memo_date)
     ctx = portfolio_context(evaluations, day)
     ctx.update(_common(day), keywords="AI cost, TCO, portfolio")
-    charts = {"portfolio": portfolio_svg(evaluations, most=CHART_UNITS)}
-    parts = _portfolio_parts(ctx, max(1, part_units))
+    charts = {"portfolio": isolate(portfolio_svg, evaluations, CHART_UNITS)}
+    parts = _portfolio_parts(ctx, max(1, part_units or PART_UNITS))
     template = _template("portfolio.html")
     if len(parts) == 1:
-        pdf, _ = _to_pdf(template.render(parts[0]), charts)
-        return _finish(pdf, path)
+        return _finish(isolate(_pdf_bytes, template.render(parts[0]), charts, None), path)
     pages = 0
     pdfs = []
     for i, part in enumerate(parts):
         extra = _PARTS_CSS if i == 0 else _CONTINUATION_CSS % {"first": pages + 1}
-        pdf, _ = _to_pdf(template.render(part), charts if part["show_chart"] else {}, extra)
+        pdf = isolate(_pdf_bytes, template.render(part), charts if part["show_chart"] else {}, extra)
         pages += _page_count(pdf)
         pdfs.append(pdf)
-    return _finish(_merge_pdfs(pdfs), path)
+    return _finish(isolate(_merge_pdfs, pdfs), path)
+
+
+def _pdf_bytes(html: str, charts: dict[str, bytes], extra_css: Optional[str]) -> bytes:
+    return _to_pdf(html, charts, extra_css)[0]
 
 
 def _page_count(pdf: bytes) -> int:
