@@ -158,6 +158,32 @@ def test_ansi_escape_in_a_scenario_name_is_shown_not_executed(tmp_path):
     assert "\\x1b[31mred [bold]x :x:" in result.output
 
 
+@pytest.mark.parametrize("args", [["prices", "evil/model"], ["prices", "--list"]])
+def test_catalog_text_is_shown_literally_by_runrate_prices(monkeypatch, args):
+    """Catalog text (model names, providers, sources, dates of the shipped price file) is data,
+    not markup: the real price lookup reads a hostile price file here."""
+    from runrate_xl.catalog import prices
+
+    hostile = {"models": {"evil/model": {
+        "provider": "[bold]acme[/]", "input": 1.0, "output": 2.0,
+        "source": "[/] \x1b[31mred\x1b[0m \u202etxt.exe :x:", "as_of": "[link=http://x]2026[/link]"},
+        "[/]\x1b]8;;http://x\x07name": {"input": 1.0, "output": 2.0, "source": "s", "as_of": "2026-01-01"}}}
+    monkeypatch.setattr(prices, "load_data", lambda name: hostile)
+    prices.lookup_prices.cache_clear()
+    try:
+        result = runner.invoke(app, args)
+    finally:
+        prices.lookup_prices.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output and "\u202e" not in result.output and "\x07" not in result.output
+    text = " ".join(result.output.split())
+    if args[1] == "--list":
+        assert "[/]\\x1b]8;;http://x\\x07name" in text and "evil/model" in text
+    else:
+        assert "[bold]acme[/]" in text  # the title, literally
+        assert "[/] \\x1b[31mred\\x1b[0m \\u202etxt.exe :x:" in text and "[link=http://x]2026[/link]" in text
+
+
 def test_workbook_title_is_the_name_verbatim(hostile_run):
     _, out = hostile_run
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
