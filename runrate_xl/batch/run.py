@@ -23,7 +23,7 @@ from typing import Any, Iterator, Optional, Sequence
 
 from ..engine.errors import InputError
 from ..fsutil import atomic_write_bytes
-from ..outdir import OutputBusy, OutputLock, recorded_files, remove_contradicted, remove_dead_temps
+from ..outdir import Journal, OutputBusy, OutputLock, merge_records, recorded_files, remove_contradicted, remove_dead_temps
 from ..dates import reference_date
 from ..mail import resolve_sender
 from .inputs import BatchInput, UnitRow, read_input
@@ -94,8 +94,15 @@ def run_batch(
 
 
 def _run_locked(result, selected, invalid, folders, out, day, mail, sender, smtp, workers, progress, console, started) -> BatchResult:
-    remove_stale_staging(out, folders)  # every folder of this input, also those --only skips
-    previous = recorded_files(out)  # what the last run wrote, by its own record
+    journal = Journal(out)
+    unfinished = journal.left_over()  # what a run that never wrote its record may have left
+    # every folder of this input (also those --only skips) and of an unfinished run
+    remove_stale_staging(out, [*folders, *(f for f in unfinished if f and f not in folders)])
+    previous = merge_records(recorded_files(out), unfinished)  # what earlier runs wrote, by their records
+    try:
+        journal.start(previous, [f for _r, f in selected])  # before the first deliverable
+    except OSError as exc:
+        raise UsageError(f"--out: cannot write to {out} ({describe_error(exc)}); nothing was written") from None
     unit_jobs = [UnitJob(r.position, r.name, f, r.scenario, str(out), day, mail, sender) for r, f in selected if r.ok]
     results = {r.position: _invalid_result(r, f) for r, f in invalid}
     try:
@@ -120,12 +127,13 @@ def _run_locked(result, selected, invalid, folders, out, day, mail, sender, smtp
             write_summary(result)  # the record matches the disk: no earlier summary contradicts it
         with contextlib.suppress(Exception):
             write_run_log(result)
-        raise BatchInterrupted(result) from None
+        raise BatchInterrupted(result) from None  # the journal stays: the units not run keep older files
     result.seconds = time.perf_counter() - started
     now = {u.folder: u.files for u in result.units}
     now[""] = [f for f in result.files if f.startswith("portfolio")]
     remove_contradicted(out, previous, now)  # e.g. an old portfolio.pdf when there is none now
-    write_records(result)
+    if write_records(result):
+        journal.finish()  # recorded in full; else the next run treats this one as unfinished
     return result
 
 
