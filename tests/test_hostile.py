@@ -670,6 +670,9 @@ def _batch_cmd(src: Path, out: Path, *extra: str) -> list[str]:
             "--mail", "drafts", "--no-progress", *extra]
 
 
+_WIDE = {**__import__("os").environ, "COLUMNS": "2000"}  # Rich wraps nothing: paths stay whole in the output
+
+
 def _deliverables_on_disk(out: Path) -> dict[str, list[str]]:
     """Every file the batch could have written, per unit folder ("" for the top level)."""
     found: dict[str, list[str]] = {}
@@ -717,7 +720,7 @@ def test_a_full_disk_fails_what_does_not_fit_naming_the_file_and_the_record_is_t
     src = write_units(tmp_path, rows)  # the input on the big disk, the output on the small one
     out = small_disk / "out"
     done = subprocess.run(_batch_cmd(src, out, "--jobs", "2"), capture_output=True, text=True, timeout=600,
-                          cwd=Path(__file__).resolve().parent.parent)
+                          cwd=Path(__file__).resolve().parent.parent, env=_WIDE)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "Traceback" not in done.stdout + done.stderr
     text = " ".join(done.stdout.split())
@@ -742,10 +745,15 @@ def test_a_full_disk_fails_what_does_not_fit_naming_the_file_and_the_record_is_t
         failed = [u for u in summary["units"] if u["status"] == "failed"]
         assert failed, summary
         for unit in failed:  # each error names the file that did not fit
-            assert "No space left on device" in unit["error"] and f"{unit['folder']}/{unit['folder']}." in unit["error"], unit
+            assert "No space left on device" in unit["error"] and f"{out / unit['folder']}/" in unit["error"], unit
     else:
         assert "summary.csv/json not (fully) written: [Errno 28] No space left on device" in text
         assert str(out / "summary.") in text
+        if (out / "summary.csv").exists():  # written before the disk filled up: true as far as it goes
+            rows = list(csv.DictReader(io.StringIO((out / "summary.csv").read_text())))
+            assert [r["name"] for r in rows] == [f"Unit {i}" for i in range(8)]
+            for r in rows:
+                assert (r["status"] == "ok") == (len(on_disk.get(r["folder"], [])) == 4), (r, on_disk)
         for i in range(8):  # every unit is still reported on the terminal
             assert f"Unit {i}" in text
 
