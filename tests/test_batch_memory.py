@@ -75,3 +75,39 @@ def test_the_batch_process_keeps_no_evaluation_objects(tmp_path):
     ev = result.units[2].evaluation  # rebuilt on access, equal each time
     assert isinstance(ev, Evaluation) and ev.scenario.name == "Unit 002" and ev == result.units[2].evaluation
     assert len(result.units[2].evaluation_blob) < 16_000
+
+
+# --- the worker pool: recycling, and a worker that dies ------------------------------------------
+
+
+def _jobs(n: int):
+    import datetime as dt
+
+    from runrate_xl.batch.model import UnitJob
+
+    return [UnitJob(i, f"Unit {i}", f"Unit-{i}", None, "/nonexistent", dt.date(2025, 6, 1), "none", "") for i in range(n)]
+
+
+def _pid_of_worker(job):
+    """Stands in for a BU's stages (forked workers inherit it): says which process ran it, and
+    kills that process for the BU named "Unit 2"."""
+    import signal
+
+    from runrate_xl.batch.model import UnitResult
+
+    if job.name == "Unit 2":
+        os.kill(os.getpid(), signal.SIGKILL)
+    return UnitResult(job.position, job.name, job.folder, "ok", error=str(os.getpid()))
+
+
+def test_workers_are_replaced_after_their_share_of_units_and_a_dying_worker_fails_its_unit_only(monkeypatch):
+    from runrate_xl.batch import pool
+
+    monkeypatch.setattr(pool, "process_unit", _pid_of_worker)
+    results = {r.position: r for r in pool.run_units(_jobs(7), workers=1, units_per_worker=2)}
+    assert sorted(results) == list(range(7))
+    died = results.pop(2)
+    assert died.status == "failed" and "worker process died" in died.error and "signal 9" in died.error
+    pids = [int(r.error) for _, r in sorted(results.items())]
+    assert os.getpid() not in pids  # with one job too, every BU runs in a worker
+    assert [pids.count(p) for p in dict.fromkeys(pids)] == [2, 2, 2]  # units 0-1, (2: killed), 3-4, 5-6

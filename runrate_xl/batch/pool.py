@@ -97,7 +97,7 @@ class _Pool:
     def run(self) -> Iterator[UnitResult]:
         try:
             self._start()
-            self.hooks.start()  # after the first forks: no display thread is copied into the workers
+            self.hooks.start()  # after the first forks (a recycled worker is forked while it runs; workers never print)
             while self.workers:
                 for worker, result in self._finished():
                     self.hooks.advance(result)
