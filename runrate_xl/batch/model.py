@@ -68,7 +68,7 @@ class UnitResult:
     files: list[str] = field(default_factory=list)  # relative to the output folder
     trace: str = ""
     mail_status: str = ""  # drafted | sent | skipped (already sent) | failed
-    evaluation_blob: bytes = b""  # the evaluation, pickled and compressed (see `evaluation`)
+    evaluation_blob: bytes = field(default=b"", repr=False)  # the evaluation, pickled and compressed (see `evaluation`)
 
     @property
     def ok(self) -> bool:

@@ -211,8 +211,8 @@ def render_portfolio_memo(evaluations: Sequence[Evaluation], path: Optional[Path
     pdfs = []
     for i, part in enumerate(parts):
         extra = _PARTS_CSS if i == 0 else _CONTINUATION_CSS % {"first": pages + 1}
-        pdf = isolate(_pdf_bytes, template.render(part), charts if part["show_chart"] else {}, extra)
-        pages += _page_count(pdf)
+        pdf, count = isolate(_part_pdf, template.render(part), charts if part["show_chart"] else {}, extra)
+        pages += count
         pdfs.append(pdf)
     return _finish(isolate(_merge_pdfs, pdfs), path)
 
@@ -221,10 +221,12 @@ def _pdf_bytes(html: str, charts: dict[str, bytes], extra_css: Optional[str]) ->
     return _to_pdf(html, charts, extra_css)[0]
 
 
-def _page_count(pdf: bytes) -> int:
+def _part_pdf(html: str, charts: dict[str, bytes], extra_css: Optional[str]) -> tuple[bytes, int]:
+    """A part of a long memo and its number of pages."""
     from pypdf import PdfReader
 
-    return len(PdfReader(io.BytesIO(pdf)).pages)
+    pdf = _pdf_bytes(html, charts, extra_css)
+    return pdf, len(PdfReader(io.BytesIO(pdf)).pages)
 
 
 def _merge_pdfs(pdfs: list[bytes]) -> bytes:
