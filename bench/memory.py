@@ -5,7 +5,8 @@ Target (issue 16): peak RSS of any process at most 400 MB at 1,000 BUs, flat in 
 floor measured in the same run: the peak of a batch of one BU (imports, templates, fonts, one
 render). Printed, never asserted (tests/test_batch_memory.py asserts the slope, cheaply).
 
-`python -m bench.memory [N ...]` (default 50 200 1000). Each run is a fresh `runrate batch`
+`python -m bench.memory [--jobs J] [N ...]` (default: jobs 1 and 2; 50 200 1000 BUs, about half
+an hour on two cores). Each run is a fresh `runrate batch`
 subprocess; at exit it reports its own ru_maxrss (the parent) and that of its reaped children
 (the largest resident set any worker reached).
 """
@@ -61,8 +62,14 @@ def peak_rss_mb(units: int, jobs: int) -> tuple[float, float]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    sizes = sorted({int(a) for a in (argv if argv is not None else sys.argv[1:])} or set(DEFAULT_UNITS))
-    for jobs in (1, 2):
+    args = list(argv if argv is not None else sys.argv[1:])
+    job_counts = (1, 2)
+    if "--jobs" in args:
+        at = args.index("--jobs")
+        job_counts = (int(args[at + 1]),)
+        del args[at:at + 2]
+    sizes = sorted({int(a) for a in args} or set(DEFAULT_UNITS))
+    for jobs in job_counts:
         floor = max(peak_rss_mb(1, jobs))
         print(f"batch memory  jobs={jobs}  floor (1 BU): peak RSS of any process {floor:7.1f} MB", flush=True)
         peaks = {}
