@@ -38,8 +38,8 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(res
 """
 
 
-def _units(tmp_path: Path, n: int) -> Path:
-    rows = [{**GOOD, "name": f"Unit {i:03d}", "tokens_per_day": 1e7 * (1 + i % 17)} for i in range(n)]
+def _units(tmp_path: Path, n: int, prefix: str = "Unit") -> Path:
+    rows = [{**GOOD, "name": f"{prefix} {i:03d}", "tokens_per_day": 1e7 * (1 + i % 17)} for i in range(n)]
     path = tmp_path / f"units-{n}.yaml"
     path.write_text(yaml.safe_dump({"business_units": rows}, sort_keys=False))
     return path
@@ -68,12 +68,12 @@ def test_the_batch_process_keeps_no_evaluation_objects(tmp_path):
     from runrate_xl.batch.run import run_batch
     from runrate_xl.engine import Evaluation
 
-    result = run_batch(_units(tmp_path, 5), tmp_path / "out", jobs=1, as_of=None, progress=False)
+    result = run_batch(_units(tmp_path, 5, "Kept or not"), tmp_path / "out", jobs=1, as_of=None, progress=False)
     assert len(result.units) == 5 and all(u.evaluation_blob for u in result.units)
-    gc.collect()
-    assert [o for o in gc.get_objects() if isinstance(o, Evaluation)] == []
+    gc.collect()  # (other tests' evaluations may be alive: only this run's are looked for)
+    assert [o for o in gc.get_objects() if isinstance(o, Evaluation) and o.scenario.name.startswith("Kept or not")] == []
     ev = result.units[2].evaluation  # rebuilt on access, equal each time
-    assert isinstance(ev, Evaluation) and ev.scenario.name == "Unit 002" and ev == result.units[2].evaluation
+    assert isinstance(ev, Evaluation) and ev.scenario.name == "Kept or not 002" and ev == result.units[2].evaluation
     assert len(result.units[2].evaluation_blob) < 16_000
 
 
