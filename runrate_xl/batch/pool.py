@@ -17,6 +17,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 from collections import deque
 from multiprocessing.connection import wait
 from typing import Any, Iterator, Optional
@@ -84,35 +85,41 @@ class _Pool:
         self.pending = deque(jobs)
         self.size, self.hooks, self.late, self.limit = size, hooks, late, limit
         self.workers: list[_Worker] = []
+        self.stop = _Flag()
         _preload_renderers()  # imported once here, inherited by every forked worker
         methods = multiprocessing.get_all_start_methods()
         self.context = multiprocessing.get_context("fork" if "fork" in methods else None)
 
     def _start(self) -> None:
-        while self.pending and len(self.workers) < self.size:
+        while self.pending and len(self.workers) < self.size and not self.stop.signalled:
             worker = _Worker(self.context, os.getpid(), self.limit)
             self.workers.append(worker)
             worker.give(self.pending.popleft())
 
     def run(self) -> Iterator[UnitResult]:
-        try:
-            self._start()
-            self.hooks.start()  # after the first forks (a recycled worker is forked while it runs; workers never print)
-            while self.workers:
-                for worker, result in self._finished():
-                    self.hooks.advance(result)
-                    yield result
+        # Ctrl-C / SIGTERM are noted and acted on between results, never while one is being
+        # received: every BU that finished is reported, so the record matches the disk.
+        with _interrupts_noted() as self.stop:
+            try:
                 self._start()
-        except BaseException:
-            self._drain()  # running BUs finish their (atomic) writes; the record matches the disk
-            raise
-        finally:
-            for worker in self.workers:
-                worker.close()
+                self.hooks.start()  # after the first forks (a recycled worker is forked while it runs; workers never print)
+                while self.workers:
+                    for worker, result in self._finished():
+                        self.hooks.advance(result)
+                        yield result
+                    if self.stop.signalled:
+                        raise KeyboardInterrupt
+                    self._start()
+            except BaseException:
+                self._drain()  # running BUs finish their (atomic) writes; the record matches the disk
+                raise
+            finally:
+                for worker in self.workers:
+                    worker.close()
 
     def _finished(self) -> Iterator[tuple[_Worker, UnitResult]]:
         """Wait for workers; yield the result of each that finished a BU (or died running one)."""
-        ready = wait([w.conn for w in self.workers] + [w.process.sentinel for w in self.workers])
+        ready = wait([w.conn for w in self.workers] + [w.process.sentinel for w in self.workers], timeout=0.2)
         for worker in list(self.workers):
             if worker.conn not in ready and worker.process.sentinel not in ready:
                 continue
@@ -123,7 +130,7 @@ class _Pool:
                 if job is not None:
                     yield worker, _died(job, worker.process.exitcode)
                 continue
-            if worker.left and self.pending:
+            if worker.left and self.pending and not self.stop.signalled:
                 worker.give(self.pending.popleft())
             else:
                 worker.give(None)  # done: it exits; a fresh one takes the rest
@@ -207,7 +214,8 @@ def in_child(fn, *args):
 
 
 def _child_main(conn, parent: int, fn, args) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides on Ctrl-C
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides on Ctrl-C (and a SIGTERM to the group)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     die_with_parent(parent)
     try:
         reply = (True, fn(*args))
@@ -240,6 +248,29 @@ def die_with_parent(parent: int) -> None:
             pass
     if os.getppid() != parent:  # the parent died before prctl took effect
         os._exit(1)
+
+
+class _Flag:
+    signalled = False
+
+
+@contextlib.contextmanager
+def _interrupts_noted() -> Iterator[_Flag]:
+    """In the main thread: Ctrl-C / SIGTERM set a flag that the pool acts on between results."""
+    flag = _Flag()
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+
+    def note(signum, frame):
+        flag.signalled = True
+
+    previous = {s: signal.signal(s, note) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield flag
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 def _preload_renderers() -> None:

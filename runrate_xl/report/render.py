@@ -11,7 +11,7 @@ import datetime as dt
 import functools
 import io
 from pathlib import Path
-from typing import Callable, Iterable, Optional, Sequence, Union
+from typing import Any, Callable, Iterable, Optional, Sequence, Union
 
 import jinja2
 import weasyprint
@@ -186,7 +186,7 @@ def portfolio_html(evaluations: Iterable[Evaluation], memo_date: Optional[dt.dat
 
 def render_portfolio_memo(evaluations: Sequence[Evaluation], path: Optional[PathLike] = None, *,
                           memo_date: Optional[dt.date] = None, part_units: Optional[int] = None,
-                          isolate: Optional[Callable[..., bytes]] = None) -> bytes:
+                          isolate: Optional[Callable[..., Any]] = None) -> bytes:
     """One memo summarising every business unit's recommendation and run-rate.
 
     ``evaluations`` is read twice, one evaluation at a time (a sequence that rebuilds each on
@@ -242,7 +242,7 @@ def _merge_pdfs(pdfs: list[bytes]) -> bytes:
         for page in reader.pages:
             writer.add_page(page)
     writer.add_metadata(info or {})
-    if hasattr(writer, "compress_identical_objects"):  # pypdf >= 4.3: one copy of the fonts the parts share
+    if hasattr(writer, "compress_identical_objects"):  # pypdf >= 4.3: objects the parts share, once
         writer.compress_identical_objects()
     buffer = io.BytesIO()
     writer.write(buffer)
