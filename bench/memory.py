@@ -1,17 +1,20 @@
-"""Batch memory: peak RSS of any process of `runrate batch` at N business units, with 1 job and
-2 jobs, and the growth per BU between the smallest and the largest N.
+"""Batch memory: peak RSS of the `runrate batch` process and of its workers at N business units,
+with 1 job and 2 jobs, and the growth per BU between the smallest and the largest N.
 
-Target (issue 16): peak RSS of any process at most 400 MB at 1,000 BUs, flat in N. The growth
-per BU printed here, times 1,000, says how far from flat the batch is. Printed, never asserted.
+Target (issue 16): peak RSS of any process at most 400 MB at 1,000 BUs, flat in N. Beside it, a
+floor measured in the same run: the peak of a batch of one BU (imports, templates, fonts, one
+render). Printed, never asserted (tests/test_batch_memory.py asserts the slope, cheaply).
 
-`python -m bench.memory [N ...]` (default 25 100): each run is a fresh `runrate batch`
-subprocess; ru_maxrss over its reaped process tree is the largest resident set any one of them
-reached (the parent, or any worker).
+`python -m bench.memory [--jobs J] [N ...]` (default: jobs 1 and 2; 50 200 1000 BUs, about half
+an hour on two cores). Each run is a fresh `runrate batch`
+subprocess; at exit it reports its own ru_maxrss (the parent) and that of its reaped children
+(the largest resident set any worker reached).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -19,42 +22,69 @@ from pathlib import Path
 
 from .batch import generate_input
 
-DEFAULT_UNITS = (25, 100)
+DEFAULT_UNITS = (50, 200, 1000)
+TARGET_MB = 400.0
 AS_OF = "2025-06-01"
 
+# Runs the CLI in this process; at exit writes "<parent KB> <largest child KB>" to argv[1].
+# Forked workers leave through os._exit, so only the parent runs the atexit hook.
 _PROBE = """
-import resource, subprocess, sys
-done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-print(done.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+import atexit, os, resource, runpy, sys
+report, pid = sys.argv[1], os.getpid()
+def _peaks():
+    if os.getpid() == pid:
+        with open(report, "w") as fh:
+            fh.write(f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss} "
+                     f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}")
+atexit.register(_peaks)
+sys.argv = ["runrate", *sys.argv[2:]]
+runpy.run_module("runrate_xl.cli", run_name="__main__")
 """
 
 
-def peak_rss_mb(units: int, jobs: int) -> float:
-    with tempfile.TemporaryDirectory() as tmp:
+def peak_rss_mb(units: int, jobs: int) -> tuple[float, float]:
+    """(parent, largest worker) peak RSS in MB of one `runrate batch --jobs JOBS` over ``units`` BUs."""
+    with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp:
         folder = Path(tmp)
         src = generate_input(folder, units)
-        cmd = [sys.executable, "-c", _PROBE, sys.executable, "-m", "runrate_xl.cli", "batch", str(src),
-               "--out", str(folder / "out"), "--jobs", str(jobs), "--as-of", AS_OF, "--no-progress"]
-        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.split()
-        code, kb = int(out[0]), int(out[1])
-        if code not in (0, 1):
-            raise RuntimeError(f"runrate batch exited {code}")
+        report = folder / "peaks.txt"
+        cmd = [sys.executable, "-c", _PROBE, str(report), "batch", str(src), "--out", str(folder / "out"),
+               "--jobs", str(jobs), "--as-of", AS_OF, "--no-progress", "--mail", "drafts"]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH")]))}
+        done = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        if done.returncode not in (0, 1) or not report.exists():
+            raise RuntimeError(f"runrate batch exited {done.returncode}: {done.stderr[-2000:]}")
         summary = json.loads((folder / "out" / "summary.json").read_text())
-        assert len(summary["units"]) == units
-        return kb / 1024
+        if len(summary["units"]) != units or summary["failed"]:
+            raise RuntimeError(f"runrate batch: {summary['failed']} of {units} BUs failed")
+        parent_kb, child_kb = (int(v) for v in report.read_text().split())
+        return parent_kb / 1024, child_kb / 1024
 
 
 def main(argv: list[str] | None = None) -> None:
-    sizes = [int(a) for a in (argv if argv is not None else sys.argv[1:])] or list(DEFAULT_UNITS)
-    for jobs in (1, 2):
-        peaks = {n: peak_rss_mb(n, jobs) for n in sizes}
-        for n, mb in peaks.items():
-            print(f"batch memory  jobs={jobs}  {n:5d} BUs  peak RSS of any process {mb:8.1f} MB", flush=True)
+    args = list(argv if argv is not None else sys.argv[1:])
+    job_counts = (1, 2)
+    if "--jobs" in args:
+        at = args.index("--jobs")
+        job_counts = (int(args[at + 1]),)
+        del args[at:at + 2]
+    sizes = sorted({int(a) for a in args} or set(DEFAULT_UNITS))
+    for jobs in job_counts:
+        floor = max(peak_rss_mb(1, jobs))
+        print(f"batch memory  jobs={jobs}  floor (1 BU): peak RSS of any process {floor:7.1f} MB", flush=True)
+        peaks = {}
+        for n in sizes:
+            parent, worker = peaks[n] = peak_rss_mb(n, jobs)
+            top = max(parent, worker)
+            print(f"batch memory  jobs={jobs}  {n:5d} BUs  parent {parent:7.1f} MB  largest worker {worker:7.1f} MB  "
+                  f"any {top:7.1f} MB  target <= {TARGET_MB:.0f} ({top / TARGET_MB:4.2f} of it)  x{top / floor:.2f} vs floor", flush=True)
         if len(sizes) > 1:
-            lo, hi = min(sizes), max(sizes)
-            per_bu = (peaks[hi] - peaks[lo]) / (hi - lo)
-            print(f"batch memory  jobs={jobs}  growth {per_bu * 1024:7.1f} KB per BU  "
-                  f"-> about {peaks[lo] + per_bu * (1000 - lo):7.0f} MB projected at 1,000 BUs (target <= 400, flat)", flush=True)
+            lo, hi = sizes[0], sizes[-1]
+            for i, who in enumerate(("parent", "largest worker")):
+                per_bu = (peaks[hi][i] - peaks[lo][i]) / (hi - lo)
+                projected = peaks[lo][i] + per_bu * (1000 - lo)
+                print(f"batch memory  jobs={jobs}  {who:<15} grows {per_bu * 1024:7.1f} KB per BU ({lo} -> {hi} BUs)  "
+                      f"-> {projected:7.1f} MB at 1,000 BUs (target <= {TARGET_MB:.0f}, flat)", flush=True)
 
 
 if __name__ == "__main__":

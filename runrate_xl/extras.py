@@ -15,7 +15,7 @@ from .engine.errors import RunrateError
 EXTRAS: dict[str, tuple[str, ...]] = {
     "cli": ("typer", "rich"),
     "workbook": ("openpyxl", "defusedxml"),
-    "memo": ("jinja2", "weasyprint", "matplotlib"),
+    "memo": ("jinja2", "weasyprint", "matplotlib", "pypdf"),
     "excel": ("xlwings", "openpyxl"),
 }
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tempfile
 import unicodedata
 from pathlib import Path
-from typing import Iterable, Optional, Union
+from typing import Iterable, Iterator, Optional, Union
 
 TEMP_MARK = ".runrate-tmp-"  # every temp file/folder this tool makes: .runrate-tmp-<pid>-<random>-<name>.tmp
 
@@ -32,10 +33,27 @@ def temp_owner(name: str) -> Optional[int]:
 _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
 
 
+@contextlib.contextmanager
+def names_file(final: Union[str, Path]) -> Iterator[None]:
+    """An OSError raised while writing ``final`` (disk full, quota, permissions) names ``final``,
+    not a temp name or nothing: ``[Errno 28] No space left on device: '.../A/A.pdf'``."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename == str(final) or exc.errno is None:
+            raise
+        raise OSError(exc.errno, exc.strerror or str(exc), str(final)) from exc
+
+
 def atomic_write_bytes(path: Union[str, Path], data: bytes) -> Path:
     """Write ``data`` to ``path`` via a temp file in the same folder and a rename, so a crash or
-    Ctrl-C never leaves a partial file under the final name."""
+    Ctrl-C never leaves a partial file under the final name. An OSError names ``path``."""
     target = Path(path)
+    with names_file(target):
+        return _atomic_write_bytes(target, data)
+
+
+def _atomic_write_bytes(target: Path, data: bytes) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=temp_prefix(), suffix=temp_suffix(target.name), dir=target.parent)
     try:

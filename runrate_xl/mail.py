@@ -24,7 +24,7 @@ from email import policy
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, parseaddr
 from pathlib import Path
-from typing import Any, Callable, Literal, Mapping, Optional, Union
+from typing import Any, Callable, Iterable, Literal, Mapping, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
@@ -360,9 +360,10 @@ def _transient(code: Optional[int]) -> bool:
     return code is not None and 400 <= code < 500
 
 
-def send_messages(messages: list[EmailMessage], settings: SmtpSettings, *, ledger_path: PathLike, force: bool = False,
+def send_messages(messages: Iterable[EmailMessage], settings: SmtpSettings, *, ledger_path: PathLike, force: bool = False,
                   attempts: int = 3, backoff_seconds: float = 0.5, sleep: Callable[[float], None] = time.sleep) -> list[SendResult]:
-    """Send each message (one SMTP session, reopened when it drops). Already-sent messages (same
+    """Send each message (one SMTP session, reopened when it drops); ``messages`` may be a
+    generator, so only the message being sent need be in memory. Already-sent messages (same
     recipient, memo file and content hash in the ledger) are skipped unless ``force``. Transient failures are retried
     ``attempts`` times with back-off ``backoff_seconds`` x 1, 2, 4...; a refused recipient fails
     that message only. The ledger is rewritten after every message sent."""

@@ -10,6 +10,12 @@
   ``summary.json`` and that contradict the new one (an old ``portfolio.pdf`` when there is none
   now; an old workbook beside a new memo) - only inside the units this run processed, never a
   file the tool did not record.
+* **A journal** (:class:`Journal`, ``<out>/.runrate-journal.json``) covers a run that never
+  writes its record (killed, power cut, disk full): written before the first deliverable, it
+  holds what the earlier runs recorded and every deliverable this run may write; the old
+  ``summary.*`` and ``run.log`` are removed then (they would describe files this run replaces).
+  It is removed only once a run's records are written in full; a run that finds one left over
+  counts its files as recorded, so they are removed too if the rerun does not write them.
 """
 
 from __future__ import annotations
@@ -184,6 +190,58 @@ def recorded_files(out: Path) -> dict[str, list[str]]:
     if isinstance(portfolio, dict) and isinstance(portfolio.get("files"), list):
         record[""] = [f for f in portfolio["files"] if isinstance(f, str)]
     return record
+
+
+JOURNAL_NAME = ".runrate-journal.json"
+RECORD_NAMES = ("summary.json", "summary.csv", "run.log")
+
+
+class Journal:
+    """What a run in progress may leave in its output folder (see the module notes)."""
+
+    def __init__(self, out: Path):
+        self.out = Path(out)
+        self.path = self.out / JOURNAL_NAME
+
+    def left_over(self) -> dict[str, list[str]]:
+        """Files a run that did not finish (no full record) may have written: ``{folder: [paths]}``
+        as in :func:`recorded_files`; empty when the last run finished."""
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        files = data.get("files") if isinstance(data, dict) else None
+        if not isinstance(files, dict):
+            return {}
+        return {k: [f for f in v if isinstance(f, str)] for k, v in files.items() if isinstance(k, str) and isinstance(v, list)}
+
+    def start(self, previous: dict[str, list[str]], folders: Iterable[str]) -> None:
+        """Before the first deliverable: note what earlier runs left and what this one may write,
+        then remove the earlier records (they would contradict what this run replaces)."""
+        files = {k: list(v) for k, v in previous.items()}
+        for folder in [*folders, ""]:
+            have = files.setdefault(folder, [])
+            have += sorted(_deliverable_names(folder) - set(have))
+        from .fsutil import atomic_write_text
+
+        atomic_write_text(self.path, json.dumps({"pid": os.getpid(), "files": files}, indent=1) + "\n")
+        for name in RECORD_NAMES:
+            target = self.out / name
+            if target.is_file() and not target.is_symlink():
+                target.unlink()
+
+    def finish(self) -> None:
+        """The run's records are written in full: nothing is left unrecorded."""
+        self.path.unlink(missing_ok=True)
+
+
+def merge_records(*records: dict[str, list[str]]) -> dict[str, list[str]]:
+    merged: dict[str, list[str]] = {}
+    for record in records:
+        for folder, files in record.items():
+            have = merged.setdefault(folder, [])
+            have += [f for f in files if f not in have]
+    return merged
 
 
 def _deliverable_names(folder: str) -> set[str]:

@@ -158,6 +158,32 @@ def test_ansi_escape_in_a_scenario_name_is_shown_not_executed(tmp_path):
     assert "\\x1b[31mred [bold]x :x:" in result.output
 
 
+@pytest.mark.parametrize("args", [["prices", "evil/model"], ["prices", "--list"]])
+def test_catalog_text_is_shown_literally_by_runrate_prices(monkeypatch, args):
+    """Catalog text (model names, providers, sources, dates of the shipped price file) is data,
+    not markup: the real price lookup reads a hostile price file here."""
+    from runrate_xl.catalog import prices
+
+    hostile = {"models": {"evil/model": {
+        "provider": "[bold]acme[/]", "input": 1.0, "output": 2.0,
+        "source": "[/] \x1b[31mred\x1b[0m \u202etxt.exe :x:", "as_of": "[link=http://x]2026[/link]"},
+        "[/]\x1b]8;;http://x\x07name": {"input": 1.0, "output": 2.0, "source": "s", "as_of": "2026-01-01"}}}
+    monkeypatch.setattr(prices, "load_data", lambda name: hostile)
+    prices.lookup_prices.cache_clear()
+    try:
+        result = runner.invoke(app, args)
+    finally:
+        prices.lookup_prices.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output and "\u202e" not in result.output and "\x07" not in result.output
+    text = " ".join(result.output.split())
+    if args[1] == "--list":
+        assert "[/]\\x1b]8;;http://x\\x07name" in text and "evil/model" in text
+    else:
+        assert "[bold]acme[/]" in text  # the title, literally
+        assert "[/] \\x1b[31mred\\x1b[0m \\u202etxt.exe :x:" in text and "[link=http://x]2026[/link]" in text
+
+
 def test_workbook_title_is_the_name_verbatim(hostile_run):
     _, out = hostile_run
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
@@ -632,3 +658,146 @@ def test_a_summary_that_cannot_be_written_is_reported_beside_what_was(tmp_path):
     assert (out / "Support" / "Support.pdf").exists()
     assert "summary: summary.csv/json not (fully) written: [Errno 21] Is a directory" in (out / "run.log").read_text()
 
+
+
+# --- a full disk, and a rerun after a killed run ----------------------------------------------
+
+
+def _batch_cmd(src: Path, out: Path, *extra: str) -> list[str]:
+    import sys
+
+    return [sys.executable, "-m", "runrate_xl.cli", "batch", str(src), "--out", str(out), "--as-of", AS_OF,
+            "--mail", "drafts", "--no-progress", *extra]
+
+
+_WIDE = {**__import__("os").environ, "COLUMNS": "2000"}  # Rich wraps nothing: paths stay whole in the output
+
+
+def _deliverables_on_disk(out: Path) -> dict[str, list[str]]:
+    """Every file the batch could have written, per unit folder ("" for the top level)."""
+    found: dict[str, list[str]] = {}
+    for p in sorted(out.glob("*/*")):
+        if p.is_file() and not p.name.startswith("."):
+            found.setdefault(p.parent.name, []).append(f"{p.parent.name}/{p.name}")
+    found[""] = sorted(p.name for p in out.glob("portfolio.*"))
+    return found
+
+
+def _recorded(summary: dict) -> dict[str, list[str]]:
+    record = {u["folder"]: sorted(u["files"]) for u in summary["units"] if u["files"]}
+    record[""] = sorted(summary["portfolio"]["files"])
+    return record
+
+
+def _our_temps(out: Path) -> list[Path]:
+    return [p for p in out.rglob(".runrate-tmp-*")]
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real 1 MB file system (tmpfs): room for about four units' files."""
+    import subprocess
+
+    mount = tmp_path / "small-disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,mode=0755", "tmpfs", str(mount)], capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"a small tmpfs cannot be mounted here (needs root): {done.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+
+
+@pytest.mark.slow
+def test_a_full_disk_fails_what_does_not_fit_naming_the_file_and_the_record_is_true(tmp_path, small_disk):
+    import subprocess
+    import zipfile
+
+    from pypdf import PdfReader
+
+    rows = [{**GOOD, "name": f"Unit {i}", "tokens_per_day": 1e7 * (i + 1)} for i in range(8)]
+    src = write_units(tmp_path, rows)  # the input on the big disk, the output on the small one
+    out = small_disk / "out"
+    done = subprocess.run(_batch_cmd(src, out, "--jobs", "2"), capture_output=True, text=True, timeout=600,
+                          cwd=Path(__file__).resolve().parent.parent, env=_WIDE)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    text = " ".join(done.stdout.split())
+    assert "No space left on device" in text
+    # nothing half-written under a final name, no temp file left behind
+    assert _our_temps(out) == []
+    on_disk = _deliverables_on_disk(out)
+    assert any(f.endswith(".pdf") for files in on_disk.values() for f in files)  # some units did fit
+    for pdf in out.glob("*/*.pdf"):
+        assert len(PdfReader(pdf).pages) >= 1
+    for book in out.glob("*/*.xlsx"):
+        assert zipfile.ZipFile(book).testzip() is None
+    for draft in out.glob("*/*.eml"):
+        message = email.message_from_bytes(draft.read_bytes(), policy=policy.default)
+        attachment, = message.iter_attachments()
+        assert attachment.get_content().startswith(b"%PDF") and attachment.get_content().rstrip().endswith(b"%%EOF")
+    # what the run reports is what is on disk: the summary if it fitted, else the terminal says so
+    if (out / "summary.json").exists():
+        summary = json.loads((out / "summary.json").read_text())
+        assert len(summary["units"]) == 8
+        assert _recorded(summary) == {k: v for k, v in on_disk.items() if v or k == ""}
+        failed = [u for u in summary["units"] if u["status"] == "failed"]
+        assert failed, summary
+        for unit in failed:  # each error names the file that did not fit
+            assert "No space left on device" in unit["error"] and f"{out / unit['folder']}/" in unit["error"], unit
+    else:
+        assert "summary.csv/json not (fully) written: [Errno 28] No space left on device" in text
+        assert str(out / "summary.") in text
+        if (out / "summary.csv").exists():  # written before the disk filled up: true as far as it goes
+            rows = list(csv.DictReader(io.StringIO((out / "summary.csv").read_text())))
+            assert [r["name"] for r in rows] == [f"Unit {i}" for i in range(8)]
+            for r in rows:
+                assert (r["status"] == "ok") == (len(on_disk.get(r["folder"], [])) == 4), (r, on_disk)
+        for i in range(8):  # every unit is still reported on the terminal
+            assert f"Unit {i}" in text
+
+
+@pytest.mark.slow
+def test_a_rerun_after_a_killed_run_leaves_nothing_that_contradicts_its_summary(tmp_path):
+    """A run killed with SIGKILL cannot clean up or write its record. Before writing it removed
+    the earlier run's summary (it would describe files being replaced) and noted what it may
+    write in its journal; the rerun removes the killed run's temp files and every deliverable
+    of it that the rerun does not write (here: the workbooks, whose stage now fails)."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path / "out"
+    first = runner.invoke(app, ["batch", str(write_units(tmp_path, [GOOD])), "--out", str(out), "--jobs", "1", "--as-of", AS_OF])
+    assert first.exit_code == 0, first.output
+    assert json.loads((out / "summary.json").read_text())["ok"] == 1
+
+    rows = [{**GOOD, "name": f"Unit {i}", "tokens_per_day": 1e7 * (i + 1)} for i in range(16)]
+    proc = subprocess.Popen(_batch_cmd(write_units(tmp_path, rows, "killed.yaml"), out, "--jobs", "2"), cwd=root,
+                            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while len(list(out.glob("Unit-*/*.xlsx"))) < 3:
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)  # the batch and its workers, mid-write
+    proc.wait(timeout=60)
+    assert not (out / "summary.json").exists()  # the earlier record no longer claims this folder
+    killed_workbooks = sorted(out.glob("Unit-*/*.xlsx"))
+    assert killed_workbooks and (out / ".runrate-journal.json").exists()
+
+    tiers = [{"above_input_tokens": 1000 * (i + 1), "input_price_per_1m": 1, "output_price_per_1m": 2} for i in range(6)]
+    (tmp_path / "tiers.yaml").write_text(yaml.safe_dump({"api": {"price_tiers": tiers}}))
+    rerun_rows = [{**row, "scenario_file": "tiers.yaml"} for row in rows]  # the workbook stage now fails
+    rerun = subprocess.run(_batch_cmd(write_units(tmp_path, rerun_rows, "rerun.yaml"), out, "--jobs", "2"), cwd=root,
+                           capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 1 and "Traceback" not in rerun.stdout + rerun.stderr, rerun.stdout + rerun.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert all(u["status"] == "failed" and "workbook" in u["error"] for u in summary["units"])
+    on_disk = _deliverables_on_disk(out)
+    on_disk.pop("Support")  # the first run's unit: not processed by the rerun, its files stay
+    assert _recorded(summary) == on_disk  # no workbook of the killed run beside the rerun's memo
+    assert not any(p.exists() for p in killed_workbooks)
+    assert _our_temps(out) == [] and not (out / ".runrate-journal.json").exists()

@@ -21,7 +21,7 @@ from pypdf import PdfReader
 pytestmark = pytest.mark.install
 
 ROOT = Path(__file__).resolve().parent.parent
-EXTRA_MODULES = ("openpyxl", "defusedxml", "jinja2", "weasyprint", "matplotlib", "typer", "rich", "xlwings")
+EXTRA_MODULES = ("openpyxl", "defusedxml", "jinja2", "weasyprint", "matplotlib", "pypdf", "typer", "rich", "xlwings")
 
 
 def run(cmd, cwd, env=None, check=True, timeout=900):

@@ -227,6 +227,33 @@ def test_portfolio_memo_sums_the_units(tmp_path):
         render_portfolio_memo([])
 
 
+def test_a_long_portfolio_memo_is_laid_out_in_parts_and_still_lists_every_unit():
+    """Past ``part_units`` units the memo is laid out part by part (bounded memory) and the pages
+    merged: every unit in the table and in the unit-by-unit section, one total, pages numbered
+    through the parts, the running header on every page but the first, the same bytes twice."""
+    from runrate_xl.report.charts import portfolio_svg
+
+    base = [preset_scenario(p) for p in PRESETS]
+    evs = [evaluate_scenario(base[i % 3].model_copy(update={"name": f"Unit {i:02d} of the long list"})) for i in range(7)]
+    pdf = render_portfolio_memo(evs, memo_date=MEMO_DATE, part_units=3)
+    pages = [p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages]
+    text = "\n".join(pages)
+    for ev in evs:
+        assert text.count(ev.scenario.name) == 2, ev.scenario.name  # its table row and its paragraph
+    assert text.count("Recommendation per business unit (continued)") == 2  # 3 + 3 + 1 rows
+    assert text.count("Unit by unit (continued)") == 2 and text.count("Run-rate as recommended") == 1
+    assert len([line for line in text.splitlines() if line.startswith("Total")]) == 1
+    for number, page in enumerate(pages, start=1):
+        assert page.rstrip().endswith(f"Page {number}"), page[-200:]
+        assert ("Decision memo \u2014 All business units" in page) == (number > 1)
+    assert render_portfolio_memo(evs, memo_date=MEMO_DATE, part_units=3) == pdf
+    # one part (the default size for seven units) is the memo as it always was: "Page 1 of N"
+    assert "Page 1 of" in pdf_text(render_portfolio_memo(evs, memo_date=MEMO_DATE))
+    # the chart keeps its largest bars and sums the rest in one
+    svg = portfolio_svg(evs, most=4)
+    assert b"4 smaller business units" in svg and svg.count(b"of the long list") == 3
+
+
 def test_formatting_helpers():
     assert fmt.usd(1234.4) == "$1,234" and fmt.usd(-1234.6) == "-$1,235" and fmt.usd(-0.2) == "$0"
     assert fmt.tokens(333_333_333.3) == "333.3M" and fmt.tokens(1_090_909_091) == "1.09B" and fmt.tokens(950_000) == "950k"

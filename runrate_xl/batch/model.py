@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import pickle
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -64,13 +66,24 @@ class UnitResult:
     problems: list[str] = field(default_factory=list)
     stage_seconds: dict[str, float] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)  # relative to the output folder
-    evaluation: Optional[Evaluation] = None
     trace: str = ""
     mail_status: str = ""  # drafted | sent | skipped (already sent) | failed
+    evaluation_blob: bytes = field(default=b"", repr=False)  # the evaluation, pickled and compressed (see `evaluation`)
 
     @property
     def ok(self) -> bool:
         return self.status == "ok"
+
+    @property
+    def evaluation(self) -> Optional[Evaluation]:
+        """The BU's evaluation, rebuilt on each access from its compressed pickle (a few KB, where
+        the live object takes about 75 KB): a batch of any size keeps one evaluation per BU in
+        memory only while it is being read (summary, roll-up, portfolio, sending)."""
+        return pickle.loads(zlib.decompress(self.evaluation_blob)) if self.evaluation_blob else None
+
+    @evaluation.setter
+    def evaluation(self, value: Optional[Evaluation]) -> None:
+        self.evaluation_blob = zlib.compress(pickle.dumps(value, pickle.HIGHEST_PROTOCOL), 6) if value is not None else b""
 
 
 @dataclass

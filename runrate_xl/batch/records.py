@@ -16,17 +16,21 @@ from .model import BatchResult
 from .unit import describe_error
 
 
-def write_records(result: BatchResult) -> None:
-    """summary.csv/json and run.log. A failure to write them (disk full) is reported as such,
-    beside the BUs that were written, never as "nothing written"."""
+def write_records(result: BatchResult) -> bool:
+    """summary.csv/json and run.log; True when all were written. A failure to write them (disk
+    full) is reported as such, beside the BUs that were written, never as "nothing written"."""
+    complete = True
     try:
         write_summary(result)
     except OSError as exc:
+        complete = False
         result.portfolio_errors["summary"] = f"summary.csv/json not (fully) written: {describe_error(exc)}"
     try:
         write_run_log(result)
     except OSError as exc:
+        complete = False
         result.portfolio_errors["run_log"] = f"run.log not written: {describe_error(exc)}"
+    return complete
 
 
 def option_ids(result: BatchResult) -> list[str]:

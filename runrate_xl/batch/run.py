@@ -17,20 +17,21 @@ import os
 import signal
 import threading
 import time
+from collections import abc
 from pathlib import Path
 from typing import Any, Iterator, Optional, Sequence
 
 from ..engine.errors import InputError
 from ..fsutil import atomic_write_bytes
-from ..outdir import OutputBusy, OutputLock, recorded_files, remove_contradicted, remove_dead_temps
+from ..outdir import Journal, OutputBusy, OutputLock, merge_records, recorded_files, remove_contradicted, remove_dead_temps
 from ..dates import reference_date
 from ..mail import resolve_sender
 from .inputs import BatchInput, UnitRow, read_input
 from .naming import unique_names
 from .model import BatchInterrupted, BatchResult, DEFAULT_SENDER, LEDGER, MAIL_MODES, UnitJob, UnitResult, UsageError
-from .pool import _progress_display, run_units
+from .pool import _progress_display, in_child, run_units
 from .records import write_records, write_run_log, write_summary
-from .unit import describe_error, staged
+from .unit import describe_error
 
 
 def run_batch(
@@ -93,8 +94,15 @@ def run_batch(
 
 
 def _run_locked(result, selected, invalid, folders, out, day, mail, sender, smtp, workers, progress, console, started) -> BatchResult:
-    remove_stale_staging(out, folders)  # every folder of this input, also those --only skips
-    previous = recorded_files(out)  # what the last run wrote, by its own record
+    journal = Journal(out)
+    unfinished = journal.left_over()  # what a run that never wrote its record may have left
+    # every folder of this input (also those --only skips) and of an unfinished run
+    remove_stale_staging(out, [*folders, *(f for f in unfinished if f and f not in folders)])
+    previous = merge_records(recorded_files(out), unfinished)  # what earlier runs wrote, by their records
+    try:
+        journal.start(previous, [f for _r, f in selected])  # before the first deliverable
+    except OSError as exc:
+        raise UsageError(f"--out: cannot write to {out} ({describe_error(exc)}); nothing was written") from None
     unit_jobs = [UnitJob(r.position, r.name, f, r.scenario, str(out), day, mail, sender) for r, f in selected if r.ok]
     results = {r.position: _invalid_result(r, f) for r, f in invalid}
     try:
@@ -119,12 +127,13 @@ def _run_locked(result, selected, invalid, folders, out, day, mail, sender, smtp
             write_summary(result)  # the record matches the disk: no earlier summary contradicts it
         with contextlib.suppress(Exception):
             write_run_log(result)
-        raise BatchInterrupted(result) from None
+        raise BatchInterrupted(result) from None  # the journal stays: the units not run keep older files
     result.seconds = time.perf_counter() - started
     now = {u.folder: u.files for u in result.units}
     now[""] = [f for f in result.files if f.startswith("portfolio")]
     remove_contradicted(out, previous, now)  # e.g. an old portfolio.pdf when there is none now
-    write_records(result)
+    if write_records(result):
+        journal.finish()  # recorded in full; else the next run treats this one as unfinished
     return result
 
 
@@ -161,25 +170,44 @@ def _invalid_result(row: UnitRow, folder: str) -> UnitResult:
 # --- Running the BUs -----------------------------------------------------------------------
 
 
+class UnitEvaluations(abc.Sequence):
+    """The evaluations of the BUs that succeeded, in input order, each rebuilt from its compressed
+    pickle when read: the portfolio stages walk them without holding them all."""
+
+    def __init__(self, units: Sequence[UnitResult]):
+        self.units = [u for u in units if u.ok and u.evaluation_blob]
+
+    def __len__(self) -> int:
+        return len(self.units)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return UnitEvaluations(self.units[index])
+        return self.units[index].evaluation
+
+    def __iter__(self):
+        return (u.evaluation for u in self.units)
+
+
 def write_portfolio(result: BatchResult) -> None:
     """portfolio.xlsx and portfolio.pdf over the BUs that succeeded, in input order."""
-    evaluations = [u.evaluation for u in result.ok_units if u.evaluation is not None]
+    evaluations = UnitEvaluations(result.units)
     if not evaluations:
         result.portfolio_errors["portfolio"] = "no business unit succeeded, so there is no portfolio"
         return
     out = result.out_dir
 
-    def rollup() -> None:
-        from ..workbook import write_rollup
+    def rollup() -> None:  # openpyxl holds every row while it writes: in a child that then exits
+        from ..workbook.rollup import rollup_bytes
 
-        with staged(out / "portfolio.xlsx") as tmp:
-            write_rollup(evaluations, tmp)
+        atomic_write_bytes(out / "portfolio.xlsx", in_child(rollup_bytes, evaluations))
         result.files.append("portfolio.xlsx")
 
-    def memo() -> None:
+    def memo() -> None:  # laid out part by part, each part in a child (what WeasyPrint keeps dies with it)
         from ..report import render_portfolio_memo
 
-        atomic_write_bytes(out / "portfolio.pdf", render_portfolio_memo(evaluations, memo_date=result.as_of))
+        pdf = render_portfolio_memo(evaluations, memo_date=result.as_of, isolate=in_child)
+        atomic_write_bytes(out / "portfolio.pdf", pdf)
         result.files.append("portfolio.pdf")
 
     for name, fn in (("rollup", rollup), ("portfolio_memo", memo)):
@@ -221,13 +249,22 @@ def send_stage(result: BatchResult, settings) -> None:
 
     start = time.perf_counter()
     try:
-        units = [u for u in result.ok_units if u.evaluation is not None]
-        messages = [
-            build_message(u.evaluation, (result.out_dir / u.folder / f"{u.folder}.pdf").read_bytes(), sender=result.sender,
-                          memo_filename=f"{u.folder}.pdf", memo_date=result.as_of)
-            for u in units
-        ]
-        outcomes = send_messages(messages, settings, ledger_path=result.out_dir / LEDGER)
+        units: list[UnitResult] = []  # those whose message was built, in the order sent
+
+        def messages():  # built one at a time as they are sent: never every memo in memory at once
+            for u in result.ok_units:
+                if not u.evaluation_blob:
+                    continue
+                try:
+                    message = build_message(u.evaluation, (result.out_dir / u.folder / f"{u.folder}.pdf").read_bytes(),
+                                            sender=result.sender, memo_filename=f"{u.folder}.pdf", memo_date=result.as_of)
+                except Exception as exc:
+                    u.status, u.error, u.mail_status = "failed", f"send: {describe_error(exc)}", "failed"
+                    continue
+                units.append(u)
+                yield message
+
+        outcomes = send_messages(messages(), settings, ledger_path=result.out_dir / LEDGER)
         for unit, outcome in zip(units, outcomes):
             unit.mail_status = outcome.status
             if not outcome.ok:

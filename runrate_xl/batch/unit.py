@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterator
 from ..api import dump_scenario, evaluate_scenario
 from ..engine import Evaluation, Scenario
 from ..engine.errors import InputError, RunrateError
-from ..fsutil import atomic_write_bytes, atomic_write_text, temp_prefix, temp_suffix
+from ..fsutil import atomic_write_bytes, atomic_write_text, names_file, temp_prefix, temp_suffix
 from .model import UnitJob, UnitResult
 
 
@@ -120,18 +120,20 @@ def write_draft_email(evaluation: Evaluation, pdf: bytes, path: Path, sender: st
 @contextlib.contextmanager
 def staged(final: Path) -> Iterator[Path]:
     """A path with ``final``'s name inside a private ``.*.tmp`` folder next to it; on success
-    the file is renamed onto ``final`` (atomic on one file system), on failure discarded."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix=temp_prefix(), suffix=temp_suffix(final.name), dir=final.parent))
-    try:
-        tmp = folder / final.name
-        yield tmp
-        if not tmp.is_file():
-            raise RuntimeError(f"{final.name} was not written")
-        os.chmod(tmp, 0o644 & ~_umask())
-        os.replace(tmp, final)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    the file is renamed onto ``final`` (atomic on one file system), on failure discarded. An
+    OSError (e.g. disk full) names ``final``."""
+    with names_file(final):
+        final.parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix=temp_prefix(), suffix=temp_suffix(final.name), dir=final.parent))
+        try:
+            tmp = folder / final.name
+            yield tmp
+            if not tmp.is_file():
+                raise RuntimeError(f"{final.name} was not written")
+            os.chmod(tmp, 0o644 & ~_umask())
+            os.replace(tmp, final)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _umask() -> int:

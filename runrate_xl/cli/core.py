@@ -31,7 +31,7 @@ def print_evaluation(ev: Evaluation, note: str = "") -> None:
         table.add_column(T(ev.options[o].label), justify="right")
     for row in iceberg_table(ev):
         amounts = row["amounts"]
-        table.add_row(row["label"], "hidden" if row["hidden"] else "visible",
+        table.add_row(T(row["label"]), "hidden" if row["hidden"] else "visible",
                       *[usd(amounts[o]) if amounts[o] is not None else "" for o in names])
     table.add_section()
     table.add_row("Visible", "", *[usd(ev.options[o].visible_monthly) for o in names])
@@ -101,7 +101,7 @@ def list_presets() -> None:
     table.add_column("name")
     table.add_column("title")
     for name, p in presets().items():
-        table.add_row(name, p.title)
+        table.add_row(T(name), T(p.title))
     console.print(table)
 
 
@@ -133,8 +133,8 @@ def prices(
     from ..catalog.prices import PRICE_KINDS
 
     if list_models:
-        for name in model_names():
-            console.print(name, highlight=False)
+        for name in model_names():  # catalog text: shown literally (runrate_xl/sinks.py)
+            console.print(T(name, markup=False), highlight=False, markup=False)
         console.print("[dim]...plus every model genai-prices knows (e.g. gpt-4o-mini, claude-sonnet-4-6).[/]")
         return
     if model is None:
@@ -143,12 +143,12 @@ def prices(
         p = lookup_prices(model, parse_as_of(as_of))
     except InputError as exc:
         raise fail(str(exc)) from None
-    table = Table(title=f"{p.model} ({p.provider}), USD per 1M tokens")
+    table = Table(title=f"{T(p.model)} ({T(p.provider)}), USD per 1M tokens")  # catalog text: inert
     for col in ("kind", "price", "source", "as of"):
         table.add_column(col)
     for kind in PRICE_KINDS:
         v = getattr(p, kind)
-        table.add_row(kind, f"{v.usd_per_1m:g}", v.source, v.as_of)
+        table.add_row(kind, f"{v.usd_per_1m:g}", T(v.source), T(v.as_of))
     console.print(table)
     for t in p.tiers:
         console.print(f"Long-context tier: above {t.above_input_tokens:,} input tokens/request -> {t.input_price_per_1m:g} in / {t.output_price_per_1m:g} out", highlight=False)

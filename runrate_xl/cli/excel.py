@@ -35,13 +35,13 @@ def excel(
     console.print(f"Wrote {T(output)}", highlight=False)
     console.print("\n[bold]Desktop Excel on Windows (xlwings add-in)[/]")
     for i, step in enumerate(desktop_steps(output), start=1):
-        console.print(f"  {i}. {step}", highlight=False, markup=False)
+        console.print(T(f"  {i}. {step}", markup=False), highlight=False, markup=False)
     if lite is not None:
         for path in lite_files:
             console.print(f"Wrote {T(path)}", highlight=False)
         console.print("\n[bold]xlwings Lite (Excel on Windows, Mac and the web)[/]")
         for i, step in enumerate(lite_steps(lite), start=1):
-            console.print(f"  {i}. {step}", highlight=False, markup=False)
+            console.print(T(f"  {i}. {step}", markup=False), highlight=False, markup=False)
         if wheel_url is None:
             console.print("[yellow]requirements.txt has a placeholder for the runrate_xl wheel URL: build and host the wheel, "
                           "then replace it (or rerun with --wheel-url).[/]", highlight=False)

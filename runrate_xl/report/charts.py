@@ -8,7 +8,7 @@ Nothing here computes a cost.
 from __future__ import annotations
 
 import io
-from typing import Optional
+from typing import Iterable, Optional
 
 import matplotlib
 from matplotlib.figure import Figure
@@ -279,25 +279,32 @@ def memo_charts(ev: Evaluation) -> dict[str, bytes]:
     return charts
 
 
-def portfolio_svg(evaluations: list[Evaluation]) -> bytes:
-    """Each unit's monthly run-rate under its recommendation, visible and hidden, largest first."""
+def portfolio_svg(evaluations: Iterable[Evaluation], most: Optional[int] = None) -> bytes:
+    """Each unit's monthly run-rate under its recommendation, visible and hidden, largest first.
+    Reads each evaluation once and keeps only its bar (any iterable, e.g. one rebuilt per unit).
+    With ``most``, at most that many bars: the smallest units beyond them are summed in one."""
     items = []
     for ev in evaluations:
         chosen, _ = decision_pair(ev)
         c = ev.options[chosen]
-        items.append((ev.scenario.name, chosen, c.visible_monthly, c.hidden_monthly, ev.recommendation.label, ev))
-    items.sort(key=lambda t: -(t[2] + t[3]))
+        items.append((ev.scenario.name, c.visible_monthly, c.hidden_monthly, ev.recommendation.label,
+                      _color(ev, chosen), _tint(ev, chosen)))
+    items.sort(key=lambda t: -(t[1] + t[2]))
+    if most is not None and len(items) > max(2, most):
+        keep, rest = items[:max(2, most) - 1], items[max(2, most) - 1:]
+        items = keep + [(f"{len(rest)} smaller business units", sum(t[1] for t in rest), sum(t[2] for t in rest),
+                         "together", MUTED, GRID)]
     with matplotlib.rc_context(_RC):
         fig = _figure(0.55 + 0.27 * len(items))
         ax = fig.add_subplot()
         y = list(range(len(items)))[::-1]
-        for yi, (name, chosen, visible, hidden, rec_label, ev) in zip(y, items):
-            ax.barh(yi, visible, height=0.6, color=_color(ev, chosen), zorder=2)
-            ax.barh(yi, hidden, left=visible, height=0.6, color=_tint(ev, chosen), edgecolor=_color(ev, chosen),
+        for yi, (name, visible, hidden, rec_label, color, tint) in zip(y, items):
+            ax.barh(yi, visible, height=0.6, color=color, zorder=2)
+            ax.barh(yi, hidden, left=visible, height=0.6, color=tint, edgecolor=color,
                     linewidth=0.5, hatch="////", zorder=2)
             ax.annotate(f"{fmt.usd_short(visible + hidden)}  {rec_label}", (visible + hidden, yi), xytext=(3, 0),
                         textcoords="offset points", va="center", fontsize=6.5, color=INK)
-        top = max((v + h for _, _, v, h, _, _ in items), default=1.0) or 1.0
+        top = max((v + h for _, v, h, *_ in items), default=1.0) or 1.0
         ax.set_xlim(0, top * 1.25)
         labels = [chart_label(n, 34) for n, *_ in items]
         ax.set_yticks(y, labels)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Iterable
 
 from .. import formatting as fmt
 from .. import presentation
@@ -371,8 +372,9 @@ def memo_context(ev: Evaluation, memo_date: dt.date) -> dict:
     }
 
 
-def portfolio_context(evaluations: list[Evaluation], memo_date: dt.date) -> dict:
-    """The portfolio memo: one row per business unit and the totals across them."""
+def portfolio_context(evaluations: Iterable[Evaluation], memo_date: dt.date) -> dict:
+    """The portfolio memo: one row per business unit and the totals across them. Reads each
+    evaluation once and keeps only its row (any iterable, e.g. one rebuilt per unit)."""
     rows = []
     today_total = chosen_total = monthly_stake = horizon_stake = 0.0
     by_option: dict[str, int] = {}
@@ -405,7 +407,7 @@ def portfolio_context(evaluations: list[Evaluation], memo_date: dt.date) -> dict
             "headline": headline(ev),
             "key_reason": key,
         })
-    n = len(evaluations)
+    n = len(rows)
     kpis = [
         Kpi("Business units", str(n), ", ".join(f"{v} {k}" for k, v in sorted(by_option.items()))),
         Kpi("Run-rate today", fmt.usd(today_total), "per month, each unit's current option"),

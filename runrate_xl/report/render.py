@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import io
 from pathlib import Path
-from typing import Optional, Sequence, Union
+from typing import Any, Callable, Iterable, Optional, Sequence, Union
 
 import jinja2
 import weasyprint
@@ -111,13 +112,14 @@ def memo_html(evaluation: Evaluation, memo_date: Optional[dt.date] = None) -> st
     return _template("memo.html").render(ctx)
 
 
-def _to_pdf(html: str, charts: dict[str, bytes]) -> tuple[bytes, MemoAssetFetcher]:
+def _to_pdf(html: str, charts: dict[str, bytes], extra_css: Optional[str] = None) -> tuple[bytes, MemoAssetFetcher]:
     fetcher = MemoAssetFetcher(charts)
     fonts = FontConfiguration()
     try:
-        css = weasyprint.CSS(string=stylesheet_text(), base_url=BASE_URL, url_fetcher=fetcher, font_config=fonts)
+        css = [weasyprint.CSS(string=text, base_url=BASE_URL, url_fetcher=fetcher, font_config=fonts)
+               for text in (stylesheet_text(), extra_css) if text]
         document = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher)
-        pdf = document.write_pdf(stylesheets=[css], font_config=fonts, pdf_identifier=False, uncompressed_pdf=False)
+        pdf = document.write_pdf(stylesheets=css, font_config=fonts, pdf_identifier=False, uncompressed_pdf=False)
     except AssetRefused as exc:
         raise ReportError(str(exc)) from None
     return pdf, fetcher
@@ -141,18 +143,107 @@ def render_memo_with_fetcher(evaluation: Evaluation, *, memo_date: Optional[dt.d
     return _to_pdf(html, memo_charts(evaluation))
 
 
-def portfolio_html(evaluations: Sequence[Evaluation], memo_date: Optional[dt.date] = None) -> str:
+PART_UNITS = 50  # units per laid-out part of a long portfolio memo (WeasyPrint: ~0.45 MB per unit in a part)
+CHART_UNITS = 40  # bars in the portfolio chart; the rest are one bar (see portfolio_svg)
+
+# When the memo is laid out in parts, pages are numbered through the parts (no part knows the
+# total); a continuation part starts a new page that keeps the running header (the memo's first
+# page has none).
+_PARTS_CSS = """
+@page { @bottom-right { content: "Page " counter(page); } }
+"""
+_CONTINUATION_CSS = _PARTS_CSS + """
+.running-strings { height: 0; overflow: hidden; visibility: hidden; }
+.running-strings .running-bu { string-set: bu content(); }
+@page :first { counter-reset: page %(first)d;
+  @top-left { content: "Decision memo \\2014  " string(bu); } @top-right { content: string(memodate); } }
+"""
+
+
+def _portfolio_parts(ctx: dict, part_units: int) -> list[dict]:
+    """The memo's sections split into parts of at most ``part_units`` units (one part when they fit)."""
+    rows = ctx["rows"]
+    base = {**ctx, "unit_count": len(rows)}
+    chunks = [rows[i:i + part_units] for i in range(0, len(rows), part_units)] or [[]]
+    if len(chunks) == 1:
+        return [{**base, "head": True, "table_rows": rows, "table_end": True, "show_chart": True,
+                 "unit_rows": rows, "units_continued": False}]
+    parts = [{**base, "head": i == 0, "table_rows": chunk, "table_end": i == len(chunks) - 1, "show_chart": False,
+              "unit_rows": [], "units_continued": False} for i, chunk in enumerate(chunks)]
+    parts += [{**base, "head": False, "table_rows": [], "table_end": False, "show_chart": i == 0,
+               "unit_rows": chunk, "units_continued": i > 0} for i, chunk in enumerate(chunks)]
+    return parts
+
+
+def portfolio_html(evaluations: Iterable[Evaluation], memo_date: Optional[dt.date] = None) -> str:
+    """The portfolio memo as HTML (all of it in one document, whatever its length)."""
     day = memo_date_default(memo_date)
-    ctx = portfolio_context(list(evaluations), day)
+    ctx = portfolio_context(evaluations, day)
     ctx.update(_common(day), keywords="AI cost, TCO, portfolio")
-    return _template("portfolio.html").render(ctx)
+    part, = _portfolio_parts(ctx, max(1, len(ctx["rows"])))
+    return _template("portfolio.html").render(part)
 
 
 def render_portfolio_memo(evaluations: Sequence[Evaluation], path: Optional[PathLike] = None, *,
-                          memo_date: Optional[dt.date] = None) -> bytes:
-    """One memo summarising every business unit's recommendation and run-rate."""
+                          memo_date: Optional[dt.date] = None, part_units: Optional[int] = None,
+                          isolate: Optional[Callable[..., Any]] = None) -> bytes:
+    """One memo summarising every business unit's recommendation and run-rate.
+
+    ``evaluations`` is read twice, one evaluation at a time (a sequence that rebuilds each on
+    access keeps none of them). A memo of more than ``part_units`` units (default :data:`PART_UNITS`) is laid out in parts
+    of that many units, each its own document, and the parts' pages are merged: the memory
+    WeasyPrint needs is that of one part, however many units there are. ``isolate(fn, *args)``,
+    if given, runs each part's layout (e.g. in a fresh process, so that what WeasyPrint's native
+    libraries keep after each document does not add up; see runrate_xl.batch.pool.in_child), and
+    the chart and the merge too (matplotlib and pypdf hold what they draw or merge)."""
+    isolate = isolate or (lambda fn, *args: fn(*args))
     if not evaluations:
         raise ReportError("evaluations: got an empty list, expected at least one business unit")
-    html = portfolio_html(evaluations, memo_date)
-    pdf, _ = _to_pdf(html, {"portfolio": portfolio_svg(list(evaluations))})
-    return _finish(pdf, path)
+    day = memo_date_default(memo_date)
+    ctx = portfolio_context(evaluations, day)
+    ctx.update(_common(day), keywords="AI cost, TCO, portfolio")
+    charts = {"portfolio": isolate(portfolio_svg, evaluations, CHART_UNITS)}
+    parts = _portfolio_parts(ctx, max(1, part_units or PART_UNITS))
+    template = _template("portfolio.html")
+    if len(parts) == 1:
+        return _finish(isolate(_pdf_bytes, template.render(parts[0]), charts, None), path)
+    pages = 0
+    pdfs = []
+    for i, part in enumerate(parts):
+        extra = _PARTS_CSS if i == 0 else _CONTINUATION_CSS % {"first": pages + 1}
+        pdf, count = isolate(_part_pdf, template.render(part), charts if part["show_chart"] else {}, extra)
+        pages += count
+        pdfs.append(pdf)
+    return _finish(isolate(_merge_pdfs, pdfs), path)
+
+
+def _pdf_bytes(html: str, charts: dict[str, bytes], extra_css: Optional[str]) -> bytes:
+    return _to_pdf(html, charts, extra_css)[0]
+
+
+def _part_pdf(html: str, charts: dict[str, bytes], extra_css: Optional[str]) -> tuple[bytes, int]:
+    """A part of a long memo and its number of pages."""
+    from pypdf import PdfReader
+
+    pdf = _pdf_bytes(html, charts, extra_css)
+    return pdf, len(PdfReader(io.BytesIO(pdf)).pages)
+
+
+def _merge_pdfs(pdfs: list[bytes]) -> bytes:
+    """The parts' pages in order, with the first part's document information (title, dates)."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    info = None
+    for pdf in pdfs:
+        reader = PdfReader(io.BytesIO(pdf))
+        if info is None:
+            info = {k: str(v) for k, v in (reader.metadata or {}).items()}
+        for page in reader.pages:
+            writer.add_page(page)
+    writer.add_metadata(info or {})
+    if hasattr(writer, "compress_identical_objects"):  # pypdf >= 4.3: objects the parts share, once
+        writer.compress_identical_objects()
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
