@@ -79,3 +79,11 @@ def test_bands_out_of_order_are_refused(make_scenario):
     with pytest.raises(RunrateError) as err:
         make_scenario(rules={"api_spend_low": 90e3})
     assert "rules: got '{...}', expected api_spend_low <= api_spend_high (they are 90000 and 80000)" in str(err.value)
+
+
+def test_strict_privacy_with_no_private_option_says_none_meets_it(make_scenario):
+    # only an API: nothing would be left, so it is compared on cost and the result says privacy is not met
+    ev = evaluate(make_scenario(self_hosted=None, context={"data_privacy": "strict"}))
+    assert ev.recommendation.option == "api" and not reasons(ev, "privacy_override")
+    (conflict,) = reasons(ev, "privacy_conflict")
+    assert conflict.effect == "against" and "none meets it" in conflict.text

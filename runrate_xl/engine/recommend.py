@@ -58,15 +58,16 @@ def recommend(
     candidates = list(every)
     if ctx.data_privacy == "strict":
         third_party = [o for o in every if kind_of(scenario.option(o)).sends_data_out(scenario.option(o))]
-        for o in third_party:
-            add("privacy_override", "excludes", o,
-                f"Strict data privacy: {label(o)} sends data to a third party and is not marked private, so it is off the table whatever it costs.")
         private = [o for o in every if o not in third_party]
         if private:
             candidates = private
-        elif third_party:
-            add("privacy_conflict", "info", third_party[0],
-                "No private option is configured: add a self-hosted option, or mark an option private (private-cloud endpoint, BAA), to compare against.")
+            for o in third_party:
+                add("privacy_override", "excludes", o,
+                    f"Strict data privacy: {label(o)} sends data to a third party and is not marked private, so it is off the table whatever it costs.")
+        elif third_party:  # nothing would be left: compare them all, and say privacy is not met
+            add("privacy_conflict", "against", third_party[0],
+                "Strict data privacy, but every option sends data to a third party: none meets it, so they are compared on cost "
+                "alone. Add a self-hosted option, or mark an option private (private-cloud endpoint, BAA), to compare against.")
     elif ctx.data_privacy == "minimal":
         apis = of_kind("api", every)
         add("privacy_minimal", "favours", apis[0] if apis else "api", "Minimal privacy constraints: the API is the simplest route.")
