@@ -25,15 +25,11 @@ from runrate_xl.cli import app
 from runrate_xl.sinks import chart_label, csv_cell, header_text, short_value, terminal_text
 
 from .libreoffice import soffice
+from .test_batch_cli import GOOD  # one valid row, shared with the batch CLI tests
 
 AS_OF = "2025-06-01"
 runner = CliRunner()
 
-GOOD = {
-    "name": "Support", "owner_email": "a@example.com", "tokens_per_day": 50_000_000,
-    "api_input_price_per_1m": 0.15, "api_output_price_per_1m": 0.6,
-    "selfhost_infra_monthly": 4140, "selfhost_utilization": 0.8, "selfhost_fte": 0,
-}
 
 FORMULA_NAMES = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "@SUM(1)", "-2+3"]
 MARKUP_NAMES = ["[/]", "[bold]x", ":x:"]

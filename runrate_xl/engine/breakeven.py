@@ -17,20 +17,13 @@ from typing import Iterator, Optional
 
 from . import functions as f
 from .errors import NoAnswer
-from .curve import PROBE_TOKENS_PER_DAY as _PROBE_TOKENS_PER_DAY
-from .curve import Curve, curve
+from .curve import PROBE_TOKENS_PER_DAY, Curve, curve
 from .kinds import requests_per_month
 from .option_cost import option_breakdown
 from .results import BreakEven, CheaperRange
 from .scenario import Scenario
 
 MAX_SEGMENTS = 1000  # stepped costs: volume segments searched before reporting "none in range"
-
-
-def affine(scenario: Scenario, option: str) -> tuple[float, float]:
-    """(fixed USD/month, slope USD/month per token/day) of an option whose cost is affine."""
-    c = curve(scenario, option)
-    return c.fixed, c.slope
 
 
 def find_breakeven(scenario: Scenario, option_a: str, option_b: str) -> BreakEven:
@@ -51,7 +44,7 @@ def find_breakeven(scenario: Scenario, option_a: str, option_b: str) -> BreakEve
             crossings, method = [t], "closed_form"
             first_cheaper = "a" if ca.at(t * 0.5) <= cb.at(t * 0.5) else "b"
     except NoAnswer as exc:
-        cheaper = option_a if ca.at(current or _PROBE_TOKENS_PER_DAY) <= cb.at(current or _PROBE_TOKENS_PER_DAY) else option_b
+        cheaper = option_a if ca.at(current or PROBE_TOKENS_PER_DAY) <= cb.at(current or PROBE_TOKENS_PER_DAY) else option_b
         return BreakEven(
             option_a=option_a, option_b=option_b, found=False, current_tokens_per_day=current,
             cheaper_below=cheaper, method="none", searched_up_to=searched_up_to,

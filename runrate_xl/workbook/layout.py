@@ -26,7 +26,8 @@ from typing import Optional
 from openpyxl.utils import get_column_letter
 
 from ..engine import functions as f
-from ..engine.breakeven import MAX_SEGMENTS, _PROBE_TOKENS_PER_DAY
+from ..engine.breakeven import MAX_SEGMENTS
+from ..engine.curve import PROBE_TOKENS_PER_DAY
 from ..engine.errors import RunrateError
 from ..engine.kinds import KINDS
 from ..engine.scenario import LEGACY_SLOTS
@@ -61,7 +62,7 @@ CONSTANTS: dict[str, tuple[str, float, str, str]] = {
     "k_minutes_per_hour": ("Minutes per hour", 60.0, "min", "Review minutes x hourly rate"),
     "k_cached_convention": ("Cached input price if not published", f.CACHED_INPUT_SHARE_OF_INPUT, "x input", "Convention: 10% of the input price"),
     "k_batch_convention": ("Batch price if not published", f.BATCH_SHARE_OF_STANDARD, "x standard", "Convention: 50% of the standard price"),
-    "k_probe_tokens_per_day": ("Probe volume at zero volume", _PROBE_TOKENS_PER_DAY, "tokens/day", "Used for slopes and the grid when volume is 0"),
+    "k_probe_tokens_per_day": ("Probe volume at zero volume", PROBE_TOKENS_PER_DAY, "tokens/day", "Used for slopes and the grid when volume is 0"),
     "k_tiny_step": ("Smallest volume probed (piecewise)", 1e-9, "x step", "Share of one GPU step, as in the engine"),
     "k_tolerance": ("Check tolerance", 1e-9, "relative", "Checks allow this rounding difference"),
 }

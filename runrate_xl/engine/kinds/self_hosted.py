@@ -140,21 +140,15 @@ def breakdown(scenario: "Scenario", sh: SelfHostedOption, t: float, price_factor
         utilization = sh.utilization
         details["utilization"] = utilization  # type: ignore[assignment]
         notes.append(f"{sh.id}: {UNLIMITED}.")
-    elif sh.mode == "capacity":
-        n, utilization = f.gpu_instances(
-            t, sh.tokens_per_second_per_gpu, sh.gpus_per_instance, sh.peak_to_average,  # type: ignore[arg-type]
-            sh.target_utilization, sh.redundancy, sh.retry_rate,
-        )
-        infra = n * sh.instance_hourly_usd * sh.hours_per_month  # type: ignore[operator]
-        details.update(instances=float(n), gpus=float(n * sh.gpus_per_instance), utilization=utilization,  # type: ignore[operator]
-                       capacity_tokens_per_day_per_instance=sh.tokens_per_second_per_gpu * sh.gpus_per_instance * f.SECONDS_PER_DAY)  # type: ignore[operator]
-        if sh.memory_needed_gb is not None and sh.memory_available_gb is not None:
-            details.update(memory_needed_gb=sh.memory_needed_gb, memory_available_gb=sh.memory_available_gb)
     else:
         unit_tps, unit_cost = sizing
         n, utilization = f.deployments(t, unit_tps, sh.peak_to_average, sh.target_utilization, sh.redundancy, sh.retry_rate)
         infra = n * unit_cost
-        details.update(instances=float(n), utilization=utilization, capacity_tokens_per_day_per_instance=sh.capacity_tokens_per_day)  # type: ignore[arg-type]
+        details.update(instances=float(n), utilization=utilization, capacity_tokens_per_day_per_instance=unit_tps * f.SECONDS_PER_DAY)
+        if sh.mode == "capacity":
+            details["gpus"] = float(n * sh.gpus_per_instance)  # type: ignore[operator]
+            if sh.memory_needed_gb is not None and sh.memory_available_gb is not None:
+                details.update(memory_needed_gb=sh.memory_needed_gb, memory_available_gb=sh.memory_available_gb)
     running = f.monthly_tokens(t, scenario.volume.days_per_month) * sh.variable_cost_per_1m / f.PER_MILLION
     amounts = {
         "gpu_in_use": infra * utilization,  # type: ignore[operator]
