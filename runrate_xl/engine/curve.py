@@ -53,7 +53,7 @@ def curve(scenario: Scenario, option: str) -> Curve:
     """The option's cost curve, read from its breakdown at today's volume (or a probe volume)."""
     o = scenario.option(option)
     kind = kind_of(o)
-    step = kind.stepping(o)
+    step = kind.stepping(scenario, o)
     t = scenario.volume.daily_tokens or PROBE_TOKENS_PER_DAY
     b = option_breakdown(scenario, option, t)
     specs = kind.all_line_items

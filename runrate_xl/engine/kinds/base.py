@@ -142,7 +142,7 @@ class Kind:
     drivers: Callable[[Any], list[OptionDriver]]
     prices_tokens: bool  # token spend per 1M tokens is meaningful (blended price)
     follows_api_price_decline: bool  # the horizon's API price decline applies to its token prices
-    stepping: Callable[[Any], Optional[Step]] = field(default=lambda option: None)
+    stepping: Callable[["Scenario", Any], Optional[Step]] = field(default=lambda scenario, option: None)  # None: cost affine in volume
     third_party: bool = False  # its data goes to a vendor (strict privacy excludes it unless marked private)
     horizon_notes: Callable[["Scenario", Any], list[str]] = field(default=lambda scenario, option: [])  # warnings over the horizon
 

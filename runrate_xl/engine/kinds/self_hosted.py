@@ -164,7 +164,7 @@ def breakdown(scenario: "Scenario", sh: SelfHostedOption, t: float, price_factor
     return Breakdown(items, sh.setup_cost + sh.migration_cost, 0.0, details, notes)
 
 
-def stepping(sh: SelfHostedOption) -> Optional[Step]:
+def stepping(scenario: "Scenario", sh: SelfHostedOption) -> Optional[Step]:
     """The unit count (GPU instances, or simple mode's deployments of a stated capacity) as a step
     function of volume (see ``base.Step``); None when capacity is not stated (cost affine)."""
     sizing = _sizing(sh)
