@@ -17,7 +17,9 @@ def make_scenario():
             "name": "Test BU",
             "volume": {"tokens_per_day": 50_000_000},
             "api": {"input_price_per_1m": 0.15, "output_price_per_1m": 0.60},
-            "self_hosted": {"mode": "simple", "infra_monthly": 4140, "utilization": 0.8, "fte": 0},
+            # seed 003's single-box reading, stated: these hand-computed tests check the affine
+            # arithmetic (closed-form break-evens); tests/test_capacity_binds.py checks the default
+            "self_hosted": {"mode": "simple", "infra_monthly": 4140, "utilization": 0.8, "fte": 0, "capacity_basis": "unlimited"},
         }
         for key, value in overrides.items():
             if value is None:

@@ -77,6 +77,8 @@ def random_row(rng: random.Random, i: int) -> dict:
         row.update(selfhost_infra_monthly=round(rng.uniform(1000, 60000)), selfhost_utilization=round(rng.uniform(0.2, 0.95), 2),
                    selfhost_fte=rng.choice([0, 0.25, 0.5, 1, 2]), selfhost_setup_cost=rng.choice([0, 50000, 150000]),
                    selfhost_ops_tooling_monthly=rng.choice([0, 800]))
+        if rng.random() < 0.3:  # seed 003's single-box reading (affine cost) beside the capacity-true default
+            row["selfhost_capacity_basis"] = "unlimited"
     elif kind < 0.75:
         gpu, model, precision = rng.choice(published_combinations())
         row.update(selfhost_gpu=gpu, selfhost_model=model, selfhost_precision=precision,
@@ -137,6 +139,7 @@ def strata(row: dict) -> set[str]:
         "price_decline": row["api_price_decline_per_year"] > 0, "discounting": row["discount_rate_per_year"] > 0,
         "selfhost_setup": row.get("selfhost_setup_cost", 0) > 0, "redundancy": row.get("selfhost_redundancy", 1) > 1,
         "finetune_refresh": row.get("finetune_refresh_cost", 0) > 0,
+        "single_box": row.get("selfhost_capacity_basis") == "unlimited",
     }
     return found | {name for name, on in flags.items() if on}
 
@@ -150,7 +153,7 @@ def stratified(rows: list[dict], size: int = DOZEN) -> list[int]:
     privacy (strict, moderate, minimal), ML expertise, quality need, horizon (12/24/36/60
     months), and each cost feature that is on or off: human review, tool calls, prompt cache,
     retries, vector DB, outcomes, API price decline, discounting, self-hosting setup, GPU
-    redundancy, fine-tune refresh. (Price tiers for long context do not occur: the rows give
+    redundancy, fine-tune refresh, a simple self-hosted bill read as one box (capacity unlimited). (Price tiers for long context do not occur: the rows give
     explicit prices, so no catalog tier applies.)
 
     1. Cover: repeatedly take the row that adds the most strata not yet covered (the lowest

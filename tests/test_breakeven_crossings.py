@@ -12,7 +12,7 @@ from tests.conftest import rel
 W, C = 8_640_000.0, 730.0
 P = 1.4 * C / W / 30 * 1e6
 STEPPED = {"mode": "capacity", "instance_hourly_usd": 1.0, "gpus_per_instance": 1, "tokens_per_second_per_gpu": 100.0,
-           "peak_to_average": 1.0, "target_utilization": 1.0, "fte": 0}
+           "peak_to_average": 1.0, "target_utilization": 1.0, "fte": 0, "capacity_basis": "implied"}
 
 
 def stepped(make_scenario, tokens_per_day=10_000_000.0):

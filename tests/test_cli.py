@@ -37,7 +37,9 @@ def test_evaluate_json_matches_engine():
     data = json.loads(r.stdout)
     assert data["options"]["self_hosted"]["total_monthly"] == 5175.0
     assert data["options"]["api"]["total_monthly"] == 360.0
-    assert data["breakeven"]["tokens_per_day"] == 718750000.0
+    assert data["breakeven"]["tokens_per_day"] is None  # capacity-true: the API is cheaper at every volume
+    single = next(b for b in data["breakevens"] if b["option_b"] == "single-box")
+    assert single["tokens_per_day"] == 718750000.0  # the article's single-box reading
 
 
 def test_evaluate_file_and_schema(tmp_path):

@@ -52,10 +52,22 @@ def test_every_pair_breaks_even_by_hand():
     frontier_mini = pairs[("frontier", "mini")]
     assert rel(frontier_mini.tokens_per_day, 2000 / (1.2e-4 - 7.2e-6))
     assert frontier_mini.cheaper_below == "frontier"
-    assert rel(pairs[("frontier", "own-gpus")].tokens_per_day, 5175 / 1.2e-4)
-    assert rel(pairs[("mini", "own-gpus")].tokens_per_day, (5175 - 2000) / 7.2e-6)
+    # own-gpus runs at 80% at 10M tokens/day, so one $5,175 deployment carries 12.5M at 100% and
+    # each further 12.5M needs another: $5,175 per 12.5M = 4.14e-4 a token/day, dearer than either
+    # API's slope and dearer at the first step (frontier 1,500, mini 2,090 at 12.5M): no crossing
+    assert not pairs[("frontier", "own-gpus")].found and not pairs[("mini", "own-gpus")].found
+    assert pairs[("frontier", "own-gpus")].cheaper_below == "frontier"
     # the decision's pair: the first API option against the first self-hosted one
     assert (ev.breakeven.option_a, ev.breakeven.option_b) == ("frontier", "own-gpus")
+
+
+def test_seed_003s_unlimited_reading_breaks_even_on_a_flat_bill():
+    data = {**TWO_APIS_AND_GPUS, "options": [*TWO_APIS_AND_GPUS["options"][:2], {**TWO_APIS_AND_GPUS["options"][2], "capacity_basis": "unlimited"}]}
+    ev = evaluate(scenario_from_dict(data))
+    pairs = {(b.option_a, b.option_b): b for b in ev.breakevens}
+    assert rel(pairs[("frontier", "own-gpus")].tokens_per_day, 5175 / 1.2e-4)
+    assert rel(pairs[("mini", "own-gpus")].tokens_per_day, (5175 - 2000) / 7.2e-6)
+    assert any("capacity is assumed unlimited" in n for n in ev.options["own-gpus"].notes)
 
 
 def test_the_legacy_form_is_the_same_scenario_as_its_option_list():
@@ -145,7 +157,8 @@ def test_sensitivity_moves_each_api_option_on_its_own():
 def test_an_api_listed_after_its_alternative_still_anchors_the_primary_break_even():
     """The primary pair starts from the first API option even when a self-hosted option is
     listed first; its break-even is the listed pair's, oriented API first."""
-    data = {**TWO_APIS_AND_GPUS, "options": [TWO_APIS_AND_GPUS["options"][2], TWO_APIS_AND_GPUS["options"][0]]}
+    single_box = {**TWO_APIS_AND_GPUS["options"][2], "capacity_basis": "unlimited"}  # seed 003's reading: one crossing
+    data = {**TWO_APIS_AND_GPUS, "options": [single_box, TWO_APIS_AND_GPUS["options"][0]]}
     ev = evaluate(scenario_from_dict(data))
     assert (ev.breakeven.option_a, ev.breakeven.option_b) == ("frontier", "own-gpus")
     (listed,) = ev.breakevens

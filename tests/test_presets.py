@@ -1,6 +1,8 @@
 """Every preset evaluates, and every seed worked example gives the correct figure (where the seed's
 own arithmetic is wrong, the correct one; the preset note says so)."""
 
+import math
+
 import pytest
 
 from runrate_xl.api import evaluate_scenario
@@ -27,15 +29,25 @@ def test_every_preset_evaluates_with_reasons(name):
         assert rel(c.total_monthly, c.visible_monthly + c.hidden_monthly)
 
 
+def _pair(e, a, b):
+    return next(x for x in e.breakevens if (x.option_a, x.option_b) == (a, b))
+
+
 def test_seed003_50m_80pct():
     e = ev("seed003-50m-80pct")
-    assert rel(e.options["self_hosted"].total_monthly, 5175.0)
+    for o in ("self_hosted", "single-box"):
+        assert rel(e.options[o].total_monthly, 5175.0)
     assert rel(e.options["api"].total_monthly, 360.0)  # the seed prints ~2,250
     assert rel(e.options["self_hosted"].total_monthly / e.options["api"].total_monthly, 14.375)
-    assert rel(e.breakeven.tokens_per_day, 718_750_000.0)
-    assert e.breakeven.method == "closed_form"
+    # capacity-true: the box carries 62.5M at 100%, $5,175 a step against the API's 62.5 x 7.2 = $450
+    assert rel(e.options["self_hosted"].details["capacity_tokens_per_day_per_instance"], 62.5e6)
+    assert not e.breakeven.found and (e.breakeven.option_a, e.breakeven.option_b) == ("api", "self_hosted")
+    # the article's single-box reading, shown beside: 5,175 / 7.2e-6 = 718.75M (12 boxes' worth)
+    single = _pair(e, "api", "single-box")
+    assert rel(single.tokens_per_day, 718_750_000.0) and single.method == "closed_form"
+    assert math.ceil(single.tokens_per_day / 62.5e6) == 12
     assert e.recommendation.option == "api"
-    assert "2,250" in get_preset("seed003-50m-80pct").note
+    assert "2,250" in get_preset("seed003-50m-80pct").note and "12 such boxes" in get_preset("seed003-50m-80pct").note
 
 
 def test_seed003_implied_blended_price_gives_115m():
@@ -48,7 +60,9 @@ def test_seed003_implied_blended_price_gives_115m():
     s["api"] = {"model": "seed003/implied-blended-1.50"}
     e = evaluate_scenario(scenario_from_dict(s))
     assert rel(e.options["api"].total_monthly, 2250.0)
-    assert rel(e.breakeven.tokens_per_day, 115e6)
+    assert rel(_pair(e, "api", "single-box").tokens_per_day, 115e6)
+    # capacity-true the API's $45 per 1M tokens/day a month stays below the box's $82.80: never
+    assert not e.breakeven.found and e.breakeven.cheaper_below == "api"
 
 
 def test_seed003_500m_95pct():
@@ -56,7 +70,8 @@ def test_seed003_500m_95pct():
     assert rel(e.options["self_hosted"].total_monthly, 4140 / 0.95)
     assert rel(e.options["api"].total_monthly, 3600.0)  # the seed prints ~22,500
     assert e.recommendation.cheapest_option == "api"  # the seed claims self-hosting wins by 5x
-    assert rel(e.breakeven.tokens_per_day, (4140 / 0.95) / (0.24e-6 * 30))
+    assert not e.breakeven.found  # one box carries 500M / 0.95 = 526.3M; beyond it two cost 8,715.79
+    assert rel(_pair(e, "api", "single-box").tokens_per_day, (4140 / 0.95) / (0.24e-6 * 30))
 
 
 def test_seed000_three_options_at_1m_inferences():

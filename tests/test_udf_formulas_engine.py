@@ -108,14 +108,15 @@ def test_formulas_workbook_matches_engine(tmp_path, registered):
     # a hand-typed scenario range with a blank row and a header
     scenario = [["key", "value"], ["volume.tokens_per_day", 50_000_000], ["api.input_price_per_1m", 0.15],
                 ["api.output_price_per_1m", 0.6], [None, None], ["self_hosted.infra_monthly", 4140],
-                ["self_hosted.utilization", 0.8], ["self_hosted.fte", 0.5]]
+                ["self_hosted.utilization", 0.8], ["self_hosted.fte", 0.5],
+                ["self_hosted.capacity_basis", "unlimited"]]  # seed 003's single box: the closed form below
     for r, (k, v) in enumerate(scenario, start=20):
         ws.cell(r, 1, k)
         ws.cell(r, 2, v)
-    ws["D20"] = "=RUNRATE_CROSSOVER(A20:B27)"
-    ws["D21"] = "=RUNRATE_RECOMMEND(A20:B27)"
-    ws["D22"] = '=RUNRATE_TCO(A20:B27,"self_hosted",12)'
-    ws["D23"] = '=RUNRATE_TCO(A20:B27,"API")'
+    ws["D20"] = "=RUNRATE_CROSSOVER(A20:B28)"
+    ws["D21"] = "=RUNRATE_RECOMMEND(A20:B28)"
+    ws["D22"] = '=RUNRATE_TCO(A20:B28,"self_hosted",12)'
+    ws["D23"] = '=RUNRATE_TCO(A20:B28,"API")'
     ws["D24"] = "=RUNRATE_TCO(A30:B31)"  # unknown key
     ws["A30"], ws["B30"] = "volume.tokens_per_dya", 1
 
@@ -149,7 +150,8 @@ def test_formulas_workbook_matches_engine(tmp_path, registered):
     assert rel(scalar(res, "MODEL!F9"), 0.6)
     assert scalar(res, "MODEL!F10").startswith("#NUM! utilization: got 80")
     assert scalar(res, "MODEL!F11").startswith("#N/A no break-even")
-    assert rel(scalar(res, "MODEL!F12"), 5175 / (0.24e-6 * 30))  # seed 003 preset: 718.75M
+    # seed 003 preset: capacity-true, the box never breaks even (its single-box reading: 718.75M)
+    assert str(scalar(res, "MODEL!F12")).startswith("#N/A") and "do not cross" in str(scalar(res, "MODEL!F12"))
     assert rel(scalar(res, "MODEL!F13"), 12 * 360.0)
 
     # the typed range: API 360 / month (0.24 per 1M blended); self-hosted 5,175 + 0.5 FTE x 150,000 / 12

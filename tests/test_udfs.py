@@ -149,13 +149,15 @@ def test_scenario_functions_seed003_by_hand():
         ["Option", "Monthly USD", "Total 36 months USD", "NPV USD"],
         ["API", 360.0, 12_960.0, 12_960.0],
         ["Self-hosted", 5175.0, 186_300.0, 186_300.0],
+        ["Self-hosted (article's single box)", 5175.0, 186_300.0, 186_300.0],
     ])
     iceberg = {(r[0], r[1]): (r[2], r[3]) for r in udfs.RUNRATE_ICEBERG("seed003-50m-80pct")[1:]}
     assert iceberg[("API", "Input tokens")][0] == "visible" and rel(iceberg[("API", "Input tokens")][1], 180.0)
     assert iceberg[("Self-hosted", "GPU capacity in use")] == ("visible", 4140.0)
     assert iceberg[("Self-hosted", "Idle GPU capacity")][0] == "hidden"
     assert rel(iceberg[("Self-hosted", "Idle GPU capacity")][1], 1035.0)
-    assert rel(udfs.RUNRATE_CROSSOVER("seed003-50m-80pct"), 5175 / (0.24e-6 * 30))  # 718.75M
+    # capacity-true (62.5M per $5,175 box) the API stays cheaper at every volume
+    assert is_excel_error(udfs.RUNRATE_CROSSOVER("seed003-50m-80pct"), "#N/A")
     assert udfs.RUNRATE_RECOMMEND("seed003-50m-80pct") == "API"
 
 
@@ -193,6 +195,7 @@ def test_typed_scenario_range_with_excel_values():
         ["self_hosted.infra_monthly", 4140.0],
         ["self_hosted.utilization", 0.8],
         ["self_hosted.fte", 0.0],
+        ["self_hosted.capacity_basis", "unlimited"],  # seed 003's single box
         ["horizon.months", 24.0],
         [None, None],
     ]
@@ -329,13 +332,14 @@ def test_parsed_scenarios_are_cached_by_their_cells():
 
 
 def test_scenario_edits_change_results():
-    rows = [list(r) for r in udfs.RUNRATE_SCENARIO("seed003-50m-80pct")]
+    rows = [list(r) for r in udfs.RUNRATE_SCENARIO("seed004-startup")]
     base = udfs.RUNRATE_CROSSOVER(rows)
     for r in rows:
         if r[0] == "self_hosted.utilization":
             r[1] = 0.95
-    edited = scenario_from_dict({**presets()["seed003-50m-80pct"].scenario.model_dump(exclude_defaults=True),
-                                 "self_hosted": {"mode": "simple", "infra_monthly": 4140, "utilization": 0.95, "fte": 0}})
+    data = presets()["seed004-startup"].scenario.model_dump(exclude_defaults=True)
+    data["options"] = [{**o, "utilization": 0.95} if o["id"] == "self_hosted" else o for o in data["options"]]
+    edited = scenario_from_dict(data)
     assert rel(udfs.RUNRATE_CROSSOVER(rows), evaluate_scenario(edited).breakeven.tokens_per_day)
     assert not math.isclose(base, udfs.RUNRATE_CROSSOVER(rows))
 

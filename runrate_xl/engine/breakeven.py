@@ -24,6 +24,9 @@ from .results import BreakEven, CheaperRange
 from .scenario import Scenario
 
 MAX_SEGMENTS = 1000  # stepped costs: volume segments searched before reporting "none in range"
+TIE = 1e-9  # piecewise: a cost difference this small relative to the costs is a tie
+ROOT_EDGE = 1e-12  # a root this close (relative) to a step's end is a tie at the step, not a crossing inside it
+MAX_RANGES_IN_WORDS = 5  # beyond it a reason names the first and last ranges only (the result lists all)
 
 
 def find_breakeven(scenario: Scenario, option_a: str, option_b: str) -> BreakEven:
@@ -66,21 +69,37 @@ def find_breakeven(scenario: Scenario, option_a: str, option_b: str) -> BreakEve
         api_token_spend=option_breakdown(scenario, api_ids[0], t).token_cost if api_ids else None,
         current_tokens_per_day=current, volume_ratio=ratio, cheaper_below=order[0], method=method,
         crossings=crossings, ranges=ranges, searched_up_to=searched_up_to,
-        reason=_reason(scenario, option_a, option_b, ranges, current, searched_up_to),
+        reason=_reason(scenario, option_a, option_b, ranges, current, searched_up_to, _tied(ca, cb, t * 0.5)),
     )
 
 
-def _reason(scenario: Scenario, a: str, b: str, ranges: list[CheaperRange], current: float, searched: Optional[float]) -> str:
+def _tied(a: Curve, b: Curve, t: float) -> bool:
+    """Whether a and b cost the same at ``t`` (within the piecewise search's tie tolerance)."""
+    return abs(a.at(t) - b.at(t)) <= TIE * (abs(a.fixed) + abs(b.fixed) + a.band + b.band)
+
+
+def _reason(scenario: Scenario, a: str, b: str, ranges: list[CheaperRange], current: float, searched: Optional[float],
+            tied_below: bool = False) -> str:
     label = scenario.label_of
     t = ranges[1].from_tokens_per_day
     where = "" if current <= 0 else f" The current volume is {current / t:.0%} of it."
+    if len(ranges) == 2 and tied_below:
+        return (f"{label(a)} and {label(b)} cost the same up to {t:,.0f} tokens/day; above it {label(ranges[1].option)} "
+                f"is cheaper.{where}")
     if len(ranges) == 2:
         return f"{label(a)} and {label(b)} cost the same at {t:,.0f} tokens/day; below it {label(ranges[0].option)} is cheaper.{where}"
+    tail = f" (searched up to {searched:,.0f} tokens/day)" if searched else ""
+    if len(ranges) > MAX_RANGES_IN_WORDS:  # a long alternation at every GPU step: its ends say what matters
+        last = ranges[-1]
+        end = (f"{label(last.option)} from {last.from_tokens_per_day:,.0f} on" if last.to_tokens_per_day is None
+               else f"{label(last.option)} at {last.from_tokens_per_day:,.0f} to {last.to_tokens_per_day:,.0f}")
+        return (f"{label(a)} and {label(b)} cost the same at {len(ranges) - 1} volumes as capacity steps up: "
+                f"{label(ranges[0].option)} is cheaper below {t:,.0f} tokens/day, the two alternate between "
+                f"{t:,.0f} and {last.from_tokens_per_day:,.0f}, then {end} tokens/day{tail}.{where}")
     parts = [f"{label(ranges[0].option)} below {ranges[0].to_tokens_per_day:,.0f}"]
     for r in ranges[1:]:
         parts.append(f"{label(r.option)} from {r.from_tokens_per_day:,.0f}"
                      + (f" to {r.to_tokens_per_day:,.0f}" if r.to_tokens_per_day is not None else " on"))
-    tail = f" (searched up to {searched:,.0f} tokens/day)" if searched else ""
     return (f"{label(a)} and {label(b)} cost the same at {len(ranges) - 1} volumes as capacity steps up; the cheaper is "
             + ", ".join(parts) + f" tokens/day{tail}.{where}")
 
@@ -123,7 +142,10 @@ def _piecewise(a: Curve, b: Curve) -> tuple[list[float], str, Optional[float]]:
     def diff(t: float) -> float:
         return a.at(t) - b.at(t)
 
-    dearer_a = diff(tiny) > 0
+    # a difference within TIE of the costs' size is a tie (two ways of computing one cost), which
+    # counts as "a not dearer"; the workbook's piecewise formulas use the same tolerance
+    tie = TIE * (abs(a.fixed) + abs(b.fixed) + a.band + b.band)
+    dearer_a = diff(tiny) > tie
     first = "b" if dearer_a else "a"
     crossings: list[float] = []
     lo = 0.0
@@ -135,15 +157,16 @@ def _piecewise(a: Curve, b: Curve) -> tuple[list[float], str, Optional[float]]:
         d1, d2 = diff(t1), diff(t2)
         slope = (d2 - d1) / (t2 - t1)
         d_lo = d1 - slope * (t1 - lo)  # limit just above lo
-        if n > 1 and (d_lo > 0) != dearer_a:
+        if n > 1 and (d_lo > tie) != dearer_a:
             crossings.append(lo)  # the step itself flips the order
             dearer_a = not dearer_a
         if slope != 0:
             root = lo - d_lo / slope
-            if lo < root <= hi:
+            # inside the step (at its end the next step's check decides), and turning the order
+            if lo < root < hi * (1.0 - ROOT_EDGE) and (slope > 0) != dearer_a:
                 crossings.append(root)
                 dearer_a = not dearer_a
-        if stop is not None and hi >= stop:
+        if stop is not None and hi > stop * (1.0 + TIE):  # the step at stop itself may still flip the order
             return crossings, first, None
         lo = hi
     raise AssertionError("unreachable: the boundaries never end")  # pragma: no cover

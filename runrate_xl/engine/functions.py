@@ -291,8 +291,25 @@ def instance_count(average_tps: float, capacity: float, peak_to_average: float, 
     >>> instance_count(1000.0, 600.0, 2.0, 0.7, 1.5)
     8
     """
-    base = max(1, math.ceil(average_tps * peak_to_average / (capacity * target_utilization)))
-    return math.ceil(base * redundancy)
+    base = max(1, whole_units(average_tps * peak_to_average / (capacity * target_utilization)))
+    return whole_units(base * redundancy)
+
+
+UNIT_SNAP = 1e-12  # a count within this (relative) of a whole number is that number
+
+
+def whole_units(x: float) -> int:
+    """Units needed for ``x`` units of load: ``ceil(x)``, except that an ``x`` within 1e-12
+    (relative) of a whole number is that number, as spreadsheet CEILING treats it, so that float
+    noise in ``t x U / T0`` at exactly ``k x T0 / U`` does not buy a unit.
+
+    >>> whole_units(2.0000000000000004), whole_units(2.001), whole_units(0.3)
+    (2, 3, 1)
+    """
+    n = round(x)
+    if abs(x - n) <= UNIT_SNAP * max(1.0, abs(x)):
+        return int(n)
+    return math.ceil(x)
 
 
 def breakeven_volume(fixed_a: float, slope_a: float, fixed_b: float, slope_b: float) -> float:

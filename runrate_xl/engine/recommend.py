@@ -117,8 +117,10 @@ def recommend(
         else:
             add("expertise_none", "against", self_hosted[0], "No ML infrastructure expertise in-house: self-hosting would need hiring first.")
     elif ctx.ml_expertise == "limited":
-        for sh_id in of_kind("self_hosted", candidates):
-            add("expertise_limited", "against", sh_id, "Limited ML expertise: budget for hiring before self-hosting; a managed API or fine-tuned service is safer.")
+        hosted = of_kind("self_hosted", candidates)
+        if hosted:  # one reason, against the self-hosted option that matters most (the winner if it is one)
+            add("expertise_limited", "against", winner if winner in hosted else hosted[0],
+                "Limited ML expertise: budget for hiring before self-hosting; a managed API or fine-tuned service is safer.")
     elif ctx.ml_expertise == "strong" and self_hosted:
         add("expertise_strong", "info", self_hosted[0], "A strong ML infrastructure team makes self-hosting viable.")
 

@@ -44,9 +44,11 @@ def _set_section(section: str, field: str):
 
 
 def _scale_volume(s: Scenario, factor: float) -> Scenario:
+    """The scenario at ``factor`` x its volume, on today's hardware (``Kind.anchored``)."""
     v = s.volume
     update = {k: getattr(v, k) * factor for k in ("tokens_per_day", "requests_per_month") if getattr(v, k) is not None}
-    return s.model_copy(update={"volume": v.model_copy(update=update)})
+    options = [kind_of(o).anchored(s, o) for o in s.options]
+    return s.model_copy(update={"volume": v.model_copy(update=update), "options": options})
 
 
 def _review_share(s: Scenario) -> Optional[float]:

@@ -118,37 +118,61 @@ def _ft_monthly(s: L.Slot, t: str, pf: str, inst: str) -> str:
 
 
 def capacity_instances(s: L.Slot, t: str, utilization: Optional[str] = None) -> str:
-    """GPU instances of a capacity-mode option at volume ``t`` (engine functions.gpu_instances,
-    same order of operations)."""
-    i = f"in_{s.frag}"
-    u = utilization or f"{i}_target_utilization"
-    return (f"CEILING(MAX(1,CEILING({t}*(1+{i}_retry_rate)/k_seconds_per_day*{i}_peak_to_average"
-            f"/(c_{s.frag}_capacity_tps*{u}),1))*{i}_redundancy,1)")
+    """GPU instances (deployments) of a sized self-hosted option at volume ``t`` (engine
+    functions.gpu_instances with the planning factors of kinds/self_hosted._sizing, same order of
+    operations)."""
+    p = s.frag
+    u = utilization or f"c_{p}_target"
+    sized = (f"CEILING(MAX(1,CEILING({t}*(1+c_{p}_retry)/k_seconds_per_day*c_{p}_pta"
+             f"/(c_{p}_capacity_tps*{u}),1))*c_{p}_redundancy,1)")
+    return sized if utilization else f"IF(c_{p}_implied,{implied_count(s, t, f'in_{p}_utilization')},{sized})"
+
+
+def implied_count(s: L.Slot, t: str, u: str) -> str:
+    """Deployments at ``t`` when capacity is implied by utilization ``u`` at the reference volume
+    (engine kinds/self_hosted.Sizing.count): ``max(1, ceil(t x u / reference))``."""
+    return f"MAX(1,CEILING({t}*{u}/c_{s.frag}_reference,1))"
 
 
 def _sh_write(c, lay: L.Layout, s: L.Slot) -> Written:
     p, i, on = s.frag, f"in_{s.frag}", s.on
     D = "in_volume_days_per_month"
-    c.line(f"c_{p}_capacity", "Sized from capacity", f"=AND({on},OR({i}_mode=\"capacity\",ISNUMBER({i}_capacity_tokens_per_day)))",
-           "TRUE/FALSE", "capacity mode, or simple mode with a stated capacity")
+    stated = f"OR({i}_mode=\"capacity\",ISNUMBER({i}_capacity_tokens_per_day))"
+    c.line(f"c_{p}_reference", "Volume the utilization is stated at",
+           f"=IF(ISNUMBER({i}_utilization_at_tokens_per_day),{i}_utilization_at_tokens_per_day,c_tokens_per_day)", "tokens/day", L.INT,
+           "simple mode: given, else today's volume")
+    c.line(f"c_{p}_implied", "Capacity implied by the utilization",
+           f"=AND({on},NOT({stated}),{i}_capacity_basis<>\"unlimited\",ISNUMBER({i}_utilization),c_{p}_reference>0)",
+           "TRUE/FALSE", "one deployment carries the volume / utilization at 100%")
+    c.line(f"c_{p}_capacity", "Sized from capacity", f"=AND({on},OR({stated},c_{p}_implied))",
+           "TRUE/FALSE", "capacity mode, a stated capacity, or implied by the utilization")
+    c.line(f"c_{p}_pta", "Planning: peak / average", f"=IF(c_{p}_implied,1,{i}_peak_to_average)", "x",
+           "0.00", "implied: 1 (the stated utilization has today's peaks in it)")
+    c.line(f"c_{p}_target", "Planning: target utilization", f"=IF(c_{p}_implied,1,{i}_target_utilization)", "%", L.PCT,
+           "implied: 100%")
+    c.line(f"c_{p}_redundancy", "Planning: redundancy", f"=IF(c_{p}_implied,1,{i}_redundancy)", "x", "0.00", "implied: 1")
+    c.line(f"c_{p}_retry", "Planning: retries on the GPUs", f"=IF(c_{p}_implied,0,{i}_retry_rate)", "%", L.PCT,
+           "implied: in the stated utilization")
     c.line(f"c_{p}_capacity_tps", "Throughput per instance (deployment)",
            f"=IF(c_{p}_capacity,IF({i}_mode=\"capacity\",{i}_tokens_per_second_per_gpu*{i}_gpus_per_instance,"
-           f"{i}_capacity_tokens_per_day/k_seconds_per_day),\"\")", "tokens/s", L.INT)
+           f"IF(c_{p}_implied,c_{p}_reference/{i}_utilization/k_seconds_per_day,"
+           f"{i}_capacity_tokens_per_day/k_seconds_per_day)),\"\")", "tokens/s", L.INT)
     c.line(f"c_{p}_instances", "GPU instances (today)", f"=IF(c_{p}_capacity," + capacity_instances(s, "c_tokens_per_day") + ",\"\")",
            "instances", L.INT, "peak / (throughput x target), x redundancy")
     c.line(f"c_{p}_gpus", "GPUs (today)", f"=IF(AND(c_{p}_capacity,{i}_mode=\"capacity\"),c_{p}_instances*{i}_gpus_per_instance,\"\")",
            "GPUs", L.INT)
     c.line(f"c_{p}_instance_month", "Cost of one instance (deployment)",
-           f"=IF(c_{p}_capacity,IF({i}_mode=\"capacity\",{i}_instance_hourly_usd*{i}_hours_per_month,{i}_infra_monthly),\"\")",
-           "USD/month", L.USD)
+           f"=IF(c_{p}_capacity,IF({i}_mode=\"capacity\",{i}_instance_hourly_usd*{i}_hours_per_month,"
+           f"IF(c_{p}_implied,{i}_infra_monthly/{i}_utilization,{i}_infra_monthly)),\"\")",
+           "USD/month", L.USD, "implied: I / U")
     c.line(f"c_{p}_utilization", "Average GPU utilization",
-           f"=IF({on},IF(c_{p}_capacity,c_tokens_per_day*(1+{i}_retry_rate)/k_seconds_per_day/(c_{p}_instances*c_{p}_capacity_tps),"
+           f"=IF({on},IF(c_{p}_capacity,c_tokens_per_day*(1+c_{p}_retry)/k_seconds_per_day/(c_{p}_instances*c_{p}_capacity_tps),"
            f"{i}_utilization),\"\")", "%", L.PCT)
     c.line(f"c_{p}_infra", "Effective GPU infrastructure",
            f"=IF({on},IF(c_{p}_capacity,c_{p}_instances*c_{p}_instance_month,"
-           f"{i}_infra_monthly/{i}_utilization),\"\")", "USD/month", L.USD, "simple: I / U")
+           f"{i}_infra_monthly/{i}_utilization),\"\")", "USD/month", L.USD, "unlimited: I / U")
     c.line(f"c_{p}_step", "Volume per GPU step", f"=IF(c_{p}_capacity,c_{p}_capacity_tps"
-           f"*{i}_target_utilization*k_seconds_per_day/((1+{i}_retry_rate)*{i}_peak_to_average),\"\")", "tokens/day", L.INT)
+           f"*c_{p}_target*k_seconds_per_day/((1+c_{p}_retry)*c_{p}_pta),\"\")", "tokens/day", L.INT)
     w = Written()
     w.fixed["gpu_in_use"] = f"c_{p}_infra*c_{p}_utilization"
     w.fixed["idle_gpu"] = f"c_{p}_infra*(1-c_{p}_utilization)"
@@ -164,12 +188,19 @@ def _sh_write(c, lay: L.Layout, s: L.Slot) -> Written:
 
 
 def sh_cost(s: L.Slot, t: str, instances: Optional[str] = None, utilization: Optional[str] = None) -> str:
-    """Monthly cost of a self-hosted option at volume t (GPU count at t in capacity mode; in
-    simple mode the given infrastructure / utilization, or / ``utilization`` when given)."""
-    p = s.frag
-    inst = instances or capacity_instances(s, t, utilization)
-    simple = f"in_{p}_infra_monthly/{utilization}" if utilization else f"c_{p}_infra"
-    return f"c_{p}_fixed_other+IF(c_{p}_capacity,{inst}*c_{p}_instance_month,{simple})+c_{p}_slope*{t}"
+    """Monthly cost of a self-hosted option at volume t: the deployments at t when sized
+    (capacity mode, a stated capacity, or implied by the utilization), else the given
+    infrastructure / utilization. With ``utilization`` (the grid's row): the target where
+    utilization is a result; where it is stated, that utilization, which also sets the implied
+    deployment (reference / u at 100%, infra / u a month)."""
+    p, i = s.frag, f"in_{s.frag}"
+    if utilization:
+        implied = f"{implied_count(s, t, utilization)}*{i}_infra_monthly/{utilization}"
+        gpus = (f"IF(c_{p}_implied,{implied},IF(c_{p}_capacity,{instances or capacity_instances(s, t, utilization)}"
+                f"*c_{p}_instance_month,{i}_infra_monthly/{utilization}))")
+    else:
+        gpus = f"IF(c_{p}_capacity,{instances or capacity_instances(s, t)}*c_{p}_instance_month,c_{p}_infra)"
+    return f"c_{p}_fixed_other+{gpus}+c_{p}_slope*{t}"
 
 
 def _sh_monthly(s: L.Slot, t: str, pf: str, inst: str) -> str:
@@ -185,6 +216,8 @@ def _sh_checks(s: L.Slot) -> list:
         (f"{s.id}: capacity mode has instance price, GPUs per instance and throughput",
          f"OR(NOT({on}),{i}_mode<>\"capacity\",AND(ISNUMBER({i}_instance_hourly_usd),ISNUMBER({i}_gpus_per_instance),ISNUMBER({i}_tokens_per_second_per_gpu)))",
          "Inputs, Prices"),
+        (f"{s.id}: capacity_basis unlimited only in simple mode with a utilization",
+         f"OR(NOT({on}),{i}_capacity_basis<>\"unlimited\",AND({i}_mode=\"simple\",ISNUMBER({i}_utilization)))", "Inputs"),
         (f"{s.id}: average utilization is above 0 and at most 100%",
          f"OR(NOT({on}),AND(ISNUMBER(c_{p}_utilization),c_{p}_utilization>0,c_{p}_utilization<=1))", "Calculations"),
     ]

@@ -28,6 +28,7 @@ from openpyxl.utils import get_column_letter
 from ..engine import functions as f
 from ..engine.breakeven import MAX_SEGMENTS
 from ..engine.curve import PROBE_TOKENS_PER_DAY
+from ..engine.breakeven import ROOT_EDGE, TIE
 from ..engine.errors import RunrateError
 from ..engine.kinds import KINDS
 from ..engine.scenario import LEGACY_SLOTS
@@ -64,6 +65,8 @@ CONSTANTS: dict[str, tuple[str, float, str, str]] = {
     "k_batch_convention": ("Batch price if not published", f.BATCH_SHARE_OF_STANDARD, "x standard", "Convention: 50% of the standard price"),
     "k_probe_tokens_per_day": ("Probe volume at zero volume", PROBE_TOKENS_PER_DAY, "tokens/day", "Used for slopes and the grid when volume is 0"),
     "k_tiny_step": ("Smallest volume probed (piecewise)", 1e-9, "x step", "Share of one GPU step, as in the engine"),
+    "k_tie": ("Tie in cost (piecewise)", TIE, "x costs", "A difference this small relative to the costs is a tie, as in the engine"),
+    "k_root_edge": ("Root at a step's end (piecewise)", ROOT_EDGE, "relative", "A tie at the step, not a crossing, as in the engine"),
     "k_tolerance": ("Check tolerance", 1e-9, "relative", "Checks allow this rounding difference"),
 }
 
@@ -217,7 +220,9 @@ NICE: dict[tuple[str, str], tuple[str, str, str]] = {
     ("fine_tuned", "output_price_per_1m"): ("Output", "USD/1M tokens", PRICE),
     ("self_hosted", "mode"): ("Sizing mode", "simple/capacity", "@"),
     ("self_hosted", "infra_monthly"): ("Simple: GPU infrastructure", "USD/month", USD),
-    ("self_hosted", "utilization"): ("Simple: average utilization (capacity not stated)", "%", PCT),
+    ("self_hosted", "utilization"): ("Simple: average utilization today (capacity not stated)", "%", PCT),
+    ("self_hosted", "utilization_at_tokens_per_day"): ("Simple: volume that utilization is at (blank: today)", "tokens/day", INT),
+    ("self_hosted", "capacity_basis"): ("Simple: capacity implied or unlimited", "implied/unlimited", "@"),
     ("self_hosted", "capacity_tokens_per_day"): ("Simple: capacity of that deployment at 100%", "tokens/day", INT),
     ("self_hosted", "gpu"): ("Capacity: GPU instance (catalog)", "text", "@"),
     ("self_hosted", "model"): ("Capacity: open model (catalog)", "text", "@"),

@@ -545,17 +545,22 @@ def _one_stepped(c: Calc, name: str, affine: L.Slot, stepped: L.Slot, sign: str,
     k (1..MAX_SEGMENTS, array formula) where the order flips at the step or a root lies inside.
     ``sign`` "-" when the pair's first option is the stepped one (the difference is a - b)."""
     x, y = affine.frag, stepped.frag
-    red, im, step = f"in_{y}_redundancy", f"c_{y}_instance_month", f"c_{y}_step"
+    red, im, step = f"c_{y}_redundancy", f"c_{y}_instance_month", f"c_{y}_step"
     s_, c0 = f"{name}_s", f"{name}_c0"
     c.line(s_, "Piecewise: slope difference", f"=IF({on},c_{x}_slope-c_{y}_slope,0)", "USD/month per token/day", "0.000000000")
     c.line(f"{name}_safe", "Piecewise: slope for division", f"=IF({s_}=0,1,{s_})", "USD/month per token/day", "0.000000000")
     c.line(c0, "Piecewise: fixed difference excl. GPUs", f"=IF({on},c_{x}_fixed-c_{y}_fixed_other,0)", "USD/month", L.USD)
+    tie = f"{name}_tie"
+    c.line(tie, "Piecewise: a difference this small is a tie",
+           f"=IF(c_{y}_capacity,k_tie*(ABS(c_{x}_fixed)+ABS(c_{y}_fixed_other)+{im}*({red}+1)),0)", "USD/month", "0.000000",
+           "as in the engine")
     c.line(f"{name}_sign0", "Piecewise: first option dearer at the smallest volume",
-           f"=IF(c_{y}_capacity,{sign}({c0}-CEILING({red},1)*{im}+{s_}*{step}*k_tiny_step)>0,FALSE)", "TRUE/FALSE")
+           f"=IF(c_{y}_capacity,{sign}({c0}-CEILING({red},1)*{im}+{s_}*{step}*k_tiny_step)>{tie},FALSE)", "TRUE/FALSE")
     dlo = f"({c0}-CEILING(k_segments*{red},1)*{im}+{s_}*(k_segments-1)*{step})"
     lo = f"(k_segments-1)*{step}"
     root = f"({lo}-{dlo}/{name}_safe)"
-    hit = f"((k_segments>1)*(({sign}{dlo}>0)<>{name}_sign0)+({s_}<>0)*({root}>{lo})*({root}<=k_segments*{step}))>0"
+    hit = (f"((k_segments>1)*(({sign}{dlo}>{tie})<>{name}_sign0)+({s_}<>0)*({root}>{lo})*({root}<k_segments*{step}*(1-k_root_edge))"
+           f"*(({sign}{s_}>0)<>{name}_sign0))>0")
     c.line(f"{name}_k", "Piecewise: first GPU step where the order flips",
            f"=IF(c_{y}_capacity,IFERROR(MATCH(1,({hit})*1,0),\"\"),\"\")", "step", "0", "array formula over 1..1000 steps",
            array=True)
@@ -563,7 +568,7 @@ def _one_stepped(c: Calc, name: str, affine: L.Slot, stepped: L.Slot, sign: str,
     c.line(f"{name}_dlo", "Piecewise: difference at the step's start",
            f"=IF(ISNUMBER({k}),{c0}-CEILING({k}*{red},1)*{im}+{s_}*({k}-1)*{step},\"\")", "USD/month", L.USD)
     c.line(name, "Piecewise break-even",
-           f"=IF(ISNUMBER({k}),IF(AND({k}>1,({sign}{name}_dlo>0)<>{name}_sign0),({k}-1)*{step},"
+           f"=IF(ISNUMBER({k}),IF(AND({k}>1,({sign}{name}_dlo>{tie})<>{name}_sign0),({k}-1)*{step},"
            f"({k}-1)*{step}-{name}_dlo/{name}_safe),\"\")", "tokens/day", L.INT)
 
 
@@ -580,7 +585,7 @@ def _both_stepped(c: Calc, book: Book, name: str, a: L.Slot, b: L.Slot) -> None:
     for col, head in zip(cols, ("steps a", "steps b", "from", "to", "a - b at from", "slope", "hit")):
         ws[f"{col}3"] = head
     wa, wb = f"c_{a.frag}_step", f"c_{b.frag}_step"
-    ra, rb = f"in_{a.frag}_redundancy", f"in_{b.frag}_redundancy"
+    ra, rb = f"c_{a.frag}_redundancy", f"c_{b.frag}_redundancy"
     slope = f"c_{a.frag}_slope-c_{b.frag}_slope"
     sign0 = f"{name}_sign0"
     for r in range(first, last + 1):
@@ -595,12 +600,15 @@ def _both_stepped(c: Calc, book: Book, name: str, a: L.Slot, b: L.Slot) -> None:
         ws[f"{SL}{r}"] = f"={slope}"
         ws[f"{DLO}{r}"] = (f"=IF({HI}{r}=0,0,(c_{a.frag}_fixed_other+CEILING(({I}{r}+1)*{ra},1)*c_{a.frag}_instance_month)"
                            f"-(c_{b.frag}_fixed_other+CEILING(({J}{r}+1)*{rb},1)*c_{b.frag}_instance_month)+{SL}{r}*{LO}{r})")
-        flip = "FALSE" if r == first else f"({DLO}{r}>0)<>{sign0}"
+        flip = "FALSE" if r == first else f"({DLO}{r}>{name}_tie)<>{sign0}"
         ws[f"{HIT}{r}"] = (f"=IF({HI}{r}=0,0,IF({flip},1,IF({SL}{r}<>0,IF(AND({LO}{r}-{DLO}{r}/{SL}{r}>{LO}{r},"
-                           f"{LO}{r}-{DLO}{r}/{SL}{r}<={HI}{r}),1,0),0)))")
+                           f"{LO}{r}-{DLO}{r}/{SL}{r}<{HI}{r}*(1-k_root_edge),({SL}{r}>0)<>{sign0}),1,0),0)))")
+    c.line(f"{name}_tie", "Both stepped: a difference this small is a tie",
+           f"=IF(AND(c_{a.frag}_capacity,c_{b.frag}_capacity),k_tie*(ABS(c_{a.frag}_fixed_other)+ABS(c_{b.frag}_fixed_other)"
+           f"+c_{a.frag}_instance_month*({ra}+1)+c_{b.frag}_instance_month*({rb}+1)),0)", "USD/month", "0.000000", "as in the engine")
     c.line(sign0, "Both stepped: first option dearer at the smallest volume",
            f"=IF(AND(c_{a.frag}_capacity,c_{b.frag}_capacity),(c_{a.frag}_fixed_other+CEILING({ra},1)*c_{a.frag}_instance_month)"
-           f"-(c_{b.frag}_fixed_other+CEILING({rb},1)*c_{b.frag}_instance_month)+({slope})*MIN({wa},{wb})*k_tiny_step>0,FALSE)",
+           f"-(c_{b.frag}_fixed_other+CEILING({rb},1)*c_{b.frag}_instance_month)+({slope})*MIN({wa},{wb})*k_tiny_step>{name}_tie,FALSE)",
            "TRUE/FALSE")
     c.line(f"{name}_k", "Both stepped: first segment where the order flips",
            f"=IF(AND(c_{a.frag}_capacity,c_{b.frag}_capacity),IFERROR(MATCH(1,'{L.LISTS}'!{HIT}{first}:{HIT}{last},0),\"\"),\"\")",
@@ -608,7 +616,7 @@ def _both_stepped(c: Calc, book: Book, name: str, a: L.Slot, b: L.Slot) -> None:
     k = f"{name}_k"
     at = lambda col: f"INDEX('{L.LISTS}'!{col}{first}:{col}{last},{k})"  # noqa: E731
     c.line(name, "Both stepped: break-even",
-           f"=IF(ISNUMBER({k}),IF(AND({k}>1,({at(DLO)}>0)<>{sign0}),{at(LO)},{at(LO)}-{at(DLO)}/{at(SL)}),\"\")",
+           f"=IF(ISNUMBER({k}),IF(AND({k}>1,({at(DLO)}>{name}_tie)<>{sign0}),{at(LO)},{at(LO)}-{at(DLO)}/{at(SL)}),\"\")",
            "tokens/day", L.INT)
 
 

@@ -145,6 +145,8 @@ class Kind:
     stepping: Callable[["Scenario", Any], Optional[Step]] = field(default=lambda scenario, option: None)  # None: cost affine in volume
     third_party: bool = False  # its data goes to a vendor (strict privacy excludes it unless marked private)
     horizon_notes: Callable[["Scenario", Any], list[str]] = field(default=lambda scenario, option: [])  # warnings over the horizon
+    # the option with what it derives from today's volume made explicit, for a copy of the scenario at another volume
+    anchored: Callable[["Scenario", Any], Any] = field(default=lambda scenario, option: option)
 
     def sends_data_out(self, option: Any) -> bool:
         """Whether the option sends data to a third party: its kind does and it is not marked private."""

@@ -10,6 +10,7 @@ from a published benchmark after a memory check (weights + KV cache must fit the
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Optional
 
 from pydantic import Field, model_validator
@@ -27,10 +28,14 @@ class SelfHostedOption(OptionBase):
     """Running an open model on your own GPUs (seeds 001, 003, 004).
 
     ``simple`` mode: you give the infrastructure bill ``infra_monthly`` and either the
-    utilization (seed 003: effective infrastructure = infra_monthly / utilization, capacity assumed
-    unlimited, which the result says) or ``capacity_tokens_per_day``, what the deployment that
-    ``infra_monthly`` pays for carries at 100%: then the count of such deployments follows the
-    volume (peak / (capacity x target utilization), at least one) and utilization is a result.
+    utilization or ``capacity_tokens_per_day``, what the deployment that ``infra_monthly`` pays
+    for carries at 100%: then the count of such deployments follows the volume (peak / (capacity
+    x target utilization), at least one) and utilization is a result. With a utilization U (seed
+    003's form) one deployment costs infra_monthly / U and runs at U at today's volume T0 (or at
+    ``utilization_at_tokens_per_day``), so it carries T0 / U at 100%: deployments are added as
+    the volume passes multiples of that (``max(1, ceil(t x U / T0))``), so no volume is priced on
+    capacity that is not there. ``capacity_basis: unlimited`` is seed 003's own reading (one box
+    carries any volume), which the result then states as an assumption.
     ``capacity`` mode: GPU instances are sized from peak tokens/s; infrastructure follows.
     """
 
@@ -41,6 +46,13 @@ class SelfHostedOption(OptionBase):
     capacity_tokens_per_day: Optional[float] = Field(
         None, gt=0, le=1e15, description=("Simple mode: tokens/day the deployment infra_monthly pays for carries at 100% "
                                           "utilization; with it the deployments follow the volume and utilization is a result."))
+    utilization_at_tokens_per_day: Optional[float] = Field(
+        None, gt=0, le=1e15, description=("Simple mode with utilization: the volume (tokens/day) at which that utilization is "
+                                          "measured (default: today's volume); one deployment carries it / utilization at 100%."))
+    capacity_basis: Literal["implied", "unlimited"] = Field(
+        "implied", description=("Simple mode with utilization: implied (one deployment carries today's volume / utilization "
+                                "at 100%, more are added as volume grows) or unlimited (seed 003's reading: one deployment "
+                                "carries any volume; the result says capacity is assumed unlimited)."))
     gpu: Optional[str] = Field(None, description="Capacity mode: cloud GPU instance from the catalog, e.g. aws-p5.4xlarge (runrate gpus).")
     model: Optional[str] = Field(None, description="Capacity mode: open model from the catalog, e.g. llama-3.1-70b (runrate gpus --models).")
     precision: Optional[Literal["fp32", "bf16", "fp16", "fp8", "int8", "int4"]] = Field(
@@ -97,6 +109,10 @@ class SelfHostedOption(OptionBase):
             raise ValueError("capacity mode needs tokens_per_second_per_gpu, or model and precision (catalog throughput)")
         elif self.tokens_per_second_per_gpu is None and self.model is not None and self.precision is None:
             raise ValueError("capacity mode needs precision with model (e.g. fp8): throughput is published per precision")
+        if self.capacity_basis == "unlimited" and (self.mode != "simple" or self.utilization is None):
+            raise ValueError("capacity_basis unlimited applies to simple mode with a utilization only (elsewhere capacity is stated or sized)")
+        if self.utilization_at_tokens_per_day is not None and (self.mode != "simple" or self.utilization is None):
+            raise ValueError("utilization_at_tokens_per_day applies to simple mode with a utilization only")
         if self.pricing_term == "spot" and self.spot_interruption_overhead is None and self.instance_hourly_usd is None:
             raise ValueError("pricing_term spot needs spot_interruption_overhead (extra hours lost to interruptions, e.g. 0.1)")
         return self
@@ -114,37 +130,83 @@ LINE_ITEMS = items_by_key(
 )
 
 
-UNLIMITED = ("capacity is not stated, so the GPU bill is assumed to carry any volume (seed 003's simple form): "
-             "give capacity_tokens_per_day to size it")
+UNLIMITED = ("capacity is assumed unlimited (capacity_basis unlimited, seed 003's reading): the GPU bill is taken to carry any "
+             "volume at the stated utilization; without it, one deployment carries today's volume / utilization")
 
 
-def _sizing(sh: SelfHostedOption) -> Optional[tuple[float, float]]:
-    """(tokens/s one unit carries at 100%, USD/month per unit) when capacity binds, else None:
-    capacity mode's GPU instance, or simple mode's deployment with a stated capacity."""
+@dataclass(frozen=True)
+class Sizing:
+    """How units (GPU instances, deployments) are counted: what one carries and costs, and the
+    planning factors ``functions.deployments`` applies (``count = ceil(max(1, ceil(t (1 + retry)
+    / 86,400 x peak / (tps x target))) x redundancy)``)."""
+
+    unit_tps: float  # tokens/s one unit carries at 100%
+    unit_cost: float  # USD/month per unit
+    peak_to_average: float
+    target_utilization: float
+    redundancy: float
+    retry_rate: float
+    implied: Optional[tuple[float, float]] = None  # (utilization, volume it is stated at) when capacity is implied by them
+
+    def count(self, t: float) -> int:
+        """Units at ``t`` tokens/day; implied: ``max(1, ceil(t x U / T0))``, in that order so a
+        volume of exactly k x T0 / U counts k (the workbook's formula is the same)."""
+        if self.implied:
+            u, reference = self.implied
+            return max(1, f.whole_units(t * u / reference))
+        return f.instance_count(t * (1.0 + self.retry_rate) / f.SECONDS_PER_DAY, self.unit_tps, self.peak_to_average,
+                                self.target_utilization, self.redundancy)
+
+
+def _sizing(scenario: "Scenario", sh: SelfHostedOption) -> Optional[Sizing]:
+    """How units are counted, or None when capacity is assumed unlimited: capacity mode's GPU
+    instance, simple mode's deployment of a stated capacity, or (a utilization U stated at volume
+    T0) a deployment costing infra / U that carries T0 / U at 100%. U was observed on real traffic,
+    so its own peaks and retries are in it: the implied unit plans at 100%, no redundancy."""
     if sh.mode == "capacity":
         if sh.instance_hourly_usd is None or sh.gpus_per_instance is None or sh.tokens_per_second_per_gpu is None:
             missing = next(n for n in ("instance_hourly_usd", "gpus_per_instance", "tokens_per_second_per_gpu") if getattr(sh, n) is None)
             raise InputError(f"{sh.id}.{missing}", None, f"a value (resolve {sh.id}.gpu through the GPU catalog first)")
-        return sh.tokens_per_second_per_gpu * sh.gpus_per_instance, sh.instance_hourly_usd * sh.hours_per_month
+        return Sizing(sh.tokens_per_second_per_gpu * sh.gpus_per_instance, sh.instance_hourly_usd * sh.hours_per_month,
+                      sh.peak_to_average, sh.target_utilization, sh.redundancy, sh.retry_rate)
     if sh.capacity_tokens_per_day is not None:
-        return sh.capacity_tokens_per_day / f.SECONDS_PER_DAY, sh.infra_monthly  # type: ignore[return-value]
-    return None
+        return Sizing(sh.capacity_tokens_per_day / f.SECONDS_PER_DAY, sh.infra_monthly,  # type: ignore[arg-type]
+                      sh.peak_to_average, sh.target_utilization, sh.redundancy, sh.retry_rate)
+    reference = implied_reference(scenario, sh)
+    if reference is None:
+        return None
+    u = sh.utilization
+    return Sizing(reference / u / f.SECONDS_PER_DAY, f.effective_infra(sh.infra_monthly, u), 1.0, 1.0, 1.0, 0.0,  # type: ignore[arg-type,operator]
+                  (u, reference))  # type: ignore[arg-type]
+
+
+def implied_reference(scenario: "Scenario", sh: SelfHostedOption) -> Optional[float]:
+    """The volume at which a stated utilization holds (None: capacity assumed unlimited, or
+    nothing to infer it from at a volume of 0)."""
+    if sh.mode != "simple" or sh.capacity_tokens_per_day is not None or sh.capacity_basis == "unlimited":
+        return None
+    reference = sh.utilization_at_tokens_per_day or scenario.volume.daily_tokens
+    return reference if reference > 0 else None
 
 
 def breakdown(scenario: "Scenario", sh: SelfHostedOption, t: float, price_factor: float) -> Breakdown:
     details: dict[str, float] = {}
     notes: list[str] = []
-    sizing = _sizing(sh)
+    sizing = _sizing(scenario, sh)
     if sizing is None:
         infra = f.effective_infra(sh.infra_monthly, sh.utilization)  # type: ignore[arg-type]
         utilization = sh.utilization
         details["utilization"] = utilization  # type: ignore[assignment]
-        notes.append(f"{sh.id}: {UNLIMITED}.")
+        notes.append(f"{sh.id}: {UNLIMITED if sh.capacity_basis == 'unlimited' else NO_VOLUME}.")
     else:
-        unit_tps, unit_cost = sizing
-        n, utilization = f.deployments(t, unit_tps, sh.peak_to_average, sh.target_utilization, sh.redundancy, sh.retry_rate)
-        infra = n * unit_cost
-        details.update(instances=float(n), utilization=utilization, capacity_tokens_per_day_per_instance=unit_tps * f.SECONDS_PER_DAY)
+        z = sizing
+        if z.implied:
+            n = z.count(t)
+            utilization = t / f.SECONDS_PER_DAY / (n * z.unit_tps)
+        else:
+            n, utilization = f.deployments(t, z.unit_tps, z.peak_to_average, z.target_utilization, z.redundancy, z.retry_rate)
+        infra = n * z.unit_cost
+        details.update(instances=float(n), utilization=utilization, capacity_tokens_per_day_per_instance=z.unit_tps * f.SECONDS_PER_DAY)
         if sh.mode == "capacity":
             details["gpus"] = float(n * sh.gpus_per_instance)  # type: ignore[operator]
             if sh.memory_needed_gb is not None and sh.memory_available_gb is not None:
@@ -164,21 +226,28 @@ def breakdown(scenario: "Scenario", sh: SelfHostedOption, t: float, price_factor
     return Breakdown(items, sh.setup_cost + sh.migration_cost, 0.0, details, notes)
 
 
+NO_VOLUME = ("at a volume of 0 the stated utilization implies no capacity, so the GPU bill is taken to carry any volume: "
+             "give utilization_at_tokens_per_day or capacity_tokens_per_day to size it")
+
+
 def stepping(scenario: "Scenario", sh: SelfHostedOption) -> Optional[Step]:
-    """The unit count (GPU instances, or simple mode's deployments of a stated capacity) as a step
-    function of volume (see ``base.Step``); None when capacity is not stated (cost affine)."""
-    sizing = _sizing(sh)
-    if sizing is None:
+    """The unit count (GPU instances, or simple mode's deployments) as a step function of volume
+    (see ``base.Step``); None when capacity is assumed unlimited (cost affine)."""
+    z = _sizing(scenario, sh)
+    if z is None:
         return None
-    unit_tps, unit_cost = sizing
-    f.deployments(0.0, unit_tps, sh.peak_to_average, sh.target_utilization, sh.redundancy, sh.retry_rate)  # checks the inputs once
-    width = unit_tps * sh.target_utilization * f.SECONDS_PER_DAY / ((1.0 + sh.retry_rate) * sh.peak_to_average)
-    retried = 1.0 + sh.retry_rate
+    f.deployments(0.0, z.unit_tps, z.peak_to_average, z.target_utilization, z.redundancy, z.retry_rate)  # checks the inputs once
+    width = z.unit_tps * z.target_utilization * f.SECONDS_PER_DAY / ((1.0 + z.retry_rate) * z.peak_to_average)
+    return Step(width, z.redundancy, z.unit_cost, z.count)
 
-    def count(t: float) -> int:  # what gpu_instances / deployments count, without re-checking inputs per call
-        return f.instance_count(t * retried / f.SECONDS_PER_DAY, unit_tps, sh.peak_to_average, sh.target_utilization, sh.redundancy)
 
-    return Step(width, sh.redundancy, unit_cost, count)
+def anchored(scenario: "Scenario", sh: SelfHostedOption) -> SelfHostedOption:
+    """The option with the volume its stated utilization holds at made explicit, so that a copy
+    of the scenario at another volume keeps today's hardware (the sensitivity's volume driver)."""
+    reference = implied_reference(scenario, sh)
+    if reference is None or sh.utilization_at_tokens_per_day is not None:
+        return sh
+    return sh.model_copy(update={"utilization_at_tokens_per_day": reference})
 
 
 def drivers(sh: SelfHostedOption) -> list[OptionDriver]:
@@ -198,15 +267,15 @@ def drivers(sh: SelfHostedOption) -> list[OptionDriver]:
 
 
 def utilization_field(sh: SelfHostedOption) -> str:
-    """The field the utilization x volume grid varies: utilization (simple, capacity not stated)
-    or the target (wherever utilization is a result)."""
-    return "utilization" if _sizing_free(sh) else "target_utilization"
+    """The field the utilization x volume grid varies: the stated utilization (simple mode) or
+    the target (wherever utilization is a result)."""
+    return "utilization" if sh.mode == "simple" and sh.capacity_tokens_per_day is None else "target_utilization"
 
 
 def horizon_notes(scenario: "Scenario", sh: SelfHostedOption) -> list[str]:
-    """Where a flat GPU bill (capacity not stated) would carry more than 100% of today's GPUs as
-    volume grows: today's utilization x the growth factor, month by month."""
-    if not _sizing_free(sh) or sh.utilization is None:
+    """Where a GPU bill assumed to carry any volume (capacity_basis unlimited) would carry more than
+    100% of today's GPUs as volume grows: today's utilization x the growth factor, month by month."""
+    if sh.capacity_basis != "unlimited" or sh.utilization is None:
         return []
     g, n = scenario.volume.monthly_growth, scenario.horizon.months
     late = next((m for m in range(1, n + 1) if sh.utilization * f.growth_factor(g, m) > 1.0), None)
@@ -215,14 +284,11 @@ def horizon_notes(scenario: "Scenario", sh: SelfHostedOption) -> list[str]:
     end = sh.utilization * f.growth_factor(g, n)
     return [f"{sh.id}: at {sh.utilization:.0%} utilization today and {g:.1%} growth a month, the volume passes 100% of "
             f"today's GPUs in month {late} ({end:.0%} of them by month {n}); the flat GPU bill of those months assumes "
-            "hardware that is not there: give capacity_tokens_per_day so the GPU count follows the volume."]
-
-
-def _sizing_free(sh: SelfHostedOption) -> bool:
-    return sh.mode == "simple" and sh.capacity_tokens_per_day is None
+            "hardware that is not there (capacity_basis unlimited): without it, deployments are added as the volume grows."]
 
 
 KIND = Kind(
     name="self_hosted", label="Self-hosted", model=SelfHostedOption, line_items=LINE_ITEMS, breakdown=breakdown,
     drivers=drivers, prices_tokens=False, follows_api_price_decline=False, stepping=stepping, horizon_notes=horizon_notes,
+    anchored=anchored,
 )
