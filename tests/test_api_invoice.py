@@ -182,3 +182,45 @@ def test_batch_traffic_keeps_its_price_at_a_service_tier():
                           "service_input_price_per_1m": 3.4, "service_output_price_per_1m": 13.6}))
     assert rel(got["batch_tokens"], 800.0)
     assert rel(got["input_tokens"], 0.5 * 8e8 * 3.4 / 1e6) and rel(got["output_tokens"], 0.5 * 2e8 * 13.6 / 1e6)
+
+
+INVOICE_SCENARIO = {
+    "name": "Invoice demo", "volume": VOLUME,
+    "options": [{"id": "thinker", "kind": "api", "model": "gpt-5", "reasoning_tokens_per_request": 2000, "service_tier": "priority",
+                 "negotiated_discount_share": 0.1, "cache_write_share": 0.1, "cached_share": 0.5},
+                {"id": "own", "kind": "self_hosted", "mode": "simple", "infra_monthly": 20000, "utilization": 0.8, "fte": 1}],
+    "context": {"current_option": "thinker"},
+}
+
+
+def test_cli_summary_and_memo_assumptions_name_the_invoice_lines(tmp_path):
+    import yaml
+    from typer.testing import CliRunner
+
+    from runrate_xl.cli import app
+    from runrate_xl.report.context import assumptions
+
+    path = tmp_path / "invoice.yaml"
+    path.write_text(yaml.safe_dump(INVOICE_SCENARIO))
+    r = CliRunner().invoke(app, ["evaluate", str(path), "--as-of", "2026-11-23"])
+    assert r.exit_code == 0, r.output
+    out = " ".join(r.output.split())
+    # gpt-5 priority output 20.00 x 0.9: 1e6 x 2,000 x 18 / 1e6 = 36,000 of 40,590 token spend (89%)
+    assert "Reasoning tokens" in out and "$36,000" in out
+    assert "reasoning tokens (2,000 per request) cost $36,000 a month, 89% of its token spend" in out
+    assert "priority service tier" in out and "10% negotiated discount" in out
+    ev = evaluate_scenario(scenario_from_dict(INVOICE_SCENARIO), AS_OF)
+    rows = {a["item"]: a["value"] for a in assumptions(ev)}
+    assert rows["API reasoning tokens (thinker)"].startswith("2,000 per request")
+    assert rows["API priority service tier (thinker)"].startswith("$2.50 in / $20.00 out per 1M")
+    assert rows["API negotiated discount (thinker)"] == "10% off every token price"
+    assert "API 5-minute cache writes (thinker)" in rows
+
+
+def test_prices_cli_shows_cache_write_and_tier_prices_where_published():
+    from typer.testing import CliRunner
+
+    from runrate_xl.cli import app
+
+    r = CliRunner().invoke(app, ["prices", "gpt-5", "--as-of", "2026-11-23"])
+    assert r.exit_code == 0 and "priority_output" in r.output and "flex_input" in r.output and "cache_write" not in r.output
