@@ -65,6 +65,7 @@ def scalar_examples() -> list[Example]:
     return [
         Example("RUNRATE_API_COST", (50_000_000, 0.15, 0.6), "seed 003: 50M tokens/day on gpt-4o-mini prices"),
         Example("RUNRATE_API_COST", (50_000_000, 0.15, 0.6, 0.8, 30, 0.5, 0.2, 0.05), "with prompt cache, batch and retries"),
+        Example("RUNRATE_REASONING_COST", (1_000_000, 2_000, 8.0), "1M requests thinking 2,000 tokens at 8.00 per 1M output"),
         Example("RUNRATE_MODEL_COST", ("seed003/gpt-4o-mini", 50_000_000), "catalog prices"),
         Example("RUNRATE_PRICE", ("seed003/gpt-4o-mini", "output"), "USD per 1M output tokens"),
         Example("RUNRATE_PRICE", ("seed003/gpt-4o-mini", "cached_input"), "convention: 10% of input when not published"),

@@ -353,3 +353,31 @@ def what_would_change(ev: Evaluation) -> list[str]:
     return out
 
 
+
+
+def invoice_lines(ev: Evaluation) -> list[str]:
+    """One sentence per API option whose invoice carries more than input and output tokens:
+    reasoning tokens (and their share of the token spend), cache writes, the service tier and a
+    negotiated discount, as the engine priced them."""
+    out = []
+    for option in ev.scenario.options:
+        if option.kind != "api" or option.id not in ev.options:
+            continue
+        cost = ev.options[option.id]
+        amount = {i.key: i.monthly_usd for i in cost.line_items}
+        parts = []
+        reasoning = amount.get("reasoning_tokens", 0.0)
+        if option.reasoning_tokens_per_request > 0:
+            share = f", {fmt.pct(reasoning / cost.token_cost_monthly)} of its token spend" if cost.token_cost_monthly > 0 else ""
+            parts.append(f"reasoning tokens ({fmt.number(option.reasoning_tokens_per_request)} per request) cost "
+                         f"{fmt.usd(reasoning)} a month{share}")
+        writes = option.cache_write_share + option.cache_write_1h_share
+        if writes > 0:
+            parts.append(f"cache writes ({fmt.pct(writes)} of input) cost {fmt.usd(amount.get('cache_write_tokens', 0.0))} a month")
+        if option.service_tier != "standard":
+            parts.append(f"{option.service_tier} service tier for the traffic not sent through batch")
+        if option.negotiated_discount_share > 0:
+            parts.append(f"{fmt.pct(option.negotiated_discount_share)} negotiated discount off every token price")
+        if parts:
+            out.append(f"{label(ev, option.id)}: " + "; ".join(parts) + ".")
+    return out

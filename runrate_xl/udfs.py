@@ -72,6 +72,8 @@ ARGUMENTS: dict[str, Argument] = {
     "cached_share": Argument("Share of input tokens served from the prompt cache, fraction 0-1. Default 0."),
     "batch_share": Argument("Share of tokens sent through the batch API, fraction 0-1. Default 0."),
     "retry_rate": Argument("Extra tokens re-sent by retries, fraction (0.05 = 5%). Default 0."),
+    "requests_per_month": Argument("Requests per month (e.g. 1000000)."),
+    "reasoning_tokens_per_request": Argument("Reasoning (thinking) tokens per request, billed as output (e.g. 2000)."),
     "model": Argument("Model name from the price catalog, e.g. gpt-4o-mini (see `runrate prices --list`)."),
     "kind": Argument("Which price: input, output, cached_input, batch_input or batch_output. Default input."),
     "as_of": Argument("Prices in force on this date (date cell, YYYY-MM-DD text or serial). Default today."),
@@ -170,6 +172,16 @@ def RUNRATE_MODEL_COST(model, tokens_per_day, input_share=0.8, days_per_month=30
         batch_input_price_per_1m=prices.published("batch_input"),
         batch_output_price_per_1m=prices.published("batch_output"),
     )
+
+
+@excel_function
+def RUNRATE_REASONING_COST(requests_per_month, reasoning_tokens_per_request, output_price_per_1m):
+    """Monthly spend on reasoning (thinking) tokens, USD, billed at the output price.
+    Example: =RUNRATE_REASONING_COST(1000000, 2000, 8) = 16000."""
+    return f.reasoning_cost(*_numbers(
+        requests_per_month=requests_per_month, reasoning_tokens_per_request=reasoning_tokens_per_request,
+        output_price_per_1m=output_price_per_1m,
+    ))
 
 
 _PRICE_KINDS = {k: k for k in PRICE_KINDS}

@@ -50,6 +50,7 @@ SCALAR_EXAMPLES = [
     (udfs.RUNRATE_BREAKEVEN, (4140, 0.8, 1.5, 25, 1000, 500), 5675 / 3.75e-5),
     (udfs.RUNRATE_PAYBACK, (100_000, 5_000), 20.0),
     (udfs.RUNRATE_COST_PER_OUTCOME, (298_000, 1_000_000), 0.298),  # seed 000's API at 1M inferences
+    (udfs.RUNRATE_REASONING_COST, (1_000_000, 2_000, 8), 16_000.0),  # 1M requests x 2,000 x 8.00 / 1M
 ]
 
 

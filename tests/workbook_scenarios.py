@@ -86,6 +86,13 @@ def random_scenario(seed: int) -> dict:
     if rng.random() < 0.5:
         data["context"]["outcomes_per_month"] = rng.uniform(1000, 1e6)
         data["context"]["latency_p99_ms"] = rng.choice([50, 400])
+    extra = random.Random(seed + 7919)  # the invoice inputs (#14 item 3), drawn apart so the draws above stay
+    if extra.random() < 0.5:
+        api["negotiated_discount_share"] = extra.choice([0.05, 0.2])
+    if per_request and extra.random() < 0.5:
+        api["reasoning_tokens_per_request"] = extra.choice([200, 3000.5])
+    if extra.random() < 0.4:
+        api["cache_write_share"], api["cache_write_price_per_1m"] = 0.1, api["input_price_per_1m"] * 1.25
     return data
 
 
@@ -146,13 +153,34 @@ STATED_CAPACITY = {
 }
 
 
+# API prices as invoiced: reasoning tokens, cache writes (a given 5-minute price, the 1-hour
+# convention of a provider that charges a premium), a priority tier with its prices beside a
+# long-context tier and batch traffic, a flex tier at the convention, negotiated discounts.
+INVOICE = {
+    "name": "Invoice lines", "volume": {"requests_per_month": 2e6, "tokens_per_request": 2500, "monthly_growth": 0.02},
+    "options": [
+        {"id": "reasoner", "kind": "api", "input_price_per_1m": 2.0, "output_price_per_1m": 8.0, "provider": "anthropic",
+         "reasoning_tokens_per_request": 1500, "cached_share": 0.4, "cache_write_share": 0.2, "cache_write_price_per_1m": 2.5,
+         "cache_write_1h_share": 0.1, "batch_share": 0.25, "service_tier": "priority", "service_input_price_per_1m": 3.4,
+         "service_output_price_per_1m": 13.6, "negotiated_discount_share": 0.12, "retry_rate": 0.03,
+         "price_tiers": [{"above_input_tokens": 1000, "input_price_per_1m": 4.0, "output_price_per_1m": 16.0}]},
+        {"id": "flex", "kind": "api", "input_price_per_1m": 1.25, "output_price_per_1m": 10.0, "provider": "openai",
+         "service_tier": "flex", "cache_write_share": 0.3, "reasoning_tokens_per_request": 400, "negotiated_discount_share": 0.3},
+        {"id": "own", "kind": "self_hosted", "mode": "simple", "infra_monthly": 40000, "utilization": 0.7, "fte": 1},
+    ],
+    "context": {"current_option": "reasoner", "outcomes_per_month": 1e6},
+    "horizon": {"months": 36, "api_price_decline_per_year": 0.2, "discount_rate_per_year": 0.08},
+}
+
+
 def several_option_scenarios():
     """(id, Scenario) of the scenarios with several options of one kind."""
     return [("example-several-options", load_scenario(EXAMPLES / "several-options.yaml")),
             ("two-self-hosted", scenario_from_dict(TWO_SELF_HOSTED)),
             ("two-capacity", scenario_from_dict(TWO_CAPACITY)),
             ("crossing-capacity", scenario_from_dict(CROSSING_CAPACITY)),
-            ("stated-capacity", scenario_from_dict(STATED_CAPACITY))]
+            ("stated-capacity", scenario_from_dict(STATED_CAPACITY)),
+            ("invoice", scenario_from_dict(INVOICE))]
 
 
 def all_scenarios():

@@ -9,7 +9,7 @@ from ..engine.errors import InputError
 from ..engine.scenario import Scenario
 from .instances import lookup_instance
 from .models import lookup_model
-from .prices import lookup_prices
+from .prices import lookup_prices, provider_offers
 from .throughput import figures_for, instance_capacity
 
 _API_FIELDS = {
@@ -18,6 +18,8 @@ _API_FIELDS = {
     "cached_input_price_per_1m": "cached_input",
     "batch_input_price_per_1m": "batch_input",
     "batch_output_price_per_1m": "batch_output",
+    "cache_write_price_per_1m": "cache_write",
+    "cache_write_1h_price_per_1m": "cache_write_1h",
 }
 
 
@@ -37,19 +39,69 @@ def resolve(scenario: Scenario, as_of: Optional[dt.date] = None) -> Scenario:
 
 
 def _resolve_api(api: dict, as_of: Optional[dt.date]) -> None:
-    if not api.get("model"):
+    prices = lookup_prices(api["model"], as_of) if api.get("model") else None
+    if prices is not None:
+        filled = []
+        for field, kind in _API_FIELDS.items():
+            if api.get(field) is None and prices.published(kind) is not None:
+                api[field] = prices.published(kind)
+                filled.append(kind)
+        tier = api.get("service_tier") or "standard"
+        if tier != "standard":
+            for leaf in ("input", "output"):
+                field = f"service_{leaf}_price_per_1m"
+                if api.get(field) is None and prices.published(f"{tier}_{leaf}") is not None:
+                    api[field] = prices.published(f"{tier}_{leaf}")
+        if filled and not api.get("price_source"):
+            api["price_source"] = prices.input.source
+            api["price_as_of"] = prices.input.as_of
+        if not api.get("price_tiers") and prices.tiers and "input" in filled:
+            api["price_tiers"] = [t.model_dump() for t in prices.tiers]
+    _provider_rules(api, prices, as_of)
+
+
+def _provider_rules(api: dict, prices, as_of: Optional[dt.date]) -> None:
+    """What the provider offers decides a price the model does not publish: the engine's
+    convention where the provider offers the discount (or charges the premium), the undiscounted
+    input or standard price where it does not (said in the price source). A provider unknown to
+    the catalog leaves ``provider`` empty: the engine then applies no convention to cache writes
+    or service tiers."""
+    oid = api.get("id", "api")
+    given = api.get("provider")
+    name = given or (prices.provider if prices is not None else None)
+    offers = provider_offers(name, as_of) if name else None
+    if offers is None:
+        if given:
+            raise InputError(f"{oid}.provider", given, "a provider genai-prices lists (e.g. openai, anthropic, google), or leave it "
+                             "empty and give every price the option uses")
         return
-    prices = lookup_prices(api["model"], as_of)
-    filled = []
-    for field, kind in _API_FIELDS.items():
-        if api.get(field) is None and prices.published(kind) is not None:
-            api[field] = prices.published(kind)
-            filled.append(kind)
-    if filled and not api.get("price_source"):
-        api["price_source"] = prices.input.source
-        api["price_as_of"] = prices.input.as_of
-    if not api.get("price_tiers") and prices.tiers and "input" in filled:
-        api["price_tiers"] = [t.model_dump() for t in prices.tiers]
+    if (api.get("cache_write_share") or 0) > 0 or (api.get("cache_write_1h_share") or 0) > 0 or \
+            (api.get("service_tier") or "standard") != "standard":
+        api["provider"] = name  # only where a convention depends on it (older templates have no provider cell)
+    said: list[str] = []
+    inp = api.get("input_price_per_1m")
+    publishes_cache = prices is not None and prices.published("cached_input") is not None
+    if (api.get("cached_share") or 0) > 0 and api.get("cached_input_price_per_1m") is None and not offers.cache_read:
+        api["cached_input_price_per_1m"] = inp
+        said.append(f"{name} has no cache-read discount: cached input at the input price")
+    for share, field, item, ttl in (("cache_write_share", "cache_write_price_per_1m", "cache_write_5m", "5-minute"),
+                                    ("cache_write_1h_share", "cache_write_1h_price_per_1m", "cache_write_1h", "1-hour")):
+        if (api.get(share) or 0) > 0 and api.get(field) is None and (publishes_cache or not offers.offers(item)):
+            api[field] = inp
+            who = f"{api.get('model')} publishes no {ttl} write premium" if publishes_cache else f"{name} charges no {ttl} write premium"
+            said.append(f"{who}: cache writes at the input price")
+    if (api.get("batch_share") or 0) > 0 and not offers.batch:
+        for leaf in ("input", "output"):
+            if api.get(f"batch_{leaf}_price_per_1m") is None:
+                api[f"batch_{leaf}_price_per_1m"] = api.get(f"{leaf}_price_per_1m")
+        said.append(f"{name} has no batch discount: batch tokens at the standard price")
+    tier = api.get("service_tier") or "standard"
+    if tier != "standard" and api.get("service_input_price_per_1m") is None and not offers.offers(tier):
+        raise InputError(f"{oid}.service_tier", tier, f"a tier {name} offers (genai-prices lists no {tier} price for any {name} "
+                         "model): standard, or give service_input_price_per_1m and service_output_price_per_1m")
+    if said:
+        source = api.get("price_source") or "your prices"
+        api["price_source"] = f"{source}; {'; '.join(said)} ({offers.source}, {offers.as_of})"
 
 
 # The first GPU table's size keys had no published source; none maps to a published figure.

@@ -14,7 +14,7 @@ from rich.table import Table
 from ..api import dump_scenario, evaluate_scenario
 from ..engine import Evaluation, Scenario
 from ..engine.errors import InputError, RunrateError
-from ..presentation import flip_lines, iceberg_table
+from ..presentation import flip_lines, iceberg_table, invoice_lines
 from ._common import T, console, fail, parse_as_of, scenario_from_args, usd
 
 
@@ -47,6 +47,8 @@ def print_evaluation(ev: Evaluation, note: str = "") -> None:
         if c.kind == "api" and c.blended_price_per_1m is not None:
             what = "API" if c.label == "API" else c.label
             console.print(f"Blended {T(what)} price: ${c.blended_price_per_1m:,.4f} per 1M tokens", highlight=False)
+    for line in invoice_lines(ev):
+        console.print(f"Invoice: {T(line, markup=False)}", highlight=False, markup=False)
     be = ev.breakeven
     console.print(f"[bold]Break-even:[/] {T(be.reason)}", highlight=False)
     if be.found and be.api_token_spend is not None:
@@ -130,7 +132,7 @@ def prices(
 ) -> None:
     """Show the prices used for MODEL and where each came from."""
     from ..catalog import lookup_prices, model_names
-    from ..catalog.prices import PRICE_KINDS
+    from ..catalog.prices import OPTIONAL_KINDS, PRICE_KINDS
 
     if list_models:
         for name in model_names():  # catalog text: shown literally (runrate_xl/sinks.py)
@@ -146,9 +148,10 @@ def prices(
     table = Table(title=f"{T(p.model)} ({T(p.provider)}), USD per 1M tokens")  # catalog text: inert
     for col in ("kind", "price", "source", "as of"):
         table.add_column(col)
-    for kind in PRICE_KINDS:
+    for kind in PRICE_KINDS + OPTIONAL_KINDS:
         v = getattr(p, kind)
-        table.add_row(kind, f"{v.usd_per_1m:g}", T(v.source), T(v.as_of))
+        if v is not None:  # cache writes and service tiers: only where published
+            table.add_row(kind, f"{v.usd_per_1m:g}", T(v.source), T(v.as_of))
     console.print(table)
     for t in p.tiers:
         console.print(f"Long-context tier: above {t.above_input_tokens:,} input tokens/request -> {t.input_price_per_1m:g} in / {t.output_price_per_1m:g} out", highlight=False)

@@ -15,6 +15,13 @@ from .errors import InputError, NoAnswer, check_finite, check_fraction, check_no
 PER_MILLION = 1_000_000.0
 CACHED_INPUT_SHARE_OF_INPUT = 0.10  # convention when a cached-input price is missing
 BATCH_SHARE_OF_STANDARD = 0.50  # convention when a batch price is missing
+# Conventions for a provider known to offer the item whose price for the model is not published
+# (genai-prices 0.2.3: Anthropic's 5-minute cache writes cost 1.25x and 1-hour writes 2x the
+# input price, e.g. claude-sonnet-4-5 3.75 and 6.00 on 3.00; OpenAI's flex tier is half the
+# standard price, e.g. gpt-5 0.625 / 5.00 on 1.25 / 10.00).
+CACHE_WRITE_5M_OF_INPUT = 1.25
+CACHE_WRITE_1H_OF_INPUT = 2.00
+FLEX_SHARE_OF_STANDARD = 0.50
 SECONDS_PER_DAY = 86_400.0
 MONTHS_PER_YEAR = 12.0
 
@@ -97,24 +104,138 @@ def api_token_breakdown(
     >>> {k: round(v, 9) for k, v in parts.items()}
     {'input_tokens': 12.0, 'cached_input_tokens': 1.2, 'output_tokens': 24.0, 'batch_tokens': 24.0, 'retries': 6.12}
     """
+    parts = api_invoice_breakdown(
+        tokens_per_day, input_price_per_1m, output_price_per_1m, input_share, days_per_month, cached_share, batch_share,
+        retry_rate, cached_input_price_per_1m, batch_input_price_per_1m, batch_output_price_per_1m,
+    )
+    return {k: parts[k] for k in ("input_tokens", "cached_input_tokens", "output_tokens", "batch_tokens", "retries")}
+
+
+def cache_write_price(input_price_per_1m: float, cache_write_price_per_1m: Optional[float] = None, ttl: str = "5m") -> float:
+    """Cache-write price per 1M tokens; by convention 1.25x the input price for a 5-minute write
+    and 2x for a 1-hour write when not published (Anthropic's premiums).
+
+    ``p_write = cache_write_price_per_1m if given else 1.25 (5m) or 2.0 (1h) x input_price_per_1m``
+
+    >>> cache_write_price(3.0)  # 1.25 x 3.00
+    3.75
+    >>> cache_write_price(3.0, ttl="1h")  # 2 x 3.00
+    6.0
+    >>> cache_write_price(3.0, 3.0)  # a published price wins (no premium)
+    3.0
+    """
+    if ttl not in ("5m", "1h"):
+        raise InputError("ttl", ttl, "5m or 1h")
+    field = "cache_write_price_per_1m" if ttl == "5m" else "cache_write_1h_price_per_1m"
+    if cache_write_price_per_1m is not None:
+        return check_non_negative(field, cache_write_price_per_1m)
+    return (CACHE_WRITE_5M_OF_INPUT if ttl == "5m" else CACHE_WRITE_1H_OF_INPUT) * input_price_per_1m
+
+
+def reasoning_cost(requests_per_month: float, reasoning_tokens_per_request: float, output_price_per_1m: float) -> float:
+    """Monthly spend on reasoning (thinking) tokens, USD: billed at the output price on top of
+    each request's visible tokens.
+
+    ``C = N * R * p_out / 1e6``; 1M requests a month thinking 2,000 tokens each at 8.00 per 1M
+    output tokens: 1e6 x 2,000 x 8 / 1e6 = 16,000:
+
+    >>> reasoning_cost(1_000_000, 2_000, 8.0)
+    16000.0
+    >>> reasoning_cost(1_000_000, 0, 8.0)
+    0.0
+    """
+    check_non_negative("requests_per_month", requests_per_month)
+    check_non_negative("reasoning_tokens_per_request", reasoning_tokens_per_request)
+    check_non_negative("output_price_per_1m", output_price_per_1m)
+    return requests_per_month * reasoning_tokens_per_request * output_price_per_1m / PER_MILLION
+
+
+def api_invoice_breakdown(
+    tokens_per_day: float,
+    input_price_per_1m: float,
+    output_price_per_1m: float,
+    input_share: float = 0.8,
+    days_per_month: float = 30.0,
+    cached_share: float = 0.0,
+    batch_share: float = 0.0,
+    retry_rate: float = 0.0,
+    cached_input_price_per_1m: Optional[float] = None,
+    batch_input_price_per_1m: Optional[float] = None,
+    batch_output_price_per_1m: Optional[float] = None,
+    cache_write_share: float = 0.0,
+    cache_write_1h_share: float = 0.0,
+    cache_write_price_per_1m: Optional[float] = None,
+    cache_write_1h_price_per_1m: Optional[float] = None,
+    requests_per_month: Optional[float] = None,
+    reasoning_tokens_per_request: float = 0.0,
+    negotiated_discount_share: float = 0.0,
+) -> dict[str, float]:
+    """Monthly API spend by invoice line, USD: :func:`api_token_breakdown` plus cache writes,
+    reasoning tokens and a negotiated discount.
+
+    The prices are those in force for the synchronous (non-batch) traffic (service tier and
+    long-context tier applied by the caller). With ``M``, ``Mi``, ``Mo``, ``b``, ``c`` and ``r``
+    as in :func:`api_token_breakdown`, cache-write shares ``w5`` and ``w1h`` (of the non-batch
+    input, ``c + w5 + w1h <= 1``), ``N`` requests a month thinking ``R`` tokens each and a
+    negotiated discount ``d`` off every price::
+
+        input_tokens        = (1-b) * Mi * (1-c-w5-w1h) * p_in                 * (1-d) / 1e6
+        cached_input_tokens = (1-b) * Mi * c * p_cached                         * (1-d) / 1e6
+        cache_write_tokens  = (1-b) * Mi * (w5 * p_write_5m + w1h * p_write_1h) * (1-d) / 1e6
+        output_tokens       = (1-b) * Mo * p_out                                * (1-d) / 1e6
+        reasoning_tokens    = N * R * ((1-b) * p_out + b * p_batch_out)         * (1-d) / 1e6
+        batch_tokens        = b * (Mi * p_batch_in + Mo * p_batch_out)          * (1-d) / 1e6
+        retries             = r * (sum of the six above)
+
+    By hand, 1M tokens/day of 3,000-token requests (10,000 requests a month) at 3.00 in / 15.00
+    out, 20% of input written to a 5-minute cache (1.25 x 3 = 3.75), 2,000 reasoning tokens per
+    request and a 10% discount: ``Mi = 2.4e7``; input 0.8 x 24 x 3 x 0.9 = 51.84; cache writes
+    0.2 x 24 x 3.75 x 0.9 = 16.2; output 6 x 15 x 0.9 = 81; reasoning 1e4 x 2,000 x 15 x 0.9 /
+    1e6 = 270:
+
+    >>> parts = api_invoice_breakdown(1_000_000, 3.0, 15.0, cache_write_share=0.2, requests_per_month=10_000,
+    ...                               reasoning_tokens_per_request=2_000, negotiated_discount_share=0.1)
+    >>> {k: round(v, 9) for k, v in parts.items()}  # doctest: +NORMALIZE_WHITESPACE
+    {'input_tokens': 51.84, 'cached_input_tokens': 0.0, 'cache_write_tokens': 16.2, 'output_tokens': 81.0,
+     'reasoning_tokens': 270.0, 'batch_tokens': 0.0, 'retries': 0.0}
+    """
     check_non_negative("input_price_per_1m", input_price_per_1m)
     check_non_negative("output_price_per_1m", output_price_per_1m)
     s = check_fraction("input_share", input_share)
     c = check_fraction("cached_share", cached_share)
     b = check_fraction("batch_share", batch_share)
+    w5 = check_fraction("cache_write_share", cache_write_share)
+    w1h = check_fraction("cache_write_1h_share", cache_write_1h_share)
+    if c + w5 + w1h > 1.0 + 1e-12:
+        raise InputError("cache_write_share", w5 + w1h,
+                         f"cache writes of at most {1.0 - c:g} of the input: cached_share + cache_write_share + cache_write_1h_share <= 1")
+    d = check_fraction("negotiated_discount_share", negotiated_discount_share)
     r = _check_retry(retry_rate)
+    reasoning = check_non_negative("reasoning_tokens_per_request", reasoning_tokens_per_request)
+    n = 0.0
+    if reasoning > 0:
+        if requests_per_month is None:
+            raise InputError("requests_per_month", None, "a number of requests per month (or a request size), "
+                             "because reasoning_tokens_per_request is above 0")
+        n = check_non_negative("requests_per_month", requests_per_month)
     m = monthly_tokens(tokens_per_day, days_per_month)
     p_cached = cached_input_price(input_price_per_1m, cached_input_price_per_1m)
+    p_w5 = cache_write_price(input_price_per_1m, cache_write_price_per_1m, "5m") if w5 > 0 else 0.0
+    p_w1h = cache_write_price(input_price_per_1m, cache_write_1h_price_per_1m, "1h") if w1h > 0 else 0.0
     p_bin = batch_price(input_price_per_1m, batch_input_price_per_1m, "batch_input_price_per_1m")
     p_bout = batch_price(output_price_per_1m, batch_output_price_per_1m, "batch_output_price_per_1m")
     mi, mo = m * s, m * (1.0 - s)
+    keep = 1.0 - d  # multiplying by 1.0 keeps the undiscounted figures bit for bit
+    pm = PER_MILLION
     parts = {
-        "input_tokens": (1.0 - b) * mi * (1.0 - c) * input_price_per_1m / PER_MILLION,
-        "cached_input_tokens": (1.0 - b) * mi * c * p_cached / PER_MILLION,
-        "output_tokens": (1.0 - b) * mo * output_price_per_1m / PER_MILLION,
-        "batch_tokens": b * (mi * p_bin + mo * p_bout) / PER_MILLION,
+        "input_tokens": (1.0 - b) * mi * max(0.0, 1.0 - c - w5 - w1h) * input_price_per_1m / pm * keep,
+        "cached_input_tokens": (1.0 - b) * mi * c * p_cached / pm * keep,
+        "cache_write_tokens": (1.0 - b) * mi * (w5 * p_w5 + w1h * p_w1h) / pm * keep,
+        "output_tokens": (1.0 - b) * mo * output_price_per_1m / pm * keep,
+        "reasoning_tokens": n * reasoning * ((1.0 - b) * output_price_per_1m + b * p_bout) / pm * keep,
+        "batch_tokens": b * (mi * p_bin + mo * p_bout) / pm * keep,
     }
-    parts["retries"] = r * (parts["input_tokens"] + parts["cached_input_tokens"] + parts["output_tokens"] + parts["batch_tokens"])
+    parts["retries"] = r * sum(parts.values())
     return parts
 
 

@@ -190,6 +190,26 @@ def _api_assumptions(ev: Evaluation, api) -> list[dict]:
                  else "not published: 50% of the standard prices by convention")
         out.append({"item": f"API batch{who}", "value": f"{batch}; {fmt.pct(api.batch_share)} of tokens",
                     "source": src, "as_of": api.price_as_of or "-"})
+    for share, price, times, ttl in ((api.cache_write_share, api.cache_write_price_per_1m, "1.25x", "5-minute"),
+                                     (api.cache_write_1h_share, api.cache_write_1h_price_per_1m, "2x", "1-hour")):
+        if share > 0:
+            written = (f"{fmt.usd_rate(price)} per 1M" if price is not None
+                       else f"not published: {times} the input price by convention ({api.provider} charges a write premium)")
+            out.append({"item": f"API {ttl} cache writes{who}", "value": f"{written}; {fmt.pct(share)} of input written",
+                        "source": src, "as_of": api.price_as_of or "-"})
+    if api.reasoning_tokens_per_request > 0:
+        out.append({"item": f"API reasoning tokens{who}",
+                    "value": f"{fmt.number(api.reasoning_tokens_per_request)} per request, billed at the output price",
+                    "source": _SCENARIO_SRC, "as_of": "-"})
+    if api.service_tier != "standard":
+        tier = (f"{fmt.usd_rate(api.service_input_price_per_1m)} in / {fmt.usd_rate(api.service_output_price_per_1m)} out per 1M"
+                if api.service_input_price_per_1m is not None and api.service_output_price_per_1m is not None
+                else "not published: 50% of the standard prices by convention")
+        out.append({"item": f"API {api.service_tier} service tier{who}", "value": f"{tier}; the traffic not sent through batch",
+                    "source": src, "as_of": api.price_as_of or "-"})
+    if api.negotiated_discount_share > 0:
+        out.append({"item": f"API negotiated discount{who}", "value": f"{fmt.pct(api.negotiated_discount_share)} off every token price",
+                    "source": _SCENARIO_SRC, "as_of": "-"})
     return out
 
 

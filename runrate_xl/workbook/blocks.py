@@ -73,16 +73,56 @@ def _api_write(c, lay: L.Layout, s: L.Slot) -> Written:
     c.line(f"c_{p}_p_batch_out", "Batch output price",
            f"=IF(ISNUMBER({i}_batch_output_price_per_1m),{i}_batch_output_price_per_1m*c_{p}_ratio_out,k_batch_convention*c_{p}_p_out)",
            "USD/1M tokens", L.PRICE, "blank: 50% convention")
+    c.line(f"c_{p}_svc_in", "Service tier factor, input",
+           f"=IF({i}_service_tier=\"standard\",1,IF(ISNUMBER({i}_service_input_price_per_1m),IF({i}_input_price_per_1m<>0,"
+           f"{i}_service_input_price_per_1m/{i}_input_price_per_1m,1),k_flex_convention))", "x standard", "0.0000",
+           "flex/priority price / standard; blank flex: 50% convention")
+    c.line(f"c_{p}_svc_out", "Service tier factor, output",
+           f"=IF({i}_service_tier=\"standard\",1,IF(ISNUMBER({i}_service_output_price_per_1m),IF({i}_output_price_per_1m<>0,"
+           f"{i}_service_output_price_per_1m/{i}_output_price_per_1m,1),k_flex_convention))", "x standard", "0.0000")
+    c.line(f"c_{p}_s_in", "Input price at the service tier", f"=c_{p}_p_in*c_{p}_svc_in", "USD/1M tokens", L.PRICE)
+    c.line(f"c_{p}_s_out", "Output price at the service tier", f"=c_{p}_p_out*c_{p}_svc_out", "USD/1M tokens", L.PRICE)
+    c.line(f"c_{p}_p_write", "Cache-write price, 5 minutes (at the service tier)",
+           f"=IF(ISNUMBER({i}_cache_write_price_per_1m),{i}_cache_write_price_per_1m*c_{p}_ratio_in,"
+           f"k_cache_write_5m_convention*c_{p}_p_in)*c_{p}_svc_in", "USD/1M tokens", L.PRICE, "blank: 1.25x input convention")
+    c.line(f"c_{p}_p_write_1h", "Cache-write price, 1 hour (at the service tier)",
+           f"=IF(ISNUMBER({i}_cache_write_1h_price_per_1m),{i}_cache_write_1h_price_per_1m*c_{p}_ratio_in,"
+           f"k_cache_write_1h_convention*c_{p}_p_in)*c_{p}_svc_in", "USD/1M tokens", L.PRICE, "blank: 2x input convention")
+    c.line(f"c_{p}_keep", "Share of list price paid", f"=1-{i}_negotiated_discount_share", "x list", L.PCT, "after the negotiated discount")
     w = Written()
-    pm = "/k_per_million"
-    w.rates["input_tokens"] = f"={D}*{sh}*(1-{i}_batch_share)*(1-{i}_cached_share)*c_{p}_p_in{pm}"
-    w.rates["cached_input_tokens"] = f"={D}*{sh}*(1-{i}_batch_share)*{i}_cached_share*c_{p}_p_cached{pm}"
-    w.rates["output_tokens"] = f"={D}*(1-{sh})*(1-{i}_batch_share)*c_{p}_p_out{pm}"
-    w.rates["batch_tokens"] = f"={D}*{i}_batch_share*({sh}*c_{p}_p_batch_in+(1-{sh})*c_{p}_p_batch_out){pm}"
+    pm, k = "/k_per_million", f"*c_{p}_keep"
+    sync = f"(1-{i}_batch_share)"
+    w.rates["input_tokens"] = (f"={D}*{sh}*{sync}*MAX(0,1-{i}_cached_share-{i}_cache_write_share-{i}_cache_write_1h_share)"
+                               f"*c_{p}_s_in{pm}{k}")
+    w.rates["cached_input_tokens"] = f"={D}*{sh}*{sync}*{i}_cached_share*c_{p}_p_cached*c_{p}_svc_in{pm}{k}"
+    w.rates["cache_write_tokens"] = (f"={D}*{sh}*{sync}*({i}_cache_write_share*c_{p}_p_write+{i}_cache_write_1h_share*c_{p}_p_write_1h)"
+                                     f"{pm}{k}")
+    w.rates["output_tokens"] = f"={D}*(1-{sh})*{sync}*c_{p}_s_out{pm}{k}"
+    w.rates["reasoning_tokens"] = (f"=c_requests_rate*{i}_reasoning_tokens_per_request*({sync}*c_{p}_s_out"
+                                   f"+{i}_batch_share*c_{p}_p_batch_out){pm}{k}")
+    w.rates["batch_tokens"] = f"={D}*{i}_batch_share*({sh}*c_{p}_p_batch_in+(1-{sh})*c_{p}_p_batch_out){pm}{k}"
     w.rates["retries"] = f"=IF({s.on},{i}_retry_rate*SUM({{first_rate}}:{{prev_rate}}),\"\")"
     hidden_rates(s, w)
     w.one_time = f"{i}_setup_cost"
     return w
+
+
+def _api_checks(s: L.Slot) -> list:
+    i, on = f"in_{s.frag}", s.on
+    known = f"LEN({i}_provider)>0"
+    return [
+        (f"{s.id}: cached and cache-write shares add up to at most the input",
+         f"OR(NOT({on}),{i}_cached_share+{i}_cache_write_share+{i}_cache_write_1h_share<=1+k_tolerance)", "Inputs"),
+        (f"{s.id}: reasoning tokens are counted per request, so they need a request size",
+         f"OR(NOT({on}),{i}_reasoning_tokens_per_request=0,c_has_size)", "Inputs"),
+        (f"{s.id}: cache writes have a price, or a provider that charges the convention's premium",
+         f"OR(NOT({on}),AND(OR({i}_cache_write_share=0,ISNUMBER({i}_cache_write_price_per_1m),{known}),"
+         f"OR({i}_cache_write_1h_share=0,ISNUMBER({i}_cache_write_1h_price_per_1m),{known})))", "Inputs, Prices"),
+        (f"{s.id}: a flex or priority tier has its prices (flex of a known provider: 50% convention)",
+         f"OR(NOT({on}),{i}_service_tier=\"standard\",AND(ISNUMBER({i}_service_input_price_per_1m),ISNUMBER({i}_service_output_price_per_1m)),"
+         f"AND({i}_service_tier=\"flex\",NOT(ISNUMBER({i}_service_input_price_per_1m)),NOT(ISNUMBER({i}_service_output_price_per_1m)),{known}))",
+         "Inputs, Prices"),
+    ]
 
 
 def _affine_cost(s: L.Slot, t: str) -> str:
@@ -224,7 +264,7 @@ def _sh_checks(s: L.Slot) -> list:
 
 
 BLOCKS: dict[str, Block] = {
-    "api": Block(_api_write, _affine_cost, _api_monthly),
+    "api": Block(_api_write, _affine_cost, _api_monthly, checks=_api_checks),
     "fine_tuned": Block(_ft_write, _affine_cost, _ft_monthly),
     "self_hosted": Block(_sh_write, lambda s, t: sh_cost(s, t), _sh_monthly, stepped=lambda s: f"c_{s.frag}_capacity",
                          checks=_sh_checks, blended=False),

@@ -311,7 +311,8 @@ def _build_prices(book: Book) -> None:
         ws.cell(row=row, column=2, value=label).font = S.LABEL
         c = ws.cell(row=row, column=3, value=value)
         c.fill, c.font = S.CONSTANT_FILL, S.CALC
-        c.number_format = "0.0%" if value < 1 and value >= 0.01 else ("0.0E+00" if value < 0.01 else "#,##0")
+        c.number_format = ("0.0%" if value < 1 and value >= 0.01 else ("0.0E+00" if value < 0.01 else
+                           ("0.00" if value != int(value) else "#,##0")))
         _unit(ws, f"D{row}", unit)
         ws.cell(row=row, column=5, value=note).font = S.NOTE
         book.define(name, L.PRICES, f"C{row}")
