@@ -6,10 +6,10 @@ from __future__ import annotations
 from runrate_xl.engine import find_breakeven, option_total
 from tests.conftest import rel
 
-# One 1-GPU instance at $1/h x 730 h = $730/month carries w = 100 tokens/s x 86,400 = 8.64M
-# tokens/day (peak = average, target 100%). The API's price makes it cost 1.4 x $730 per w of
-# volume: p = 1.4 x 730 / 8.64M tokens/day / 30 days = $3.942901... per 1M tokens.
-W, C = 8_640_000.0, 730.0
+# One 1-GPU instance at $1/h x 720 h (a 30-day month) = $720/month carries w = 100 tokens/s x
+# 86,400 = 8.64M tokens/day (peak = average, target 100%). The API's price makes it cost 1.4 x
+# $720 per w of volume: p = 1.4 x 720 / 8.64M tokens/day / 30 days = $3.888... per 1M tokens.
+W, C = 8_640_000.0, 720.0
 P = 1.4 * C / W / 30 * 1e6
 STEPPED = {"mode": "capacity", "instance_hourly_usd": 1.0, "gpus_per_instance": 1, "tokens_per_second_per_gpu": 100.0,
            "peak_to_average": 1.0, "target_utilization": 1.0, "fte": 0, "capacity_basis": "implied"}

@@ -157,9 +157,19 @@ def test_scenario_prices_follow_the_as_of_date():
     before, after = resolve(s, dt.date(2025, 5, 1)).option("self_hosted"), resolve(s, dt.date(2025, 7, 1)).option("self_hosted")
     assert (before.instance_hourly_usd, after.instance_hourly_usd) == (32.7726, 21.957642)
     assert before.price_source.startswith("aws-p4d.24xlarge on_demand 32.7726") and after.price_as_of == "2026-11-09"
-    # 100M tokens/day, peak 2x: 2,314.8 tok/s at peak / (8 x 500 x 0.7 = 2,800) -> 1 instance; 730 h
+    # 100M tokens/day, peak 2x: 2,314.8 tok/s at peak / (8 x 500 x 0.7 = 2,800) -> 1 instance;
+    # GPU hours are the token month's: 30 days x 24 = 720 h
     e = evaluate_scenario(s, dt.date(2025, 7, 1)).options["self_hosted"]
-    assert e.details["instances"] == 1 and rel(e.total_monthly, 21.957642 * 730)
+    assert e.details["instances"] == 1 and rel(e.total_monthly, 21.957642 * 720)
+    # a stated 730 h (seed 003's month) is used, and the result says the months differ
+    e730 = evaluate_scenario(_capacity_scenario({"gpu": "aws-p4d.24xlarge", "tokens_per_second_per_gpu": 500,
+                                                 "hours_per_month": 730}), dt.date(2025, 7, 1)).options["self_hosted"]
+    assert rel(e730.total_monthly, 21.957642 * 730) and any("two month lengths" in n for n in e730.notes)
+    # 30.4167-day months (365 / 12) bill 730 h and count tokens over the same month
+    cal = evaluate_scenario(_capacity_scenario({"gpu": "aws-p4d.24xlarge", "tokens_per_second_per_gpu": 500},
+                                               {"tokens_per_day": 100_000_000, "tokens_per_request": 1000, "days_per_month": 365 / 12}),
+                            dt.date(2025, 7, 1)).options["self_hosted"]
+    assert rel(cal.total_monthly, 21.957642 * 730) and not any("two month lengths" in n for n in cal.notes)
 
 
 def test_pricing_terms_and_spot_overhead():

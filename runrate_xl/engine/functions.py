@@ -41,6 +41,23 @@ def monthly_tokens(tokens_per_day: float, days_per_month: float = 30.0) -> float
     return tokens_per_day * days_per_month
 
 
+HOURS_PER_DAY = 24.0
+
+
+def hours_per_month(days_per_month: float = 30.0) -> float:
+    """Hours in the model's month: ``days_per_month x 24``, one month for tokens and GPU hours.
+
+    A 30-day month bills 720 GPU hours; seed 003's 730 hours is a 365 / 12 = 30.42-day month:
+
+    >>> hours_per_month()
+    720.0
+    >>> round(hours_per_month(365 / 12), 6)
+    730.0
+    """
+    _check_days(days_per_month)
+    return days_per_month * HOURS_PER_DAY
+
+
 def cached_input_price(input_price_per_1m: float, cached_input_price_per_1m: Optional[float] = None) -> float:
     """Cached-input price per 1M tokens; by convention 10% of input when not published.
 

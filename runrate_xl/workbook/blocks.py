@@ -202,7 +202,8 @@ def _sh_write(c, lay: L.Layout, s: L.Slot) -> Written:
     c.line(f"c_{p}_gpus", "GPUs (today)", f"=IF(AND(c_{p}_capacity,{i}_mode=\"capacity\"),c_{p}_instances*{i}_gpus_per_instance,\"\")",
            "GPUs", L.INT)
     c.line(f"c_{p}_instance_month", "Cost of one instance (deployment)",
-           f"=IF(c_{p}_capacity,IF({i}_mode=\"capacity\",{i}_instance_hourly_usd*{i}_hours_per_month,"
+           f"=IF(c_{p}_capacity,IF({i}_mode=\"capacity\",{i}_instance_hourly_usd*IF(ISNUMBER({i}_hours_per_month),{i}_hours_per_month,"
+           f"in_volume_days_per_month*k_hours_per_day),"
            f"IF(c_{p}_implied,{i}_infra_monthly/{i}_utilization,{i}_infra_monthly)),\"\")",
            "USD/month", L.USD, "implied: I / U")
     c.line(f"c_{p}_utilization", "Average GPU utilization",

@@ -59,6 +59,7 @@ LEGACY_SHAPE: Shape = tuple((slot, slot) for slot in LEGACY_SLOTS)
 CONSTANTS: dict[str, tuple[str, float, str, str]] = {
     "k_per_million": ("Tokens per million", f.PER_MILLION, "tokens", "Prices are quoted per 1M tokens"),
     "k_months_per_year": ("Months per year", f.MONTHS_PER_YEAR, "months", "Annual to monthly"),
+    "k_hours_per_day": ("Hours per day", f.HOURS_PER_DAY, "h", "GPU hours per month = days per month x 24 (one month)"),
     "k_seconds_per_day": ("Seconds per day", f.SECONDS_PER_DAY, "s", "Tokens/day to tokens/s"),
     "k_minutes_per_hour": ("Minutes per hour", 60.0, "min", "Review minutes x hourly rate"),
     "k_cached_convention": ("Cached input price if not published", f.CACHED_INPUT_SHARE_OF_INPUT, "x input", "Convention: 10% of the input price"),
@@ -254,7 +255,7 @@ NICE: dict[tuple[str, str], tuple[str, str, str]] = {
     ("self_hosted", "peak_to_average"): ("Capacity: peak / average load", "x", "0.00"),
     ("self_hosted", "target_utilization"): ("Capacity: target utilization at peak", "%", PCT),
     ("self_hosted", "redundancy"): ("Capacity: redundancy multiplier", "x", "0.00"),
-    ("self_hosted", "hours_per_month"): ("Capacity: billed hours per month", "hours", INT),
+    ("self_hosted", "hours_per_month"): ("Capacity: GPU hours per month (blank: days x 24)", "hours", INT),
     ("self_hosted", "variable_cost_per_1m"): ("Running cost per 1M tokens", "USD/1M tokens", PRICE),
     ("self_hosted", "fte"): ("MLOps headcount", "FTE", "0.00"),
     ("self_hosted", "fte_annual_cost"): ("Loaded cost per FTE", "USD/year", USD),

@@ -75,7 +75,10 @@ class SelfHostedOption(OptionBase):
     peak_to_average: float = Field(2.0, ge=1, le=100, description="Peak load / average load.")
     target_utilization: Utilization = Field(0.7, description="Highest planned utilization at peak (seed 004: aim 60-70%+).")
     redundancy: float = Field(1.0, ge=1, le=10, description="Capacity multiplier for failover (2 = fully doubled).")
-    hours_per_month: float = Field(730.0, gt=0, le=744, description="Billed hours per month (seed 003 uses 730).")
+    hours_per_month: Optional[float] = Field(
+        None, gt=0, le=744, description=("Billed GPU hours per month; blank: the token month, volume.days_per_month x 24 "
+                                         "(30 days: 720 h; seed 003's 730 h is a 30.42-day month). A different value is "
+                                         "used and the result says the two months differ."))
     price_source: Optional[str] = Field(None, max_length=2000, description="Where the GPU price came from (filled by the catalog).")
     price_as_of: Optional[str] = Field(None, description="As-of date of the GPU price.")
     throughput_source: Optional[str] = Field(None, max_length=2000, description="Where the throughput came from and under what conditions (filled by the catalog).")
@@ -167,7 +170,7 @@ def _sizing(scenario: "Scenario", sh: SelfHostedOption) -> Optional[Sizing]:
         if sh.instance_hourly_usd is None or sh.gpus_per_instance is None or sh.tokens_per_second_per_gpu is None:
             missing = next(n for n in ("instance_hourly_usd", "gpus_per_instance", "tokens_per_second_per_gpu") if getattr(sh, n) is None)
             raise InputError(f"{sh.id}.{missing}", None, f"a value (resolve {sh.id}.gpu through the GPU catalog first)")
-        return Sizing(sh.tokens_per_second_per_gpu * sh.gpus_per_instance, sh.instance_hourly_usd * sh.hours_per_month,
+        return Sizing(sh.tokens_per_second_per_gpu * sh.gpus_per_instance, sh.instance_hourly_usd * gpu_hours(scenario, sh),
                       sh.peak_to_average, sh.target_utilization, sh.redundancy, sh.retry_rate)
     if sh.capacity_tokens_per_day is not None:
         return Sizing(sh.capacity_tokens_per_day / f.SECONDS_PER_DAY, sh.infra_monthly,  # type: ignore[arg-type]
@@ -178,6 +181,11 @@ def _sizing(scenario: "Scenario", sh: SelfHostedOption) -> Optional[Sizing]:
     u = sh.utilization
     return Sizing(reference / u / f.SECONDS_PER_DAY, f.effective_infra(sh.infra_monthly, u), 1.0, 1.0, 1.0, 0.0,  # type: ignore[arg-type,operator]
                   (u, reference))  # type: ignore[arg-type]
+
+
+def gpu_hours(scenario: "Scenario", sh: SelfHostedOption) -> float:
+    """Billed GPU hours per month: the stated ones, else the token month (days_per_month x 24)."""
+    return sh.hours_per_month if sh.hours_per_month is not None else f.hours_per_month(scenario.volume.days_per_month)
 
 
 def implied_reference(scenario: "Scenario", sh: SelfHostedOption) -> Optional[float]:
@@ -211,6 +219,11 @@ def breakdown(scenario: "Scenario", sh: SelfHostedOption, t: float, price_factor
             details["gpus"] = float(n * sh.gpus_per_instance)  # type: ignore[operator]
             if sh.memory_needed_gb is not None and sh.memory_available_gb is not None:
                 details.update(memory_needed_gb=sh.memory_needed_gb, memory_available_gb=sh.memory_available_gb)
+    if sh.mode == "capacity" and sh.hours_per_month is not None:
+        token_hours = f.hours_per_month(scenario.volume.days_per_month)
+        if sh.hours_per_month != token_hours:
+            notes.append(f"{sh.id}: GPUs bill {sh.hours_per_month:g} hours a month while tokens count "
+                         f"{scenario.volume.days_per_month:g}-day months ({token_hours:g} hours): the costs mix two month lengths.")
     running = f.monthly_tokens(t, scenario.volume.days_per_month) * sh.variable_cost_per_1m / f.PER_MILLION
     amounts = {
         "gpu_in_use": infra * utilization,  # type: ignore[operator]
