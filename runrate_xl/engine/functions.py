@@ -444,10 +444,9 @@ def whole_units(x: float) -> int:
     >>> whole_units(2.0000000000000004), whole_units(2.001), whole_units(0.3)
     (2, 3, 1)
     """
-    n = round(x)
-    if abs(x - n) <= UNIT_SNAP * max(1.0, abs(x)):
-        return int(n)
-    return math.ceil(x)
+    n = math.ceil(x)
+    # just above a whole number (float noise): that number; just below, ceil is already it
+    return n - 1 if x - (n - 1) <= UNIT_SNAP * max(1.0, abs(x)) else n
 
 
 def breakeven_volume(fixed_a: float, slope_a: float, fixed_b: float, slope_b: float) -> float:

@@ -16,7 +16,6 @@ from .breakeven import find_breakeven, primary_pair
 from .curve import curve, horizon_npv
 from .kinds import OptionDriver, kind_of
 from .kinds.self_hosted import utilization_field
-from .option_cost import option_breakdown
 from .results import SensitivityGrid, SensitivityRow
 from .scenario import Scenario
 
@@ -93,23 +92,29 @@ def drivers(scenario: Scenario) -> list[Driver]:
     )
 
 
-def _totals(s: Scenario) -> dict[str, float]:
-    return {o: option_breakdown(s, o).total for o in s.option_ids()}
+def _costs(s: Scenario, moved: list[str], base: tuple[dict[str, float], dict[str, float]]) -> tuple[dict[str, float], dict[str, float]]:
+    """(monthly totals, horizon NPVs) per option: the moved ones from their cost curves (one
+    breakdown each), the others as in ``base``."""
+    curves = {o: curve(s, o) for o in moved}
+    t = s.volume.daily_tokens
+    totals = {o: curves[o].at(t) if o in curves else base[0][o] for o in s.option_ids()}
+    npvs = {o: horizon_npv(s, curves[o]) if o in curves else base[1][o] for o in s.option_ids()}
+    return totals, npvs
 
 
-def _npvs(s: Scenario) -> dict[str, float]:
-    return {o: horizon_npv(s, curve(s, o)) for o in s.option_ids()}
-
-
-def _breakeven(s: Scenario) -> Optional[float]:
-    pair = primary_pair(s)
+def _breakeven(s: Scenario, pair: Optional[tuple[str, str]]) -> Optional[float]:
     return find_breakeven(s, *pair).tokens_per_day if pair else None
 
 
 def tornado(scenario: Scenario, swing: Optional[float] = None) -> list[SensitivityRow]:
     """Each driver at (1 - swing) and (1 + swing) of its value, or +/- its points; clipped to the
-    model's bounds (fractions stop at 1)."""
+    model's bounds (fractions stop at 1). A driver of one option moves only that option's costs
+    (the others keep today's), and the break-even only when the option is in its pair."""
     x = scenario.sensitivity.swing if swing is None else swing
+    ids = scenario.option_ids()
+    pair = primary_pair(scenario)
+    today = _costs(scenario, ids, ({}, {}))
+    breakeven = _breakeven(scenario, pair)
     rows = []
     for d in drivers(scenario):
         base = d.get(scenario)
@@ -125,10 +130,14 @@ def tornado(scenario: Scenario, swing: Optional[float] = None) -> list[Sensitivi
         if d.floor is not None and low < d.floor:
             low, note = d.floor, f"floored at {d.floor:g}"
         s_low, s_high = d.set(scenario, low), d.set(scenario, high)
+        moved = ids if d.option is None else [d.option]
+        pair_moves = pair is not None and (d.option is None or d.option in pair)
+        (totals_low, npv_low), (totals_high, npv_high) = _costs(s_low, moved, today), _costs(s_high, moved, today)
         rows.append(SensitivityRow(
             driver=d.key, option=d.option, label=d.label, base_value=base, low_value=low, high_value=high,
-            totals_low=_totals(s_low), totals_high=_totals(s_high), npv_low=_npvs(s_low), npv_high=_npvs(s_high),
-            breakeven_low=_breakeven(s_low), breakeven_high=_breakeven(s_high), note=note,
+            totals_low=totals_low, totals_high=totals_high, npv_low=npv_low, npv_high=npv_high,
+            breakeven_low=_breakeven(s_low, pair) if pair_moves else breakeven,
+            breakeven_high=_breakeven(s_high, pair) if pair_moves else breakeven, note=note,
         ))
     return rows
 
@@ -144,11 +153,13 @@ def grid(scenario: Scenario) -> Optional[SensitivityGrid]:
     t0 = scenario.volume.daily_tokens or 1e6
     volumes = [t0 * k for k in GRID_VOLUME_FACTORS]
     cheaper, difference = [], []
+    api_cost = curve(scenario, api.id)  # costs at other volumes read from cost curves (one breakdown each)
     for u in GRID_UTILIZATIONS:
         s = scenario.with_option(sh.model_copy(update={field: u}))
+        sh_cost = curve(s, sh.id)
         row_c, row_d = [], []
         for t in volumes:
-            d = option_breakdown(s, sh.id, t).total - option_breakdown(s, api.id, t).total
+            d = sh_cost.at(t) - api_cost.at(t)
             row_c.append(sh.id if d < 0 else api.id)
             row_d.append(d)
         cheaper.append(row_c)

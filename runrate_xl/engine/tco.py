@@ -10,8 +10,7 @@ spread evenly (refresh_cost / interval per month), so with no growth, decline or
 from __future__ import annotations
 
 from . import functions as f
-from .kinds import kind_of
-from .option_cost import option_breakdown
+from .curve import curve
 from .results import Crossover, Payback, TcoSeries
 from .scenario import Scenario
 
@@ -20,13 +19,12 @@ def tco_series(scenario: Scenario, option: str, months: int | None = None) -> Tc
     h = scenario.horizon
     n = h.months if months is None else months
     t0 = scenario.volume.daily_tokens
-    one_time = option_breakdown(scenario, option, t0).one_time
-    declines = kind_of(scenario.option(option)).follows_api_price_decline
+    cost = curve(scenario, option)  # one breakdown; each month is its cost at that month's volume and prices
+    one_time = cost.one_time
     monthly = []
     for m in range(1, n + 1):
         t = t0 * f.growth_factor(scenario.volume.monthly_growth, m)
-        pf = f.price_factor(h.api_price_decline_per_year, m) if declines else 1.0
-        monthly.append(option_breakdown(scenario, option, t, pf).total)
+        monthly.append(cost.at(t, f.price_factor(h.api_price_decline_per_year, m)))
     cumulative = [one_time]
     for c in monthly:
         cumulative.append(cumulative[-1] + c)
