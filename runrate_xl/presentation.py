@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from dataclasses import dataclass
 from typing import Optional
 
@@ -291,7 +290,8 @@ def flip_lines(ev: Evaluation, limit: Optional[int] = None) -> list[str]:
     out = []
     shown = flips if limit is None else flips[:limit]
     for fp in shown:
-        name = re.sub(r"\s*\([^)]*\)$", "", fp.label)
+        suffix = f" ({label(ev, fp.option)})" if fp.option else ""  # the driver's own name, without its option's
+        name = fp.label[: -len(suffix)] if suffix and fp.label.endswith(suffix) else fp.label
         out.append(f"{name} at {_flip_value(ev, fp, fp.value)} instead of {_flip_value(ev, fp, fp.base_value)}: "
                    f"{label(ev, fp.to_option)} becomes cheaper than {label(ev, chosen)} {hp}.")
     if len(flips) > len(shown):

@@ -55,3 +55,17 @@ def test_curve_npv_equals_the_tco_series(s):
     ev = evaluate(s, with_sensitivity=False)
     for o in s.option_ids():
         assert rel(horizon_npv(s, curve(s, o)), ev.tco[o].npv) or abs(horizon_npv(s, curve(s, o)) - ev.tco[o].npv) < 1e-6
+
+
+def test_a_flip_line_names_the_driver_without_its_options_label_even_with_parentheses():
+    from runrate_xl.api import scenario_from_dict
+    from runrate_xl.engine import evaluate
+    from runrate_xl.presentation import flip_lines
+
+    s = scenario_from_dict({"name": "labels", "volume": {"tokens_per_day": 50_000_000}, "options": [
+        {"id": "api", "kind": "api", "input_price_per_1m": 0.15, "output_price_per_1m": 0.6},
+        {"id": "own", "kind": "self_hosted", "label": "Own GPUs (A10G)", "infra_monthly": 200, "utilization": 0.8, "fte": 0}]})
+    ev = evaluate(s)
+    # own: 200 / 0.8 = $250 a month against the API's $360: it flips when infra passes 360 x 0.8 = $288
+    line = next(x for x in flip_lines(ev) if x.startswith("GPU infrastructure at"))
+    assert "(A10G)" not in line.split(" at ")[0] and "API becomes cheaper than Own GPUs (A10G)" in line

@@ -7,12 +7,11 @@ from typing import Mapping, Optional
 from .breakeven import find_breakeven, primary_pair
 from .option_cost import option_cost
 from .outcome import outcome_costs
-from .recommend import recommend
+from .recommend import notes_over_horizon, recommend
 from .results import BreakEven, Evaluation
 from .scenario import Scenario
 from .sensitivity import grid, tornado
 from .flips import flip_points
-from .kinds import kind_of
 from .tco import crossover, payback_of, tco_series
 
 
@@ -39,9 +38,10 @@ def evaluate(scenario: Scenario, benchmarks: Optional[Mapping[str, float]] = Non
     others = [o for o in names if o != current]
     paybacks = [payback_of(scenario, o, current, series) for o in others]
     crossovers = [crossover(scenario, o, current, series) for o in others]
-    rec = recommend(scenario, options, {o: s.npv for o, s in series.items()}, primary)
+    horizon_notes = notes_over_horizon(scenario)
+    rec = recommend(scenario, options, {o: s.npv for o, s in series.items()}, primary, horizon_notes)
     notes = [n for c in options.values() for n in c.notes]
-    notes += [n for o in scenario.options for n in kind_of(o).horizon_notes(scenario, o)]
+    notes += [n for o in scenario.option_ids() for n in horizon_notes[o]]
     return Evaluation(
         scenario=scenario, options=options, breakeven=primary, breakevens=breakevens, paybacks=paybacks,
         tco=series, crossovers=crossovers, recommendation=rec,

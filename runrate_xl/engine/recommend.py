@@ -26,14 +26,21 @@ from .results import BreakEven, OptionCost, Reason, Recommendation
 from .scenario import HYBRID, Scenario
 
 
+def notes_over_horizon(scenario: Scenario) -> dict[str, list[str]]:
+    """Each option's warnings over the horizon (``Kind.horizon_notes``), by option id."""
+    return {o.id: kind_of(o).horizon_notes(scenario, o) for o in scenario.options}
+
+
 def recommend(
     scenario: Scenario,
     options: dict[str, OptionCost],
     horizon_costs: dict[str, float],
     breakeven: Optional[BreakEven] = None,
+    horizon_notes: Optional[dict[str, list[str]]] = None,
 ) -> Recommendation:
     """The recommended option id (or hybrid) with its reasons; ``options`` and ``horizon_costs``
-    are keyed by option id."""
+    are keyed by option id, as are ``horizon_notes`` (each kind's warnings over the horizon,
+    computed here when not given)."""
     ctx, rules = scenario.context, scenario.rules
     reasons: list[Reason] = []
     kind = {o.id: o.kind for o in scenario.options}
@@ -101,9 +108,11 @@ def recommend(
                 f"{label(sh_id)} runs at {u:.0%} average GPU utilization, below the {rules.utilization_risk_below:.0%} seed 004 asks "
                 f"before committing: its idle GPUs (${idle:,.0f}/month) are in its cost already, but the volume has to materialize.")
 
-    for o in scenario.options:
-        for note in kind_of(o).horizon_notes(scenario, o):
-            add("capacity_assumed", "against", o.id, f"Capacity risk: {note}")
+    if horizon_notes is None:
+        horizon_notes = notes_over_horizon(scenario)
+    for o, notes in horizon_notes.items():
+        for note in notes:
+            add("capacity_assumed", "against", o, f"Capacity risk: {note}")
 
     self_hosted = of_kind("self_hosted", every)
     if ctx.ml_expertise == "none" and self_hosted:
