@@ -225,3 +225,35 @@ def test_a_workbook_for_an_on_prem_option_is_a_clear_error(tmp_path):
 
     with pytest.raises(WorkbookError, match="the kind 'on_prem' has no workbook formula block yet"):
         generate_workbook(get_preset("buy-vs-rent-8xh100").scenario, tmp_path / "x.xlsx", as_of=dt.date(2026, 11, 23))
+
+
+@pytest.fixture(scope="module")
+def preset_evaluation():
+    return evaluate_scenario(get_preset("buy-vs-rent-8xh100").scenario, dt.date(2026, 11, 23))
+
+
+def test_cli_summary_shows_capex_opex_and_cash(preset_evaluation):
+    from typer.testing import CliRunner
+
+    from runrate_xl.cli import app
+
+    r = CliRunner().invoke(app, ["evaluate", "--preset", "buy-vs-rent-8xh100", "--as-of", "2026-11-23"], env={"COLUMNS": "400"})
+    assert r.exit_code == 0, r.output
+    cap = preset_evaluation.tco["buy"].capital
+    d = preset_evaluation.options["buy"].details
+    assert "Server capital (annuity)" in r.output and "Power, idle draw" in r.output
+    assert f"capital charge ${d['capex_monthly']:,.0f} (P&L view: depreciation ${d['depreciation_monthly']:,.0f}" in r.output
+    assert f"servers bought for ${cap.capex:,.0f}" in r.output and f"credited ${cap.terminal_value:,.0f}" in r.output
+
+
+def test_memo_shows_the_on_prem_assumptions_and_cash_view(preset_evaluation):
+    import pypdf, io
+
+    from runrate_xl.report import render_memo
+
+    pdf = render_memo(preset_evaluation, memo_date=dt.date(2026, 12, 1))
+    text = " ".join(" ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages).split())
+    cap = preset_evaluation.tco["buy"].capital
+    for words in ("Server price (8x H100) (buy)", "$285,000 per server", "Power and facilities", "PUE 1.4",
+                  "Server life and financing", f"servers bought for ${cap.capex:,.0f}", "Exxact eight-GPU HGX H100"):
+        assert words in text, words
