@@ -220,11 +220,15 @@ def test_catalog_fills_price_install_tdp_and_throughput_with_sources():
     assert rel(ev.tco["buy"].npv, horizon_npv(ev.scenario, curve(ev.scenario, "buy")), 1e-9)
 
 
-def test_a_workbook_for_an_on_prem_option_is_a_clear_error(tmp_path):
-    from runrate_xl.workbook.generate import WorkbookError, generate_workbook
+def test_a_workbook_holds_the_on_prem_option_and_reads_back(tmp_path, preset_evaluation):
+    """The live formulas are proven equal to the engine by LibreOffice (tests/test_workbook_libreoffice.py,
+    scenarios in tests/workbook_scenarios.py); here the workbook carries the option and reads back."""
+    from runrate_xl.workbook import read_workbook
+    from runrate_xl.workbook.generate import generate_workbook
 
-    with pytest.raises(WorkbookError, match="the kind 'on_prem' has no workbook formula block yet"):
-        generate_workbook(get_preset("buy-vs-rent-8xh100").scenario, tmp_path / "x.xlsx", as_of=dt.date(2026, 11, 23))
+    path = generate_workbook(preset_evaluation.scenario, tmp_path / "x.xlsx", evaluation=preset_evaluation)
+    back = read_workbook(path)
+    assert back.option("buy") == preset_evaluation.scenario.option("buy")
 
 
 @pytest.fixture(scope="module")
@@ -257,3 +261,12 @@ def test_memo_shows_the_on_prem_assumptions_and_cash_view(preset_evaluation):
     for words in ("Server price (8x H100) (buy)", "$285,000 per server", "Power and facilities", "PUE 1.4",
                   "Server life and financing", f"servers bought for ${cap.capex:,.0f}", "Exxact eight-GPU HGX H100"):
         assert words in text, words
+
+
+def test_udfs_take_an_on_prem_option_as_key_value_rows(preset_evaluation):
+    from runrate_xl import udfs
+
+    rows = udfs.RUNRATE_SCENARIO("buy-vs-rent-8xh100")
+    assert ["buy.kind", "on_prem"] in rows
+    assert rel(udfs.RUNRATE_TCO(rows, "buy"), evaluate_scenario(get_preset("buy-vs-rent-8xh100").scenario).tco["buy"].total)
+    assert str(udfs.RUNRATE_TCO(rows + [["buy.pue", 0.5]], "buy")).startswith("#VALUE! scenario buy.pue")

@@ -1,7 +1,8 @@
 """Kind ``on_prem``: an open model on GPU servers you buy (issue #13, item 4).
 
-Servers are either stated (``servers``, a fixed fleet, with the average ``utilization`` that
-drives the power line) or follow the volume like rented capacity: one server's capacity at 100%
+Servers are either stated (``servers``, a fixed fleet, with their average ``utilization`` today,
+which drives the power line and scales with volume: ``u(t) = utilization x t / today's volume``)
+or follow the volume like rented capacity: one server's capacity at 100%
 is stated (``capacity_tokens_per_day``, or ``tokens_per_second_per_gpu`` x ``gpus_per_server``) or
 derived from the catalog (GPU type + model + precision -> published throughput, after the memory
 check), and ``servers = ceil(max(1, ceil(peak / (capacity x target))) x redundancy)``; utilization
@@ -32,7 +33,7 @@ from pydantic import Field, model_validator
 from .. import functions as f
 from ..common import Fraction, HiddenCosts, Usd, Utilization
 from ..errors import InputError
-from .base import Breakdown, CashFlows, Item, Kind, LineItemSpec, OptionBase, OptionDriver, Step, field_driver, hidden_items, items_by_key
+from .base import Breakdown, CashFlows, Kind, LineItemSpec, OptionBase, OptionDriver, Step, field_driver, hidden_items, items_by_key
 
 if TYPE_CHECKING:
     from ..scenario import Scenario
@@ -201,17 +202,25 @@ def server_tps(op: OnPremOption) -> Optional[float]:
     return _need(op, "tokens_per_second_per_gpu") * op.gpus_per_server  # type: ignore[operator]
 
 
-def servers_at(op: OnPremOption, t: float) -> tuple[int, float]:
-    """(servers, average utilization) at ``t`` tokens/day."""
+def volume_basis(scenario: "Scenario") -> float:
+    """Today's volume, where a stated fleet's stated utilization holds (a probe volume at 0)."""
+    from ..curve import PROBE_TOKENS_PER_DAY  # the probe's one home (curve imports the kinds)
+
+    return scenario.volume.daily_tokens or PROBE_TOKENS_PER_DAY
+
+
+def servers_at(scenario: "Scenario", op: OnPremOption, t: float) -> tuple[int, float]:
+    """(servers, average utilization) at ``t`` tokens/day: sized from the capacity, or the stated
+    fleet at its stated utilization scaled by volume (capacity assumed to carry it)."""
     tps = server_tps(op)
     if tps is None:
-        return op.servers, op.utilization  # type: ignore[return-value]
+        return op.servers, op.utilization * t / volume_basis(scenario)  # type: ignore[return-value,operator]
     return f.deployments(t, tps, op.peak_to_average, op.target_utilization, op.redundancy, op.retry_rate)
 
 
 def breakdown(scenario: "Scenario", op: OnPremOption, t: float, price_factor: float) -> Breakdown:
     unit = _Unit(scenario, op)
-    n, u = servers_at(op, t)
+    n, u = servers_at(scenario, op, t)
     notes = [] if server_tps(op) is not None else [f"{op.id}: {UNLIMITED}."]
     load = n * unit.energy * (1.0 - op.idle_power_share) * u
     amounts = {
@@ -225,10 +234,7 @@ def breakdown(scenario: "Scenario", op: OnPremOption, t: float, price_factor: fl
         "storage": op.storage_monthly,
         "egress": op.egress_monthly,
     }
-    items = [LINE_ITEMS[k](amounts[k]) for k in LINE_ITEMS]
-    if op.servers is not None:  # a stated utilization does not move with volume: the load is fixed
-        items = [Item(i.key, i.label, i.amount, i.hidden, False) if i.key == "power_load" else i for i in items]
-    items += hidden_items(scenario, op.id, op.hidden, t)
+    items = [LINE_ITEMS[k](amounts[k]) for k in LINE_ITEMS] + hidden_items(scenario, op.id, op.hidden, t)
     total = sum(i.amount for i in items)
     details = {
         "servers": float(n), "gpus": float(n * op.gpus_per_server), "utilization": u,  # type: ignore[operator]
@@ -278,7 +284,7 @@ def cash_flows(scenario: "Scenario", op: OnPremOption, volumes: Sequence[float])
     Flows at time 0 go to the one-time costs, at time m to month m (discounted as month m)."""
     unit = _Unit(scenario, op)
     n_months = len(volumes)
-    counts = [servers_at(op, t)[0] for t in volumes]
+    counts = [servers_at(scenario, op, t)[0] for t in volumes]
     flows = [0.0] * (n_months + 1)
     bought = [0] * n_months
     cohorts: list[list[int]] = []  # [time bought, servers]
