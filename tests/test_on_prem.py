@@ -270,3 +270,37 @@ def test_udfs_take_an_on_prem_option_as_key_value_rows(preset_evaluation):
     assert ["buy.kind", "on_prem"] in rows
     assert rel(udfs.RUNRATE_TCO(rows, "buy"), evaluate_scenario(get_preset("buy-vs-rent-8xh100").scenario).tco["buy"].total)
     assert str(udfs.RUNRATE_TCO(rows + [["buy.pue", 0.5]], "buy")).startswith("#VALUE! scenario buy.pue")
+
+
+def test_batch_rows_with_on_prem_options_by_id(tmp_path):
+    import json
+
+    from runrate_xl.batch.run import run_batch
+    from runrate_xl.workbook import read_workbook
+
+    src = tmp_path / "units.yaml"
+    src.write_text(
+        "business_units:\n"
+        "  - {name: Buy or rent, tokens_per_day: 800000000, tokens_per_request: 400, input_share: 0.5, api_model: seed003/gpt-4o,\n"
+        "     buy.kind: on_prem, buy.gpu_type: H100, buy.gpus_per_server: 8, buy.model: llama-3.1-70b, buy.precision: fp8, buy.fte: 1}\n"
+        "  - {name: Fixed fleet, tokens_per_day: 300000000, api_model: seed003/gpt-4o-mini, own.kind: on_prem, own.servers: 2,\n"
+        "     own.utilization: 0.4, own.server_price: 150000, own.gpus_per_server: 8, own.gpu_tdp_watts: 350}\n")
+    result = run_batch(src, tmp_path / "out", jobs=1, as_of=dt.date(2026, 11, 23))
+    assert [u.status for u in result.units] == ["ok", "ok"], [u.error for u in result.units]
+    unit = result.units[0]
+    assert unit.evaluation.scenario.option("buy").server_price == 285_000  # from the server catalog, as of the batch's date
+    folder = tmp_path / "out" / unit.folder
+    assert read_workbook(folder / f"{unit.folder}.xlsx") == unit.evaluation.scenario
+    row = json.loads((tmp_path / "out" / "summary.json").read_text())["units"][0]
+    assert row["monthly_cost_usd"]["buy"] == unit.evaluation.options["buy"].total_monthly
+
+
+def test_a_stated_fleet_is_loaded_in_proportion_to_volume_and_warned_past_100_percent():
+    s = scenario(growth=0.05, months=36)
+    today, double = items(s), items(s, t=20e6)
+    assert rel(double["power_load"], 2 * today["power_load"]) and double["capital"] == today["capital"]
+    assert rel(option_breakdown(s, "buy", 20e6).details["utilization"], 1.0)
+    ev = evaluate_scenario(s)
+    # 50% x 1.05^(m-1) > 1 from month 16 (1.05^15 = 2.08)
+    assert any("passes 100% of the 2 servers in month 16" in n for n in ev.notes)
+    assert any("assumed to carry any volume" in n for n in ev.notes)
