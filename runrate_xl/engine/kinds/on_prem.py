@@ -284,29 +284,30 @@ def cash_flows(scenario: "Scenario", op: OnPremOption, volumes: Sequence[float])
     Flows at time 0 go to the one-time costs, at time m to month m (discounted as month m)."""
     unit = _Unit(scenario, op)
     n_months = len(volumes)
-    counts = [servers_at(scenario, op, t)[0] for t in volumes]
+    counts = _counts(scenario, op, volumes)
     flows = [0.0] * (n_months + 1)
-    bought = [0] * n_months
-    cohorts: list[list[int]] = []  # [time bought, servers]
-    owned = capex = residual = 0.0
+    bought = [0] * n_months  # servers bought at time 0 .. N-1
+    owned = 0
+    capex = residual = 0.0
     for m in range(1, n_months + 1):
         time = m - 1
-        for c in [c for c in cohorts if c[0] + unit.life == time]:
-            flows[time] -= c[1] * unit.residual
-            residual += c[1] * unit.residual
-            owned -= c[1]
-            cohorts.remove(c)
+        retired = bought[time - unit.life] if time >= unit.life else 0  # bought a life ago: end of life now
+        if retired:
+            flows[time] -= retired * unit.residual
+            residual += retired * unit.residual
+            owned -= retired
         short = counts[m - 1] - owned
         if short > 0:
             flows[time] += short * unit.cost
             capex += short * unit.cost
-            cohorts.append([time, int(short)])
-            bought[time] += int(short)
+            bought[time] = short
             owned += short
     terminal = 0.0
-    for t0, k in cohorts:
-        age = n_months - t0
-        if age >= unit.life:
+    for time, k in enumerate(bought):
+        age = n_months - time
+        if not k or age > unit.life:
+            continue  # none bought, or retired within the horizon
+        if age == unit.life:
             flows[n_months] -= k * unit.residual
             residual += k * unit.residual
         else:
@@ -321,6 +322,17 @@ def cash_flows(scenario: "Scenario", op: OnPremOption, volumes: Sequence[float])
         run_rate_capital=in_use * unit.capital, depreciation=in_use * unit.depreciation,
         interest=in_use * (unit.capital - unit.depreciation), units_bought=tuple(bought),
     )
+
+
+def _counts(scenario: "Scenario", op: OnPremOption, volumes: Sequence[float]) -> list[int]:
+    """Servers in use at each volume (as servers_at; the inputs are checked once, not per month)."""
+    tps = server_tps(op)
+    if tps is None:
+        return [op.servers] * len(volumes)  # type: ignore[list-item]
+    f.deployments(0.0, tps, op.peak_to_average, op.target_utilization, op.redundancy, op.retry_rate)
+    retried = 1.0 + op.retry_rate
+    return [f.instance_count(t * retried / f.SECONDS_PER_DAY, tps, op.peak_to_average, op.target_utilization, op.redundancy)
+            for t in volumes]
 
 
 def drivers(op: OnPremOption) -> list[OptionDriver]:
