@@ -362,7 +362,9 @@ def _suggest(key: str, kinds: dict[str, str]) -> str:
     known = [f.path for f in legacy_fields()] + [f.path for o, k in kinds.items() for f in option_fields(o, k)]
     head = key.partition(".")[0]
     if "." in key and head not in kinds and not any(p.startswith(head + ".") for p in known):
-        return f"declare the option with a row {head}.kind (one of api, fine_tuned, self_hosted)"
+        from .engine.kinds import KINDS
+
+        return f"declare the option with a row {head}.kind (one of {', '.join(KINDS)})"
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     if not close:
         tail = key.rsplit(".", 1)[-1]

@@ -238,7 +238,13 @@ def _driver_value_of(ev: Evaluation, driver: str, option_id: Optional[str], valu
     if driver in ("api_price_decline", "discount_rate"):
         return f"{fmt.pct(value, 1)} a year"
     if driver == "throughput":
+        if getattr(option, "capacity_tokens_per_day", None) is not None:  # a stated capacity per unit
+            return f"{fmt.tokens(value)} tokens/day per {'server' if getattr(option, 'kind', '') == 'on_prem' else 'deployment'}"
         return f"{fmt.number(value)} tokens/s per GPU"
+    if driver == "server_price":
+        return f"{fmt.usd(value)} per server"
+    if driver == "power_price":
+        return f"{fmt.usd_rate(value)} per kWh"
     if driver == "volume":
         return f"{fmt.tokens(value)} tokens/day"
     if driver in ("api_prices", "ft_prices"):
@@ -303,6 +309,32 @@ def flip_lines(ev: Evaluation, limit: Optional[int] = None) -> list[str]:
                  for fp in steady if _by_points(fp)]
         parts = ([f"{', '.join(shares)} anywhere from a quarter to four times today's value"] if shares else []) + rates
         out.append(f"{label(ev, chosen)} stays the cheapest allowed option {hp} with {'; '.join(parts)}.")
+    return out
+
+
+def capital_lines(ev: Evaluation, option: Optional[str] = None) -> list[str]:
+    """Bought hardware in words, per on-prem option: the capex / opex split of the monthly
+    run-rate with its P&L view (depreciation + interest), and what the cash series over the
+    horizon is made of (purchases, residuals, the terminal book value credited)."""
+    out = []
+    months = ev.scenario.horizon.months
+    for o, series in ev.tco.items():
+        cap = series.capital
+        if cap is None or (option is not None and o != option):
+            continue
+        d, name = ev.options[o].details, label(ev, o)
+        first = cap.units_bought[0] if cap.units_bought else 0
+        later = sum(cap.units_bought) - first
+        out.append(
+            f"{name}, monthly run-rate: capital charge {fmt.usd(d.get('capex_monthly'))} (P&L view: depreciation "
+            f"{fmt.usd(d.get('depreciation_monthly'))} + interest {fmt.usd(d.get('interest_monthly'))}) + operating costs "
+            f"{fmt.usd(d.get('opex_monthly'))} = {fmt.usd(ev.options[o].total_monthly)} for {fmt.number(d.get('servers'))} server(s).")
+        out.append(
+            f"{name}, cash over {months} months (the TCO and NPV): servers bought for {fmt.usd(cap.capex)} ({first} at month 0"
+            + (f", {later} more as volume grows and at refreshes" if later else "")
+            + f"), residual values received {fmt.usd(cap.residual_received)}, book value of the servers still owned at month "
+            f"{months} credited {fmt.usd(cap.terminal_value)}; P&L view over the same months: depreciation "
+            f"{fmt.usd(cap.depreciation)} + interest {fmt.usd(cap.interest)}.")
     return out
 
 

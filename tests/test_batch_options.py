@@ -48,7 +48,7 @@ def test_option_columns_are_derived_from_the_field_catalog():
     assert normalise_header("Self-host infra-monthly") == "self_host_infra_monthly"
     col = column_of("own-gpus.utilization")
     assert col is not None and col.kind == "fraction" and "utilization" in col.help.lower()
-    assert column_of("mini.kind").choices == ("api", "fine_tuned", "self_hosted")
+    assert column_of("mini.kind").choices == ("api", "fine_tuned", "self_hosted", "on_prem")
     assert column_of("mini.hidden.review_share").bounds == (0.0, 1.0)
     for name in ("mini.no_such_field", "volume.kind", "api.model", "Bad Id.model", "mini.price_tiers"):
         assert column_of(name) is None, name

@@ -44,8 +44,11 @@ EDITS = {
                                         "in_rent_capacity_utilization": 0.7, "in_rent_simple_mode": "capacity",
                                         "in_rent_simple_gpus_per_instance": 2, "in_rent_simple_tokens_per_second_per_gpu": 900,
                                         "in_rent_simple_instance_hourly_usd": 3.1}),
+    "edit-on-prem": ("on-prem-growth", {"in_own_server_price": 120_000, "in_own_life_years": 3, "in_own_residual_share": 0.1,
+                                        "in_own_pue": 1.2, "in_horizon_months": 80, "in_volume_monthly_growth": 0.02}),
 }
 SEVERAL = dict(several_option_scenarios())
+SEVERAL.update((sid, sc) for sid, sc in SCENARIOS if sid.startswith("on-prem-"))
 
 
 def _edit(path, changes):

@@ -183,8 +183,37 @@ def several_option_scenarios():
             ("invoice", scenario_from_dict(INVOICE))]
 
 
+# On-prem: a stated fleet growing past its utilization, servers sized from a stated capacity with
+# growth, redundancy, retries and refreshes over a horizon that is not a whole number of lives,
+# and a shrinking volume (servers kept until their end of life, not replaced).
+ON_PREM = {
+    "on-prem-stated": {
+        "volume": {"tokens_per_day": 2e8, "monthly_growth": 0.01},
+        "options": [{"id": "api", "kind": "api", "input_price_per_1m": 1, "output_price_per_1m": 4},
+                    {"id": "own", "kind": "on_prem", "servers": 2, "utilization": 0.5, "server_price": 150000, "gpus_per_server": 8,
+                     "gpu_tdp_watts": 350, "cost_of_capital_per_year": 0}],
+        "horizon": {"months": 60, "discount_rate_per_year": 0.1}},
+    "on-prem-growth": {
+        "volume": {"tokens_per_day": 3.1e8, "tokens_per_request": 1000, "monthly_growth": 0.04},
+        "options": [{"id": "api", "kind": "api", "input_price_per_1m": 1, "output_price_per_1m": 4},
+                    {"id": "own", "kind": "on_prem", "capacity_tokens_per_day": 1e8, "server_price": 100000, "gpus_per_server": 4,
+                     "gpu_tdp_watts": 700, "life_years": 2, "redundancy": 1.5, "retry_rate": 0.05,
+                     "hidden": {"review_share": 0.01, "cost_per_review": 2}},
+                    {"id": "rent", "kind": "self_hosted", "mode": "capacity", "instance_hourly_usd": 20, "gpus_per_instance": 4,
+                     "tokens_per_second_per_gpu": 300}],
+        "horizon": {"months": 66, "discount_rate_per_year": 0.05}},
+    "on-prem-shrink": {
+        "volume": {"tokens_per_day": 5.1e8, "monthly_growth": -0.03},
+        "options": [{"id": "own", "kind": "on_prem", "capacity_tokens_per_day": 1e8, "server_price": 100000, "gpus_per_server": 4,
+                     "gpu_tdp_watts": 700, "life_years": 1.5},
+                    {"id": "api", "kind": "api", "input_price_per_1m": 1, "output_price_per_1m": 4}],
+        "horizon": {"months": 40}},
+}
+
+
 def all_scenarios():
     """(id, Scenario) for every preset, every seeded random scenario and the several-option ones."""
     out = [(f"preset-{name}", p.scenario) for name, p in presets().items()]
     out += [(f"random-{seed:02d}", scenario_from_dict(random_scenario(seed))) for seed in RANDOM_SEEDS]
+    out += [(sid, scenario_from_dict(data)) for sid, data in ON_PREM.items()]
     return out + several_option_scenarios()

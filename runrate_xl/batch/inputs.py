@@ -296,7 +296,7 @@ def parse_record(record: Record, position: int, base_dir: Path, *, require_email
         option_id = key.split(".", 1)[0] if "." in key else None
         if option_id and option_id not in kinds and option_id not in keyed_in_base and f"{option_id}.kind" not in failed:
             problems.append(Problem(where, f"{option_id}.kind", None,
-                                    f"the kind of option {option_id} (one of api, fine_tuned, self_hosted), because column {key} fills it"))
+                                    f"the kind of option {option_id} (one of {', '.join(KINDS)}), because column {key} fills it"))
             failed.add(f"{option_id}.kind")
     scenario = None
     try:

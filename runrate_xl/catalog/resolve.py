@@ -7,10 +7,12 @@ from typing import Optional
 
 from ..engine.errors import InputError
 from ..engine.scenario import Scenario
+from .gpu_specs import lookup_gpu_spec
 from .instances import lookup_instance
 from .models import lookup_model
 from .prices import lookup_prices, provider_offers
-from .throughput import figures_for, instance_capacity
+from .servers import ServerHardware, lookup_server
+from .throughput import Hardware, figures_for, instance_capacity
 
 _API_FIELDS = {
     "input_price_per_1m": "input",
@@ -30,11 +32,13 @@ def resolve(scenario: Scenario, as_of: Optional[dt.date] = None) -> Scenario:
     batch 50%) is left empty so the engine applies the convention and says so in its notes.
     """
     data = scenario.model_dump()
-    for option in data["options"]:
+    for option, given in zip(data["options"], scenario.options):
         if option["kind"] == "api":
             _resolve_api(option, as_of)
         elif option["kind"] == "self_hosted":
             _resolve_gpu(option, scenario, as_of)
+        elif option["kind"] == "on_prem":
+            _resolve_on_prem(option, given.model_fields_set, scenario, as_of)
     return Scenario.model_validate(data)
 
 
@@ -144,6 +148,13 @@ def _resolve_gpu(sh: dict, scenario: Scenario, as_of: Optional[dt.date]) -> None
     if sh.get("tokens_per_second_per_gpu") is not None:
         sh["throughput_source"] = sh.get("throughput_source") or "your value (tokens_per_second_per_gpu)"
         return
+    _fill_throughput(sh, instance, scenario, "instance")
+
+
+def _fill_throughput(sh: dict, instance: Hardware, scenario: Scenario, unit: str) -> None:
+    """An effective tokens/s per GPU for the request mix from a published benchmark, after the
+    memory check, with its source and conditions (capacity mode, and on-prem servers)."""
+    oid = sh["id"]
     model = lookup_model(sh["model"], f"{oid}.model")
     size, share = scenario.volume.request_size, scenario.volume.input_share
     input_tokens = size * share if size else None
@@ -158,7 +169,44 @@ def _resolve_gpu(sh: dict, scenario: Scenario, as_of: Optional[dt.date]) -> None
     fig = capacity.figure
     sh["tokens_per_second_per_gpu"] = capacity.tokens_per_second_per_gpu
     sh["throughput_source"] = (f"{fig.source}: {fig.conditions()}. Capacity {capacity.tokens_per_day:,.0f} tokens/day per "
-                               f"instance at 100%: {capacity.rule}")
+                               f"{unit} at 100%: {capacity.rule}")
     sh["throughput_as_of"] = fig.as_of.isoformat()
     sh["memory_needed_gb"] = capacity.memory_needed_gb
     sh["memory_available_gb"] = capacity.memory_available_gb
+
+
+def _resolve_on_prem(op: dict, given: set, scenario: Scenario, as_of: Optional[dt.date]) -> None:
+    """On-prem: the server price read on or before ``as_of`` (and its installation share, unless
+    you set install_share), the GPU's board power, and with model and precision an effective
+    tokens/s per GPU from a published benchmark (memory checked on the server's GPUs). Values the
+    user gave win and are said to be theirs."""
+    oid, gpu, gpus = op["id"], op.get("gpu_type"), op.get("gpus_per_server")
+    day = as_of or dt.date.today()
+    if op.get("server_price") is None:
+        server = lookup_server(gpu, gpus, f"{oid}.gpu_type", day)  # the model checked gpu_type and gpus_per_server are given
+        op["server_price"] = server.price_usd
+        op["server_price_source"] = f"{server.gpus}x {server.gpu} server {server.price_usd:,.0f} USD: {server.source}"
+        op["server_price_as_of"] = server.as_of.isoformat()
+        if "install_share" not in given:
+            op["install_share"] = server.install_usd / server.price_usd
+            op["server_price_source"] += f"; installation {server.install_usd:,.0f} USD ({op['install_share']:.1%} of the price)"
+    else:
+        op["server_price_source"] = op.get("server_price_source") or "your value (server_price)"
+    if op.get("gpu_tdp_watts") is None:
+        spec = lookup_gpu_spec(gpu, f"{oid}.gpu_type")
+        if spec.tdp_watts is None:
+            raise InputError(f"{oid}.gpu_tdp_watts", None, f"the board power of {gpu} (the GPU catalog has no verified TDP for it): give it")
+        op["gpu_tdp_watts"] = spec.tdp_watts
+        op["tdp_source"] = f"{gpu} {spec.tdp_watts:g} W: {spec.source}"
+        op["tdp_as_of"] = spec.as_of.isoformat()
+    else:
+        op["tdp_source"] = op.get("tdp_source") or "your value (gpu_tdp_watts)"
+    if op.get("tokens_per_second_per_gpu") is not None:
+        op["throughput_source"] = op.get("throughput_source") or "your value (tokens_per_second_per_gpu)"
+    elif op.get("capacity_tokens_per_day") is not None:
+        op["throughput_source"] = op.get("throughput_source") or "your value (capacity_tokens_per_day)"
+    elif op.get("model"):
+        if not gpu:
+            raise InputError(f"{oid}.gpu_type", None, "a GPU type of the catalog: published throughput is per GPU type")
+        lookup_gpu_spec(gpu, f"{oid}.gpu_type")
+        _fill_throughput(op, ServerHardware(gpu, gpus), scenario, "server")

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal, Optional
+from typing import Literal, Optional, Protocol
 
 from pydantic import Field, model_validator
 
@@ -99,6 +99,19 @@ def figures_for(model: str, gpu: str, precision: str) -> list[ThroughputFigure]:
     return [f for f in throughput_catalog() if (f.model, f.gpu, f.precision) == (model, gpu, precision)]
 
 
+class Hardware(Protocol):
+    """What capacity needs of a cloud instance or a bought server."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def gpu(self) -> str: ...
+    @property
+    def gpus_per_instance(self) -> int: ...
+    @property
+    def memory_gb_per_gpu(self) -> float: ...
+
+
 @dataclass(frozen=True)
 class InstanceCapacity:
     """What one instance carries, derived from one published figure."""
@@ -113,7 +126,7 @@ class InstanceCapacity:
 
 
 def instance_capacity(
-    instance: CloudInstance, model: ModelSpec, precision: str, *, input_tokens: Optional[float], output_tokens: Optional[float],
+    instance: "CloudInstance | Hardware", model: ModelSpec, precision: str, *, input_tokens: Optional[float], output_tokens: Optional[float],
     context_tokens: float, concurrent_requests: float = 1, headroom: float = 0.1, field: str = "model",
 ) -> InstanceCapacity:
     """The capacity of ``instance`` serving ``model`` at ``precision`` (see the module docstring).

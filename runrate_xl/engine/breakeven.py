@@ -174,10 +174,11 @@ def _piecewise(a: Curve, b: Curve) -> tuple[list[float], str, Optional[float]]:
 
 def primary_pair(scenario: Scenario) -> Optional[tuple[str, str]]:
     """The pair whose break-even the decision hinges on (option ids): the first API option
-    against the first self-hosted option, else the first fine-tuned one, else the second option."""
+    against the first self-hosted option, else the first on-prem one, else the first fine-tuned
+    one, else the second option."""
     apis = scenario.options_of("api")
     first = apis[0] if apis else scenario.options[0]
-    for kind in ("self_hosted", "fine_tuned"):
+    for kind in ("self_hosted", "on_prem", "fine_tuned"):
         others = [o for o in scenario.options_of(kind) if o.id != first.id]
         if others:
             return (first.id, others[0].id)

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Optional
+from typing import Callable, Optional, Sequence
 
 from . import functions as f
-from .kinds import Step, kind_of
+from .kinds import CashFlows, Step, kind_of
 from .option_cost import option_breakdown
 from .scenario import Scenario
 
@@ -30,6 +30,7 @@ class Curve:
     step: Optional[Step]
     one_time: float
     follows_decline: bool
+    cash: Optional[Callable[[Sequence[float]], CashFlows]] = None  # a kind that buys hardware: its cash over the month volumes
 
     @property
     def slope(self) -> float:
@@ -60,7 +61,13 @@ def curve(scenario: Scenario, option: str) -> Curve:
     token = sum(i.amount for i in b.items if i.variable and specs[i.key].token)
     other = sum(i.amount for i in b.items if i.variable and not specs[i.key].token)
     stepped = step.cost * step.count(t) if step else 0.0
-    return Curve(b.total - token - other - stepped, token / t, other / t, step, b.one_time, kind.follows_api_price_decline)
+    cash = None
+    if kind.cash is not None:
+        hook = kind.cash
+
+        def cash(volumes: Sequence[float]) -> CashFlows:
+            return hook(scenario, o, volumes)
+    return Curve(b.total - token - other - stepped, token / t, other / t, step, b.one_time, kind.follows_api_price_decline, cash)
 
 
 @lru_cache(maxsize=256)
@@ -79,7 +86,9 @@ def horizon_npv(scenario: Scenario, c: Curve) -> float:
     """The NPV over the horizon of an option with curve ``c``: month m at ``T0 (1 + g)^(m-1)``
     tokens/day and API price factor ``(1 - d)^((m-1)/12)``, one-time cost at month 0, discounted
     at ``(1 + r)^(1/12) - 1`` a month (the months of :func:`tco.tco_series`). The affine part is
-    three sums; only a stepped option's unit counts are summed month by month."""
+    three sums; only a stepped option's unit counts are summed month by month. A kind that buys
+    hardware adds its cash flows (purchases, residuals, terminal value) in place of its run-rate
+    capital charge, exactly as :func:`tco.tco_series` does."""
     h, v = scenario.horizon, scenario.volume
     volumes, weights, w, wt, wpt = _month_weights(v.daily_tokens, v.monthly_growth, h.api_price_decline_per_year,
                                                   h.discount_rate_per_year, h.months)
@@ -87,4 +96,7 @@ def horizon_npv(scenario: Scenario, c: Curve) -> float:
     total = c.one_time + c.fixed * w + token + c.other_slope * wt
     if c.step:
         total += c.step.cost * sum(weight * c.step.count(t) for weight, t in zip(weights, volumes))
+    if c.cash is not None:
+        flows = c.cash(volumes)
+        total += flows.at_start + sum(weight * x for weight, x in zip(weights, flows.by_month))
     return total

@@ -551,6 +551,90 @@ def monthly_rate(rate_per_year: float) -> float:
     return (1.0 + rate_per_year) ** (1.0 / MONTHS_PER_YEAR) - 1.0
 
 
+def pmt(rate: float, nper: int, pv: float, fv: float = 0.0) -> float:
+    """Excel's ``PMT(rate, nper, pv, fv)`` (payments at period ends; numpy-financial's ``pmt``):
+    the payment per period of an annuity, negative for a positive present value (cash out).
+
+    ``PMT = -(pv (1 + r)^n + fv) r / ((1 + r)^n - 1)``, and ``-(pv + fv) / n`` at ``r = 0``.
+    On-prem capital cost per month is ``-PMT(r_m, life_months, price x (1 + install), -residual)``:
+    the level payment that repays the installed price less the present value of the residual.
+    By hand, 1,000 over 2 periods at 10%: 1,000 x 1.21 x 0.1 / 0.21 = 576.19 a period (576.19 /
+    1.1 + 576.19 / 1.21 = 1,000); with 100 back at the end, (1,210 - 100) x 0.1 / 0.21 = 528.57;
+    at 0%, (1,000 - 100) / 2 = 450:
+
+    >>> round(pmt(0.10, 2, 1000), 2)
+    -576.19
+    >>> round(-pmt(0.10, 2, 1000, -100), 2)
+    528.57
+    >>> -pmt(0.0, 2, 1000, -100)
+    450.0
+    """
+    r = check_non_negative("rate", rate)
+    if isinstance(nper, bool) or not isinstance(nper, int) or nper < 1:
+        raise InputError("nper", nper, "a whole number of periods >= 1")
+    check_finite("pv", pv)
+    check_finite("fv", fv)
+    if r == 0:
+        return -(pv + fv) / nper
+    growth = (1.0 + r) ** nper
+    return -(pv * growth + fv) * r / (growth - 1.0)
+
+
+def straight_line_book_value(cost: float, salvage: float, life_periods: int, age_periods: float) -> float:
+    """Book value of an asset depreciated straight-line from ``cost`` to ``salvage`` over
+    ``life_periods``: ``cost - (cost - salvage) x min(age, life) / life``.
+
+    A 307,300 server (285,000 + 22,300 install) with 57,000 salvage over 48 months is worth
+    307,300 - 250,300 x 12 / 48 = 244,725 after a year, and its salvage at the end of its life:
+
+    >>> straight_line_book_value(307_300, 57_000, 48, 12)
+    244725.0
+    >>> straight_line_book_value(307_300, 57_000, 48, 48)
+    57000.0
+    """
+    check_non_negative("cost", cost)
+    check_non_negative("salvage", salvage)
+    check_positive("life_periods", life_periods)
+    a = min(max(check_non_negative("age_periods", age_periods), 0.0), life_periods)
+    return cost - (cost - salvage) * a / life_periods
+
+
+def server_power_monthly(
+    servers: float,
+    gpus_per_server: float,
+    gpu_tdp_watts: float,
+    utilization: float,
+    idle_power_share: float = 0.3,
+    pue: float = 1.4,
+    hours_per_month: float = 720.0,
+    power_price_per_kwh: float = 0.12,
+) -> float:
+    """Monthly electricity of bought GPU servers, USD, cooling and facility overhead included.
+
+    ``servers x gpus x tdp / 1000 x (idle + (1 - idle) x utilization) x pue x hours x price``:
+    GPUs draw ``idle`` of their board power doing nothing and the rest in proportion to the load;
+    PUE grosses IT power up to what the site draws. By hand, one 8x H100 server (700 W each,
+    5.6 kW) half loaded draws 5.6 x (0.3 + 0.7 x 0.5) = 3.64 kW, x 1.4 = 5.096 kW at the meter;
+    over 720 hours that is 3,669.12 kWh, at 0.12 USD/kWh 440.29 USD:
+
+    >>> round(server_power_monthly(1, 8, 700, 0.5), 4)
+    440.2944
+    >>> round(server_power_monthly(2, 8, 700, 1.0, hours_per_month=730), 2)  # flat out: 11.2 kW x 1.4 x 730 x 0.12
+    1373.57
+    """
+    check_non_negative("servers", servers)
+    check_non_negative("gpus_per_server", gpus_per_server)
+    check_non_negative("gpu_tdp_watts", gpu_tdp_watts)
+    u = check_fraction("utilization", utilization)
+    idle = check_fraction("idle_power_share", idle_power_share)
+    if check_finite("pue", pue) < 1:
+        raise InputError("pue", pue, "a power usage effectiveness >= 1 (site power / IT power)")
+    check_positive("hours_per_month", hours_per_month)
+    check_non_negative("power_price_per_kwh", power_price_per_kwh)
+    kw = servers * gpus_per_server * gpu_tdp_watts / 1000.0
+    return kw * (idle + (1.0 - idle) * u) * pue * hours_per_month * power_price_per_kwh
+
+
 def growth_factor(monthly_growth: float, month: int) -> float:
     """Volume multiplier in month ``m`` (1-based): ``(1 + g) ** (m - 1)``.
 

@@ -25,6 +25,10 @@ from .kinds import kind_of
 from .results import BreakEven, OptionCost, Reason, Recommendation
 from .scenario import HYBRID, Scenario
 
+# Kinds that run the model on GPUs you operate (rented or bought): the ML-expertise, utilization,
+# quality and latency rules about self-hosting apply to both.
+OWN_GPUS = ("self_hosted", "on_prem")
+
 
 def notes_over_horizon(scenario: Scenario) -> dict[str, list[str]]:
     """Each option's warnings over the horizon (``Kind.horizon_notes``), by option id."""
@@ -53,6 +57,9 @@ def recommend(
 
     def of_kind(k: str, among: list[str]) -> list[str]:
         return [o for o in among if kind[o] == k]
+
+    def own_gpus(among: list[str]) -> list[str]:
+        return [o for o in among if kind[o] in OWN_GPUS]
 
     def cheapest_of(among: list[str]) -> str:
         return min(among, key=lambda o: (horizon_costs[o], kind[o] != "api"))
@@ -100,10 +107,11 @@ def recommend(
             f"Close call: the two cheapest options differ by less than {rules.close_call_share:.0%} over the horizon; revisit as volume or prices move.")
     winner: str = cheapest_allowed
 
-    for sh_id in of_kind("self_hosted", every):
+    for sh_id in own_gpus(every):
         u = options[sh_id].details.get("utilization")
         if u is not None and u < rules.utilization_risk_below:
-            idle = next((i.monthly_usd for i in options[sh_id].line_items if i.key == "idle_gpu"), 0.0)
+            idle = next((i.monthly_usd for i in options[sh_id].line_items if i.key == "idle_gpu"),
+                        options[sh_id].details.get("idle_monthly", 0.0))
             add("utilization_risk", "against", sh_id,
                 f"{label(sh_id)} runs at {u:.0%} average GPU utilization, below the {rules.utilization_risk_below:.0%} seed 004 asks "
                 f"before committing: its idle GPUs (${idle:,.0f}/month) are in its cost already, but the volume has to materialize.")
@@ -114,10 +122,10 @@ def recommend(
         for note in notes:
             add("capacity_assumed", "against", o, f"Capacity risk: {note}")
 
-    self_hosted = of_kind("self_hosted", every)
+    self_hosted = own_gpus(every)
     if ctx.ml_expertise == "none" and self_hosted:
-        others = [o for o in candidates if kind[o] != "self_hosted"]
-        if kind[winner] == "self_hosted" and others:
+        others = [o for o in candidates if kind[o] not in OWN_GPUS]
+        if kind[winner] in OWN_GPUS and others:
             instead = winner
             winner = cheapest_of(others)
             add("expertise_none", "decides", winner,
@@ -126,8 +134,8 @@ def recommend(
         else:
             add("expertise_none", "against", self_hosted[0], "No ML infrastructure expertise in-house: self-hosting would need hiring first.")
     elif ctx.ml_expertise == "limited":
-        hosted = of_kind("self_hosted", candidates)
-        if hosted:  # one reason, against the self-hosted option that matters most (the winner if it is one)
+        hosted = own_gpus(candidates)
+        if hosted:  # one reason, against the own-GPU option that matters most (the winner if it is one)
             add("expertise_limited", "against", winner if winner in hosted else hosted[0],
                 "Limited ML expertise: budget for hiring before self-hosting; a managed API or fine-tuned service is safer.")
     elif ctx.ml_expertise == "strong" and self_hosted:
@@ -147,7 +155,7 @@ def recommend(
             add("quality_specialized", "favours", best_ft or "fine_tuned", "Specialized domain: a model fine-tuned on your data (hosted or self-hosted) may serve best.")
     elif ctx.quality_need == "state_of_the_art":
         apis = of_kind("api", candidates)
-        if kind[winner] == "self_hosted" and apis:
+        if kind[winner] in OWN_GPUS and apis:
             winner = HYBRID
             add("quality_sota_hybrid", "decides", HYBRID,
                 "State-of-the-art quality needed: self-host the high-volume path and keep the API for the hardest requests "
@@ -162,7 +170,7 @@ def recommend(
         apis = of_kind("api", every)
         api_ref = apis[0] if apis else "api"
         if latency < rules.latency_edge_ms:
-            sh_candidates = of_kind("self_hosted", candidates)
+            sh_candidates = own_gpus(candidates)
             if winner != HYBRID and kind[winner] == "api" and sh_candidates:
                 winner = HYBRID
                 add("latency_hybrid", "decides", HYBRID,

@@ -81,6 +81,19 @@ class Payback(Result):
     reason: str
 
 
+class CapitalView(Result):
+    """Bought hardware over the horizon (on-prem): what the cash series is made of, beside the
+    P&L view of the same servers. Nominal USD over the horizon."""
+
+    capex: float = Field(..., description="Servers paid when bought (price + installation): month 0, growth and refreshes.")
+    residual_received: float = Field(..., description="Residual values received at each end of life (reduces cost).")
+    terminal_value: float = Field(..., description="Straight-line book value of the servers still owned at the horizon end, credited in the last month.")
+    run_rate_capital: float = Field(..., description="The run-rate capital charge (annuity) of the servers in use, which the cash series replaces.")
+    depreciation: float = Field(..., description="P&L view: straight-line depreciation of the servers in use.")
+    interest: float = Field(..., description="P&L view: the cost of capital (run-rate capital charge less depreciation).")
+    units_bought: list[int] = Field(..., description="Servers bought at month 0, 1, ..., N-1 (growth and refreshes).")
+
+
 class TcoSeries(Result):
     option: str
     months: int
@@ -89,6 +102,7 @@ class TcoSeries(Result):
     one_time_cost: float
     total: float
     npv: float
+    capital: Optional[CapitalView] = Field(None, description="Bought hardware: capex, residuals and terminal value in the cash series, and the P&L view.")
 
 
 class Crossover(Result):

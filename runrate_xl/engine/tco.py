@@ -4,14 +4,18 @@ payback and the month cumulative curves cross (both read from the cumulative ser
 Month ``m`` (1..N) runs at ``T0 * (1 + g) ** (m - 1)`` tokens/day with API prices multiplied by
 ``(1 - d) ** ((m - 1) / 12)``. One-time costs are paid at month 0. Fine-tuning refreshes are
 spread evenly (refresh_cost / interval per month), so with no growth, decline or discount
-``total = N * monthly + one_time`` exactly.
+``total = N * monthly + one_time`` exactly. A kind that buys hardware (``Kind.cash``) is counted
+in cash: its run-rate capital charge is replaced by the purchases (month 0 and later), the
+residuals received and the terminal book value (see ``kinds/on_prem.py``), stated in
+``TcoSeries.capital``.
 """
 
 from __future__ import annotations
 
 from . import functions as f
 from .curve import curve
-from .results import Crossover, Payback, TcoSeries
+from .kinds import kind_of
+from .results import CapitalView, Crossover, Payback, TcoSeries
 from .scenario import Scenario
 
 
@@ -21,16 +25,29 @@ def tco_series(scenario: Scenario, option: str, months: int | None = None) -> Tc
     t0 = scenario.volume.daily_tokens
     cost = curve(scenario, option)  # one breakdown; each month is its cost at that month's volume and prices
     one_time = cost.one_time
-    monthly = []
+    o = scenario.option(option)
+    kind = kind_of(o)
+    monthly, volumes = [], []
     for m in range(1, n + 1):
         t = t0 * f.growth_factor(scenario.volume.monthly_growth, m)
         monthly.append(cost.at(t, f.price_factor(h.api_price_decline_per_year, m)))
+        volumes.append(t)
+    capital = None
+    if kind.cash is not None:
+        flows = kind.cash(scenario, o, volumes)
+        one_time += flows.at_start
+        monthly = [c + x for c, x in zip(monthly, flows.by_month)]
+        capital = CapitalView(
+            capex=flows.capex, residual_received=flows.residual_received, terminal_value=flows.terminal_value,
+            run_rate_capital=flows.run_rate_capital, depreciation=flows.depreciation, interest=flows.interest,
+            units_bought=list(flows.units_bought),
+        )
     cumulative = [one_time]
     for c in monthly:
         cumulative.append(cumulative[-1] + c)
     return TcoSeries(
         option=option, months=n, monthly=monthly, cumulative=cumulative, one_time_cost=one_time,
-        total=cumulative[-1], npv=f.npv(h.discount_rate_per_year, one_time, monthly),
+        total=cumulative[-1], npv=f.npv(h.discount_rate_per_year, one_time, monthly), capital=capital,
     )
 
 

@@ -251,12 +251,57 @@ def _self_hosted_assumptions(ev: Evaluation, sh) -> list[dict]:
     return out
 
 
+def _at_defaults(option, fields: Iterable[str]) -> bool:
+    return all(getattr(option, n) == type(option).model_fields[n].default for n in fields)
+
+
+def _on_prem_assumptions(ev: Evaluation, op) -> list[dict]:
+    who = _who(op)
+    details = ev.options[op.id].details
+    defaults = "Default (issue #13 on-prem conventions; configiq cost assumptions)"
+    out = [{"item": f"Server price{f' ({op.gpus_per_server}x {op.gpu_type})' if op.gpu_type else ''}{who}",
+            "value": f"{fmt.usd(op.server_price)} per server + {fmt.pct(op.install_share, 1)} installation; "
+                     f"{fmt.number(details.get('servers'))} server(s) today, {fmt.pct(details.get('utilization'))} average utilization",
+            "source": op.server_price_source or _SCENARIO_SRC, "as_of": op.server_price_as_of or "-"}]
+    finance = ("life_years", "residual_share", "cost_of_capital_per_year", "maintenance_share_per_year")
+    out.append({"item": f"Server life and financing{who}",
+                "value": f"{fmt.number(op.life_years)}-year life, {fmt.pct(op.residual_share)} residual, {fmt.pct(op.cost_of_capital_per_year, 1)} "
+                         f"cost of capital a year, {fmt.pct(op.maintenance_share_per_year, 1)} of the price a year for maintenance",
+                "source": defaults if _at_defaults(op, finance) else _SCENARIO_SRC, "as_of": "-"})
+    power = ("idle_power_share", "pue", "power_price_per_kwh", "facilities_monthly_per_server")
+    out.append({"item": f"Power and facilities{who}",
+                "value": f"{fmt.number(op.gpus_per_server)} GPUs x {fmt.number(op.gpu_tdp_watts)} W per server, idle draw {fmt.pct(op.idle_power_share)}, "
+                         f"PUE {fmt.number(op.pue)}, {fmt.usd_rate(op.power_price_per_kwh)} per kWh; {fmt.usd(op.facilities_monthly_per_server)} "
+                         "per server a month for facilities",
+                "source": (f"{op.tdp_source}; " if op.tdp_source else "") + (defaults if _at_defaults(op, power) else _SCENARIO_SRC),
+                "as_of": op.tdp_as_of or "-"})
+    if op.servers is None:
+        out.append({"item": f"Server sizing{who}", "value": f"peak {fmt.number(op.peak_to_average)}x average, target utilization "
+                                                              f"{fmt.pct(op.target_utilization)}, redundancy {fmt.number(op.redundancy)}x",
+                    "source": _SCENARIO_SRC, "as_of": "-"})
+        memory = (f"; memory {fmt.number(op.memory_needed_gb)} GB needed of {fmt.number(op.memory_available_gb)} GB usable per replica"
+                  if op.memory_needed_gb is not None and op.memory_available_gb is not None else "")
+        out.append({"item": f"Server throughput{f' ({op.model} {op.precision})' if op.model else ''}{who}",
+                    "value": f"{fmt.count(details.get('capacity_tokens_per_day_per_server'))} tokens/day per server at 100%{memory}",
+                    "source": op.throughput_source or _SCENARIO_SRC, "as_of": op.throughput_as_of or "-"})
+    out.append({"item": f"MLOps people{who}", "value": f"{fmt.number(op.fte)} FTE at {fmt.usd(op.fte_annual_cost)} per year fully loaded",
+                "source": _SCENARIO_SRC if "fte_annual_cost" in op.model_fields_set else "Default (seed 003: $150k loaded FTE)", "as_of": "-"})
+    if op.setup_cost or op.migration_cost:
+        out.append({"item": f"On-prem one-time{who}", "value": f"{fmt.usd(op.setup_cost)} set-up + {fmt.usd(op.migration_cost)} migration (servers aside)",
+                    "source": _SCENARIO_SRC, "as_of": "-"})
+    for line in presentation.capital_lines(ev, op.id):
+        out.append({"item": f"Capex / opex and cash{who}", "value": line.split(": ", 1)[1] if ": " in line else line,
+                    "source": "runrate_xl engine", "as_of": "-"})
+    return out
+
+
 def assumptions(ev: Evaluation) -> list[dict]:
     """Inputs a reader should check, each with where it came from and as of when."""
     s = ev.scenario
     out: list[dict] = []
     for option in s.options:
-        add = {"api": _api_assumptions, "fine_tuned": _fine_tuned_assumptions, "self_hosted": _self_hosted_assumptions}[option.kind]
+        add = {"api": _api_assumptions, "fine_tuned": _fine_tuned_assumptions, "self_hosted": _self_hosted_assumptions,
+               "on_prem": _on_prem_assumptions}[option.kind]
         out.extend(add(ev, option))
     scenario_src = _SCENARIO_SRC
     v = s.volume

@@ -34,6 +34,11 @@ class Block:
     stepped: Callable[[L.Slot], Optional[str]] = lambda s: None  # formula TRUE when the cost steps with volume
     checks: Callable = lambda s: []  # (slot) -> [(label, condition, where)]
     blended: bool = True  # has a blended token price
+    unit_items: tuple[str, ...] = ()  # line items paid per unit (GPU instance, server): not in "fixed excluding units"
+    # A kind that buys its units (engine Kind.cash): units in use at volume t, and the cash a month of the
+    # series adds to its run-rate given the row's cells {"units", "bought", "retired", "month"}.
+    units: Optional[Callable[[L.Slot, str], str]] = None
+    cash: Optional[Callable[[L.Slot, dict], str]] = None
 
 
 def hidden_rates(s: L.Slot, w: Written) -> None:
@@ -264,11 +269,120 @@ def _sh_checks(s: L.Slot) -> list:
     ]
 
 
+# --- on_prem ------------------------------------------------------------------------------------
+
+
+def op_units(s: L.Slot, t: str) -> str:
+    """Servers of an on-prem option at volume ``t``: sized from the capacity (as GPU instances), or
+    the stated fleet (engine kinds/on_prem.servers_at)."""
+    return f"IF(c_{s.frag}_capacity,{capacity_instances(s, t)},in_{s.frag}_servers)"
+
+
+def _op_write(c, lay: L.Layout, s: L.Slot) -> Written:
+    p, i, on = s.frag, f"in_{s.frag}", s.on
+    c.line(f"c_{p}_capacity", "Servers sized from a capacity", f"=AND({on},NOT(ISNUMBER({i}_servers)))", "TRUE/FALSE",
+           "blank servers: they follow the volume")
+    # the planning factors the stepped-option formulas read (capacity_instances, piecewise break-evens):
+    # a server's are its inputs (no capacity is implied by a utilization here)
+    c.line(f"c_{p}_implied", "Capacity implied by a utilization", "=FALSE", "TRUE/FALSE", "servers: stated or sized")
+    c.line(f"c_{p}_reference", "Volume a utilization is stated at", "=c_tokens_per_day", "tokens/day", L.INT, "today")
+    c.line(f"c_{p}_pta", "Planning: peak / average", f"={i}_peak_to_average", "x", "0.00")
+    c.line(f"c_{p}_target", "Planning: target utilization", f"={i}_target_utilization", "%", L.PCT)
+    c.line(f"c_{p}_redundancy", "Planning: redundancy", f"={i}_redundancy", "x", "0.00")
+    c.line(f"c_{p}_retry", "Planning: retries on the GPUs", f"={i}_retry_rate", "%", L.PCT)
+    c.line(f"c_{p}_capacity_tps", "Throughput per server at 100%",
+           f"=IF(c_{p}_capacity,IF(ISNUMBER({i}_capacity_tokens_per_day),{i}_capacity_tokens_per_day/k_seconds_per_day,"
+           f"{i}_tokens_per_second_per_gpu*{i}_gpus_per_server),\"\")", "tokens/s", L.INT)
+    c.line(f"c_{p}_instances", "Servers (today)", f"=IF({on},{op_units(s, 'c_tokens_per_day')},\"\")", "servers", L.INT,
+           "stated, or peak / (throughput x target) x redundancy")
+    c.line(f"c_{p}_gpus", "GPUs (today)", f"=IF({on},c_{p}_instances*{i}_gpus_per_server,\"\")", "GPUs", L.INT)
+    c.line(f"c_{p}_life", "Life of a server", f"=ROUND({i}_life_years*k_months_per_year,0)", "months", "0")
+    c.line(f"c_{p}_rate", "Monthly cost of capital", f"=(1+{i}_cost_of_capital_per_year)^(1/k_months_per_year)-1", "%/month", "0.0000%")
+    c.line(f"c_{p}_unit_cost", "Server installed (paid when bought)", f"={i}_server_price*(1+{i}_install_share)", "USD/server", L.USD)
+    c.line(f"c_{p}_unit_residual", "Residual at the end of its life", f"={i}_server_price*{i}_residual_share", "USD/server", L.USD)
+    c.line(f"c_{p}_unit_capital", "Capital charge per server",
+           f"=IF(c_{p}_rate=0,(c_{p}_unit_cost-c_{p}_unit_residual)/c_{p}_life,-PMT(c_{p}_rate,c_{p}_life,c_{p}_unit_cost,-c_{p}_unit_residual))",
+           "USD/month", L.USD2, "-PMT(r, life, price x (1 + install), -residual)")
+    c.line(f"c_{p}_unit_depreciation", "P&L: straight-line depreciation per server",
+           f"=(c_{p}_unit_cost-c_{p}_unit_residual)/c_{p}_life", "USD/month", L.USD2)
+    c.line(f"c_{p}_unit_interest", "P&L: interest per server (capital charge - depreciation)",
+           f"=c_{p}_unit_capital-c_{p}_unit_depreciation", "USD/month", L.USD2)
+    c.line(f"c_{p}_unit_maintenance", "Maintenance per server", f"={i}_server_price*{i}_maintenance_share_per_year/k_months_per_year",
+           "USD/month", L.USD2)
+    c.line(f"c_{p}_hours", "Hours per month", "=in_volume_days_per_month*k_hours_per_day", "hours", "0.0", "days x 24")
+    c.line(f"c_{p}_unit_energy", "Electricity per server flat out (PUE included)",
+           f"={i}_gpus_per_server*{i}_gpu_tdp_watts/k_watts_per_kw*{i}_pue*c_{p}_hours*{i}_power_price_per_kwh", "USD/month", L.USD2,
+           "GPUs x TDP x PUE x hours x price")
+    c.line(f"c_{p}_unit_power_idle", "Idle draw per server", f"=c_{p}_unit_energy*{i}_idle_power_share", "USD/month", L.USD2)
+    c.line(f"c_{p}_instance_month", "Cost of one more server a month",
+           f"=c_{p}_unit_capital+c_{p}_unit_maintenance+c_{p}_unit_power_idle+{i}_facilities_monthly_per_server", "USD/month", L.USD,
+           "capital + maintenance + idle power + facilities")
+    c.line(f"c_{p}_utilization", "Average GPU utilization",
+           f"=IF({on},IF(c_{p}_capacity,c_tokens_per_day*(1+{i}_retry_rate)/k_seconds_per_day/(c_{p}_instances*c_{p}_capacity_tps),"
+           f"{i}_utilization*c_tokens_per_day/c_volume_basis),\"\")", "%", L.PCT, "stated: scales with volume")
+    c.line(f"c_{p}_load_rate", "Power under load per token/day",
+           f"=IF({on},IF(c_{p}_capacity,c_{p}_unit_energy*(1-{i}_idle_power_share)*(1+{i}_retry_rate)/(k_seconds_per_day*c_{p}_capacity_tps),"
+           f"{i}_servers*c_{p}_unit_energy*(1-{i}_idle_power_share)*{i}_utilization/c_volume_basis),0)",
+           "USD/month per token/day", "0.000000000")
+    c.line(f"c_{p}_step", "Volume per server step", f"=IF(c_{p}_capacity,c_{p}_capacity_tps"
+           f"*{i}_target_utilization*k_seconds_per_day/((1+{i}_retry_rate)*{i}_peak_to_average),\"\")", "tokens/day", L.INT)
+    H, N = "in_horizon_months", "ser_months"
+    c.line(f"c_{p}_terminal", "Book value credited at the horizon end",
+           f"=IF({on},SUMPRODUCT(ser_{p}_bought*({N}>{H}-c_{p}_life)*({N}<{H})*(c_{p}_unit_cost-(c_{p}_unit_cost-c_{p}_unit_residual)"
+           f"*({H}-{N})/c_{p}_life)),\"\")", "USD", L.USD, "straight line from installed price to residual")
+    w = Written()
+    w.fixed["capital"] = f"c_{p}_instances*c_{p}_unit_capital"
+    w.fixed["maintenance"] = f"c_{p}_instances*c_{p}_unit_maintenance"
+    w.fixed["power_idle"] = f"c_{p}_instances*c_{p}_unit_power_idle"
+    w.rates["power_load"] = f"=IF({on},c_{p}_load_rate,\"\")"
+    w.fixed["facilities"] = f"c_{p}_instances*{i}_facilities_monthly_per_server"
+    w.fixed["people"] = f"{i}_fte*{i}_fte_annual_cost/k_months_per_year"
+    w.fixed["ops_tooling"] = f"{i}_ops_tooling_monthly"
+    w.fixed["storage"] = f"{i}_storage_monthly"
+    w.fixed["egress"] = f"{i}_egress_monthly"
+    hidden_rates(s, w)
+    w.one_time = f"{i}_setup_cost+{i}_migration_cost"
+    return w
+
+
+def op_cost(s: L.Slot, t: str, units: Optional[str] = None) -> str:
+    """Monthly run-rate of an on-prem option at volume t (servers at t, or ``units``)."""
+    p = s.frag
+    return f"c_{p}_fixed_other+({units or op_units(s, t)})*c_{p}_instance_month+c_{p}_slope*{t}"
+
+
+def _op_cash(s: L.Slot, row: dict) -> str:
+    """What cash adds to a month's run-rate (engine kinds/on_prem.cash_flows): the servers' capital
+    charge out; servers bought at the month's end (for the next month) and residuals of servers
+    reaching their end of life in; in the last month, the book value of the servers still owned."""
+    p = s.frag
+    return (f"-{row['units']}*c_{p}_unit_capital+{row['bought']}*c_{p}_unit_cost-{row['retired']}*c_{p}_unit_residual"
+            f"-IF({row['month']}=in_horizon_months,c_{p}_terminal,0)")
+
+
+def _op_checks(s: L.Slot) -> list:
+    p, i, on = s.frag, f"in_{s.frag}", s.on
+    return [
+        (f"{s.id}: servers stated with utilization, or a capacity to size them",
+         f"OR(NOT({on}),IF(ISNUMBER({i}_servers),ISNUMBER({i}_utilization),OR(ISNUMBER({i}_capacity_tokens_per_day),"
+         f"ISNUMBER({i}_tokens_per_second_per_gpu))))", "Inputs"),
+        (f"{s.id}: server price, GPUs per server and GPU power are given",
+         f"OR(NOT({on}),AND(ISNUMBER({i}_server_price),ISNUMBER({i}_gpus_per_server),ISNUMBER({i}_gpu_tdp_watts)))", "Inputs, Prices"),
+        (f"{s.id}: the life is a whole number of months",
+         f"OR(NOT({on}),ABS({i}_life_years*k_months_per_year-c_{p}_life)<=k_tolerance)", "Inputs"),
+        (f"{s.id}: average utilization is above 0 and at most 100%",
+         f"OR(NOT({on}),AND(ISNUMBER(c_{p}_utilization),c_{p}_utilization>0,c_{p}_utilization<=1))", "Calculations"),
+    ]
+
+
 BLOCKS: dict[str, Block] = {
     "api": Block(_api_write, _affine_cost, _api_monthly, checks=_api_checks),
     "fine_tuned": Block(_ft_write, _affine_cost, _ft_monthly),
     "self_hosted": Block(_sh_write, lambda s, t: sh_cost(s, t), _sh_monthly, stepped=lambda s: f"c_{s.frag}_capacity",
-                         checks=_sh_checks, blended=False),
+                         checks=_sh_checks, blended=False, unit_items=("gpu_in_use", "idle_gpu")),
+    "on_prem": Block(_op_write, lambda s, t: op_cost(s, t), lambda s, t, pf, inst: op_cost(s, t, inst),
+                     stepped=lambda s: f"c_{s.frag}_capacity", checks=_op_checks, blended=False,
+                     unit_items=("capital", "maintenance", "power_idle", "facilities"), units=op_units, cash=_op_cash),
 }
 
 

@@ -289,7 +289,8 @@ TIER_NICE = {"above_input_tokens": ("Above input tokens/request", "int", INT),
              "input_price_per_1m": ("Input USD/1M tokens", "number", PRICE),
              "output_price_per_1m": ("Output USD/1M tokens", "number", PRICE)}
 _PRICE_LEAVES = {"price_source", "price_as_of", "provider", "instance_hourly_usd", "throughput_source", "throughput_as_of",
-                 "memory_needed_gb", "memory_available_gb"}
+                 "memory_needed_gb", "memory_available_gb",
+                 "server_price", "server_price_source", "server_price_as_of", "gpu_tdp_watts", "tdp_source", "tdp_as_of"}
 _TEXT_LENGTHS = {"name": 120, "owner_email": 254, "notes": 4000}
 
 
@@ -603,10 +604,13 @@ CURVE_POINTS = 21  # cost-vs-volume chart: points from 0 to the chart's maximum 
 
 def monthly_columns(lay: Layout) -> dict[str, str]:
     """Monthly sheet column per key: month, active, tokens, price factor, discount factor, GPU
-    instances of each self-hosted option, then each option's monthly cost, cumulative cost and the
+    instances of each self-hosted option, servers of each on-prem option (in use, bought,
+    reaching their end of life, owned), then each option's monthly cost, cumulative cost and the
     months in which its cumulative cost is not yet below today's option's (payback reads the last)."""
     keys = ["month", "active", "tokens_per_day", "price_factor", "discount_factor"]
     keys += [f"{s.frag}_instances" for s in lay.of_kind("self_hosted")]
+    for s in lay.of_kind("on_prem"):  # servers in use, bought, reaching their end of life, owned (cash series)
+        keys += [f"{s.frag}_instances", f"{s.frag}_bought", f"{s.frag}_retired", f"{s.frag}_owned"]
     keys += [f"{s.frag}_monthly" for s in lay.slots] + [f"{s.frag}_cumulative" for s in lay.slots]
     keys += [f"{s.frag}_behind" for s in lay.slots]  # payback: months not yet below today's option
     return {k: get_column_letter(2 + i) for i, k in enumerate(keys)}

@@ -320,7 +320,8 @@ def _build_prices(book: Book) -> None:
     for i, (name, label, value, unit, note) in enumerate([
         ("k_half", "Cheaper-below probe", 0.5, "x break-even", "The engine compares options at half the break-even volume"),
         ("k_curve_span", "Cost-vs-volume chart span", 2.0, "x volume", "Chart runs to this multiple of the larger of current and break-even volume"),
-    ]):
+    ] + ([("k_watts_per_kw", "Watts per kilowatt", 1000.0, "W/kW", "On-prem power: GPU board power is in W, electricity per kWh")]
+         if lay.of_kind("on_prem") else [])):
         row = extra + i
         ws.cell(row=row, column=2, value=label).font = S.LABEL
         c = ws.cell(row=row, column=3, value=value)
@@ -507,7 +508,7 @@ def _option_block(c: Calc, lay: L.Layout, s: L.Slot) -> None:
                f"=IF(AND({on},c_tokens_per_day>0),c_{p}_token_cost/(c_tokens_per_day*in_volume_days_per_month)*k_per_million,\"\")",
                "USD/1M tokens", "$#,##0.0000")
     if block.stepped(s) is not None:
-        fixed_items = [k for k, _l, _h, variable in lay.line_items(s) if not variable and k not in ("gpu_in_use", "idle_gpu")]
+        fixed_items = [k for k, _l, _h, variable in lay.line_items(s) if not variable and k not in block.unit_items]
         others = ",".join(cells[k] for k in fixed_items)
         c.line(f"c_{p}_fixed_other", "Fixed cost excluding GPUs", f"=IF({on},SUM({others}),0)", "USD/month", L.USD)
 
@@ -638,6 +639,11 @@ def _build_monthly(book: Book) -> None:
         heads[f"{s.frag}_behind"] = (s.id, "month or -1")
         if s.kind == "self_hosted":
             heads[f"{s.frag}_instances"] = (f"{s.id} GPUs", "instances")
+        if block_of(s.kind).cash is not None:
+            heads[f"{s.frag}_instances"] = (f"{s.id} servers", "in use")
+            heads[f"{s.frag}_bought"] = (f"{s.id} bought", "at month end")
+            heads[f"{s.frag}_retired"] = (f"{s.id} end of life", "at month end")
+            heads[f"{s.frag}_owned"] = (f"{s.id} owned", "at month end")
     hr = L.MONTHLY_FIRST_ROW - 2
     first_slot = lay.slots[0].frag
     ws.cell(row=hr - 1, column=_col_index(M[f"{first_slot}_monthly"]), value="Monthly cost").font = S.SECTION
@@ -663,8 +669,11 @@ def _build_monthly(book: Book) -> None:
         _calc(ws, f"{M['discount_factor']}{r}", f"=1/(1+c_monthly_discount)^{M['month']}{r}", "0.0000")
         for s in lay.slots:
             col, mcol = M[f"{s.frag}_cumulative"], M[f"{s.frag}_monthly"]
+            if block_of(s.kind).cash is not None:
+                _bought_columns(ws, M, s, m, r, first)
             if m == 0:
-                _calc(ws, f"{col}{r}", f"=IF({s.on},c_{s.frag}_one_time,\"\")", L.USD)
+                bought = f"+{M[f'{s.frag}_bought']}{r}*c_{s.frag}_unit_cost" if block_of(s.kind).cash is not None else ""
+                _calc(ws, f"{col}{r}", f"=IF({s.on},c_{s.frag}_one_time{bought},\"\")", L.USD)
             else:
                 _calc(ws, f"{col}{r}", f"=IF(AND({act},{s.on}),{col}{r - 1}+{mcol}{r},\"\")", L.USD)
         today = "CHOOSE(c_cur_index," + ",".join(f"{M[f'{x.frag}_cumulative']}{r}" for x in lay.slots) + ")"
@@ -679,17 +688,25 @@ def _build_monthly(book: Book) -> None:
         pf = f"{M['price_factor']}{r}"
         _calc(ws, pf, f"=IF({act},(1-in_horizon_api_price_decline_per_year)^(({M['month']}{r}-1)/k_months_per_year),\"\")", "0.0000")
         for s in lay.slots:
-            inst = ""
+            inst, block = "", block_of(s.kind)
             if s.kind == "self_hosted":
                 inst = f"{M[f'{s.frag}_instances']}{r}"
                 _calc(ws, inst, f"=IF(AND({act},c_{s.frag}_capacity)," + capacity_instances(s, t) + ",\"\")", L.INT)
+            cash = ""
+            if block.cash is not None:
+                inst = f"{M[f'{s.frag}_instances']}{r}"
+                _calc(ws, inst, f"=IF(AND({act},{s.on}),{block.units(s, t)},\"\")", L.INT)
+                cash = block.cash(s, {"units": inst, "bought": f"{M[f'{s.frag}_bought']}{r}",
+                                      "retired": f"{M[f'{s.frag}_retired']}{r}", "month": f"{M['month']}{r}"})
             _calc(ws, f"{M[f'{s.frag}_monthly']}{r}",
-                  f"=IF(AND({act},{s.on}),{block_of(s.kind).monthly(s, t, pf, inst)},\"\")", L.USD)
+                  f"=IF(AND({act},{s.on}),{block.monthly(s, t, pf, inst)}{cash},\"\")", L.USD)
     for key, col in M.items():
         if key == "month":
             continue
-        start = first if key in ("active", "discount_factor") or key.endswith(("cumulative", "behind")) else first + 1
+        start = first if key in ("active", "discount_factor") or key.endswith(("cumulative", "behind", "bought", "retired", "owned")) else first + 1
         book.define(f"ser_{key}", L.MONTHLY, f"{col}{start}:{col}{last}")
+    if any(block_of(s.kind).cash is not None for s in lay.slots):
+        book.define("ser_months", L.MONTHLY, f"{M['month']}{first}:{M['month']}{last}")
     last_col = list(M.values())[-1]
     ws.conditional_formatting.add(f"B{first}:{last_col}{last}", FormulaRule(formula=[f"NOT(${M['active']}{first})"], font=_grey_font()))
     ws.freeze_panes = f"C{first}"
@@ -697,6 +714,32 @@ def _build_monthly(book: Book) -> None:
     ws.print_title_rows = f"{hr}:{hr + 1}"
     _page(ws, landscape=True)
     _protect(ws)
+
+
+def _volume_rate(s: L.Slot) -> str:
+    """Minus the variable rate of an option that is not per request (on-prem power under load)."""
+    return f"-c_{s.frag}_load_rate" if s.kind == "on_prem" else ""
+
+
+def _bought_columns(ws, M: dict, s: L.Slot, m: int, r: int, first: int) -> None:
+    """Servers bought, reaching their end of life and owned at the end of month ``m`` (engine
+    kinds/on_prem.cash_flows): at a month's end the servers bought a life ago reach their end of
+    life (their residual is received), then those the next month needs beyond the ones still
+    owned are bought (none at the horizon end); servers no longer needed are kept until their
+    end of life."""
+    p, act = s.frag, f"{M['active']}{r}"
+    bought, retired, owned = (f"{M[f'{p}_{k}']}" for k in ("bought", "retired", "owned"))
+    need_next = f"{M[f'{p}_instances']}{r + 1}"
+    life = f"c_{p}_life"
+    if m == 0:
+        _calc(ws, f"{retired}{r}", "=0", L.INT)
+        _calc(ws, f"{bought}{r}", f"=IF(AND({s.on},in_horizon_months>0),{need_next},0)", L.INT)
+        _calc(ws, f"{owned}{r}", f"={bought}{r}", L.INT)
+        return
+    _calc(ws, f"{retired}{r}", f"=IF(AND({act},{s.on},{M['month']}{r}>={life}),OFFSET({bought}{r},-{life},0),0)", L.INT)
+    _calc(ws, f"{bought}{r}", f"=IF(AND({act},{s.on},{M['month']}{r}<in_horizon_months),"
+                              f"MAX(0,{need_next}-({owned}{r - 1}-{retired}{r})),0)", L.INT)
+    _calc(ws, f"{owned}{r}", f"={owned}{r - 1}-{retired}{r}+{bought}{r}", L.INT)
 
 
 def _grey_font():
@@ -745,7 +788,8 @@ def _build_outputs(book: Book) -> None:
             elif key == "tco_total":
                 formula = f"=IF({on},INDEX(ser_{o}_cumulative,in_horizon_months+1),\"\")"
             elif key == "npv":
-                formula = f"=IF({on},c_{o}_one_time+SUMPRODUCT(ser_{o}_monthly,{disc}),\"\")"
+                month0 = f"INDEX(ser_{o}_cumulative,1)" if block_of(s.kind).cash is not None else f"c_{o}_one_time"  # + servers bought
+                formula = f"=IF({on},{month0}+SUMPRODUCT(ser_{o}_monthly,{disc}),\"\")"
             elif key == "payback_months":
                 formula = f"=c_{o}_payback"
             elif key == "cost_per_outcome":
@@ -1048,6 +1092,10 @@ def _build_checks(book: Book) -> None:
     for s in lay.slots:
         o, on = s.frag, s.on
         m1 = f"'{L.MONTHLY}'!{M[f'{o}_monthly']}{L.MONTHLY_FIRST_ROW + 1}"
+        if block_of(s.kind).cash is not None:  # the run-rate of month 1 is its cash less what cash adds
+            at = lambda key: f"'{L.MONTHLY}'!{M[key]}{L.MONTHLY_FIRST_ROW + 1}"  # noqa: E731
+            cells = {"units": at(f"{o}_instances"), "bought": at(f"{o}_bought"), "retired": at(f"{o}_retired"), "month": at("month")}
+            m1 = f"{m1}-({block_of(s.kind).cash(s, cells)})"
         rows += [
             (f"{s.id}: total = visible + hidden", f"IF({on},{near(f'c_{o}_total', f'c_{o}_visible+c_{o}_hidden')},TRUE)", "Calculations"),
             (f"{s.id}: total = fixed + variable", f"IF({on},{near(f'c_{o}_total', f'c_{o}_fixed+c_{o}_variable')},TRUE)", "Calculations"),
@@ -1062,7 +1110,7 @@ def _build_checks(book: Book) -> None:
          "OR(NOT(AND(ISNUMBER(in_volume_tokens_per_day),ISNUMBER(in_volume_requests_per_month),ISNUMBER(in_volume_tokens_per_request))),"
          + near("in_volume_tokens_per_day", "in_volume_requests_per_month*in_volume_tokens_per_request/in_volume_days_per_month") + ")", "Inputs"),
         ("Per-request hidden costs (review, tool calls) have a request size",
-         "OR(c_has_size,AND(" + ",".join(f"c_{s.frag}_other_slope=0" for s in lay.slots) + ","
+         "OR(c_has_size,AND(" + ",".join(f"c_{s.frag}_other_slope{_volume_rate(s)}=0" for s in lay.slots) + ","
          + ",".join(f"OR(NOT({s.on}),in_{s.frag}_hidden_review_share*c_{s.frag}_review_unit"
                     f"+in_{s.frag}_hidden_tool_calls_per_request*in_{s.frag}_hidden_price_per_tool_call=0)" for s in lay.slots)
          + "))", "Inputs"),

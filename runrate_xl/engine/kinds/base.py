@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional, Sequence
 
 from pydantic import Field, field_validator
 
@@ -131,6 +131,25 @@ class Step:
 
 
 @dataclass(frozen=True)
+class CashFlows:
+    """How an option's cash over the horizon differs from its monthly run-rate (a kind that buys
+    hardware: the run-rate spreads the purchase as a capital charge, cash pays it when it is
+    bought). ``at_start`` is added to month 0 (the one-time costs), ``by_month[m - 1]`` to month
+    m; the TCO series and the fast NPV of ``curve.horizon_npv`` both add exactly these, so they
+    agree. The other fields state what the flows are made of, nominal USD over the horizon."""
+
+    at_start: float
+    by_month: tuple[float, ...]
+    capex: float  # purchases (price + installation), month 0 and later
+    residual_received: float  # residual values received at each end of life
+    terminal_value: float  # book value at the horizon end, credited in month N
+    run_rate_capital: float  # the run-rate capital charge the cash view replaces
+    depreciation: float  # P&L view: straight-line depreciation of the units in use, month by month
+    interest: float  # P&L view: the rest of the capital charge (cost of capital)
+    units_bought: tuple[int, ...]  # units bought at month 0, 1, ..., N - 1 (month 0 included)
+
+
+@dataclass(frozen=True)
 class Kind:
     """An option kind as the registry holds it (see ``kinds/__init__.py``)."""
 
@@ -147,6 +166,9 @@ class Kind:
     horizon_notes: Callable[["Scenario", Any], list[str]] = field(default=lambda scenario, option: [])  # warnings over the horizon
     # the option with what it derives from today's volume made explicit, for a copy of the scenario at another volume
     anchored: Callable[["Scenario", Any], Any] = field(default=lambda scenario, option: option)
+    # A kind that buys hardware: its cash over the horizon given the month volumes (tokens/day of
+    # months 1..N), as a difference from its run-rate (see CashFlows); None: cash is the run-rate.
+    cash: Optional[Callable[["Scenario", Any, Sequence[float]], CashFlows]] = None
 
     def sends_data_out(self, option: Any) -> bool:
         """Whether the option sends data to a third party: its kind does and it is not marked private."""
