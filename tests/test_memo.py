@@ -63,7 +63,8 @@ def test_memo_shows_the_engines_figures(memos, name):
         expected.append(s.option("api").price_as_of)
     if s.find_option("self_hosted") is not None:
         expected.append(fmt.usd(s.find_option("self_hosted").fte_annual_cost))
-    missing = [e for e in expected if e not in text]
+    squeezed = text.replace(" ", "")  # pypdf may add a space where a line wraps ("8.0%/ year")
+    missing = [e for e in expected if e not in text and e.replace(" ", "") not in squeezed]
     assert not missing, f"not in the PDF text: {missing}"
 
 

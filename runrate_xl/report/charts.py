@@ -166,7 +166,7 @@ def breakeven_svg(ev: Evaluation) -> bytes:
     volumes, curves = breakeven_curves(ev)
     current = ev.scenario.volume.daily_tokens
     with matplotlib.rc_context(_RC):
-        fig = _figure(2.45)
+        fig = _figure(2.2)
         ax = fig.add_subplot()
         _grid(ax)
         for o, ys in curves.items():
@@ -200,7 +200,7 @@ def breakeven_svg(ev: Evaluation) -> bytes:
 
 def tco_svg(ev: Evaluation) -> bytes:
     with matplotlib.rc_context(_RC):
-        fig = _figure(2.25)
+        fig = _figure(2.0)
         ax = fig.add_subplot()
         _grid(ax)
         for o, series in ev.tco.items():

@@ -14,7 +14,7 @@ from .. import formatting as fmt
 from .. import presentation
 from ..engine.results import Evaluation, Reason
 from ..presentation import (
-    DECISIVE, Kpi, cost_basis, decision_pair, headline, horizon_phrase, kpis, label, savings_vs_today, tornado_rows,
+    DECISIVE, Kpi, plain, cost_basis, decision_pair, headline, horizon_phrase, kpis, label, savings_vs_today, tornado_rows,
     what_would_change,
 )
 
@@ -50,7 +50,7 @@ class Table:
 
 
 def reason_groups(ev: Evaluation) -> list[dict]:
-    groups = [("What decided it", DECISIVE), ("Leaning one way", LEANING), ("Context", ("info",))]
+    groups = [("What decided it", DECISIVE), ("Leaning one way", LEANING)]  # context: in the five questions
     out = []
     for title, effects in groups:
         items = [_reason_item(ev, r) for r in ev.recommendation.reasons
@@ -60,8 +60,15 @@ def reason_groups(ev: Evaluation) -> list[dict]:
     return out
 
 
+def reason_tag(ev: Evaluation, r: Reason) -> str:
+    """The tag before a reason, naming the option it is about: "Favours API", "Against Self-hosted"."""
+    if r.effect == "info" or not r.option:
+        return EFFECT_LABELS[r.effect]
+    return f"{EFFECT_LABELS[r.effect]} {label(ev, r.option)}"
+
+
 def _reason_item(ev: Evaluation, r: Reason) -> dict:
-    return {"effect": r.effect, "tag": EFFECT_LABELS[r.effect], "text": r.text, "option": label(ev, r.option) if r.option else ""}
+    return {"effect": r.effect, "tag": reason_tag(ev, r), "text": plain(r.text), "option": label(ev, r.option) if r.option else ""}
 
 
 def options_table(ev: Evaluation) -> Table:
@@ -165,6 +172,8 @@ def _points_to(ev: Evaluation, r: Reason) -> str:
 
 
 _SCENARIO_SRC = "Scenario input"
+# Where a default the engine falls back on comes from (the seed article, by name and date).
+_FTE_DEFAULT_SRC = "Default: $150k per FTE, 'API vs. Self-Hosted LLMs: A Cost Analysis Framework'"
 
 
 def _who(option) -> str:
@@ -172,81 +181,164 @@ def _who(option) -> str:
     return "" if option.id == option.kind else f" ({option.id})"
 
 
+def short_source(text: str, most: int = 110) -> str:
+    """A source as a reader cites it: its name, up to the first ';' or ': ' (the conditions and
+    the arithmetic behind it stay in the scenario and the workbook), at most ``most`` characters."""
+    text = " ".join(text.split())
+    cut = min([i for i in (text.find("; "), text.find(": ")) if i >= 15] or [len(text)])
+    out = text[:cut]
+    if out.count("(") > out.count(")"):
+        out += ")"
+    return out if len(out) <= most else out[:most - 1].rstrip() + "\u2026"
+
+
+def _row(item: str, value: str, source: str, as_of: str, option: str = "", items: tuple = ()) -> dict:
+    return {"item": item, "value": value, "source": short_source(source), "as_of": as_of, "option": option, "items": items}
+
+
 def _api_assumptions(ev: Evaluation, api) -> list[dict]:
     who = _who(api)
     src = api.price_source or _SCENARIO_SRC
     model = f" ({api.model})" if api.model else ""
-    out = [{"item": f"API token prices{model}{who}",
-            "value": f"{fmt.usd_rate(api.input_price_per_1m)} in / {fmt.usd_rate(api.output_price_per_1m)} out per 1M tokens",
-            "source": src, "as_of": api.price_as_of or "-"}]
+    out = [_row(f"API token prices{model}{who}",
+                f"{fmt.usd_rate(api.input_price_per_1m)} in / {fmt.usd_rate(api.output_price_per_1m)} out per 1M tokens",
+                src, api.price_as_of or "-", api.id, ("input_tokens", "output_tokens"))]
     if api.cached_share > 0:
         cached = (f"{fmt.usd_rate(api.cached_input_price_per_1m)} per 1M" if api.cached_input_price_per_1m is not None
                   else "not published: 10% of the input price by convention")
-        out.append({"item": f"API cached input{who}", "value": f"{cached}; {fmt.pct(api.cached_share)} of input cached",
-                    "source": src, "as_of": api.price_as_of or "-"})
+        out.append(_row(f"API cached input{who}", f"{cached}; {fmt.pct(api.cached_share)} of input cached",
+                        src, api.price_as_of or "-", api.id, ("cached_input_tokens",)))
     if api.batch_share > 0:
         batch = (f"{fmt.usd_rate(api.batch_input_price_per_1m)} in / {fmt.usd_rate(api.batch_output_price_per_1m)} out per 1M"
                  if api.batch_input_price_per_1m is not None and api.batch_output_price_per_1m is not None
                  else "not published: 50% of the standard prices by convention")
-        out.append({"item": f"API batch{who}", "value": f"{batch}; {fmt.pct(api.batch_share)} of tokens",
-                    "source": src, "as_of": api.price_as_of or "-"})
+        out.append(_row(f"API batch{who}", f"{batch}; {fmt.pct(api.batch_share)} of tokens",
+                        src, api.price_as_of or "-", api.id, ("batch_tokens",)))
+    if api.retry_rate > 0:
+        out.append(_row(f"API retries{who}", f"{fmt.pct(api.retry_rate)} of tokens sent again", _SCENARIO_SRC, "-",
+                        api.id, ("retries",)))
     return out
 
 
 def _fine_tuned_assumptions(ev: Evaluation, ft) -> list[dict]:
     who = _who(ft)
     return [
-        {"item": f"Fine-tuned token prices{who}", "value": f"{fmt.usd_rate(ft.input_price_per_1m)} in / {fmt.usd_rate(ft.output_price_per_1m)} out per 1M tokens",
-         "source": _SCENARIO_SRC, "as_of": "-"},
-        {"item": f"Fine-tuning set-up and hosting{who}", "value": f"{fmt.usd(ft.setup_cost)} once; {fmt.usd(ft.hosting_monthly)} per month hosting",
-         "source": _SCENARIO_SRC, "as_of": "-"},
+        _row(f"Fine-tuned token prices{who}", f"{fmt.usd_rate(ft.input_price_per_1m)} in / {fmt.usd_rate(ft.output_price_per_1m)} out per 1M tokens",
+             _SCENARIO_SRC, "-", ft.id, ("input_tokens", "output_tokens")),
+        _row(f"Fine-tuning set-up and hosting{who}", f"{fmt.usd(ft.setup_cost)} once; {fmt.usd(ft.hosting_monthly)} per month hosting",
+             _SCENARIO_SRC, "-", ft.id, ("hosting",)),
     ]
 
 
 def _self_hosted_assumptions(ev: Evaluation, sh) -> list[dict]:
     who = _who(sh)
     out = []
+    gpu = ("gpu_in_use", "idle_gpu")
     if sh.mode == "simple":
-        out.append({"item": f"GPU infrastructure{who}", "value": f"{fmt.usd(sh.infra_monthly)} per month at {fmt.pct(sh.utilization)} utilization",
-                    "source": sh.price_source or _SCENARIO_SRC, "as_of": sh.price_as_of or "-"})
+        out.append(_row(f"GPU infrastructure{who}", f"{fmt.usd(sh.infra_monthly)} per month at {fmt.pct(sh.utilization)} utilization",
+                        sh.price_source or _SCENARIO_SRC, sh.price_as_of or "-", sh.id, gpu))
     else:
         details = ev.options[sh.id].details
-        out.append({"item": f"GPU instance{f' ({sh.gpu})' if sh.gpu else ''}{who}",
-                    "value": f"{fmt.usd_rate(sh.instance_hourly_usd)} per hour, {fmt.number(sh.gpus_per_instance)} GPU(s) each, "
-                             f"{fmt.count(sh.tokens_per_second_per_gpu)} tokens/s per GPU; {fmt.number(details.get('instances'))} instance(s) today",
-                    "source": sh.price_source or _SCENARIO_SRC, "as_of": sh.price_as_of or "-"})
-        out.append({"item": f"GPU sizing{who}", "value": f"peak {fmt.number(sh.peak_to_average)}x average, target utilization {fmt.pct(sh.target_utilization)}, redundancy {fmt.number(sh.redundancy)}x",
-                    "source": _SCENARIO_SRC, "as_of": "-"})
+        out.append(_row(f"GPU instance{f' {sh.gpu}' if sh.gpu else ''}{who}",
+                        f"{fmt.usd_rate(sh.instance_hourly_usd)} per hour, {fmt.number(sh.gpus_per_instance)} GPU(s) each, "
+                        f"{fmt.count(sh.tokens_per_second_per_gpu)} tokens/s per GPU; {fmt.number(details.get('instances'))} instance(s) today; "
+                        f"peak {fmt.number(sh.peak_to_average)}x average, target utilization {fmt.pct(sh.target_utilization)}, "
+                        f"redundancy {fmt.number(sh.redundancy)}x",
+                        sh.price_source or _SCENARIO_SRC, sh.price_as_of or "-", sh.id, gpu))
         if sh.throughput_source:
             memory = (f"; memory {fmt.number(sh.memory_needed_gb)} GB needed of {fmt.number(sh.memory_available_gb)} GB usable per replica"
                       if sh.memory_needed_gb is not None and sh.memory_available_gb is not None else "")
-            out.append({"item": f"GPU throughput{f' ({sh.model} {sh.precision})' if sh.model else ''}{who}",
-                        "value": f"{fmt.count(sh.tokens_per_second_per_gpu)} tokens/s per GPU, effective for the request mix{memory}",
-                        "source": sh.throughput_source, "as_of": sh.throughput_as_of or "-"})
-    out.append({"item": f"MLOps people{who}", "value": f"{fmt.number(sh.fte)} FTE at {fmt.usd(sh.fte_annual_cost)} per year fully loaded",
-                "source": _SCENARIO_SRC if "fte_annual_cost" in sh.model_fields_set else "Default (seed 003: $150k loaded FTE)", "as_of": "-"})
+            out.append(_row(f"GPU throughput{f' {sh.model} {sh.precision}' if sh.model else ''}{who}",
+                            f"{fmt.count(sh.tokens_per_second_per_gpu)} tokens/s per GPU, effective for the request mix{memory}",
+                            sh.throughput_source, sh.throughput_as_of or "-", sh.id))
+    out.append(_row(f"MLOps people{who}", f"{fmt.number(sh.fte)} FTE at {fmt.usd(sh.fte_annual_cost)} per year fully loaded",
+                    _SCENARIO_SRC if "fte_annual_cost" in sh.model_fields_set else _FTE_DEFAULT_SRC, "-", sh.id, ("people",)))
     if sh.setup_cost or sh.migration_cost:
-        out.append({"item": f"Self-hosting one-time{who}", "value": f"{fmt.usd(sh.setup_cost)} set-up + {fmt.usd(sh.migration_cost)} migration",
-                    "source": _SCENARIO_SRC, "as_of": "-"})
+        out.append(_row(f"Self-hosting one-time{who}", f"{fmt.usd(sh.setup_cost)} set-up + {fmt.usd(sh.migration_cost)} migration",
+                        _SCENARIO_SRC, "-", sh.id))
     return out
 
 
+def _hidden_assumptions(ev: Evaluation, option) -> list[dict]:
+    """The costs below the waterline every option carries (human review, observability, ...)."""
+    hidden = getattr(option, "hidden", None)
+    if hidden is None:
+        return []
+    out = []
+    if hidden.review_share > 0:
+        how = (f"{fmt.number(hidden.review_minutes)} min at {fmt.usd_rate(hidden.reviewer_hourly_rate)}/hour"
+               if hidden.review_minutes is not None and hidden.reviewer_hourly_rate is not None else "")
+        out.append(_row("Human review", f"{fmt.pct(hidden.review_share, 1)} of requests reviewed at "
+                        f"{fmt.usd_cents(hidden.review_unit_cost)} each{f' ({how})' if how else ''}",
+                        _SCENARIO_SRC, "-", option.id, ("human_review",)))
+    if hidden.tool_calls_per_request > 0:
+        out.append(_row("Tool calls", f"{fmt.number(hidden.tool_calls_per_request)} per request at "
+                        f"{fmt.usd_cents(hidden.price_per_tool_call)} each", _SCENARIO_SRC, "-", option.id, ("tool_calls",)))
+    return out
+
+
+def _uncovered(ev: Evaluation, rows: list[dict]) -> list[dict]:
+    """A row for every line item with a cost that no input row above explains (observability,
+    tooling, storage, ...): stated monthly amounts, as the scenario gives them."""
+    covered = {(r.get("option"), k) for r in rows for k in r.get("items", ())}
+    out = []
+    for o, c in ev.options.items():
+        for i in c.line_items:
+            if i.monthly_usd and (o, i.key) not in covered:
+                out.append(_row(i.label, f"{fmt.usd(i.monthly_usd)} per month", _SCENARIO_SRC, "-", o, (i.key,)))
+    return out
+
+
+def _monthly(ev: Evaluation, row: dict) -> float:
+    c = ev.options.get(row.get("option", ""))
+    keys = row.get("items", ())
+    return sum(i.monthly_usd for i in c.line_items if i.key in keys) if c is not None else 0.0
+
+
+ASSUMPTIONS = {"api": _api_assumptions, "fine_tuned": _fine_tuned_assumptions, "self_hosted": _self_hosted_assumptions}
+
+
 def assumptions(ev: Evaluation) -> list[dict]:
-    """Inputs a reader should check, each with where it came from and as of when."""
+    """Every input that drives a cost, each with where it came from and as of when: those with a
+    monthly cost first, largest first (the cost beside them, per option), then one-time costs,
+    sizing, volume and horizon. The same input for several options is one row naming them."""
     s = ev.scenario
-    out: list[dict] = []
+    rows: list[dict] = []
     for option in s.options:
-        add = {"api": _api_assumptions, "fine_tuned": _fine_tuned_assumptions, "self_hosted": _self_hosted_assumptions}[option.kind]
-        out.extend(add(ev, option))
-    scenario_src = _SCENARIO_SRC
+        rows.extend(ASSUMPTIONS[option.kind](ev, option))
+        rows.extend(_hidden_assumptions(ev, option))
+    rows.extend(_uncovered(ev, rows))
+    merged: dict[tuple, dict] = {}
+    for r in rows:
+        cost = _monthly(ev, r)
+        key = (r["item"], r["value"], r["source"], r["as_of"])
+        if key in merged:
+            m = merged[key]
+            m["options"].append(r["option"])
+            m["costs"].append(cost)
+        else:
+            merged[key] = {**r, "options": [r["option"]], "costs": [cost]}
+    out = []
+    many = len(ev.options) > 1
+    for m in merged.values():
+        named = [label(ev, o) for o in m["options"] if o]
+        item = m["item"]
+        if many and named and not any(n in item for n in named) and not item.startswith(tuple(named)):
+            item = f"{item} ({', '.join(named)})"
+        costs = [c for c in m["costs"] if c]
+        out.append({"item": item, "value": m["value"], "source": m["source"], "as_of": m["as_of"],
+                    "monthly": (f"{fmt.usd(costs[0])} each" if len(costs) > 1 and len(set(costs)) == 1
+                                else " / ".join(fmt.usd(c) for c in costs)),
+                    "sort": max(costs) if costs else 0.0})
+    out.sort(key=lambda r: -r["sort"])  # stable: rows without a monthly cost keep their order
     v = s.volume
     growth = f"; growing {fmt.pct(v.monthly_growth, 1)} per month" if v.monthly_growth else ""
     out.append({"item": "Volume", "value": f"{fmt.tokens(v.daily_tokens)} tokens/day, {fmt.pct(v.input_share)} input{growth}",
-                "source": scenario_src, "as_of": "-"})
+                "source": _SCENARIO_SRC, "as_of": "-", "monthly": "", "sort": 0.0})
     h = s.horizon
     out.append({"item": "Horizon", "value": f"{h.months} months; API prices {'fall ' + fmt.pct(h.api_price_decline_per_year) + ' a year' if h.api_price_decline_per_year else 'held flat'}; "
                                            f"discount rate {fmt.pct(h.discount_rate_per_year, 1)} a year",
-                "source": scenario_src, "as_of": "-"})
+                "source": _SCENARIO_SRC, "as_of": "-", "monthly": "", "sort": 0.0})
     return out
 
 
@@ -255,23 +347,19 @@ def method_notes(ev: Evaluation) -> list[str]:
     be = ev.breakeven
     swing = fmt.pct(s.sensitivity.swing)
     notes = [
-        "Every figure comes from the runrate_xl cost engine; this memo only formats it. Amounts are USD, "
-        "rounded to whole dollars for display only.",
-        "Visible costs are what appears on the vendor or GPU invoice; hidden costs (people, review, idle "
-        "capacity, retries, observability, tooling) are what the organisation pays besides.",
-        f"Total cost of ownership adds the one-time costs at month 0 to {s.horizon.months} monthly costs, with "
-        "volume growth and any API price decline applied month by month"
-        + (", discounted to a net present value." if s.horizon.discount_rate_per_year > 0 else "."),
-        "The recommendation is the cheapest option over the horizon that the one hard constraint, strict data "
-        "privacy, allows; a rule that overrides it (no ML expertise, a specialized domain, state-of-the-art "
-        "quality, latency) says what it costs. Low GPU utilization is reported as a risk, never a veto: idle "
-        "GPUs are already in the self-hosted cost.",
+        "Every figure comes from the runrate_xl cost engine; this memo only formats it (USD, rounded for display). "
+        "Run-rate: the monthly cost at today's volume. Hidden: what the organisation pays besides the vendor or "
+        "GPU invoice (people, review, idle capacity, retries, observability, tooling).",
+        f"Total cost of ownership: one-time costs at month 0 plus {s.horizon.months} monthly costs, with volume growth "
+        "and any API price decline applied month by month"
+        + (f"; the NPV discounts them at {fmt.pct(s.horizon.discount_rate_per_year, 1)} a year." if s.horizon.discount_rate_per_year > 0 else "."),
+        "The recommendation is the cheapest option over the horizon that strict data privacy, the one hard "
+        "constraint, allows; a rule that overrides it (expertise, domain, quality, latency) names its price. Low GPU "
+        "utilization is a risk, not a veto: idle GPUs are already in the self-hosted cost.",
     ]
-    if be.method == "closed_form":
-        notes.append("Break-even volumes are solved in closed form: every option's monthly cost is fixed plus a rate per token.")
-    elif be.method == "piecewise":
-        notes.append("Break-even is solved segment by segment because GPU capacity steps up with volume.")
-    notes.append(f"Sensitivity moves one driver at a time by {swing} either way and re-runs the engine.")
+    solve = {"closed_form": "Break-even volumes are solved in closed form (each monthly cost is fixed plus a rate per token). ",
+             "piecewise": "Break-even is solved segment by segment, as GPU capacity steps up with volume. "}.get(be.method, "")
+    notes.append(f"{solve}Sensitivity moves one driver at a time by {swing} either way and re-runs the engine.")
     return notes
 
 
@@ -363,6 +451,7 @@ def memo_context(ev: Evaluation, memo_date: dt.date) -> dict:
         "caveats": caveats(ev),
         "notes": s.notes,
         "months": s.horizon.months,
+        "swing": fmt.pct(s.sensitivity.swing),
         "horizon_phrase": horizon_phrase(ev),
         "discounted": s.horizon.discount_rate_per_year > 0,
         "volume": fmt.tokens(s.volume.daily_tokens),
