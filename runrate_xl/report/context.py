@@ -461,12 +461,59 @@ def memo_context(ev: Evaluation, memo_date: dt.date) -> dict:
     }
 
 
-def portfolio_context(evaluations: Iterable[Evaluation], memo_date: dt.date) -> dict:
+LISTED = 25  # moving, flagged and failed units named on the portfolio memo's first pages at most
+
+
+def breaks_hard_constraint(ev: Evaluation) -> str:
+    """Why the option the unit runs today is one a hard constraint rules out ("" when it is not):
+    strict data privacy with the data going to a third party."""
+    current = ev.scenario.context.current_option
+    return next((plain(r.text) for r in ev.recommendation.reasons
+                 if r.effect == "excludes" and r.rule == "privacy_override" and r.option == current), "")
+
+
+def why_move(ev: Evaluation) -> str:
+    """Why a unit moves off today's option, in a few words: the rule that decided it, else cost."""
+    rules = presentation.overriding_rules(ev)
+    if rules:
+        return ", ".join(rules)
+    basis = cost_basis(ev)
+    return f"{label(ev, basis)} is the cheapest {horizon_phrase(ev)}"
+
+
+def _breakeven_words(ev: Evaluation) -> str:
+    be = presentation.decision_breakeven(ev)
+    if be.option_a == be.option_b or not be.found or be.tokens_per_day is None:
+        return "none"
+    return (f"{label(ev, be.option_a)} = {label(ev, be.option_b)} at {fmt.tokens(be.tokens_per_day)} tokens/day, "
+            f"{presentation.breakeven_when(ev, be)}")
+
+
+def _clip(text: str, most: int = 240) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= most else text[:most - 1].rstrip() + "\u2026"
+
+
+def _sentence(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def portfolio_context(evaluations: Iterable[Evaluation], memo_date: dt.date,
+                      failures: Iterable[tuple[str, str]] = ()) -> dict:
     """The portfolio memo: one row per business unit and the totals across them. Reads each
-    evaluation once and keeps only its row (any iterable, e.g. one rebuilt per unit)."""
+    evaluation once and keeps only its row (any iterable, e.g. one rebuilt per unit).
+    ``failures``: (name, error) of the units that did not run, listed so that no reader takes
+    the totals for all units.
+
+    Savings are the presentation layer's (savings_vs_today), as in the roll-up workbook and the
+    batch summary. Monthly figures are nominal at today's volume and add up across units;
+    horizon figures (NPV or total, over each unit's own horizon) are added only when every unit
+    uses the same basis and horizon."""
     rows = []
-    today_total = chosen_total = monthly_stake = horizon_stake = 0.0
+    today_total = chosen_total = monthly_stake = horizon_stake = one_time_total = 0.0
+    bases: set[str] = set()
     by_option: dict[str, int] = {}
+    moves, flags = [], []
     for ev in evaluations:
         s = ev.scenario
         chosen = cost_basis(ev)
@@ -476,45 +523,83 @@ def portfolio_context(evaluations: Iterable[Evaluation], memo_date: dt.date) -> 
         chosen_total += ev.options[chosen].total_monthly
         monthly_stake += saved.monthly
         horizon_stake += saved.horizon
+        bases.add(saved.horizon_basis)
         rec = ev.recommendation
         by_option[rec.label] = by_option.get(rec.label, 0) + 1
-        be = ev.breakeven
         key = next((r.text for r in rec.reasons if r.effect in ("excludes", "blocks")),
                    next((r.text for r in rec.reasons if r.effect == "decides"), ""))
+        moving = current != chosen
+        one_time = ev.options[chosen].one_time_cost if moving else 0.0
+        one_time_total += one_time
+        if moving:
+            moves.append({"bu": s.name, "from": label(ev, current), "to": rec.label,
+                          "monthly": fmt.usd(saved.monthly), "good": saved.monthly >= 0,
+                          "one_time": fmt.usd(one_time), "why": why_move(ev)})
+        breach = breaks_hard_constraint(ev)
+        if breach:
+            flags.append({"bu": s.name, "today": label(ev, current), "to": rec.label, "text": breach})
         rows.append({
             "bu": s.name, "owner": s.owner_email or "", "recommendation": rec.label, "key": _pill(ev, rec.option),
-            "close_call": rec.close_call,
+            "close_call": rec.close_call, "moves": moving, "flag": bool(breach),
             "today": fmt.usd(ev.options[current].total_monthly), "today_label": label(ev, current),
             "run_rate": fmt.usd(ev.options[chosen].total_monthly),
             "hidden_share": fmt.pct(ev.options[chosen].hidden_share),
-            "alternative": f"vs {label(ev, current)}" if current != chosen else "no change",
+            "alternative": f"vs {label(ev, current)}" if moving else "no change",
             "monthly_stake": fmt.usd(saved.monthly),
             "horizon_stake": fmt.usd(saved.horizon),
+            "horizon_basis": saved.horizon_basis.replace(" months", " mo").replace(" over ", " "),
             "months": s.horizon.months,
-            "breakeven": (f"{fmt.tokens(be.tokens_per_day)}/day ({fmt.pct(1 / be.volume_ratio)} of it)"
-                          if be.found and be.tokens_per_day is not None and be.volume_ratio else "none"),
-            "headline": headline(ev),
-            "key_reason": key,
+            "breakeven": _breakeven_words(ev),
+            "headline": plain(headline(ev)),
+            "key_reason": plain(key),
         })
+    failed = [{"bu": name, "error": _clip(plain(error) or "failed")} for name, error in failures]
     n = len(rows)
+    one_basis = len(bases) == 1
+    change = (chosen_total - today_total) / today_total if today_total else 0.0
     kpis = [
-        Kpi("Business units", str(n), ", ".join(f"{v} {k}" for k, v in sorted(by_option.items()))),
+        Kpi("Business units", str(n), ", ".join(f"{v} {k}" for k, v in sorted(by_option.items()))
+            + (f"; {len(failed)} failed, not included" if failed else "")),
         Kpi("Run-rate today", fmt.usd(today_total), "per month, each unit's current option"),
-        Kpi("Run-rate as recommended", fmt.usd(chosen_total), "per month",
+        Kpi("Run-rate as recommended", fmt.usd(chosen_total),
+            f"per month ({'+' if change >= 0 else '-'}{fmt.pct(abs(change))} against today)",
             "good" if chosen_total <= today_total else "bad"),
-        Kpi("Against today", fmt.usd(abs(horizon_stake)),
-            ("saved" if horizon_stake >= 0 else "more") + " over each unit's horizon",
-            "good" if horizon_stake >= 0 else "bad"),
+        Kpi("Per year against today", fmt.usd(abs(monthly_stake * 12)),
+            ("saved" if monthly_stake >= 0 else "more") + "; nominal, 12 x the monthly saving at today's volume",
+            "good" if monthly_stake >= 0 else "bad"),
     ]
+    if moves:
+        groups: dict[tuple[str, str], list[str]] = {}
+        for m in moves:
+            groups.setdefault((m["to"], m["why"]), []).append(m["bu"])
+        moved = "; ".join(f"{_sentence(units)} to {to} ({why})" for (to, why), units in list(groups.items())[:4])
+        more = f" and {len(groups) - 4} more groups" if len(groups) > 4 else ""
+        why = (f"{len(moves)} of {n} units move: {moved}{more}, {fmt.usd(one_time_total)} one-time.")
+    else:
+        why = "No unit changes its option."
+    subject = (f"Run-rate {fmt.usd(today_total)} per month today, {fmt.usd(chosen_total)} as recommended "
+               f"({'+' if change >= 0 else '-'}{fmt.pct(abs(change))}). {why}")
+    if flags:
+        subject += (f" {len(flags)} unit{'s run' if len(flags) > 1 else ' runs'} today on an option strict data privacy rules out.")
+    if failed:
+        subject += f" {len(failed)} unit{'s' if len(failed) > 1 else ''} failed and {'are' if len(failed) > 1 else 'is'} not included."
     return {
         "title": "Decision memo: AI run-rate portfolio",
-        "subject": f"Portfolio of {n} business units: run-rate {fmt.usd(today_total)} per month today, "
-                   f"{fmt.usd(chosen_total)} as recommended.",
+        "subject": subject,
         "bu": "Portfolio",
+        "heading": "All business units" if not failed else f"{n} of {n + len(failed)} business units",
         "date": long_date(memo_date),
         "iso_date": memo_date.isoformat(),
         "kpis": kpis,
         "rows": rows,
+        "moves": moves[:LISTED], "moves_more": max(0, len(moves) - LISTED), "one_time_total": fmt.usd(one_time_total),
+        "move_count": len(moves),
+        "flags": flags[:LISTED], "flags_more": max(0, len(flags) - LISTED),
+        "failed": failed[:LISTED], "failed_more": max(0, len(failed) - LISTED), "failed_count": len(failed),
+        "one_basis": one_basis, "horizon_basis": next(iter(bases)) if one_basis else "",
         "totals": {"today": fmt.usd(today_total), "run_rate": fmt.usd(chosen_total),
-                   "monthly_stake": fmt.usd(monthly_stake), "horizon_stake": fmt.usd(horizon_stake)},
+                   "monthly_stake": fmt.usd(monthly_stake),
+                   "horizon_stake": fmt.usd(horizon_stake) if one_basis else ""},
+        "totals_raw": {"today": today_total, "run_rate": chosen_total, "monthly_stake": monthly_stake,
+                       "per_year": monthly_stake * 12, "horizon_stake": horizon_stake if one_basis else None},
     }

@@ -140,14 +140,14 @@ def last_page_fill(document) -> float:
     return (max(bottoms, default=page.content_box_y()) - page.content_box_y()) / page.height
 
 
-def _fits(document) -> bool:
+def _fits(document, max_pages: Optional[int]) -> bool:
     n = len(document.pages)
-    return n <= MAX_UNIT_PAGES and (n == 1 or last_page_fill(document) >= ORPHAN_FILL)
+    return (max_pages is None or n <= max_pages) and (n == 1 or last_page_fill(document) >= ORPHAN_FILL)
 
 
 def _to_pdf(html: str, charts: dict[str, bytes], extra_css: Optional[str] = None, *,
-            fit: bool = False) -> tuple[bytes, MemoAssetFetcher]:
-    """The PDF of ``html``. With ``fit``, a layout that runs over MAX_UNIT_PAGES or ends on an
+            fit: bool = False, max_pages: Optional[int] = None) -> tuple[bytes, MemoAssetFetcher]:
+    """The PDF of ``html``. With ``fit``, a layout that runs over ``max_pages`` or ends on an
     orphan page is laid out again with the tighter COMPACT_CSS set-ups, and the first that fits
     (else the one with the fewest pages) is kept."""
     fetcher = MemoAssetFetcher(charts)
@@ -162,7 +162,7 @@ def _to_pdf(html: str, charts: dict[str, bytes], extra_css: Optional[str] = None
                 stylesheets=css, font_config=fonts)
             if best is None or len(document.pages) <= len(best.pages):
                 best = document
-            if not fit or _fits(document):
+            if not fit or _fits(document, max_pages):
                 best = document
                 break
         pdf = best.write_pdf(pdf_identifier=False, uncompressed_pdf=False)
@@ -186,7 +186,7 @@ def render_memo(evaluation: Evaluation, path: Optional[PathLike] = None, *, memo
 def render_memo_with_fetcher(evaluation: Evaluation, *, memo_date: Optional[dt.date] = None) -> tuple[bytes, MemoAssetFetcher]:
     """``render_memo`` plus the fetcher, whose ``requested`` list says what the render asked for."""
     html = memo_html(evaluation, memo_date)
-    return _to_pdf(html, memo_charts(evaluation), fit=True)
+    return _to_pdf(html, memo_charts(evaluation), fit=True, max_pages=MAX_UNIT_PAGES)
 
 
 PART_UNITS = 50  # units per laid-out part of a long portfolio memo (WeasyPrint: ~0.45 MB per unit in a part)
@@ -221,10 +221,11 @@ def _portfolio_parts(ctx: dict, part_units: int) -> list[dict]:
     return parts
 
 
-def portfolio_html(evaluations: Iterable[Evaluation], memo_date: Optional[dt.date] = None) -> str:
+def portfolio_html(evaluations: Iterable[Evaluation], memo_date: Optional[dt.date] = None,
+                   failures: Iterable[tuple[str, str]] = ()) -> str:
     """The portfolio memo as HTML (all of it in one document, whatever its length)."""
     day = memo_date_default(memo_date)
-    ctx = portfolio_context(evaluations, day)
+    ctx = portfolio_context(evaluations, day, failures)
     ctx.update(_common(day), keywords="AI cost, TCO, portfolio")
     part, = _portfolio_parts(ctx, max(1, len(ctx["rows"])))
     return _template("portfolio.html").render(part)
@@ -232,7 +233,8 @@ def portfolio_html(evaluations: Iterable[Evaluation], memo_date: Optional[dt.dat
 
 def render_portfolio_memo(evaluations: Sequence[Evaluation], path: Optional[PathLike] = None, *,
                           memo_date: Optional[dt.date] = None, part_units: Optional[int] = None,
-                          isolate: Optional[Callable[..., Any]] = None) -> bytes:
+                          isolate: Optional[Callable[..., Any]] = None,
+                          failures: Iterable[tuple[str, str]] = ()) -> bytes:
     """One memo summarising every business unit's recommendation and run-rate.
 
     ``evaluations`` is read twice, one evaluation at a time (a sequence that rebuilds each on
@@ -246,13 +248,13 @@ def render_portfolio_memo(evaluations: Sequence[Evaluation], path: Optional[Path
     if not evaluations:
         raise ReportError("evaluations: got an empty list, expected at least one business unit")
     day = memo_date_default(memo_date)
-    ctx = portfolio_context(evaluations, day)
+    ctx = portfolio_context(evaluations, day, failures)
     ctx.update(_common(day), keywords="AI cost, TCO, portfolio")
     charts = {"portfolio": isolate(portfolio_svg, evaluations, CHART_UNITS)}
     parts = _portfolio_parts(ctx, max(1, part_units or PART_UNITS))
     template = _template("portfolio.html")
     if len(parts) == 1:
-        return _finish(isolate(_pdf_bytes, template.render(parts[0]), charts, None), path)
+        return _finish(isolate(_fitted_pdf_bytes, template.render(parts[0]), charts), path)
     pages = 0
     pdfs = []
     for i, part in enumerate(parts):
@@ -265,6 +267,11 @@ def render_portfolio_memo(evaluations: Sequence[Evaluation], path: Optional[Path
 
 def _pdf_bytes(html: str, charts: dict[str, bytes], extra_css: Optional[str]) -> bytes:
     return _to_pdf(html, charts, extra_css)[0]
+
+
+def _fitted_pdf_bytes(html: str, charts: dict[str, bytes]) -> bytes:
+    """A portfolio memo in one part, laid out again more tightly if it ends on an orphan page."""
+    return _to_pdf(html, charts, fit=True)[0]
 
 
 def _part_pdf(html: str, charts: dict[str, bytes], extra_css: Optional[str]) -> tuple[bytes, int]:
