@@ -365,6 +365,37 @@ def tornado_rows(ev: Evaluation) -> list[dict]:
     return rows
 
 
+def breakeven_reach(ev: Evaluation) -> float:
+    """The highest volume of the break-even chart: a little past the break-evens that matter (the
+    primary pair's wherever it is, the others within 10x today), at least twice today's volume."""
+    current = ev.scenario.volume.daily_tokens
+    reach = [2.0 * current] if current > 0 else []
+    for be in ev.breakevens:
+        near = current == 0 or be.tokens_per_day is not None and be.tokens_per_day <= 10 * current
+        if be.found and be.tokens_per_day is not None and (near or be == ev.breakeven):
+            reach.append(be.tokens_per_day * 1.3)
+    return max(reach) if reach else 1e6
+
+
+def tornado_span(rows: list[dict]) -> tuple[float, float]:
+    """The tornado's horizontal range (USD per month): the bars' ends and today's gap, padded."""
+    base = rows[0]["base"]
+    lo = min([base] + [min(r["low"], r["high"]) for r in rows])
+    hi = max([base] + [max(r["low"], r["high"]) for r in rows])
+    pad = (hi - lo) * 0.18 or abs(base) * 0.2 or 1.0
+    return lo - pad, hi + pad
+
+
+def tornado_shows_zero(ev: Evaluation) -> bool:
+    """Whether the tornado's range reaches zero, where the cheaper option per month changes (the
+    chart then draws that line)."""
+    rows = [r for r in tornado_rows(ev) if r["moves"]]
+    if not rows:
+        return False
+    lo, hi = tornado_span(rows)
+    return lo < 0 < hi
+
+
 def flip_lines(ev: Evaluation, limit: Optional[int] = None) -> list[str]:
     """The engine's flip points in words, nearest first: the value at which each driver would
     make another option the cheapest allowed over the horizon (the ``limit`` nearest, and how many

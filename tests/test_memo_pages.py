@@ -133,3 +133,33 @@ def test_plain_words_drop_seed_references():
     assert plain("No expertise (seed 003: use an API): X") == "No expertise: X"
     assert plain("API token prices (seed003/gpt-4o)") == "API token prices (gpt-4o)"
     assert "seed" not in plain("seed 003 price table (API vs self-hosted cost analysis framework)")
+
+
+def test_end_labels_keep_apart_by_hand():
+    from runrate_xl.report.charts import end_label_positions
+
+    # far apart: each label stays at its line
+    assert end_label_positions([10.0, 50.0, 90.0], 5.0) == [10.0, 50.0, 90.0]
+    # 39, 40, 41 with a gap of 5: bottom-up 39, 44, 49, then centred on the lines: shifted down by
+    # (49 - 41) / 2 = 4 -> 35, 40, 45 (order of the input kept)
+    assert end_label_positions([41.0, 39.0, 40.0], 5.0) == [45.0, 35.0, 40.0]
+
+
+@pytest.mark.parametrize("name", ["seed000-1m-inferences", "healthcare-privacy", "capacity-growth", "seed004-series-c"])
+def test_charts_carry_units_and_the_tornado_caption_matches_what_is_drawn(name):
+    from runrate_xl.presentation import tornado_shows_zero
+    from runrate_xl.report.charts import memo_charts
+    from runrate_xl.report.context import tornado_caption
+
+    ev = evaluate_scenario(preset_scenario(name), AS_OF)
+    charts = memo_charts(ev)
+    for chart in ("iceberg", "breakeven", "tco", "tornado"):
+        if chart in charts:
+            assert b"USD" in charts[chart], chart  # units on the money axis
+    assert b"tokens per day" in charts["breakeven"] and b"Month" in charts["tco"]
+    if "tornado" in charts:
+        caption = tornado_caption(ev)
+        drawn = b"0: answer flips" in charts["tornado"]
+        assert drawn == tornado_shows_zero(ev)
+        assert ("red dashed line" in caption) == drawn and ("No bar reaches zero" in caption) == (not drawn)
+        assert b"today " in charts["tornado"] and b"positive: " in charts["tornado"]

@@ -410,9 +410,17 @@ def tornado_caption(ev: Evaluation) -> str:
         return ""
     base = ev.options[alt].total_monthly - ev.options[chosen].total_monthly
     swing = fmt.pct(ev.scenario.sensitivity.swing)
-    text = (f"Monthly cost of {label(ev, alt)} minus {label(ev, chosen)} when one driver moves {swing} down or up "
-            f"(today: {fmt.usd(base)}). A bar crossing the red line flips which option is cheaper per month.")
-    still = [r["label"] for r in tornado_rows(ev) if not r["moves"]]
+    rows = tornado_rows(ev)
+    text = (f"Each bar: the monthly cost of {label(ev, alt)} minus {label(ev, chosen)} when one driver moves {swing} "
+            f"down (light) or up (dark); the solid line is today's gap, {fmt.usd(base)}. Positive: {label(ev, chosen)} "
+            f"is cheaper per month; negative: {label(ev, alt)} is.")
+    flips = [r["label"] for r in rows if r["moves"] and (r["flips_low"] or r["flips_high"])]
+    if presentation.tornado_shows_zero(ev):
+        text += (" A bar crossing the red dashed line at zero flips which option is cheaper per month"
+                 + (f": {', '.join(flips)}." if flips else "; none does."))
+    else:
+        text += f" No bar reaches zero: within {swing} no single driver changes which option is cheaper per month."
+    still = [r["label"] for r in rows if not r["moves"]]
     if still:
         text += f" Not shown, as they do not move this comparison: {', '.join(still)}."
     return text
