@@ -87,7 +87,7 @@ def _bodies(evaluation: Evaluation, memo_filename: str, day: dt.date) -> tuple[s
     changes = [plain(c) for c in what_would_change(evaluation)[:2]]
     text = [f"AI run-rate decision memo: {s.name}", f"{day.isoformat()}", "",
             f"Recommendation: {rec.label}" + (" (close call)" if rec.close_call else ""), head, ""]
-    text += [f"- {k.label}: {k.value} {k.note}".rstrip() for k in figures]
+    text += [f"- {k.label}: {k.value}" + (f" ({k.note})" if k.note else "") for k in figures]
     if changes:
         text += ["", "What would change the answer:"] + [f"- {c}" for c in changes]
     text += ["", f"The full memo is attached ({memo_filename}).", "", "Figures from the runrate_xl cost engine, USD."]

@@ -276,6 +276,8 @@ def kpis(ev: Evaluation) -> list[Kpi]:
                        ("saved" if h >= 0 else "more") + (f", discounted at {fmt.pct(rate, 1)} a year" if stake.discounted
                                                          else ", nominal, with growth"),
                        "good" if h >= 0 else "bad"))
+    if alt is None:  # one option: nothing to break even with
+        return out
     be = decision_breakeven(ev)
     pair = f"{label(ev, be.option_a)} = {label(ev, be.option_b)}" if be.option_a != be.option_b else "Break-even"
     if be.found and be.tokens_per_day is not None:
@@ -434,8 +436,9 @@ def _flip_value(ev: Evaluation, fp: FlipPoint, value: float) -> str:
 def what_would_change(ev: Evaluation) -> list[str]:
     chosen, alt = decision_pair(ev)
     out: list[str] = []
-    pairs = [ev.breakeven] + [b for b in ev.breakevens if b is not ev.breakeven and b != ev.breakeven
-                             and chosen in (b.option_a, b.option_b)]
+    first = decision_breakeven(ev)  # the pair the memo weighs first, then the others of the chosen option
+    pairs = [first] + [b for b in [ev.breakeven, *ev.breakevens] if b != first and chosen in (b.option_a, b.option_b)]
+    pairs = [b for i, b in enumerate(pairs) if b not in pairs[:i]]
     for be in pairs:
         if be.option_a == be.option_b:
             continue

@@ -163,3 +163,19 @@ def test_charts_carry_units_and_the_tornado_caption_matches_what_is_drawn(name):
         assert drawn == tornado_shows_zero(ev)
         assert ("red dashed line" in caption) == drawn and ("No bar reaches zero" in caption) == (not drawn)
         assert b"today " in charts["tornado"] and b"positive: " in charts["tornado"]
+
+
+@pytest.mark.parametrize("source,name,scenario", UNITS[:12], ids=[f"{s}-{n}" for s, n, _ in UNITS[:12]])
+def test_the_email_shows_what_it_refers_to(rendered, source, name, scenario):
+    """The e-mail carries the headline, the figures and what would change the answer, and refers
+    to nothing it does not show (no constraints "below", no chart) and no seed jargon."""
+    from runrate_xl.mail import _bodies
+
+    ev, pages = _memo(rendered, name, scenario)
+    text, html_body = _bodies(ev, "memo.pdf", AS_OF)
+    for word in ("below", "tornado", "chart", "red line", "set-aside option"):
+        assert word not in text.lower(), (word, text)
+    assert not re.search(r"\bseed ?\d{3}\b", text.replace(ev.scenario.name, ""), re.IGNORECASE)
+    for k in kpis(ev):  # the same figures as page 1 of the memo
+        assert k.value in text and k.value in " ".join(pages[0].split())
+    assert "none no volume" not in text
