@@ -77,13 +77,14 @@ class _UsdTicks(FuncFormatter):
 
     def format_ticks(self, values):
         labels = [fmt.usd_short(v) for v in values]
-        if len(values) == 0 or len(set(labels)) == len(labels):
+        distinct = len({round(float(v), 2) for v in values})  # values that differ get labels that differ
+        if len(values) == 0 or len(set(labels)) >= distinct:
             return labels
         top = max(abs(float(v)) for v in values)
         scale, unit = (1e6, "M") if top >= 999_500 else (1e3, "k") if top >= 999.5 else (1.0, "")
         for decimals in range(1, 5):
             labels = [f"{'-' if v < 0 else ''}${abs(v) / scale:,.{decimals}f}{unit}" for v in values]
-            if len(set(labels)) == len(labels):
+            if len(set(labels)) >= distinct:
                 break
         return labels
 
@@ -251,13 +252,15 @@ def tornado_svg(ev: Evaluation) -> Optional[bytes]:
         ax = fig.add_subplot()
         base = rows[0]["base"]
         y = list(range(len(rows)))[::-1]
-        for yi, r in zip(y, rows):
+        # bar-end labels with as many decimals as they need to differ (not "-$2.8k" on every bar)
+        ends = _usd_axis.format_ticks([v for r in rows for v in (r["low"], r["high"])])
+        for k, (yi, r) in enumerate(zip(y, rows)):
             for side, color in (("low", "#8aa4bf"), ("high", "#2b4c6f")):
                 v = r[side]
                 ax.barh(yi, v - base, left=base, height=0.62, color=color, zorder=2)
-            ax.annotate(fmt.usd_short(r["low"]), (r["low"], yi), xytext=(-3 if r["low"] < r["high"] else 3, 0),
+            ax.annotate(ends[2 * k], (r["low"], yi), xytext=(-3 if r["low"] < r["high"] else 3, 0),
                         textcoords="offset points", ha="right" if r["low"] < r["high"] else "left", va="center", fontsize=6.5, color=MUTED)
-            ax.annotate(fmt.usd_short(r["high"]), (r["high"], yi), xytext=(3 if r["high"] >= r["low"] else -3, 0),
+            ax.annotate(ends[2 * k + 1], (r["high"], yi), xytext=(3 if r["high"] >= r["low"] else -3, 0),
                         textcoords="offset points", ha="left" if r["high"] >= r["low"] else "right", va="center", fontsize=6.5, color=MUTED)
         ax.axvline(base, color=INK, linewidth=0.8)
         ax.annotate(f"today {fmt.usd_short(base)}", (base, len(rows) - 0.45), ha="center", va="bottom", fontsize=6.5, color=INK)

@@ -64,6 +64,8 @@ def reason_tag(ev: Evaluation, r: Reason) -> str:
     """The tag before a reason, naming the option it is about: "Favours API", "Against Self-hosted"."""
     if r.effect == "info" or not r.option:
         return EFFECT_LABELS[r.effect]
+    if r.rule == "cost" and r.option != cost_basis(ev):  # the cost ranking, overridden by a rule
+        return f"Cheapest {label(ev, r.option)}"
     return f"{EFFECT_LABELS[r.effect]} {label(ev, r.option)}"
 
 
