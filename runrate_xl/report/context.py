@@ -311,15 +311,15 @@ def assumptions(ev: Evaluation) -> list[dict]:
         rows.extend(_hidden_assumptions(ev, option))
     rows.extend(_uncovered(ev, rows))
     merged: dict[tuple, dict] = {}
-    for r in rows:
+    for r in rows:  # a kind's rows may leave out option and items (no monthly cost beside them then)
         cost = _monthly(ev, r)
         key = (r["item"], r["value"], r["source"], r["as_of"])
         if key in merged:
             m = merged[key]
-            m["options"].append(r["option"])
+            m["options"].append(r.get("option", ""))
             m["costs"].append(cost)
         else:
-            merged[key] = {**r, "options": [r["option"]], "costs": [cost]}
+            merged[key] = {**r, "options": [r.get("option", "")], "costs": [cost]}
     out = []
     many = len(ev.options) > 1
     for m in merged.values():
