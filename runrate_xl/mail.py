@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from .engine.errors import RunrateError, short_repr
 from .engine.results import Evaluation
 from .fsutil import atomic_write_bytes, atomic_write_text, safe_filename
-from .presentation import headline, kpis, memo_date_default, what_would_change
+from .presentation import Kpi, headline, kpis, memo_date_default, plain, what_would_change
 from .sinks import header_text
 
 PathLike = Union[str, Path]
@@ -82,12 +82,12 @@ def _addr_spec(value: str) -> str:
 def _bodies(evaluation: Evaluation, memo_filename: str, day: dt.date) -> tuple[str, str]:
     s = evaluation.scenario
     rec = evaluation.recommendation
-    head = headline(evaluation)
-    figures = kpis(evaluation)
-    changes = what_would_change(evaluation)[:2]
+    head = plain(headline(evaluation))
+    figures = [Kpi(plain(k.label), k.value, plain(k.note), k.tone) for k in kpis(evaluation)]
+    changes = [plain(c) for c in what_would_change(evaluation)[:2]]
     text = [f"AI run-rate decision memo: {s.name}", f"{day.isoformat()}", "",
             f"Recommendation: {rec.label}" + (" (close call)" if rec.close_call else ""), head, ""]
-    text += [f"- {k.label}: {k.value} {k.note}".rstrip() for k in figures]
+    text += [f"- {k.label}: {k.value}" + (f" ({k.note})" if k.note else "") for k in figures]
     if changes:
         text += ["", "What would change the answer:"] + [f"- {c}" for c in changes]
     text += ["", f"The full memo is attached ({memo_filename}).", "", "Figures from the runrate_xl cost engine, USD."]

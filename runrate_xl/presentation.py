@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass
 from typing import Optional
 
 from . import formatting as fmt
 from .dates import reference_date
-from .engine.results import Evaluation, FlipPoint, SensitivityRow
+from .engine.functions import growth_factor
+from .engine.kinds import KINDS
+from .engine.results import BreakEven, Evaluation, FlipPoint, SensitivityRow
 from .engine.scenario import HYBRID
 
 DECISIVE = ("decides", "excludes", "blocks")
@@ -36,12 +39,40 @@ RULE_NAMES = {
 
 
 def label(ev: Evaluation, option: Optional[str]) -> str:
-    """What readers see for an option id (or hybrid); "" for none."""
+    """What readers see for an option id (or hybrid, or a kind the scenario has no option of);
+    "" for none."""
     if not option:
         return ""
     if option == HYBRID or ev.scenario.find_option(option) is not None:
         return ev.scenario.label_of(option)
-    return option
+    kind = KINDS.get(option)
+    return kind.label if kind is not None else option
+
+
+# The seed articles the defaults and rules of thumb come from, by the name a reader can look up.
+SOURCE_NAMES = {
+    "000": "the AI Cost Iceberg framework",
+    "001": "the AI total cost of ownership article",
+    "002": "the AI Cost Iceberg framework",
+    "003": "the API vs. self-hosted cost analysis framework",
+    "004": "the self-host vs API break-even guide",
+}
+_SEED_ASIDE = re.compile(r"\s*\((?:[^()]*[;,]\s*)?seeds? \d{3}(?:/\d{3})?(?:'s)?\b[^()]*\)")
+_SEED_ID = re.compile(r"\bseed\d{3}/")
+_SEED_TABLE = re.compile(r"\bseed (\d{3}) ([^()]*?) \(([^()]*)\)")  # "seed 003 price table (its name)"
+_SEED = re.compile(r"\bseeds? (\d{3})(?:/\d{3})?('s)?")
+
+
+def plain(text: str) -> str:
+    """Reader-facing text without the project's internal "seed NNN" references: an aside in
+    brackets that only cites a seed is dropped, a seed named in a sentence becomes the article's
+    name (the assumptions page lists the sources by name)."""
+    if "seed" not in text.lower():
+        return text
+    text = _SEED_ID.sub("", text)  # catalog keys such as seed003/gpt-4o: the model's own name
+    text = _SEED_TABLE.sub(lambda m: f"{m.group(3)}, {m.group(2)}", text)
+    text = _SEED_ASIDE.sub("", text)
+    return _SEED.sub(lambda m: SOURCE_NAMES.get(m.group(1), "the published guidance") + (m.group(2) or ""), text)
 
 
 def cost_basis(ev: Evaluation) -> str:
@@ -151,7 +182,10 @@ def overriding_rules(ev: Evaluation) -> list[str]:
     option, in the order they fired ("strict data privacy", ...)."""
     names = [RULE_NAMES.get(r.rule, r.rule) for r in ev.recommendation.reasons
              if r.effect in ("decides", "excludes") and r.rule in RULE_NAMES]
-    return list(dict.fromkeys(names))
+    if not names:  # a rule this table does not name yet: its own words, up to the first colon
+        names = [plain(r.text).split(":")[0].strip().lower() for r in ev.recommendation.reasons
+                 if r.effect in ("decides", "excludes") and r.rule != "cost"]
+    return list(dict.fromkeys(n for n in names if n))
 
 
 def price_of(ev: Evaluation) -> str:
@@ -177,27 +211,81 @@ def horizon_phrase(ev: Evaluation) -> str:
     return f"over {h.months} months{npv}"
 
 
+def horizon_basis_label(ev: Evaluation) -> str:
+    """ "NPV over 36 months" or "Total over 36 months": what the horizon figures are."""
+    h = ev.scenario.horizon
+    return f"NPV over {h.months} months" if h.discount_rate_per_year > 0 else f"Total over {h.months} months"
+
+
+def decision_breakeven(ev: Evaluation) -> BreakEven:
+    """The break-even of the pair the memo weighs (decision_pair), else the engine's primary one."""
+    chosen, alt = decision_pair(ev)
+    for be in [ev.breakeven, *ev.breakevens]:
+        if alt is not None and {be.option_a, be.option_b} == {chosen, alt}:
+            return be
+    return ev.breakeven
+
+
+def breakeven_month(ev: Evaluation, be: BreakEven) -> Optional[int]:
+    """The month of the horizon (1 = this month) in which the unit's volume, growing at its
+    monthly rate as the engine grows it, first reaches the break-even volume; None when it does
+    not within the horizon (or the volume does not grow, or is already past it)."""
+    v = ev.scenario.volume
+    if not be.found or be.tokens_per_day is None or v.daily_tokens <= 0 or be.tokens_per_day <= v.daily_tokens:
+        return None
+    if v.monthly_growth <= 0:
+        return None
+    for month in range(1, ev.scenario.horizon.months + 1):
+        if v.daily_tokens * growth_factor(v.monthly_growth, month) >= be.tokens_per_day:
+            return month
+    return None
+
+
+def breakeven_when(ev: Evaluation, be: BreakEven) -> str:
+    """Where the break-even is against today: a multiple of today's volume and when growth gets
+    there ("3.6x today's volume; at 1.0% growth a month, not within the 36-month horizon")."""
+    if not be.found or be.tokens_per_day is None or be.volume_ratio is None:
+        return "no volume where the costs cross"
+    ratio = be.volume_ratio
+    v = ev.scenario.volume
+    months = ev.scenario.horizon.months
+    if ratio <= 1:
+        return f"{fmt.pct(ratio)} of today's volume: already passed"
+    where = f"{fmt.multiple(ratio)} today's volume"
+    month = breakeven_month(ev, be)
+    if month is not None:
+        return f"{where}; reached in month {month} at {fmt.pct(v.monthly_growth, 1)} growth a month"
+    if v.monthly_growth > 0:
+        return f"{where}; not within the {months}-month horizon at {fmt.pct(v.monthly_growth, 1)} growth a month"
+    return f"{where}; not within the horizon (volume is not growing)"
+
+
 def kpis(ev: Evaluation) -> list[Kpi]:
     chosen, alt = decision_pair(ev)
     oc = ev.options[chosen]
-    months = ev.scenario.horizon.months
     out = [Kpi(f"{label(ev, chosen)} run-rate", f"{fmt.usd(oc.total_monthly)}",
                f"per month today; {fmt.pct(oc.hidden_share)} of it hidden" if oc.hidden_share is not None else "per month today")]
     if alt is not None:
         stake = savings(ev, alt)
         m, h = stake.monthly, stake.horizon
         out.append(Kpi(f"Per month vs {label(ev, alt)}", fmt.usd(abs(m)),
-                       "saved" if m >= 0 else (f"more, {price_of(ev)}" if overriding_rules(ev) else "more per month today"),
+                       ("saved" if m >= 0 else "more") + ", nominal, at today's volume",
                        "good" if m >= 0 else "bad"))
-        out.append(Kpi(f"{months} months vs {label(ev, alt)}", fmt.usd(abs(h)),
-                       ("saved" if h >= 0 else "more") + (" (NPV)" if stake.discounted else ""),
+        rate = ev.scenario.horizon.discount_rate_per_year
+        out.append(Kpi(f"{horizon_basis_label(ev)} vs {label(ev, alt)}", fmt.usd(abs(h)),
+                       ("saved" if h >= 0 else "more") + (f", discounted at {fmt.pct(rate, 1)} a year" if stake.discounted
+                                                         else ", nominal, with growth"),
                        "good" if h >= 0 else "bad"))
-    be = ev.breakeven
+    if alt is None:  # one option: nothing to break even with
+        return out
+    be = decision_breakeven(ev)
+    pair = f"{label(ev, be.option_a)} = {label(ev, be.option_b)}" if be.option_a != be.option_b else "Break-even"
     if be.found and be.tokens_per_day is not None:
-        where = "" if be.volume_ratio is None else f"you are at {fmt.pct(1 / be.volume_ratio)} of it"
-        out.append(Kpi("Break-even volume", f"{fmt.tokens(be.tokens_per_day)}", f"tokens/day; {where}"))
+        out.append(Kpi(f"Break-even {pair}", f"{fmt.tokens(be.tokens_per_day)}",
+                       f"tokens/day; {breakeven_when(ev, be)}"))
     else:
-        out.append(Kpi("Break-even volume", "none", "no volume where the costs cross"))
+        out.append(Kpi(f"Break-even {pair}" if be.option_a != be.option_b else "Break-even volume", "none",
+                       "no volume where the costs cross"))
     return out
 
 
@@ -220,7 +308,7 @@ def headline(ev: Evaluation) -> str:
         text = (f"{label(ev, rec.option)} costs {fmt.usd(-h)} more {hp} than {label(ev, alt)}"
                 f" ({fmt.usd(-m)} per month today): {price_of(ev)}." if m <= 0 else
                 f"{label(ev, rec.option)} costs {fmt.usd(-h)} more {hp} than {label(ev, alt)},"
-                f" although it saves {fmt.usd(m)} per month today.")
+                f" although it saves {fmt.usd(m)} per month today: {price_of(ev)}.")
     if rec.close_call:
         text += " A close call."
     return text + basis
@@ -260,6 +348,16 @@ def _driver_value_of(ev: Evaluation, driver: str, option_id: Optional[str], valu
     return fmt.number(value)
 
 
+TORNADO_BARS = 10  # the chart shows the widest swings; its caption names the ones left off
+
+
+def tornado_bars(ev: Evaluation) -> tuple[list[dict], list[dict]]:
+    """(drivers drawn on the tornado chart, drivers that move but are left off): the widest
+    TORNADO_BARS swings first."""
+    moving = [r for r in tornado_rows(ev) if r["moves"]]
+    return moving[:TORNADO_BARS], moving[TORNADO_BARS:]
+
+
 def tornado_rows(ev: Evaluation) -> list[dict]:
     """Each sensitivity driver as the monthly gap (alternative - chosen) at its low and high value,
     widest swing first. A gap that changes sign means the monthly comparison flips."""
@@ -283,6 +381,37 @@ def tornado_rows(ev: Evaluation) -> list[dict]:
         })
     rows.sort(key=lambda d: (-abs(d["high"] - d["low"]), d["label"]))
     return rows
+
+
+def breakeven_reach(ev: Evaluation) -> float:
+    """The highest volume of the break-even chart: a little past the break-evens that matter (the
+    primary pair's wherever it is, the others within 10x today), at least twice today's volume."""
+    current = ev.scenario.volume.daily_tokens
+    reach = [2.0 * current] if current > 0 else []
+    for be in ev.breakevens:
+        near = current == 0 or be.tokens_per_day is not None and be.tokens_per_day <= 10 * current
+        if be.found and be.tokens_per_day is not None and (near or be == ev.breakeven):
+            reach.append(be.tokens_per_day * 1.3)
+    return max(reach) if reach else 1e6
+
+
+def tornado_span(rows: list[dict]) -> tuple[float, float]:
+    """The tornado's horizontal range (USD per month): the bars' ends and today's gap, padded."""
+    base = rows[0]["base"]
+    lo = min([base] + [min(r["low"], r["high"]) for r in rows])
+    hi = max([base] + [max(r["low"], r["high"]) for r in rows])
+    pad = (hi - lo) * 0.18 or abs(base) * 0.2 or 1.0
+    return lo - pad, hi + pad
+
+
+def tornado_shows_zero(ev: Evaluation) -> bool:
+    """Whether the tornado's range reaches zero, where the cheaper option per month changes (the
+    chart then draws that line)."""
+    rows = [r for r in tornado_rows(ev) if r["moves"]]
+    if not rows:
+        return False
+    lo, hi = tornado_span(rows)
+    return lo < 0 < hi
 
 
 def flip_lines(ev: Evaluation, limit: Optional[int] = None) -> list[str]:
@@ -350,8 +479,9 @@ def _flip_value(ev: Evaluation, fp: FlipPoint, value: float) -> str:
 def what_would_change(ev: Evaluation) -> list[str]:
     chosen, alt = decision_pair(ev)
     out: list[str] = []
-    pairs = [ev.breakeven] + [b for b in ev.breakevens if b is not ev.breakeven and b != ev.breakeven
-                             and chosen in (b.option_a, b.option_b)]
+    first = decision_breakeven(ev)  # the pair the memo weighs first, then the others of the chosen option
+    pairs = [first] + [b for b in [ev.breakeven, *ev.breakevens] if b != first and chosen in (b.option_a, b.option_b)]
+    pairs = [b for i, b in enumerate(pairs) if b not in pairs[:i]]
     for be in pairs:
         if be.option_a == be.option_b:
             continue
@@ -375,10 +505,11 @@ def what_would_change(ev: Evaluation) -> list[str]:
             out.append(f"{head} ({fmt.pct(1 / ratio)} of it). Volume would have to fall {fmt.pct(1 - ratio)} "
                        f"before {label(ev, below)} is cheaper per month.")
     if alt is not None:
-        out.extend(flip_lines(ev, limit=4))
+        out.extend(flip_lines(ev, limit=3))
     for r in ev.recommendation.reasons:
         if r.effect in ("excludes", "blocks"):
-            out.append(f"{r.text} If that changes, the set-aside option is back in the running.")
+            back = label(ev, r.option) if r.option else "the option set aside"
+            out.append(f"{r.text} If that changes, {back} is back in the running.")
     if alt is None:
         out.append(f"Only {label(ev, chosen)} is defined in this scenario: add a fine-tuned or self-hosted option "
                    "to see what it would take for another route to win.")

@@ -63,7 +63,8 @@ def test_memo_shows_the_engines_figures(memos, name):
         expected.append(s.option("api").price_as_of)
     if s.find_option("self_hosted") is not None:
         expected.append(fmt.usd(s.find_option("self_hosted").fte_annual_cost))
-    missing = [e for e in expected if e not in text]
+    squeezed = text.replace(" ", "")  # pypdf may add a space where a line wraps ("8.0%/ year")
+    missing = [e for e in expected if e not in text and e.replace(" ", "") not in squeezed]
     assert not missing, f"not in the PDF text: {missing}"
 
 
@@ -238,8 +239,10 @@ def test_a_long_portfolio_memo_is_laid_out_in_parts_and_still_lists_every_unit()
     pdf = render_portfolio_memo(evs, memo_date=MEMO_DATE, part_units=3)
     pages = [p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages]
     text = "\n".join(pages)
+    head = text.split("Recommendation per business unit")[0]  # the summary may name a unit that moves
     for ev in evs:
-        assert text.count(ev.scenario.name) == 2, ev.scenario.name  # its table row and its paragraph
+        # its table row and its paragraph (and any mention in the summary)
+        assert text.count(ev.scenario.name) == 2 + head.count(ev.scenario.name), ev.scenario.name
     assert text.count("Recommendation per business unit (continued)") == 2  # 3 + 3 + 1 rows
     assert text.count("Unit by unit (continued)") == 2 and text.count("Run-rate as recommended") == 1
     assert len([line for line in text.splitlines() if line.startswith("Total")]) == 1

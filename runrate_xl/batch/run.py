@@ -206,7 +206,8 @@ def write_portfolio(result: BatchResult) -> None:
     def memo() -> None:  # laid out part by part, each part in a child (what WeasyPrint keeps dies with it)
         from ..report import render_portfolio_memo
 
-        pdf = render_portfolio_memo(evaluations, memo_date=result.as_of, isolate=in_child)
+        failures = [(u.name, u.error or u.status) for u in result.failed_units]
+        pdf = render_portfolio_memo(evaluations, memo_date=result.as_of, isolate=in_child, failures=failures)
         atomic_write_bytes(out / "portfolio.pdf", pdf)
         result.files.append("portfolio.pdf")
 

@@ -8,6 +8,7 @@ Nothing here computes a cost.
 from __future__ import annotations
 
 import io
+import textwrap
 from typing import Iterable, Optional
 
 import matplotlib
@@ -17,7 +18,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from ..engine.option_cost import option_total
 from ..engine.results import Evaluation
 from .. import formatting as fmt
-from ..presentation import decision_pair, label, tornado_rows
+from ..presentation import breakeven_reach, decision_pair, label, tornado_bars, tornado_span
 from ..sinks import CHART_RC, chart_label
 
 FONT_FAMILY = "Runrate Sans"  # the @font-face name in memo.css (served by fetcher.py)
@@ -77,13 +78,14 @@ class _UsdTicks(FuncFormatter):
 
     def format_ticks(self, values):
         labels = [fmt.usd_short(v) for v in values]
-        if len(values) == 0 or len(set(labels)) == len(labels):
+        distinct = len({round(float(v), 2) for v in values})  # values that differ get labels that differ
+        if len(values) == 0 or len(set(labels)) >= distinct:
             return labels
         top = max(abs(float(v)) for v in values)
         scale, unit = (1e6, "M") if top >= 999_500 else (1e3, "k") if top >= 999.5 else (1.0, "")
         for decimals in range(1, 5):
             labels = [f"{'-' if v < 0 else ''}${abs(v) / scale:,.{decimals}f}{unit}" for v in values]
-            if len(set(labels)) == len(labels):
+            if len(set(labels)) >= distinct:
                 break
         return labels
 
@@ -131,7 +133,10 @@ def iceberg_svg(ev: Evaluation, width_in: float = WIDTH_IN * 0.48) -> bytes:
             ax.annotate(fmt.usd_short(c.hidden_monthly), (i, hidden[i]), xytext=(0, -2), textcoords="offset points",
                         ha="center", va="top", fontsize=7, color=INK)
         ax.set_ylim(bottom - span * 0.18, top + span * 0.14)
-        ax.set_xticks(list(x), [label(ev, o) for o in names])
+        # long option labels wrap so neighbouring bars' names do not run into each other
+        width = max(12, 48 // max(1, len(names)))
+        ticks = [textwrap.fill(label(ev, o), width) for o in names]
+        ax.set_xticks(list(x), ticks)
         ax.tick_params(axis="x", length=0, labelsize=7.5, colors=INK)
         ax.xaxis.tick_top()
         ax.spines["bottom"].set_visible(False)
@@ -141,23 +146,16 @@ def iceberg_svg(ev: Evaluation, width_in: float = WIDTH_IN * 0.48) -> bytes:
         ax.text(0.99, bottom - span * 0.16, "waterline: invoice above, hidden costs below", transform=ax.get_yaxis_transform(),
                 ha="right", va="bottom", fontsize=6.3, color="#3b7bb8")
         ax.set_ylabel("USD per month")
-        fig.subplots_adjust(left=0.2, right=0.98, top=0.9, bottom=0.04)
+        lines = max(t.count("\n") + 1 for t in ticks)  # room above for wrapped names
+        fig.subplots_adjust(left=0.2, right=0.98, top=0.9 - 0.045 * (lines - 1), bottom=0.04)
         return _svg(fig)
 
 
 def breakeven_curves(ev: Evaluation, samples: int = SAMPLES) -> tuple[list[float], dict[str, list[float]]]:
-    """Monthly total of each option at sample volumes from 0 to a little past the break-evens that
-    matter (the primary pair's wherever it is, the others within 10x today; at least twice today's
-    volume), straight from the engine."""
+    """Monthly total of each option at sample volumes from 0 to presentation.breakeven_reach
+    (past the break-evens that matter), straight from the engine."""
     s = ev.scenario
-    current = s.volume.daily_tokens
-    reach = [2.0 * current] if current > 0 else []
-    for be in ev.breakevens:
-        # the primary pair's crossing is always shown (the caption promises it); others within 10x today
-        near = current == 0 or be.tokens_per_day is not None and be.tokens_per_day <= 10 * current
-        if be.found and be.tokens_per_day is not None and (near or be == ev.breakeven):
-            reach.append(be.tokens_per_day * 1.3)
-    x_max = max(reach) if reach else 1e6
+    x_max = breakeven_reach(ev)
     volumes = [x_max * i / (samples - 1) for i in range(samples)]
     return volumes, {o: [option_total(s, o, t) for t in volumes] for o in ev.options}
 
@@ -166,7 +164,7 @@ def breakeven_svg(ev: Evaluation) -> bytes:
     volumes, curves = breakeven_curves(ev)
     current = ev.scenario.volume.daily_tokens
     with matplotlib.rc_context(_RC):
-        fig = _figure(2.45)
+        fig = _figure(2.2)
         ax = fig.add_subplot()
         _grid(ax)
         for o, ys in curves.items():
@@ -192,21 +190,44 @@ def breakeven_svg(ev: Evaluation) -> bytes:
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt.tokens(v)))
         ax.yaxis.set_major_formatter(_usd_axis)
         ax.set_xlabel("Volume, tokens per day")
-        ax.set_ylabel("Total cost per month")
+        ax.set_ylabel("Total cost, USD per month")
         ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=len(curves), borderaxespad=0.2)
         fig.subplots_adjust(left=0.1, right=0.96, top=0.89, bottom=0.17)
         return _svg(fig)
 
 
+def end_label_positions(values: list[float], gap: float) -> list[float]:
+    """Heights for labels at the end of lines ending at ``values``: each as close to its line as it
+    can be while labels stay at least ``gap`` apart (same order as ``values``)."""
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    placed: list[float] = []
+    for i in order:  # bottom up, each at least gap above the one below
+        placed.append(max(values[i], placed[-1] + gap) if placed else values[i])
+    shift = max(0.0, (placed[-1] - values[order[-1]]) / 2) if placed else 0.0  # centre the block on its lines
+    placed = [p - shift for p in placed]
+    for k in range(1, len(placed)):
+        placed[k] = max(placed[k], placed[k - 1] + gap)
+    out = [0.0] * len(values)
+    for k, i in enumerate(order):
+        out[i] = placed[k]
+    return out
+
+
 def tco_svg(ev: Evaluation) -> bytes:
     with matplotlib.rc_context(_RC):
-        fig = _figure(2.25)
+        fig = _figure(2.0)
         ax = fig.add_subplot()
         _grid(ax)
         for o, series in ev.tco.items():
             ax.plot(range(len(series.cumulative)), series.cumulative, color=_color(ev, o), label=label(ev, o), zorder=3)
-            ax.annotate(fmt.usd_short(series.cumulative[-1]), (len(series.cumulative) - 1, series.cumulative[-1]),
-                        xytext=(3, 0), textcoords="offset points", va="center", fontsize=7, color=_color(ev, o))
+        top = max(max(series.cumulative) for series in ev.tco.values()) or 1.0
+        ax.set_ylim(0, top * 1.06)
+        axes_pt = fig.get_figheight() * 72 * (0.89 - 0.18)  # the axes' height in points (subplots_adjust below)
+        ends = end_label_positions([series.cumulative[-1] for series in ev.tco.values()], top * 1.06 / axes_pt * 8.5)
+        for (o, series), y in zip(ev.tco.items(), ends):
+            end = series.cumulative[-1]
+            ax.annotate(fmt.usd_short(end), (len(series.cumulative) - 1, end), xytext=(3, (y - end) * axes_pt / (top * 1.06)),
+                        textcoords="offset points", va="center", fontsize=7, color=_color(ev, o))
         for c in ev.crossovers:
             if c.month is not None and 0 <= c.month < len(ev.tco[c.option].cumulative):
                 y = ev.tco[c.option].cumulative[c.month]
@@ -216,11 +237,10 @@ def tco_svg(ev: Evaluation) -> bytes:
                             va="top", fontsize=6.5, color=INK, fontweight="bold")
         months = ev.scenario.horizon.months
         ax.set_xlim(0, months)
-        ax.set_ylim(bottom=0)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=12))
         ax.yaxis.set_major_formatter(_usd_axis)
         ax.set_xlabel("Month (month 0 = one-time costs)")
-        ax.set_ylabel("Cumulative cost")
+        ax.set_ylabel("Cumulative cost, USD")
         ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=len(ev.tco), borderaxespad=0.2)
         fig.subplots_adjust(left=0.1, right=0.92, top=0.89, bottom=0.18)
         return _svg(fig)
@@ -228,7 +248,7 @@ def tco_svg(ev: Evaluation) -> bytes:
 
 def tornado_svg(ev: Evaluation) -> Optional[bytes]:
     """Monthly advantage of the recommended option over the alternative as each driver moves."""
-    rows = [r for r in tornado_rows(ev) if r["moves"]]
+    rows, _ = tornado_bars(ev)
     chosen, alt = decision_pair(ev)
     if not rows or alt is None:
         return None
@@ -237,23 +257,25 @@ def tornado_svg(ev: Evaluation) -> Optional[bytes]:
         ax = fig.add_subplot()
         base = rows[0]["base"]
         y = list(range(len(rows)))[::-1]
-        for yi, r in zip(y, rows):
+        # bar-end labels with as many decimals as they need to differ (not "-$2.8k" on every bar)
+        ends = _usd_axis.format_ticks([v for r in rows for v in (r["low"], r["high"])])
+        for k, (yi, r) in enumerate(zip(y, rows)):
             for side, color in (("low", "#8aa4bf"), ("high", "#2b4c6f")):
                 v = r[side]
                 ax.barh(yi, v - base, left=base, height=0.62, color=color, zorder=2)
-            ax.annotate(fmt.usd_short(r["low"]), (r["low"], yi), xytext=(-3 if r["low"] < r["high"] else 3, 0),
+            ax.annotate(ends[2 * k], (r["low"], yi), xytext=(-3 if r["low"] < r["high"] else 3, 0),
                         textcoords="offset points", ha="right" if r["low"] < r["high"] else "left", va="center", fontsize=6.5, color=MUTED)
-            ax.annotate(fmt.usd_short(r["high"]), (r["high"], yi), xytext=(3 if r["high"] >= r["low"] else -3, 0),
+            ax.annotate(ends[2 * k + 1], (r["high"], yi), xytext=(3 if r["high"] >= r["low"] else -3, 0),
                         textcoords="offset points", ha="left" if r["high"] >= r["low"] else "right", va="center", fontsize=6.5, color=MUTED)
         ax.axvline(base, color=INK, linewidth=0.8)
-        lo = min(min(r["low"], r["high"]) for r in rows + [{"low": base, "high": base}])
-        hi = max(max(r["low"], r["high"]) for r in rows + [{"low": base, "high": base}])
-        pad = (hi - lo) * 0.18 or abs(base) * 0.2 or 1.0
-        ax.set_xlim(lo - pad, hi + pad)
-        if lo - pad < 0 < hi + pad:
+        ax.annotate(f"today {fmt.usd_short(base)}", (base, len(rows) - 0.45), ha="center", va="bottom", fontsize=6.5, color=INK)
+        lo, hi = tornado_span(rows)
+        ax.set_xlim(lo, hi)
+        if lo < 0 < hi:  # tornado_shows_zero: the caption says so
             ax.axvline(0, color="#c0392b", linewidth=0.8, linestyle=(0, (3, 2)))
-            ax.annotate("answer flips", (0, len(rows) - 0.45), ha="center", va="bottom", fontsize=6.5, color="#c0392b")
-        ax.set_yticks(y, [r["label"] for r in rows])
+            ax.annotate("0: answer flips", (0, -0.55), ha="center", va="bottom", fontsize=6.5, color="#c0392b")
+        names = [textwrap.shorten(r["label"], 44, placeholder="...") for r in rows]  # fits the left margin below
+        ax.set_yticks(y, names)
         ax.set_ylim(-0.6, len(rows) - 0.2)
         ax.tick_params(axis="y", length=0, labelsize=7.5, labelcolor=INK)
         ax.xaxis.set_major_formatter(_usd_axis)
@@ -261,13 +283,13 @@ def tornado_svg(ev: Evaluation) -> Optional[bytes]:
         ax.grid(axis="x", color=GRID, linewidth=0.5)
         ax.set_axisbelow(True)
         ax.set_xlabel(f"{label(ev, alt)} minus {label(ev, chosen)}, USD per month "
-                      f"(right of the red line: {label(ev, chosen)} cheaper)", fontsize=7)
+                      f"(positive: {label(ev, chosen)} cheaper)", fontsize=7)
         from matplotlib.patches import Patch
 
         swing = fmt.pct(ev.scenario.sensitivity.swing)
         ax.legend(handles=[Patch(color="#8aa4bf", label=f"driver -{swing}"), Patch(color="#2b4c6f", label=f"driver +{swing}")],
                   loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2, fontsize=6.5)
-        fig.subplots_adjust(left=0.24, right=0.97, top=1 - 0.22 / fig.get_figheight(), bottom=0.36 / fig.get_figheight())
+        fig.subplots_adjust(left=min(0.42, max(0.24, 0.0105 * max(len(n) for n in names))), right=0.97, top=1 - 0.22 / fig.get_figheight(), bottom=0.36 / fig.get_figheight())
         return _svg(fig)
 
 

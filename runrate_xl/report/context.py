@@ -7,14 +7,15 @@ re-derives a cost. Text is plain ``str``: the templates autoescape it.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, Optional
 
 from .. import formatting as fmt
 from .. import presentation
 from ..engine.results import Evaluation, Reason
 from ..presentation import (
-    DECISIVE, Kpi, cost_basis, decision_pair, headline, horizon_phrase, kpis, label, savings_vs_today, tornado_rows,
+    DECISIVE, Kpi, plain, cost_basis, decision_pair, headline, horizon_phrase, kpis, label, savings_vs_today, tornado_rows,
     what_would_change,
 )
 
@@ -50,7 +51,7 @@ class Table:
 
 
 def reason_groups(ev: Evaluation) -> list[dict]:
-    groups = [("What decided it", DECISIVE), ("Leaning one way", LEANING), ("Context", ("info",))]
+    groups = [("What decided it", DECISIVE), ("Leaning one way", LEANING)]  # context: in the five questions
     out = []
     for title, effects in groups:
         items = [_reason_item(ev, r) for r in ev.recommendation.reasons
@@ -60,8 +61,17 @@ def reason_groups(ev: Evaluation) -> list[dict]:
     return out
 
 
+def reason_tag(ev: Evaluation, r: Reason) -> str:
+    """The tag before a reason, naming the option it is about: "Favours API", "Against Self-hosted"."""
+    if r.effect == "info" or not r.option:
+        return EFFECT_LABELS[r.effect]
+    if r.rule == "cost" and r.option != cost_basis(ev):  # the cost ranking, overridden by a rule
+        return f"Cheapest {label(ev, r.option)}"
+    return f"{EFFECT_LABELS[r.effect]} {label(ev, r.option)}"
+
+
 def _reason_item(ev: Evaluation, r: Reason) -> dict:
-    return {"effect": r.effect, "tag": EFFECT_LABELS[r.effect], "text": r.text, "option": label(ev, r.option) if r.option else ""}
+    return {"effect": r.effect, "tag": reason_tag(ev, r), "text": plain(r.text), "option": label(ev, r.option) if r.option else ""}
 
 
 def options_table(ev: Evaluation) -> Table:
@@ -165,6 +175,8 @@ def _points_to(ev: Evaluation, r: Reason) -> str:
 
 
 _SCENARIO_SRC = "Scenario input"
+# Where a default the engine falls back on comes from (the seed article, by name and date).
+_FTE_DEFAULT_SRC = "Default: $150k per FTE, 'API vs. Self-Hosted LLMs: A Cost Analysis Framework'"
 
 
 def _who(option) -> str:
@@ -172,82 +184,101 @@ def _who(option) -> str:
     return "" if option.id == option.kind else f" ({option.id})"
 
 
+def short_source(text: str, most: int = 110) -> str:
+    """A source as a reader cites it: its name, up to the first ';' or ': ' (the conditions and
+    the arithmetic behind it stay in the scenario and the workbook), at most ``most`` characters."""
+    text = " ".join(text.split())
+    cut = min([i for i in (text.find("; "), text.find(": ")) if i >= 15] or [len(text)])
+    out = text[:cut]
+    if out.count("(") > out.count(")"):
+        out += ")"
+    return out if len(out) <= most else out[:most - 1].rstrip() + "\u2026"
+
+
+def _row(item: str, value: str, source: str, as_of: str, option: str = "", items: tuple = ()) -> dict:
+    return {"item": item, "value": value, "source": short_source(source), "as_of": as_of, "option": option, "items": items}
+
+
 def _api_assumptions(ev: Evaluation, api) -> list[dict]:
     who = _who(api)
     src = api.price_source or _SCENARIO_SRC
     model = f" ({api.model})" if api.model else ""
-    out = [{"item": f"API token prices{model}{who}",
-            "value": f"{fmt.usd_rate(api.input_price_per_1m)} in / {fmt.usd_rate(api.output_price_per_1m)} out per 1M tokens",
-            "source": src, "as_of": api.price_as_of or "-"}]
+    out = [_row(f"API token prices{model}{who}",
+                f"{fmt.usd_rate(api.input_price_per_1m)} in / {fmt.usd_rate(api.output_price_per_1m)} out per 1M tokens",
+                src, api.price_as_of or "-", api.id, ("input_tokens", "output_tokens"))]
     if api.cached_share > 0:
         cached = (f"{fmt.usd_rate(api.cached_input_price_per_1m)} per 1M" if api.cached_input_price_per_1m is not None
                   else "not published: 10% of the input price by convention")
-        out.append({"item": f"API cached input{who}", "value": f"{cached}; {fmt.pct(api.cached_share)} of input cached",
-                    "source": src, "as_of": api.price_as_of or "-"})
+        out.append(_row(f"API cached input{who}", f"{cached}; {fmt.pct(api.cached_share)} of input cached",
+                        src, api.price_as_of or "-", api.id, ("cached_input_tokens",)))
     if api.batch_share > 0:
         batch = (f"{fmt.usd_rate(api.batch_input_price_per_1m)} in / {fmt.usd_rate(api.batch_output_price_per_1m)} out per 1M"
                  if api.batch_input_price_per_1m is not None and api.batch_output_price_per_1m is not None
                  else "not published: 50% of the standard prices by convention")
-        out.append({"item": f"API batch{who}", "value": f"{batch}; {fmt.pct(api.batch_share)} of tokens",
-                    "source": src, "as_of": api.price_as_of or "-"})
+        out.append(_row(f"API batch{who}", f"{batch}; {fmt.pct(api.batch_share)} of tokens",
+                        src, api.price_as_of or "-", api.id, ("batch_tokens",)))
     for share, price, times, ttl in ((api.cache_write_share, api.cache_write_price_per_1m, "1.25x", "5-minute"),
                                      (api.cache_write_1h_share, api.cache_write_1h_price_per_1m, "2x", "1-hour")):
         if share > 0:
             written = (f"{fmt.usd_rate(price)} per 1M" if price is not None
                        else f"not published: {times} the input price by convention ({api.provider} charges a write premium)")
-            out.append({"item": f"API {ttl} cache writes{who}", "value": f"{written}; {fmt.pct(share)} of input written",
-                        "source": src, "as_of": api.price_as_of or "-"})
+            out.append(_row(f"API {ttl} cache writes{who}", f"{written}; {fmt.pct(share)} of input written",
+                            src, api.price_as_of or "-", api.id, ("cache_write_tokens",) if ttl == "5-minute" or not api.cache_write_share else ()))  # the line once
     if api.reasoning_tokens_per_request > 0:
-        out.append({"item": f"API reasoning tokens{who}",
-                    "value": f"{fmt.number(api.reasoning_tokens_per_request)} per request, billed at the output price",
-                    "source": _SCENARIO_SRC, "as_of": "-"})
+        out.append(_row(f"API reasoning tokens{who}",
+                        f"{fmt.number(api.reasoning_tokens_per_request)} per request, billed at the output price",
+                        _SCENARIO_SRC, "-", api.id, ("reasoning_tokens",)))
     if api.service_tier != "standard":
         tier = (f"{fmt.usd_rate(api.service_input_price_per_1m)} in / {fmt.usd_rate(api.service_output_price_per_1m)} out per 1M"
                 if api.service_input_price_per_1m is not None and api.service_output_price_per_1m is not None
                 else "not published: 50% of the standard prices by convention")
-        out.append({"item": f"API {api.service_tier} service tier{who}", "value": f"{tier}; the traffic not sent through batch",
-                    "source": src, "as_of": api.price_as_of or "-"})
+        out.append(_row(f"API {api.service_tier} service tier{who}", f"{tier}; the traffic not sent through batch",
+                        src, api.price_as_of or "-"))
     if api.negotiated_discount_share > 0:
-        out.append({"item": f"API negotiated discount{who}", "value": f"{fmt.pct(api.negotiated_discount_share)} off every token price",
-                    "source": _SCENARIO_SRC, "as_of": "-"})
+        out.append(_row(f"API negotiated discount{who}", f"{fmt.pct(api.negotiated_discount_share)} off every token price",
+                        _SCENARIO_SRC, "-"))
+    if api.retry_rate > 0:
+        out.append(_row(f"API retries{who}", f"{fmt.pct(api.retry_rate)} of tokens sent again", _SCENARIO_SRC, "-",
+                        api.id, ("retries",)))
     return out
 
 
 def _fine_tuned_assumptions(ev: Evaluation, ft) -> list[dict]:
     who = _who(ft)
     return [
-        {"item": f"Fine-tuned token prices{who}", "value": f"{fmt.usd_rate(ft.input_price_per_1m)} in / {fmt.usd_rate(ft.output_price_per_1m)} out per 1M tokens",
-         "source": _SCENARIO_SRC, "as_of": "-"},
-        {"item": f"Fine-tuning set-up and hosting{who}", "value": f"{fmt.usd(ft.setup_cost)} once; {fmt.usd(ft.hosting_monthly)} per month hosting",
-         "source": _SCENARIO_SRC, "as_of": "-"},
+        _row(f"Fine-tuned token prices{who}", f"{fmt.usd_rate(ft.input_price_per_1m)} in / {fmt.usd_rate(ft.output_price_per_1m)} out per 1M tokens",
+             _SCENARIO_SRC, "-", ft.id, ("input_tokens", "output_tokens")),
+        _row(f"Fine-tuning set-up and hosting{who}", f"{fmt.usd(ft.setup_cost)} once; {fmt.usd(ft.hosting_monthly)} per month hosting",
+             _SCENARIO_SRC, "-", ft.id, ("hosting",)),
     ]
 
 
 def _self_hosted_assumptions(ev: Evaluation, sh) -> list[dict]:
     who = _who(sh)
     out = []
+    gpu = ("gpu_in_use", "idle_gpu")
     if sh.mode == "simple":
-        out.append({"item": f"GPU infrastructure{who}", "value": f"{fmt.usd(sh.infra_monthly)} per month at {fmt.pct(sh.utilization)} utilization",
-                    "source": sh.price_source or _SCENARIO_SRC, "as_of": sh.price_as_of or "-"})
+        out.append(_row(f"GPU infrastructure{who}", f"{fmt.usd(sh.infra_monthly)} per month at {fmt.pct(sh.utilization)} utilization",
+                        sh.price_source or _SCENARIO_SRC, sh.price_as_of or "-", sh.id, gpu))
     else:
         details = ev.options[sh.id].details
-        out.append({"item": f"GPU instance{f' ({sh.gpu})' if sh.gpu else ''}{who}",
-                    "value": f"{fmt.usd_rate(sh.instance_hourly_usd)} per hour, {fmt.number(sh.gpus_per_instance)} GPU(s) each, "
-                             f"{fmt.count(sh.tokens_per_second_per_gpu)} tokens/s per GPU; {fmt.number(details.get('instances'))} instance(s) today",
-                    "source": sh.price_source or _SCENARIO_SRC, "as_of": sh.price_as_of or "-"})
-        out.append({"item": f"GPU sizing{who}", "value": f"peak {fmt.number(sh.peak_to_average)}x average, target utilization {fmt.pct(sh.target_utilization)}, redundancy {fmt.number(sh.redundancy)}x",
-                    "source": _SCENARIO_SRC, "as_of": "-"})
+        out.append(_row(f"GPU instance{f' {sh.gpu}' if sh.gpu else ''}{who}",
+                        f"{fmt.usd_rate(sh.instance_hourly_usd)} per hour, {fmt.number(sh.gpus_per_instance)} GPU(s) each, "
+                        f"{fmt.count(sh.tokens_per_second_per_gpu)} tokens/s per GPU; {fmt.number(details.get('instances'))} instance(s) today; "
+                        f"peak {fmt.number(sh.peak_to_average)}x average, target utilization {fmt.pct(sh.target_utilization)}, "
+                        f"redundancy {fmt.number(sh.redundancy)}x",
+                        sh.price_source or _SCENARIO_SRC, sh.price_as_of or "-", sh.id, gpu))
         if sh.throughput_source:
             memory = (f"; memory {fmt.number(sh.memory_needed_gb)} GB needed of {fmt.number(sh.memory_available_gb)} GB usable per replica"
                       if sh.memory_needed_gb is not None and sh.memory_available_gb is not None else "")
-            out.append({"item": f"GPU throughput{f' ({sh.model} {sh.precision})' if sh.model else ''}{who}",
-                        "value": f"{fmt.count(sh.tokens_per_second_per_gpu)} tokens/s per GPU, effective for the request mix{memory}",
-                        "source": sh.throughput_source, "as_of": sh.throughput_as_of or "-"})
-    out.append({"item": f"MLOps people{who}", "value": f"{fmt.number(sh.fte)} FTE at {fmt.usd(sh.fte_annual_cost)} per year fully loaded",
-                "source": _SCENARIO_SRC if "fte_annual_cost" in sh.model_fields_set else "Default (seed 003: $150k loaded FTE)", "as_of": "-"})
+            out.append(_row(f"GPU throughput{f' {sh.model} {sh.precision}' if sh.model else ''}{who}",
+                            f"{fmt.count(sh.tokens_per_second_per_gpu)} tokens/s per GPU, effective for the request mix{memory}",
+                            sh.throughput_source, sh.throughput_as_of or "-", sh.id))
+    out.append(_row(f"MLOps people{who}", f"{fmt.number(sh.fte)} FTE at {fmt.usd(sh.fte_annual_cost)} per year fully loaded",
+                    _SCENARIO_SRC if "fte_annual_cost" in sh.model_fields_set else _FTE_DEFAULT_SRC, "-", sh.id, ("people",)))
     if sh.setup_cost or sh.migration_cost:
-        out.append({"item": f"Self-hosting one-time{who}", "value": f"{fmt.usd(sh.setup_cost)} set-up + {fmt.usd(sh.migration_cost)} migration",
-                    "source": _SCENARIO_SRC, "as_of": "-"})
+        out.append(_row(f"Self-hosting one-time{who}", f"{fmt.usd(sh.setup_cost)} set-up + {fmt.usd(sh.migration_cost)} migration",
+                        _SCENARIO_SRC, "-", sh.id))
     return out
 
 
@@ -255,63 +286,132 @@ def _at_defaults(option, fields: Iterable[str]) -> bool:
     return all(getattr(option, n) == type(option).model_fields[n].default for n in fields)
 
 
+def _after_figure(source: Optional[str]) -> Optional[str]:
+    """A catalog source that opens with the figure it gives ("8x H100 server 285,000 USD: configiq
+    ...") from its source name on, so that the short form names the source, not the figure."""
+    if source and re.match(r"^[^:]*\d[^:]*: ", source):
+        return source.split(": ", 1)[1]
+    return source
+
+
 def _on_prem_assumptions(ev: Evaluation, op) -> list[dict]:
     who = _who(op)
     details = ev.options[op.id].details
-    defaults = "Default (issue #13 on-prem conventions; configiq cost assumptions)"
-    out = [{"item": f"Server price{f' ({op.gpus_per_server}x {op.gpu_type})' if op.gpu_type else ''}{who}",
-            "value": f"{fmt.usd(op.server_price)} per server + {fmt.pct(op.install_share, 1)} installation; "
-                     f"{fmt.number(details.get('servers'))} server(s) today, {fmt.pct(details.get('utilization'))} average utilization",
-            "source": op.server_price_source or _SCENARIO_SRC, "as_of": op.server_price_as_of or "-"}]
+    defaults = "Default (on-prem conventions, configiq cost assumptions)"
+    out = [_row(f"Server price{f' ({op.gpus_per_server}x {op.gpu_type})' if op.gpu_type else ''}{who}",
+                f"{fmt.usd(op.server_price)} per server + {fmt.pct(op.install_share, 1)} installation; "
+                f"{fmt.number(details.get('servers'))} server(s) today, {fmt.pct(details.get('utilization'))} average utilization",
+                _after_figure(op.server_price_source) or _SCENARIO_SRC, op.server_price_as_of or "-", op.id, ("capital",))]
     finance = ("life_years", "residual_share", "cost_of_capital_per_year", "maintenance_share_per_year")
-    out.append({"item": f"Server life and financing{who}",
-                "value": f"{fmt.number(op.life_years)}-year life, {fmt.pct(op.residual_share)} residual, {fmt.pct(op.cost_of_capital_per_year, 1)} "
-                         f"cost of capital a year, {fmt.pct(op.maintenance_share_per_year, 1)} of the price a year for maintenance",
-                "source": defaults if _at_defaults(op, finance) else _SCENARIO_SRC, "as_of": "-"})
+    out.append(_row(f"Server life and financing{who}",
+                    f"{fmt.number(op.life_years)}-year life, {fmt.pct(op.residual_share)} residual, {fmt.pct(op.cost_of_capital_per_year, 1)} "
+                    f"cost of capital a year, {fmt.pct(op.maintenance_share_per_year, 1)} of the price a year for maintenance",
+                    defaults if _at_defaults(op, finance) else _SCENARIO_SRC, "-", op.id, ("maintenance",)))
     power = ("idle_power_share", "pue", "power_price_per_kwh", "facilities_monthly_per_server")
-    out.append({"item": f"Power and facilities{who}",
-                "value": f"{fmt.number(op.gpus_per_server)} GPUs x {fmt.number(op.gpu_tdp_watts)} W per server, idle draw {fmt.pct(op.idle_power_share)}, "
-                         f"PUE {fmt.number(op.pue)}, {fmt.usd_rate(op.power_price_per_kwh)} per kWh; {fmt.usd(op.facilities_monthly_per_server)} "
-                         "per server a month for facilities",
-                "source": (f"{op.tdp_source}; " if op.tdp_source else "") + (defaults if _at_defaults(op, power) else _SCENARIO_SRC),
-                "as_of": op.tdp_as_of or "-"})
+    out.append(_row(f"Power and facilities{who}",
+                    f"{fmt.number(op.gpus_per_server)} GPUs x {fmt.number(op.gpu_tdp_watts)} W per server, idle draw {fmt.pct(op.idle_power_share)}, "
+                    f"PUE {fmt.number(op.pue)}, {fmt.usd_rate(op.power_price_per_kwh)} per kWh; {fmt.usd(op.facilities_monthly_per_server)} "
+                    "per server a month for facilities",
+                    (f"{_after_figure(op.tdp_source)}; " if op.tdp_source else "") + (defaults if _at_defaults(op, power) else _SCENARIO_SRC),
+                    op.tdp_as_of or "-", op.id, ("power_load",)))  # idle draw and facilities: their own rows below
     if op.servers is None:
-        out.append({"item": f"Server sizing{who}", "value": f"peak {fmt.number(op.peak_to_average)}x average, target utilization "
-                                                              f"{fmt.pct(op.target_utilization)}, redundancy {fmt.number(op.redundancy)}x",
-                    "source": _SCENARIO_SRC, "as_of": "-"})
+        out.append(_row(f"Server sizing{who}", f"peak {fmt.number(op.peak_to_average)}x average, target utilization "
+                        f"{fmt.pct(op.target_utilization)}, redundancy {fmt.number(op.redundancy)}x", _SCENARIO_SRC, "-"))
         memory = (f"; memory {fmt.number(op.memory_needed_gb)} GB needed of {fmt.number(op.memory_available_gb)} GB usable per replica"
                   if op.memory_needed_gb is not None and op.memory_available_gb is not None else "")
-        out.append({"item": f"Server throughput{f' ({op.model} {op.precision})' if op.model else ''}{who}",
-                    "value": f"{fmt.count(details.get('capacity_tokens_per_day_per_server'))} tokens/day per server at 100%{memory}",
-                    "source": op.throughput_source or _SCENARIO_SRC, "as_of": op.throughput_as_of or "-"})
-    out.append({"item": f"MLOps people{who}", "value": f"{fmt.number(op.fte)} FTE at {fmt.usd(op.fte_annual_cost)} per year fully loaded",
-                "source": _SCENARIO_SRC if "fte_annual_cost" in op.model_fields_set else "Default (seed 003: $150k loaded FTE)", "as_of": "-"})
+        out.append(_row(f"Server throughput{f' ({op.model} {op.precision})' if op.model else ''}{who}",
+                        f"{fmt.count(details.get('capacity_tokens_per_day_per_server'))} tokens/day per server at 100%{memory}",
+                        op.throughput_source or _SCENARIO_SRC, op.throughput_as_of or "-"))
+    out.append(_row(f"MLOps people{who}", f"{fmt.number(op.fte)} FTE at {fmt.usd(op.fte_annual_cost)} per year fully loaded",
+                    _SCENARIO_SRC if "fte_annual_cost" in op.model_fields_set else "Default ($150k loaded FTE)", "-", op.id, ("people",)))
     if op.setup_cost or op.migration_cost:
-        out.append({"item": f"On-prem one-time{who}", "value": f"{fmt.usd(op.setup_cost)} set-up + {fmt.usd(op.migration_cost)} migration (servers aside)",
-                    "source": _SCENARIO_SRC, "as_of": "-"})
-    for line in presentation.capital_lines(ev, op.id):
-        out.append({"item": f"Capex / opex and cash{who}", "value": line.split(": ", 1)[1] if ": " in line else line,
-                    "source": "runrate_xl engine", "as_of": "-"})
+        out.append(_row(f"On-prem one-time{who}", f"{fmt.usd(op.setup_cost)} set-up + {fmt.usd(op.migration_cost)} migration (servers aside)",
+                        _SCENARIO_SRC, "-"))
     return out
 
 
+def _hidden_assumptions(ev: Evaluation, option) -> list[dict]:
+    """The costs below the waterline every option carries (human review, observability, ...)."""
+    hidden = getattr(option, "hidden", None)
+    if hidden is None:
+        return []
+    out = []
+    if hidden.review_share > 0:
+        how = (f"{fmt.number(hidden.review_minutes)} min at {fmt.usd_rate(hidden.reviewer_hourly_rate)}/hour"
+               if hidden.review_minutes is not None and hidden.reviewer_hourly_rate is not None else "")
+        out.append(_row("Human review", f"{fmt.pct(hidden.review_share, 1)} of requests reviewed at "
+                        f"{fmt.usd_cents(hidden.review_unit_cost)} each{f' ({how})' if how else ''}",
+                        _SCENARIO_SRC, "-", option.id, ("human_review",)))
+    if hidden.tool_calls_per_request > 0:
+        out.append(_row("Tool calls", f"{fmt.number(hidden.tool_calls_per_request)} per request at "
+                        f"{fmt.usd_cents(hidden.price_per_tool_call)} each", _SCENARIO_SRC, "-", option.id, ("tool_calls",)))
+    return out
+
+
+def _uncovered(ev: Evaluation, rows: list[dict]) -> list[dict]:
+    """A row for every line item with a cost that no input row above explains (observability,
+    tooling, storage, ...): stated monthly amounts, as the scenario gives them."""
+    covered = {(r.get("option"), k) for r in rows for k in r.get("items", ())}
+    out = []
+    for o, c in ev.options.items():
+        for i in c.line_items:
+            if i.monthly_usd and (o, i.key) not in covered:
+                out.append(_row(i.label, f"{fmt.usd(i.monthly_usd)} per month", _SCENARIO_SRC, "-", o, (i.key,)))
+    return out
+
+
+def _monthly(ev: Evaluation, row: dict) -> float:
+    c = ev.options.get(row.get("option", ""))
+    keys = row.get("items", ())
+    return sum(i.monthly_usd for i in c.line_items if i.key in keys) if c is not None else 0.0
+
+
+ASSUMPTIONS = {"api": _api_assumptions, "fine_tuned": _fine_tuned_assumptions, "self_hosted": _self_hosted_assumptions,
+               "on_prem": _on_prem_assumptions}
+
+
 def assumptions(ev: Evaluation) -> list[dict]:
-    """Inputs a reader should check, each with where it came from and as of when."""
+    """Every input that drives a cost, each with where it came from and as of when: those with a
+    monthly cost first, largest first (the cost beside them, per option), then one-time costs,
+    sizing, volume and horizon. The same input for several options is one row naming them."""
     s = ev.scenario
-    out: list[dict] = []
+    rows: list[dict] = []
     for option in s.options:
-        add = {"api": _api_assumptions, "fine_tuned": _fine_tuned_assumptions, "self_hosted": _self_hosted_assumptions,
-               "on_prem": _on_prem_assumptions}[option.kind]
-        out.extend(add(ev, option))
-    scenario_src = _SCENARIO_SRC
+        rows.extend(ASSUMPTIONS[option.kind](ev, option))
+        rows.extend(_hidden_assumptions(ev, option))
+    rows.extend(_uncovered(ev, rows))
+    merged: dict[tuple, dict] = {}
+    for r in rows:  # a kind's rows may leave out option and items (no monthly cost beside them then)
+        cost = _monthly(ev, r)
+        key = (r["item"], r["value"], r["source"], r["as_of"])
+        if key in merged:
+            m = merged[key]
+            m["options"].append(r.get("option", ""))
+            m["costs"].append(cost)
+        else:
+            merged[key] = {**r, "options": [r.get("option", "")], "costs": [cost]}
+    out = []
+    many = len(ev.options) > 1
+    for m in merged.values():
+        named = [label(ev, o) for o in m["options"] if o]
+        item = m["item"]
+        ids = [o for o in m["options"] if o]  # a kind's row may already name its option by id, "... (own)"
+        if many and named and not any(n in item for n in named + [f"({o})" for o in ids]) and not item.startswith(tuple(named)):
+            item = f"{item} ({', '.join(named)})"
+        costs = [c for c in m["costs"] if c]
+        out.append({"item": item, "value": m["value"], "source": m["source"], "as_of": m["as_of"],
+                    "monthly": (f"{fmt.usd(costs[0])} each" if len(costs) > 1 and len(set(costs)) == 1
+                                else " / ".join(fmt.usd(c) for c in costs)),
+                    "sort": max(costs) if costs else 0.0})
+    out.sort(key=lambda r: -r["sort"])  # stable: rows without a monthly cost keep their order
     v = s.volume
     growth = f"; growing {fmt.pct(v.monthly_growth, 1)} per month" if v.monthly_growth else ""
     out.append({"item": "Volume", "value": f"{fmt.tokens(v.daily_tokens)} tokens/day, {fmt.pct(v.input_share)} input{growth}",
-                "source": scenario_src, "as_of": "-"})
+                "source": _SCENARIO_SRC, "as_of": "-", "monthly": "", "sort": 0.0})
     h = s.horizon
     out.append({"item": "Horizon", "value": f"{h.months} months; API prices {'fall ' + fmt.pct(h.api_price_decline_per_year) + ' a year' if h.api_price_decline_per_year else 'held flat'}; "
                                            f"discount rate {fmt.pct(h.discount_rate_per_year, 1)} a year",
-                "source": scenario_src, "as_of": "-"})
+                "source": _SCENARIO_SRC, "as_of": "-", "monthly": "", "sort": 0.0})
     return out
 
 
@@ -320,23 +420,19 @@ def method_notes(ev: Evaluation) -> list[str]:
     be = ev.breakeven
     swing = fmt.pct(s.sensitivity.swing)
     notes = [
-        "Every figure comes from the runrate_xl cost engine; this memo only formats it. Amounts are USD, "
-        "rounded to whole dollars for display only.",
-        "Visible costs are what appears on the vendor or GPU invoice; hidden costs (people, review, idle "
-        "capacity, retries, observability, tooling) are what the organisation pays besides.",
-        f"Total cost of ownership adds the one-time costs at month 0 to {s.horizon.months} monthly costs, with "
-        "volume growth and any API price decline applied month by month"
-        + (", discounted to a net present value." if s.horizon.discount_rate_per_year > 0 else "."),
-        "The recommendation is the cheapest option over the horizon that the one hard constraint, strict data "
-        "privacy, allows; a rule that overrides it (no ML expertise, a specialized domain, state-of-the-art "
-        "quality, latency) says what it costs. Low GPU utilization is reported as a risk, never a veto: idle "
-        "GPUs are already in the self-hosted cost.",
+        "Every figure comes from the runrate_xl cost engine; this memo only formats it (USD, rounded for display). "
+        "Run-rate: the monthly cost at today's volume. Hidden: what the organisation pays besides the vendor or "
+        "GPU invoice (people, review, idle capacity, retries, observability, tooling).",
+        f"Total cost of ownership: one-time costs at month 0 plus {s.horizon.months} monthly costs, with volume growth "
+        "and any API price decline applied month by month"
+        + (f"; the NPV discounts them at {fmt.pct(s.horizon.discount_rate_per_year, 1)} a year." if s.horizon.discount_rate_per_year > 0 else "."),
+        "The recommendation is the cheapest option over the horizon that strict data privacy, the one hard "
+        "constraint, allows; a rule that overrides it (expertise, domain, quality, latency) names its price. Low GPU "
+        "utilization is a risk, not a veto: idle GPUs are already in the self-hosted cost.",
     ]
-    if be.method == "closed_form":
-        notes.append("Break-even volumes are solved in closed form: every option's monthly cost is fixed plus a rate per token.")
-    elif be.method == "piecewise":
-        notes.append("Break-even is solved segment by segment because GPU capacity steps up with volume.")
-    notes.append(f"Sensitivity moves one driver at a time by {swing} either way and re-runs the engine.")
+    solve = {"closed_form": "Break-even volumes are solved in closed form (each monthly cost is fixed plus a rate per token). ",
+             "piecewise": "Break-even is solved segment by segment, as GPU capacity steps up with volume. "}.get(be.method, "")
+    notes.append(f"{solve}Sensitivity moves one driver at a time by {swing} either way and re-runs the engine.")
     return notes
 
 
@@ -387,9 +483,21 @@ def tornado_caption(ev: Evaluation) -> str:
         return ""
     base = ev.options[alt].total_monthly - ev.options[chosen].total_monthly
     swing = fmt.pct(ev.scenario.sensitivity.swing)
-    text = (f"Monthly cost of {label(ev, alt)} minus {label(ev, chosen)} when one driver moves {swing} down or up "
-            f"(today: {fmt.usd(base)}). A bar crossing the red line flips which option is cheaper per month.")
-    still = [r["label"] for r in tornado_rows(ev) if not r["moves"]]
+    rows = tornado_rows(ev)
+    text = (f"Each bar: the monthly cost of {label(ev, alt)} minus {label(ev, chosen)} when one driver moves {swing} "
+            f"down (light) or up (dark); the solid line is today's gap, {fmt.usd(base)}. Positive: {label(ev, chosen)} "
+            f"is cheaper per month; negative: {label(ev, alt)} is.")
+    flips = [r["label"] for r in rows if r["moves"] and (r["flips_low"] or r["flips_high"])]
+    if presentation.tornado_shows_zero(ev):
+        text += (" A bar crossing the red dashed line at zero flips which option is cheaper per month"
+                 + (f": {', '.join(flips)}." if flips else "; none does."))
+    else:
+        text += f" No bar reaches zero: within {swing} no single driver changes which option is cheaper per month."
+    left_off = presentation.tornado_bars(ev)[1]
+    if left_off:
+        text += (f" The {len(left_off)} narrowest swings are left off the chart: "
+                 f"{', '.join(r['label'] for r in left_off)}.")
+    still = [r["label"] for r in rows if not r["moves"]]
     if still:
         text += f" Not shown, as they do not move this comparison: {', '.join(still)}."
     return text
@@ -417,7 +525,8 @@ def memo_context(ev: Evaluation, memo_date: dt.date) -> dict:
         "options_table": options_table(ev),
         "iceberg_table": iceberg_table(ev),
         "tco_rows": [{"label": label(ev, o), "one_time": fmt.usd(t.one_time_cost), "total": fmt.usd(t.total), "npv": fmt.usd(t.npv)} for o, t in ev.tco.items()],
-        "crossovers": [c.reason for c in ev.crossovers] + [p.reason for p in ev.paybacks],
+        "crossovers": ([c.reason for c in ev.crossovers] + [p.reason for p in ev.paybacks]
+                       + presentation.capital_lines(ev)),  # bought servers: capex / opex and the cash they add
         "breakeven_caption": breakeven_caption(ev),
         "tornado": tornado_rows(ev),
         "tornado_caption": tornado_caption(ev),
@@ -428,6 +537,7 @@ def memo_context(ev: Evaluation, memo_date: dt.date) -> dict:
         "caveats": caveats(ev),
         "notes": s.notes,
         "months": s.horizon.months,
+        "swing": fmt.pct(s.sensitivity.swing),
         "horizon_phrase": horizon_phrase(ev),
         "discounted": s.horizon.discount_rate_per_year > 0,
         "volume": fmt.tokens(s.volume.daily_tokens),
@@ -437,12 +547,59 @@ def memo_context(ev: Evaluation, memo_date: dt.date) -> dict:
     }
 
 
-def portfolio_context(evaluations: Iterable[Evaluation], memo_date: dt.date) -> dict:
+LISTED = 25  # moving, flagged and failed units named on the portfolio memo's first pages at most
+
+
+def breaks_hard_constraint(ev: Evaluation) -> str:
+    """Why the option the unit runs today is one a hard constraint rules out ("" when it is not):
+    strict data privacy with the data going to a third party."""
+    current = ev.scenario.context.current_option
+    return next((plain(r.text) for r in ev.recommendation.reasons
+                 if r.effect == "excludes" and r.rule == "privacy_override" and r.option == current), "")
+
+
+def why_move(ev: Evaluation) -> str:
+    """Why a unit moves off today's option, in a few words: the rule that decided it, else cost."""
+    rules = presentation.overriding_rules(ev)
+    if rules:
+        return ", ".join(rules)
+    basis = cost_basis(ev)
+    return f"{label(ev, basis)} is the cheapest {horizon_phrase(ev)}"
+
+
+def _breakeven_words(ev: Evaluation) -> str:
+    be = presentation.decision_breakeven(ev)
+    if be.option_a == be.option_b or not be.found or be.tokens_per_day is None:
+        return "none"
+    return (f"{label(ev, be.option_a)} = {label(ev, be.option_b)} at {fmt.tokens(be.tokens_per_day)} tokens/day, "
+            f"{presentation.breakeven_when(ev, be)}")
+
+
+def _clip(text: str, most: int = 240) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= most else text[:most - 1].rstrip() + "\u2026"
+
+
+def _sentence(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def portfolio_context(evaluations: Iterable[Evaluation], memo_date: dt.date,
+                      failures: Iterable[tuple[str, str]] = ()) -> dict:
     """The portfolio memo: one row per business unit and the totals across them. Reads each
-    evaluation once and keeps only its row (any iterable, e.g. one rebuilt per unit)."""
+    evaluation once and keeps only its row (any iterable, e.g. one rebuilt per unit).
+    ``failures``: (name, error) of the units that did not run, listed so that no reader takes
+    the totals for all units.
+
+    Savings are the presentation layer's (savings_vs_today), as in the roll-up workbook and the
+    batch summary. Monthly figures are nominal at today's volume and add up across units;
+    horizon figures (NPV or total, over each unit's own horizon) are added only when every unit
+    uses the same basis and horizon."""
     rows = []
-    today_total = chosen_total = monthly_stake = horizon_stake = 0.0
+    today_total = chosen_total = monthly_stake = horizon_stake = one_time_total = 0.0
+    bases: set[str] = set()
     by_option: dict[str, int] = {}
+    moves, flags = [], []
     for ev in evaluations:
         s = ev.scenario
         chosen = cost_basis(ev)
@@ -452,45 +609,83 @@ def portfolio_context(evaluations: Iterable[Evaluation], memo_date: dt.date) -> 
         chosen_total += ev.options[chosen].total_monthly
         monthly_stake += saved.monthly
         horizon_stake += saved.horizon
+        bases.add(saved.horizon_basis)
         rec = ev.recommendation
         by_option[rec.label] = by_option.get(rec.label, 0) + 1
-        be = ev.breakeven
         key = next((r.text for r in rec.reasons if r.effect in ("excludes", "blocks")),
                    next((r.text for r in rec.reasons if r.effect == "decides"), ""))
+        moving = current != chosen
+        one_time = ev.options[chosen].one_time_cost if moving else 0.0
+        one_time_total += one_time
+        if moving:
+            moves.append({"bu": s.name, "from": label(ev, current), "to": rec.label,
+                          "monthly": fmt.usd(saved.monthly), "good": saved.monthly >= 0,
+                          "one_time": fmt.usd(one_time), "why": why_move(ev)})
+        breach = breaks_hard_constraint(ev)
+        if breach:
+            flags.append({"bu": s.name, "today": label(ev, current), "to": rec.label, "text": breach})
         rows.append({
             "bu": s.name, "owner": s.owner_email or "", "recommendation": rec.label, "key": _pill(ev, rec.option),
-            "close_call": rec.close_call,
+            "close_call": rec.close_call, "moves": moving, "flag": bool(breach),
             "today": fmt.usd(ev.options[current].total_monthly), "today_label": label(ev, current),
             "run_rate": fmt.usd(ev.options[chosen].total_monthly),
             "hidden_share": fmt.pct(ev.options[chosen].hidden_share),
-            "alternative": f"vs {label(ev, current)}" if current != chosen else "no change",
+            "alternative": f"vs {label(ev, current)}" if moving else "no change",
             "monthly_stake": fmt.usd(saved.monthly),
             "horizon_stake": fmt.usd(saved.horizon),
+            "horizon_basis": saved.horizon_basis.replace(" months", " mo").replace(" over ", " "),
             "months": s.horizon.months,
-            "breakeven": (f"{fmt.tokens(be.tokens_per_day)}/day ({fmt.pct(1 / be.volume_ratio)} of it)"
-                          if be.found and be.tokens_per_day is not None and be.volume_ratio else "none"),
-            "headline": headline(ev),
-            "key_reason": key,
+            "breakeven": _breakeven_words(ev),
+            "headline": plain(headline(ev)),
+            "key_reason": plain(key),
         })
+    failed = [{"bu": name, "error": _clip(plain(error) or "failed")} for name, error in failures]
     n = len(rows)
+    one_basis = len(bases) == 1
+    change = (chosen_total - today_total) / today_total if today_total else 0.0
     kpis = [
-        Kpi("Business units", str(n), ", ".join(f"{v} {k}" for k, v in sorted(by_option.items()))),
+        Kpi("Business units", str(n), ", ".join(f"{v} {k}" for k, v in sorted(by_option.items()))
+            + (f"; {len(failed)} failed, not included" if failed else "")),
         Kpi("Run-rate today", fmt.usd(today_total), "per month, each unit's current option"),
-        Kpi("Run-rate as recommended", fmt.usd(chosen_total), "per month",
+        Kpi("Run-rate as recommended", fmt.usd(chosen_total),
+            f"per month ({'+' if change >= 0 else '-'}{fmt.pct(abs(change))} against today)",
             "good" if chosen_total <= today_total else "bad"),
-        Kpi("Against today", fmt.usd(abs(horizon_stake)),
-            ("saved" if horizon_stake >= 0 else "more") + " over each unit's horizon",
-            "good" if horizon_stake >= 0 else "bad"),
+        Kpi("Per year against today", fmt.usd(abs(monthly_stake * 12)),
+            ("saved" if monthly_stake >= 0 else "more") + "; nominal, 12 x the monthly saving at today's volume",
+            "good" if monthly_stake >= 0 else "bad"),
     ]
+    if moves:
+        groups: dict[tuple[str, str], list[str]] = {}
+        for m in moves:
+            groups.setdefault((m["to"], m["why"]), []).append(m["bu"])
+        moved = "; ".join(f"{_sentence(units)} to {to} ({why})" for (to, why), units in list(groups.items())[:4])
+        more = f" and {len(groups) - 4} more groups" if len(groups) > 4 else ""
+        why = (f"{len(moves)} of {n} units move: {moved}{more}, {fmt.usd(one_time_total)} one-time.")
+    else:
+        why = "No unit changes its option."
+    subject = (f"Run-rate {fmt.usd(today_total)} per month today, {fmt.usd(chosen_total)} as recommended "
+               f"({'+' if change >= 0 else '-'}{fmt.pct(abs(change))}). {why}")
+    if flags:
+        subject += (f" {len(flags)} unit{'s run' if len(flags) > 1 else ' runs'} today on an option strict data privacy rules out.")
+    if failed:
+        subject += f" {len(failed)} unit{'s' if len(failed) > 1 else ''} failed and {'are' if len(failed) > 1 else 'is'} not included."
     return {
         "title": "Decision memo: AI run-rate portfolio",
-        "subject": f"Portfolio of {n} business units: run-rate {fmt.usd(today_total)} per month today, "
-                   f"{fmt.usd(chosen_total)} as recommended.",
+        "subject": subject,
         "bu": "Portfolio",
+        "heading": "All business units" if not failed else f"{n} of {n + len(failed)} business units",
         "date": long_date(memo_date),
         "iso_date": memo_date.isoformat(),
         "kpis": kpis,
         "rows": rows,
+        "moves": moves[:LISTED], "moves_more": max(0, len(moves) - LISTED), "one_time_total": fmt.usd(one_time_total),
+        "move_count": len(moves),
+        "flags": flags[:LISTED], "flags_more": max(0, len(flags) - LISTED),
+        "failed": failed[:LISTED], "failed_more": max(0, len(failed) - LISTED), "failed_count": len(failed),
+        "one_basis": one_basis, "horizon_basis": next(iter(bases)) if one_basis else "",
         "totals": {"today": fmt.usd(today_total), "run_rate": fmt.usd(chosen_total),
-                   "monthly_stake": fmt.usd(monthly_stake), "horizon_stake": fmt.usd(horizon_stake)},
+                   "monthly_stake": fmt.usd(monthly_stake),
+                   "horizon_stake": fmt.usd(horizon_stake) if one_basis else ""},
+        "totals_raw": {"today": today_total, "run_rate": chosen_total, "monthly_stake": monthly_stake,
+                       "per_year": monthly_stake * 12, "horizon_stake": horizon_stake if one_basis else None},
     }

@@ -24,7 +24,7 @@ from ..fsutil import atomic_write_bytes
 from .. import formatting
 from ..templates import shipped_report, user_dir
 from .charts import memo_charts, portfolio_svg
-from ..presentation import memo_date_default
+from ..presentation import memo_date_default, plain
 from .context import memo_context, portfolio_context
 from .fetcher import AssetRefused, MemoAssetFetcher, chart_url
 
@@ -54,6 +54,10 @@ def _user_folder() -> Optional[Path]:
         raise ReportError(str(exc)) from None
 
 
+def _plain(value):
+    return plain(value) if type(value) is str else value
+
+
 @functools.lru_cache(maxsize=4)
 def _environment(folder: Optional[str]) -> jinja2.Environment:
     loaders: list[jinja2.BaseLoader] = [_ShippedLoader()]
@@ -65,6 +69,7 @@ def _environment(folder: Optional[str]) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_plain,  # no internal "seed NNN" references in what a reader sees
     )
     env.globals["chart_url"] = chart_url
     for name in ("usd", "usd_cents", "usd_rate", "usd_short", "tokens", "count", "number", "pct", "multiple"):
@@ -108,18 +113,62 @@ def memo_html(evaluation: Evaluation, memo_date: Optional[dt.date] = None) -> st
     """The memo as HTML (what WeasyPrint lays out); handy for debugging the templates."""
     day = memo_date_default(memo_date)
     ctx = memo_context(evaluation, day)
-    ctx.update(_common(day), keywords=f"AI cost, TCO, {ctx['recommendation']}", has_tornado=bool(ctx["tornado"]))
+    ctx.update(_common(day), keywords=f"AI cost, TCO, {ctx['recommendation']}", has_tornado=bool(ctx["tornado"]),
+               has_pair=len(evaluation.options) > 1)
     return _template("memo.html").render(ctx)
 
 
-def _to_pdf(html: str, charts: dict[str, bytes], extra_css: Optional[str] = None) -> tuple[bytes, MemoAssetFetcher]:
+MAX_UNIT_PAGES = 4  # a unit memo's pages at most
+ORPHAN_FILL = 0.3  # a last page filled less than this (share of its height) is an orphan
+# Tighter set-ups, tried in turn when a unit memo runs over MAX_UNIT_PAGES or ends on an orphan page.
+COMPACT_CSS = (
+    """html { font-size: 8pt; line-height: 1.34; } section { margin-top: 3.6mm; }
+       figure img { width: 92%; margin: 0 auto; } table.text td { font-size: 7pt; }""",
+    """html { font-size: 7.7pt; line-height: 1.3; } section { margin-top: 3mm; } h2 { margin-bottom: 1.6mm; }
+       figure img { width: 84%; margin: 0 auto; } table.text td { font-size: 6.8pt; } th, td { padding-top: 0.8mm; padding-bottom: 0.8mm; }""",
+    # the densest memos (several options, bought servers with their capex and cash lines)
+    """html { font-size: 7.4pt; line-height: 1.25; } section { margin-top: 2.4mm; } h2 { margin-bottom: 1.2mm; }
+       figure img { width: 74%; margin: 0 auto; } table.text td { font-size: 6.5pt; } th, td { padding-top: 0.6mm; padding-bottom: 0.6mm; }""",
+)
+
+
+def last_page_fill(document) -> float:
+    """How much of the last page's content area its content fills (0-1)."""
+    page = document.pages[-1]._page_box
+    root = next((c for c in page.children if type(c).__name__ != "MarginBox"), None)
+    if root is None:
+        return 0.0
+    bottoms = [d.position_y + d.margin_height() for d in root.descendants()
+               if hasattr(d, "margin_height") and d.element_tag not in ("html", "body")]
+    return (max(bottoms, default=page.content_box_y()) - page.content_box_y()) / page.height
+
+
+def _fits(document, max_pages: Optional[int]) -> bool:
+    n = len(document.pages)
+    return (max_pages is None or n <= max_pages) and (n == 1 or last_page_fill(document) >= ORPHAN_FILL)
+
+
+def _to_pdf(html: str, charts: dict[str, bytes], extra_css: Optional[str] = None, *,
+            fit: bool = False, max_pages: Optional[int] = None) -> tuple[bytes, MemoAssetFetcher]:
+    """The PDF of ``html``. With ``fit``, a layout that runs over ``max_pages`` or ends on an
+    orphan page is laid out again with the tighter COMPACT_CSS set-ups, and the first that fits
+    (else the one with the fewest pages) is kept."""
     fetcher = MemoAssetFetcher(charts)
     fonts = FontConfiguration()
     try:
-        css = [weasyprint.CSS(string=text, base_url=BASE_URL, url_fetcher=fetcher, font_config=fonts)
-               for text in (stylesheet_text(), extra_css) if text]
-        document = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher)
-        pdf = document.write_pdf(stylesheets=css, font_config=fonts, pdf_identifier=False, uncompressed_pdf=False)
+        base = [text for text in (stylesheet_text(), extra_css) if text]
+        best = None
+        for level in range(len(COMPACT_CSS) + 1 if fit else 1):
+            css = [weasyprint.CSS(string=text, base_url=BASE_URL, url_fetcher=fetcher, font_config=fonts)
+                   for text in base + list(COMPACT_CSS[:level])]
+            document = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render(
+                stylesheets=css, font_config=fonts)
+            if best is None or len(document.pages) <= len(best.pages):
+                best = document
+            if not fit or _fits(document, max_pages):
+                best = document
+                break
+        pdf = best.write_pdf(pdf_identifier=False, uncompressed_pdf=False)
     except AssetRefused as exc:
         raise ReportError(str(exc)) from None
     return pdf, fetcher
@@ -140,7 +189,7 @@ def render_memo(evaluation: Evaluation, path: Optional[PathLike] = None, *, memo
 def render_memo_with_fetcher(evaluation: Evaluation, *, memo_date: Optional[dt.date] = None) -> tuple[bytes, MemoAssetFetcher]:
     """``render_memo`` plus the fetcher, whose ``requested`` list says what the render asked for."""
     html = memo_html(evaluation, memo_date)
-    return _to_pdf(html, memo_charts(evaluation))
+    return _to_pdf(html, memo_charts(evaluation), fit=True, max_pages=MAX_UNIT_PAGES)
 
 
 PART_UNITS = 50  # units per laid-out part of a long portfolio memo (WeasyPrint: ~0.45 MB per unit in a part)
@@ -175,10 +224,11 @@ def _portfolio_parts(ctx: dict, part_units: int) -> list[dict]:
     return parts
 
 
-def portfolio_html(evaluations: Iterable[Evaluation], memo_date: Optional[dt.date] = None) -> str:
+def portfolio_html(evaluations: Iterable[Evaluation], memo_date: Optional[dt.date] = None,
+                   failures: Iterable[tuple[str, str]] = ()) -> str:
     """The portfolio memo as HTML (all of it in one document, whatever its length)."""
     day = memo_date_default(memo_date)
-    ctx = portfolio_context(evaluations, day)
+    ctx = portfolio_context(evaluations, day, failures)
     ctx.update(_common(day), keywords="AI cost, TCO, portfolio")
     part, = _portfolio_parts(ctx, max(1, len(ctx["rows"])))
     return _template("portfolio.html").render(part)
@@ -186,7 +236,8 @@ def portfolio_html(evaluations: Iterable[Evaluation], memo_date: Optional[dt.dat
 
 def render_portfolio_memo(evaluations: Sequence[Evaluation], path: Optional[PathLike] = None, *,
                           memo_date: Optional[dt.date] = None, part_units: Optional[int] = None,
-                          isolate: Optional[Callable[..., Any]] = None) -> bytes:
+                          isolate: Optional[Callable[..., Any]] = None,
+                          failures: Iterable[tuple[str, str]] = ()) -> bytes:
     """One memo summarising every business unit's recommendation and run-rate.
 
     ``evaluations`` is read twice, one evaluation at a time (a sequence that rebuilds each on
@@ -200,13 +251,13 @@ def render_portfolio_memo(evaluations: Sequence[Evaluation], path: Optional[Path
     if not evaluations:
         raise ReportError("evaluations: got an empty list, expected at least one business unit")
     day = memo_date_default(memo_date)
-    ctx = portfolio_context(evaluations, day)
+    ctx = portfolio_context(evaluations, day, failures)
     ctx.update(_common(day), keywords="AI cost, TCO, portfolio")
     charts = {"portfolio": isolate(portfolio_svg, evaluations, CHART_UNITS)}
     parts = _portfolio_parts(ctx, max(1, part_units or PART_UNITS))
     template = _template("portfolio.html")
     if len(parts) == 1:
-        return _finish(isolate(_pdf_bytes, template.render(parts[0]), charts, None), path)
+        return _finish(isolate(_fitted_pdf_bytes, template.render(parts[0]), charts), path)
     pages = 0
     pdfs = []
     for i, part in enumerate(parts):
@@ -219,6 +270,11 @@ def render_portfolio_memo(evaluations: Sequence[Evaluation], path: Optional[Path
 
 def _pdf_bytes(html: str, charts: dict[str, bytes], extra_css: Optional[str]) -> bytes:
     return _to_pdf(html, charts, extra_css)[0]
+
+
+def _fitted_pdf_bytes(html: str, charts: dict[str, bytes]) -> bytes:
+    """A portfolio memo in one part, laid out again more tightly if it ends on an orphan page."""
+    return _to_pdf(html, charts, fit=True)[0]
 
 
 def _part_pdf(html: str, charts: dict[str, bytes], extra_css: Optional[str]) -> tuple[bytes, int]:
