@@ -323,6 +323,18 @@ def effective_infra(infra_monthly: float, utilization: float) -> float:
     return infra_monthly / u
 
 
+def month_past_capacity(utilization: float, monthly_growth: float, months: int) -> Optional[int]:
+    """The first month 1..N in which hardware at ``utilization`` today would run past 100% as the
+    volume grows (month m carries ``u x (1 + g)^(m-1)``), or None within the horizon.
+
+    80% today at 5% a month: 0.8 x 1.05^5 = 1.021 passes 100% in month 6:
+
+    >>> month_past_capacity(0.8, 0.05, 36), month_past_capacity(0.8, 0.0, 36)
+    (6, None)
+    """
+    return next((m for m in range(1, months + 1) if utilization * growth_factor(monthly_growth, m) > 1.0), None)
+
+
 def people_monthly(fte: float, fte_annual_cost: float = 150_000.0) -> float:
     """People cost per month: ``fte * fte_annual_cost / 12``.
 

@@ -352,7 +352,7 @@ def horizon_notes(scenario: "Scenario", op: OnPremOption) -> list[str]:
     if op.servers is None or op.utilization is None:
         return []
     g, n = scenario.volume.monthly_growth, scenario.horizon.months
-    late = next((m for m in range(1, n + 1) if op.utilization * f.growth_factor(g, m) > 1.0), None)
+    late = f.month_past_capacity(op.utilization, g, n)
     if late is None:
         return []
     end = op.utilization * f.growth_factor(g, n)

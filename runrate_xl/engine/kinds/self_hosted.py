@@ -291,7 +291,7 @@ def horizon_notes(scenario: "Scenario", sh: SelfHostedOption) -> list[str]:
     if sh.capacity_basis != "unlimited" or sh.utilization is None:
         return []
     g, n = scenario.volume.monthly_growth, scenario.horizon.months
-    late = next((m for m in range(1, n + 1) if sh.utilization * f.growth_factor(g, m) > 1.0), None)
+    late = f.month_past_capacity(sh.utilization, g, n)
     if late is None:
         return []
     end = sh.utilization * f.growth_factor(g, n)
