@@ -52,6 +52,18 @@ def hidden_rates(s: L.Slot, w: Written) -> None:
     w.fixed["gateway"] = f"{h}_gateway_monthly"
 
 
+def operations(s: L.Slot, w: Written) -> None:
+    """What running your own hardware adds, rented or bought (engine kinds self_hosted and
+    on_prem): people, tooling, storage, egress, the hidden items and the one-time build-out."""
+    i = f"in_{s.frag}"
+    w.fixed["people"] = f"{i}_fte*{i}_fte_annual_cost/k_months_per_year"
+    w.fixed["ops_tooling"] = f"{i}_ops_tooling_monthly"
+    w.fixed["storage"] = f"{i}_storage_monthly"
+    w.fixed["egress"] = f"{i}_egress_monthly"
+    hidden_rates(s, w)
+    w.one_time = f"{i}_setup_cost+{i}_migration_cost"
+
+
 # --- api ---------------------------------------------------------------------------------------
 
 
@@ -224,12 +236,7 @@ def _sh_write(c, lay: L.Layout, s: L.Slot) -> Written:
     w.fixed["idle_gpu"] = f"c_{p}_infra*(1-c_{p}_utilization)"
     w.rates["running_cost"] = f"=IF({on},{D}*{i}_variable_cost_per_1m/k_per_million,\"\")"
     w.rates["retries"] = f"=IF({on},{{prev_rate}}*{i}_retry_rate,\"\")"
-    w.fixed["people"] = f"{i}_fte*{i}_fte_annual_cost/k_months_per_year"
-    w.fixed["ops_tooling"] = f"{i}_ops_tooling_monthly"
-    w.fixed["storage"] = f"{i}_storage_monthly"
-    w.fixed["egress"] = f"{i}_egress_monthly"
-    hidden_rates(s, w)
-    w.one_time = f"{i}_setup_cost+{i}_migration_cost"
+    operations(s, w)
     return w
 
 
@@ -336,12 +343,7 @@ def _op_write(c, lay: L.Layout, s: L.Slot) -> Written:
     w.fixed["power_idle"] = f"c_{p}_instances*c_{p}_unit_power_idle"
     w.rates["power_load"] = f"=IF({on},c_{p}_load_rate,\"\")"
     w.fixed["facilities"] = f"c_{p}_instances*{i}_facilities_monthly_per_server"
-    w.fixed["people"] = f"{i}_fte*{i}_fte_annual_cost/k_months_per_year"
-    w.fixed["ops_tooling"] = f"{i}_ops_tooling_monthly"
-    w.fixed["storage"] = f"{i}_storage_monthly"
-    w.fixed["egress"] = f"{i}_egress_monthly"
-    hidden_rates(s, w)
-    w.one_time = f"{i}_setup_cost+{i}_migration_cost"
+    operations(s, w)
     return w
 
 

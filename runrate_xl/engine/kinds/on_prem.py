@@ -258,14 +258,20 @@ def stepping(scenario: "Scenario", op: OnPremOption) -> Optional[Step]:
     if tps is None:
         return None
     unit = _Unit(scenario, op)
-    f.deployments(0.0, tps, op.peak_to_average, op.target_utilization, op.redundancy, op.retry_rate)  # checks the inputs once
+    width = tps * op.target_utilization * f.SECONDS_PER_DAY / ((1.0 + op.retry_rate) * op.peak_to_average)
+    return Step(width, op.redundancy, unit.fixed, _server_count(op, tps))
+
+
+def _server_count(op: OnPremOption, tps: float):
+    """Servers sized from a capacity at ``t`` tokens/day (as ``functions.deployments`` counts
+    them), with the inputs checked once rather than per call."""
+    f.deployments(0.0, tps, op.peak_to_average, op.target_utilization, op.redundancy, op.retry_rate)
     retried = 1.0 + op.retry_rate
-    width = tps * op.target_utilization * f.SECONDS_PER_DAY / (retried * op.peak_to_average)
 
     def count(t: float) -> int:
         return f.instance_count(t * retried / f.SECONDS_PER_DAY, tps, op.peak_to_average, op.target_utilization, op.redundancy)
 
-    return Step(width, op.redundancy, unit.fixed, count)
+    return count
 
 
 def cash_flows(scenario: "Scenario", op: OnPremOption, volumes: Sequence[float]) -> CashFlows:
@@ -328,10 +334,8 @@ def _counts(scenario: "Scenario", op: OnPremOption, volumes: Sequence[float]) ->
     tps = server_tps(op)
     if tps is None:
         return [op.servers] * len(volumes)  # type: ignore[list-item]
-    f.deployments(0.0, tps, op.peak_to_average, op.target_utilization, op.redundancy, op.retry_rate)
-    retried = 1.0 + op.retry_rate
-    return [f.instance_count(t * retried / f.SECONDS_PER_DAY, tps, op.peak_to_average, op.target_utilization, op.redundancy)
-            for t in volumes]
+    count = _server_count(op, tps)
+    return [count(t) for t in volumes]
 
 
 def drivers(op: OnPremOption) -> list[OptionDriver]:
