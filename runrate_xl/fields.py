@@ -53,20 +53,22 @@ class Field:
     def leaf(self) -> str:
         return self.path.rsplit(".", 1)[-1]
 
-    def expected(self) -> str:
-        """What a value must be, in words (error messages, help, docs)."""
+    def expected(self, percent: bool = False) -> str:
+        """What a value must be, in words (error messages, help, docs): the one rule every
+        reader uses. ``percent``: the reader also takes a percentage ("80%"), as batch cells do."""
         if self.type == "choice":
             return "one of " + ", ".join(self.choices)
         if self.type == "fraction":
-            return "a fraction between 0 and 1 (e.g. 0.8)"
+            return f"a fraction between 0 and 1 (e.g. 0.8{' or 80%' if percent else ''})"
         if self.type == "utilization":
-            return "a utilization > 0 and <= 1 (e.g. 0.8)"
+            return f"a utilization > 0 and <= 1 (e.g. 0.8{' or 80%' if percent else ''})"
         if self.type == "json":
             return "a JSON list"
         if self.type == "text":
             return "text" + (f" of at most {self.max_length} characters" if self.max_length else "")
         what = "a whole number" if self.type == "integer" else "a number"
-        return f"{what} {self.bounds_text()}".strip()
+        example = " (e.g. 0.05 or 5%)" if percent else ""
+        return f"{what} {self.bounds_text()}".strip() + example
 
     def bounds_text(self) -> str:
         """The numeric bounds in words, e.g. ">= 0 and <= 5" ("" without bounds)."""

@@ -333,19 +333,17 @@ def field_bounds(path: str) -> tuple[Optional[float], Optional[float]]:
 
 
 def describe_kind(col: Column) -> str:
-    """What a column expects, for error messages, the template's help and the docs."""
-    low, high = col.bounds
-    if col.kind == "choice":
-        return "one of " + ", ".join(col.choices)
-    if col.kind == "fraction":
-        return "a fraction between 0 and 1 (e.g. 0.8 or 80%)"
+    """What a column expects, for error messages, the template's help and the docs: the field
+    catalog's words (``fields.Field.expected``) for a column that holds a field, with the
+    percentages batch cells accept; the batch's own words for its own columns."""
     if col.kind == "email":
         return "an email address like name@example.com"
     if col.kind == "file":
         return "a scenario YAML path relative to the input file, inside its folder"
     if col.kind == "option":
         return "an option id of the row (e.g. api, self_hosted, frontier)"
-    if col.kind in ("number", "rate", "integer"):
-        what = {"integer": "a whole number", "rate": "a fraction (0.05 or 5%)"}.get(col.kind, "a number")
-        return f"{what} {_field(col.field_path).bounds_text()}".strip()
-    return "text"
+    if col.kind == "choice":
+        return "one of " + ", ".join(col.choices)
+    if not col.field_path:
+        return "text"
+    return _field(col.field_path).expected(percent=col.kind in ("fraction", "rate"))
