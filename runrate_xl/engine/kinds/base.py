@@ -110,19 +110,21 @@ def field_driver(name: str, label: str, field_name: str, ceiling: Optional[float
 @dataclass(frozen=True)
 class Step:
     """How an option's cost steps with volume: ``count(t)`` units (GPU instances, servers) at
-    ``cost`` USD/month each. The count is ``ceil(max(1, ceil(t / width)) * redundancy)``, so it
-    changes only at multiples of ``width`` and lies between ``redundancy * t / width`` and
-    ``redundancy * (t / width + 1) + 1``: the envelope the break-even search stops by."""
+    ``cost`` USD/month each. The count is ``ceil(max(minimum, ceil(t / width)) * redundancy)``
+    (``minimum``: 1, or a stated fleet's servers, with redundancy 1), so it changes only at
+    multiples of ``width`` and lies between ``redundancy * t / width`` and ``redundancy * (t /
+    width + minimum) + 1``: the envelope the break-even search stops by."""
 
     width: float  # tokens/day one more base unit carries
     redundancy: float
     cost: float  # USD/month per unit
     count: Callable[[float], int]
+    minimum: int = 1  # units below any volume (1, or a stated fleet's servers)
 
     @property
     def band(self) -> float:
         """Height of the envelope: how far the stepped cost can sit above its lower line."""
-        return self.cost * (self.redundancy + 1.0)
+        return self.cost * (self.redundancy * self.minimum + 1.0)
 
     @property
     def line_slope(self) -> float:
