@@ -367,3 +367,18 @@ def test_a_stated_fleet_at_zero_volume_says_its_capacity_is_unknown():
     s = scenario(tokens=0.0)
     b = option_breakdown(s, "buy", 1e9)
     assert b.details["servers"] == 2 and any("implies no capacity" in n for n in b.notes)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(n=st.integers(1, 40), u=st.floats(0.05, 1), growth=st.floats(-0.05, 0.1), months=st.integers(1, 96),
+       rate=st.floats(0, 0.2), tokens=st.floats(1e6, 1e9))
+def test_a_stated_fleet_never_runs_past_100_percent(n, u, growth, months, rate, tokens):
+    """In every month the stated fleet, grown as needed, carries the volume at <= 100%, never has
+    fewer than the stated servers, and the cash NPV is the fast NPV the flips and tornado read."""
+    s = scenario({"servers": n, "utilization": u}, months=months, growth=growth, rate=rate, tokens=tokens)
+    per_server = tokens / (u * n)
+    for m in range(1, months + 1):
+        d = option_breakdown(s, "buy", tokens * f.growth_factor(growth, m)).details
+        assert d["servers"] >= n and d["utilization"] <= 1 + 1e-9
+        assert rel(d["capacity_tokens_per_day_per_server"], per_server)
+    assert rel(tco_series(s, "buy").npv, horizon_npv(s, curve(s, "buy")), 1e-9)
