@@ -16,6 +16,7 @@ from typing import Callable, Optional, Sequence
 
 from . import functions as f
 from .kinds import CashFlows, Step, kind_of
+from .kinds.base import unit_counts
 from .option_cost import option_breakdown
 from .scenario import Scenario
 
@@ -95,7 +96,7 @@ def horizon_npv(scenario: Scenario, c: Curve) -> float:
     token = c.token_slope * (wpt if c.follows_decline else wt)
     total = c.one_time + c.fixed * w + token + c.other_slope * wt
     if c.step:
-        total += c.step.cost * sum(weight * c.step.count(t) for weight, t in zip(weights, volumes))
+        total += c.step.cost * sum(weight * n for weight, n in zip(weights, unit_counts(c.step.count, volumes)))
     if c.cash is not None:
         flows = c.cash(volumes)
         total += flows.at_start + sum(weight * x for weight, x in zip(weights, flows.by_month))

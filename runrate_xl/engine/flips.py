@@ -49,11 +49,14 @@ def flip_points(scenario: Scenario, chosen: str, allowed: list[str]) -> list[Fli
     others = [o for o in allowed if o != chosen]
     if not others:
         return []
-    base_npv = {o: horizon_npv(scenario, curve(scenario, o)) for o in allowed}
+    base_curve = {o: curve(scenario, o) for o in allowed}
+    base_npv = {o: horizon_npv(scenario, base_curve[o]) for o in allowed}
 
-    def gap_of(moved: list[str]) -> Gap:
+    def gap_of(moved: list[str], reprices: bool) -> Gap:
+        """The gap where ``moved`` options' NPVs move: their curves re-read when the driver moves a
+        cost at a given volume, today's curves over the moved horizon otherwise."""
         def gap(s: Scenario) -> tuple[float, str]:
-            npvs = {o: horizon_npv(s, curve(s, o)) if o in moved else base_npv[o] for o in allowed}
+            npvs = {o: horizon_npv(s, curve(s, o) if reprices else base_curve[o]) if o in moved else base_npv[o] for o in allowed}
             best = min(others, key=lambda o: npvs[o])
             return npvs[chosen] - npvs[best], best
         return gap
@@ -66,7 +69,7 @@ def flip_points(scenario: Scenario, chosen: str, allowed: list[str]) -> list[Fli
         lo, hi = search_range(d, base)
         if d.option is not None and d.option not in allowed:
             continue  # an option the constraints set aside cannot become the answer
-        gap = gap_of([d.option] if d.option is not None else allowed)
+        gap = gap_of([d.option] if d.option is not None else allowed, d.reprices)
         found: list[tuple[float, float, str]] = []  # (distance, value, option)
         for end in (lo, hi):
             hit = _flip_towards(scenario, d, base, end, gap, monotonic=d.option is not None)

@@ -118,7 +118,7 @@ class Step:
     width: float  # tokens/day one more base unit carries
     redundancy: float
     cost: float  # USD/month per unit
-    count: Callable[[float], int]
+    count: Callable[[float], int]  # never falls as volume rises (curve.unit_counts relies on it)
     minimum: int = 1  # units below any volume (1, or a stated fleet's servers)
 
     @property
@@ -130,6 +130,33 @@ class Step:
     def line_slope(self) -> float:
         """Slope of the envelope's lower line, USD/month per token/day."""
         return self.cost * self.redundancy / self.width
+
+
+def unit_counts(count: Callable[[float], int], volumes: Sequence[float]) -> list[int]:
+    """``[count(t) for t in volumes]`` for a unit count that never falls as volume rises
+    (``kinds.base.Step.count``), calling it only where it may change: where the volumes only
+    rise or only fall (a horizon's months), a run whose two ends have the same count has that
+    count throughout, so the run is split only around the months where units are added. Exact;
+    any other order of volumes is counted month by month."""
+    n = len(volumes)
+    pairs = list(zip(volumes, volumes[1:]))
+    if n < 3 or not (all(a <= b for a, b in pairs) or all(a >= b for a, b in pairs)):
+        return [count(t) for t in volumes]
+    out = [0] * n
+
+    def fill(lo: int, hi: int, at_lo: int, at_hi: int) -> None:
+        if at_lo == at_hi:
+            out[lo:hi + 1] = [at_lo] * (hi - lo + 1)
+        elif hi - lo <= 1:
+            out[lo], out[hi] = at_lo, at_hi
+        else:
+            mid = (lo + hi) // 2
+            at_mid = count(volumes[mid])
+            fill(lo, mid, at_lo, at_mid)
+            fill(mid, hi, at_mid, at_hi)
+
+    fill(0, n - 1, count(volumes[0]), count(volumes[-1]))
+    return out
 
 
 @dataclass(frozen=True)

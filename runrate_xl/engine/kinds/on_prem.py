@@ -36,7 +36,8 @@ from pydantic import Field, model_validator
 from .. import functions as f
 from ..common import Fraction, HiddenCosts, Usd, Utilization
 from ..errors import InputError
-from .base import Breakdown, CashFlows, Kind, LineItemSpec, OptionBase, OptionDriver, Step, field_driver, hidden_items, items_by_key
+from .base import (Breakdown, CashFlows, Kind, LineItemSpec, OptionBase, OptionDriver, Step, field_driver, hidden_items,
+                   items_by_key, unit_counts)
 
 if TYPE_CHECKING:
     from ..scenario import Scenario
@@ -308,12 +309,7 @@ def _server_count(op: OnPremOption, tps: float):
     """Servers sized from a capacity at ``t`` tokens/day (as ``functions.deployments`` counts
     them), with the inputs checked once rather than per call."""
     f.deployments(0.0, tps, op.peak_to_average, op.target_utilization, op.redundancy, op.retry_rate)
-    retried = 1.0 + op.retry_rate
-
-    def count(t: float) -> int:
-        return f.instance_count(t * retried / f.SECONDS_PER_DAY, tps, op.peak_to_average, op.target_utilization, op.redundancy)
-
-    return count
+    return f.instance_counter(tps, op.peak_to_average, op.target_utilization, op.redundancy, 1.0 + op.retry_rate)
 
 
 def cash_flows(scenario: "Scenario", op: OnPremOption, volumes: Sequence[float]) -> CashFlows:
@@ -380,7 +376,7 @@ def _counts(scenario: "Scenario", op: OnPremOption, volumes: Sequence[float]) ->
         count = _fleet_count(op, reference)
     else:
         return [op.servers] * len(volumes)  # type: ignore[list-item]
-    return [count(t) for t in volumes]
+    return unit_counts(count, volumes)
 
 
 def drivers(op: OnPremOption) -> list[OptionDriver]:
