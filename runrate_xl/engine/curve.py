@@ -10,7 +10,7 @@ break-even search and the flip points scan thousands of volumes and values cheap
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable, Optional, Sequence
 
@@ -32,6 +32,10 @@ class Curve:
     one_time: float
     follows_decline: bool
     cash: Optional[Callable[[Sequence[float]], CashFlows]] = None  # a kind that buys hardware: its cash over the month volumes
+    # month volumes -> (unit counts, cash flows) already computed for them: pure functions of the
+    # curve and the volumes, so a horizon that keeps its volumes (another discount rate or price
+    # decline) reuses them
+    horizon: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def slope(self) -> float:
@@ -95,9 +99,14 @@ def horizon_npv(scenario: Scenario, c: Curve) -> float:
                                                   h.discount_rate_per_year, h.months)
     token = c.token_slope * (wpt if c.follows_decline else wt)
     total = c.one_time + c.fixed * w + token + c.other_slope * wt
-    if c.step:
-        total += c.step.cost * sum(weight * n for weight, n in zip(weights, unit_counts(c.step.count, volumes)))
-    if c.cash is not None:
-        flows = c.cash(volumes)
-        total += flows.at_start + sum(weight * x for weight, x in zip(weights, flows.by_month))
+    if c.step or c.cash is not None:
+        known = c.horizon.get(volumes)
+        if known is None:
+            known = c.horizon[volumes] = (unit_counts(c.step.count, volumes) if c.step else None,
+                                          c.cash(volumes) if c.cash is not None else None)
+        counts, flows = known
+        if counts is not None:
+            total += c.step.cost * sum(weight * n for weight, n in zip(weights, counts))  # type: ignore[union-attr]
+        if flows is not None:
+            total += flows.at_start + sum(weight * x for weight, x in zip(weights, flows.by_month))
     return total

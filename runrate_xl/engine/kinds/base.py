@@ -134,28 +134,27 @@ class Step:
 
 def unit_counts(count: Callable[[float], int], volumes: Sequence[float]) -> list[int]:
     """``[count(t) for t in volumes]`` for a unit count that never falls as volume rises
-    (``kinds.base.Step.count``), calling it only where it may change: where the volumes only
-    rise or only fall (a horizon's months), a run whose two ends have the same count has that
-    count throughout, so the run is split only around the months where units are added. Exact;
-    any other order of volumes is counted month by month."""
+    (``Step.count``), calling it only where it may change: where the volumes only rise or only
+    fall (a horizon's months), a run whose two ends have the same count has that count
+    throughout, so runs are skipped in growing strides and walked month by month where units are
+    added. Exact; any other order of volumes is counted month by month."""
     n = len(volumes)
     pairs = list(zip(volumes, volumes[1:]))
     if n < 3 or not (all(a <= b for a, b in pairs) or all(a >= b for a, b in pairs)):
         return [count(t) for t in volumes]
-    out = [0] * n
-
-    def fill(lo: int, hi: int, at_lo: int, at_hi: int) -> None:
-        if at_lo == at_hi:
-            out[lo:hi + 1] = [at_lo] * (hi - lo + 1)
-        elif hi - lo <= 1:
-            out[lo], out[hi] = at_lo, at_hi
+    out = [count(volumes[0])] * n
+    known: dict[int, int] = {}
+    i, stride, current = 0, 1, out[0]
+    while i < n - 1:
+        j = min(i + stride, n - 1)
+        at_j = known[j] if j in known else known.setdefault(j, count(volumes[j]))
+        if at_j == current:  # the same at both ends: the same between (already filled from i on)
+            i, stride = j, stride * 2
+        elif j == i + 1:
+            out[j:] = [at_j] * (n - j)
+            i, stride, current = j, 1, at_j
         else:
-            mid = (lo + hi) // 2
-            at_mid = count(volumes[mid])
-            fill(lo, mid, at_lo, at_mid)
-            fill(mid, hi, at_mid, at_hi)
-
-    fill(0, n - 1, count(volumes[0]), count(volumes[-1]))
+            stride = (j - i) // 2
     return out
 
 

@@ -353,8 +353,8 @@ def cash_flows(scenario: "Scenario", op: OnPremOption, volumes: Sequence[float])
         if age == unit.life:
             flows[n_months] -= k * unit.residual
             residual += k * unit.residual
-        else:
-            value = k * f.straight_line_book_value(unit.cost, unit.residual, unit.life, age)
+        else:  # functions.straight_line_book_value(cost, residual, life, age), inputs checked once
+            value = k * (unit.cost - (unit.cost - unit.residual) * age / unit.life)
             flows[n_months] -= value
             terminal += value
     for m, n in enumerate(counts, start=1):
