@@ -31,7 +31,7 @@ class Curve:
     step: Optional[Step]
     one_time: float
     follows_decline: bool
-    cash: Optional[Callable[[Sequence[float]], CashFlows]] = None  # a kind that buys hardware: its cash over the month volumes
+    cash: Optional[Callable[..., CashFlows]] = None  # a kind that buys hardware: its cash over the month volumes (and unit counts)
     # month volumes -> (unit counts, cash flows) already computed for them: pure functions of the
     # curve and the volumes, so a horizon that keeps its volumes (another discount rate or price
     # decline) reuses them
@@ -70,8 +70,8 @@ def curve(scenario: Scenario, option: str) -> Curve:
     if kind.cash is not None:
         hook = kind.cash
 
-        def cash(volumes: Sequence[float]) -> CashFlows:
-            return hook(scenario, o, volumes)
+        def cash(volumes: Sequence[float], counts: Optional[Sequence[int]] = None) -> CashFlows:
+            return hook(scenario, o, volumes, counts)
     return Curve(b.total - token - other - stepped, token / t, other / t, step, b.one_time, kind.follows_api_price_decline, cash)
 
 
@@ -102,8 +102,8 @@ def horizon_npv(scenario: Scenario, c: Curve) -> float:
     if c.step or c.cash is not None:
         known = c.horizon.get(volumes)
         if known is None:
-            known = c.horizon[volumes] = (unit_counts(c.step.count, volumes) if c.step else None,
-                                          c.cash(volumes) if c.cash is not None else None)
+            counts = unit_counts(c.step.count, volumes) if c.step else None
+            known = c.horizon[volumes] = (counts, c.cash(volumes, counts) if c.cash is not None else None)
         counts, flows = known
         if counts is not None:
             total += c.step.cost * sum(weight * n for weight, n in zip(weights, counts))  # type: ignore[union-attr]

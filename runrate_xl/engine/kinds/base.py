@@ -135,16 +135,21 @@ class Step:
 def unit_counts(count: Callable[[float], int], volumes: Sequence[float]) -> list[int]:
     """``[count(t) for t in volumes]`` for a unit count that never falls as volume rises
     (``Step.count``), calling it only where it may change: where the volumes only rise or only
-    fall (a horizon's months), a run whose two ends have the same count has that count
-    throughout, so runs are skipped in growing strides and walked month by month where units are
-    added. Exact; any other order of volumes is counted month by month."""
+    fall (a horizon's months) and units are added in few of them, a run whose two ends have the
+    same count has that count throughout, so runs are skipped in growing strides and walked month
+    by month where units are added. Exact; otherwise counted month by month."""
     n = len(volumes)
-    pairs = list(zip(volumes, volumes[1:]))
-    if n < 3 or not (all(a <= b for a, b in pairs) or all(a >= b for a, b in pairs)):
+    if n < 4:
         return [count(t) for t in volumes]
-    out = [count(volumes[0])] * n
-    known: dict[int, int] = {}
-    i, stride, current = 0, 1, out[0]
+    first, last = count(volumes[0]), count(volumes[-1])
+    if abs(last - first) * 4 >= n:  # units added in most months: nothing to skip
+        return [first] + [count(t) for t in volumes[1:-1]] + [last]
+    pairs = list(zip(volumes, volumes[1:]))
+    if not (all(a <= b for a, b in pairs) or all(a >= b for a, b in pairs)):
+        return [first] + [count(t) for t in volumes[1:-1]] + [last]
+    out = [first] * n
+    known = {n - 1: last}
+    i, stride, current = 0, 1, first
     while i < n - 1:
         j = min(i + stride, n - 1)
         at_j = known[j] if j in known else known.setdefault(j, count(volumes[j]))
@@ -195,8 +200,9 @@ class Kind:
     # the option with what it derives from today's volume made explicit, for a copy of the scenario at another volume
     anchored: Callable[["Scenario", Any], Any] = field(default=lambda scenario, option: option)
     # A kind that buys hardware: its cash over the horizon given the month volumes (tokens/day of
-    # months 1..N), as a difference from its run-rate (see CashFlows); None: cash is the run-rate.
-    cash: Optional[Callable[["Scenario", Any, Sequence[float]], CashFlows]] = None
+    # months 1..N) and, when already counted, its units in use in them (its step's counts), as a
+    # difference from its run-rate (see CashFlows); None: cash is the run-rate.
+    cash: Optional[Callable[..., CashFlows]] = None
 
     def sends_data_out(self, option: Any) -> bool:
         """Whether the option sends data to a third party: its kind does and it is not marked private."""

@@ -312,7 +312,7 @@ def _server_count(op: OnPremOption, tps: float):
     return f.instance_counter(tps, op.peak_to_average, op.target_utilization, op.redundancy, 1.0 + op.retry_rate)
 
 
-def cash_flows(scenario: "Scenario", op: OnPremOption, volumes: Sequence[float]) -> CashFlows:
+def cash_flows(scenario: "Scenario", op: OnPremOption, volumes: Sequence[float], counts: Optional[Sequence[int]] = None) -> CashFlows:
     """Cash over the months whose volumes (tokens/day) are given, as a difference from the
     run-rate: the run-rate capital charge of each month's servers is taken out, and in its place
     (times in months from the start; month m runs from time m - 1 to time m):
@@ -324,10 +324,11 @@ def cash_flows(scenario: "Scenario", op: OnPremOption, volumes: Sequence[float])
     - at the horizon end N, the servers still owned are credited at their straight-line book
       value (installed price down to the residual over the life): the terminal value.
 
-    Flows at time 0 go to the one-time costs, at time m to month m (discounted as month m)."""
+    Flows at time 0 go to the one-time costs, at time m to month m (discounted as month m).
+    ``counts``: the servers in use at those volumes when already counted (its step's counts)."""
     unit = _Unit(scenario, op)
     n_months = len(volumes)
-    counts = _counts(scenario, op, volumes)
+    counts = _counts(scenario, op, volumes) if counts is None else counts
     flows = [0.0] * (n_months + 1)
     bought = [0] * n_months  # servers bought at time 0 .. N-1
     owned = 0
