@@ -76,14 +76,23 @@ def curve(scenario: Scenario, option: str) -> Curve:
 
 
 @lru_cache(maxsize=256)
+def _horizon_factors(growth: float, decline: float, rate: float, months: int) -> tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...], float]:
+    """Per month m = 1..N: growth factor, discount factor ``w_m`` and API price factor; and ``sum w_m``."""
+    r_m = f.monthly_rate(rate)
+    growths = tuple(f.growth_factor(growth, m) for m in range(1, months + 1))
+    weights = tuple(1.0 / (1.0 + r_m) ** m for m in range(1, months + 1))
+    factors = tuple(f.price_factor(decline, m) for m in range(1, months + 1))
+    return growths, weights, factors, sum(weights)
+
+
+@lru_cache(maxsize=256)
 def _month_weights(t0: float, growth: float, decline: float, rate: float, months: int) -> tuple[tuple[float, ...], tuple[float, ...], float, float, float]:
     """Per month m = 1..N: volume ``t_m`` and discount factor ``w_m``; and the sums
-    ``sum w_m``, ``sum w_m t_m`` and ``sum w_m pf_m t_m`` the NPV of an affine cost needs."""
-    r_m = f.monthly_rate(rate)
-    volumes = tuple(t0 * f.growth_factor(growth, m) for m in range(1, months + 1))
-    weights = tuple(1.0 / (1.0 + r_m) ** m for m in range(1, months + 1))
-    factors = [f.price_factor(decline, m) for m in range(1, months + 1)]
-    return (volumes, weights, sum(weights), sum(w * t for w, t in zip(weights, volumes)),
+    ``sum w_m``, ``sum w_m t_m`` and ``sum w_m pf_m t_m`` the NPV of an affine cost needs
+    (the factors that do not depend on today's volume computed once per horizon)."""
+    growths, weights, factors, w = _horizon_factors(growth, decline, rate, months)
+    volumes = tuple(t0 * g for g in growths)
+    return (volumes, weights, w, sum(w * t for w, t in zip(weights, volumes)),
             sum(w * p * t for w, p, t in zip(weights, factors, volumes)))
 
 
