@@ -23,8 +23,11 @@ from tests.test_engine_properties import scenarios
 def test_the_instance_counter_counts_as_instance_count(capacity, pta, target, redundancy, retry, t, k):
     count = f.instance_counter(capacity, pta, target, redundancy, 1.0 + retry)
     width = capacity * target * f.SECONDS_PER_DAY / ((1.0 + retry) * pta)
-    for v in (t, k * width, k * width * (1 + 1e-15), k * width * (1 - 1e-15), 0.0):  # at and around a step
+    volumes = [t, k * width, k * width * (1 + 1e-15), k * width * (1 - 1e-15), 0.0]  # at and around a step
+    for v in volumes:
         assert count(v) == f.instance_count(v * (1.0 + retry) / f.SECONDS_PER_DAY, capacity, pta, target, redundancy)
+    if hasattr(count, "many"):
+        assert count.many(volumes) == [count(v) for v in volumes]
 
 
 @settings(max_examples=200, deadline=None)

@@ -470,6 +470,19 @@ def instance_counter(capacity: float, peak_to_average: float, target_utilization
             if x - (n - 1) <= snap * max(1.0, abs(x)):
                 n -= 1
             return n if n > 1 else 1
+
+        def many(volumes) -> list[int]:
+            """``[count(t) for t in volumes]`` in one loop."""
+            out = []
+            for t in volumes:
+                x = t * retried / SECONDS_PER_DAY * peak_to_average / denominator
+                n = ceil(x)
+                if x - (n - 1) <= snap * max(1.0, abs(x)):
+                    n -= 1
+                out.append(n if n > 1 else 1)
+            return out
+
+        count.many = many  # type: ignore[attr-defined]
         return count
 
     def count_redundant(t: float) -> int:

@@ -139,14 +139,14 @@ def unit_counts(count: Callable[[float], int], volumes: Sequence[float]) -> list
     same count has that count throughout, so runs are skipped in growing strides and walked month
     by month where units are added. Exact; otherwise counted month by month."""
     n = len(volumes)
+    many = getattr(count, "many", None)  # a count that also counts a list in one loop (functions.instance_counter)
     if n < 4:
-        return [count(t) for t in volumes]
+        return many(volumes) if many else [count(t) for t in volumes]
     first, last = count(volumes[0]), count(volumes[-1])
-    if abs(last - first) * 4 >= n:  # units added in most months: nothing to skip
-        return [first] + [count(t) for t in volumes[1:-1]] + [last]
     pairs = list(zip(volumes, volumes[1:]))
-    if not (all(a <= b for a, b in pairs) or all(a >= b for a, b in pairs)):
-        return [first] + [count(t) for t in volumes[1:-1]] + [last]
+    if abs(last - first) * 4 >= n or not (all(a <= b for a, b in pairs) or all(a >= b for a, b in pairs)):
+        # units added in most months (nothing to skip), or volumes in no order: month by month
+        return many(volumes) if many else [first] + [count(t) for t in volumes[1:-1]] + [last]
     out = [first] * n
     known = {n - 1: last}
     i, stride, current = 0, 1, first

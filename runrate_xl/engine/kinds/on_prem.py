@@ -29,6 +29,7 @@ straight-line depreciation and interest.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING, Literal, Optional, Sequence
 
 from pydantic import Field, model_validator
@@ -182,23 +183,36 @@ def _need(op: OnPremOption, field: str) -> float:
     return value
 
 
-class _Unit:
-    """One server's monthly figures at the option's inputs (USD/month unless named)."""
+def _Unit(scenario: "Scenario", op: OnPremOption) -> "_UnitFigures":
+    """One server's monthly figures at the option's inputs (a pure function of them, computed
+    once for the same inputs: the search, tornado and flips price one option many times)."""
+    return _unit_figures(_need(op, "server_price"), _need(op, "gpu_tdp_watts"), op.install_share, op.residual_share,
+                         op.life_months, op.cost_of_capital_per_year, op.maintenance_share_per_year, op.gpus_per_server,
+                         op.pue, hours_per_month(scenario), op.power_price_per_kwh, op.idle_power_share,
+                         op.facilities_monthly_per_server)
 
-    def __init__(self, scenario: "Scenario", op: OnPremOption):
-        price = _need(op, "server_price")
-        tdp = _need(op, "gpu_tdp_watts")
-        self.cost = price * (1.0 + op.install_share)  # paid when bought
-        self.residual = price * op.residual_share  # received at the end of life
-        self.life = op.life_months
-        self.capital = -f.pmt(f.monthly_rate(op.cost_of_capital_per_year), self.life, self.cost, -self.residual)
+
+@lru_cache(maxsize=512)
+def _unit_figures(*inputs) -> "_UnitFigures":
+    return _UnitFigures(*inputs)
+
+
+class _UnitFigures:
+    """One server's monthly figures (USD/month unless named)."""
+
+    def __init__(self, price: float, tdp: float, install_share: float, residual_share: float, life: int, cost_of_capital: float,
+                 maintenance_share: float, gpus: int, pue: float, hours: float, power_price: float, idle_share: float,
+                 facilities: float):
+        self.cost = price * (1.0 + install_share)  # paid when bought
+        self.residual = price * residual_share  # received at the end of life
+        self.life = life
+        self.capital = -f.pmt(f.monthly_rate(cost_of_capital), self.life, self.cost, -self.residual)
         self.depreciation = (self.cost - self.residual) / self.life
-        self.maintenance = price * op.maintenance_share_per_year / f.MONTHS_PER_YEAR
-        self.energy = f.server_power_monthly(1.0, op.gpus_per_server, tdp, 1.0, 0.0, op.pue,  # type: ignore[arg-type]
-                                             hours_per_month(scenario), op.power_price_per_kwh)  # flat out, one server
-        self.power_idle = self.energy * op.idle_power_share
-        self.site_kw = op.gpus_per_server * tdp / 1000.0 * op.pue  # type: ignore[operator]  # drawn flat out, cooling included
-        self.facilities = op.facilities_monthly_per_server
+        self.maintenance = price * maintenance_share / f.MONTHS_PER_YEAR
+        self.energy = f.server_power_monthly(1.0, gpus, tdp, 1.0, 0.0, pue, hours, power_price)  # flat out, one server
+        self.power_idle = self.energy * idle_share
+        self.site_kw = gpus * tdp / 1000.0 * pue  # drawn flat out, cooling included
+        self.facilities = facilities
         self.fixed = self.capital + self.maintenance + self.power_idle + self.facilities  # what one more server costs a month
 
 
