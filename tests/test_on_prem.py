@@ -382,3 +382,12 @@ def test_a_stated_fleet_never_runs_past_100_percent(n, u, growth, months, rate, 
         assert d["servers"] >= n and d["utilization"] <= 1 + 1e-9
         assert rel(d["capacity_tokens_per_day_per_server"], per_server)
     assert rel(tco_series(s, "buy").npv, horizon_npv(s, curve(s, "buy")), 1e-9)
+
+
+def test_the_memo_states_a_stated_fleets_capacity():
+    from runrate_xl.report.context import _on_prem_assumptions
+
+    # 2 servers at 50% of 100M: 100M a server, a third bought past 200M tokens/day
+    ev = evaluate_scenario(scenario(tokens=100e6))
+    rows = " ".join(str(r) for r in _on_prem_assumptions(ev, ev.scenario.option("buy")))
+    assert "carry 100,000,000 tokens/day each at 100%" in rows and "as the volume passes 200,000,000 tokens/day" in rows, rows
