@@ -187,12 +187,20 @@ def several_option_scenarios():
 # growth, redundancy, retries and refreshes over a horizon that is not a whole number of lives,
 # and a shrinking volume (servers kept until their end of life, not replaced).
 ON_PREM = {
-    "on-prem-stated": {
-        "volume": {"tokens_per_day": 2e8, "monthly_growth": 0.01},
+    "on-prem-stated": {  # 2 servers at 50% of 200M carry 400M: passed in month 37, 4 servers by month 60
+        "volume": {"tokens_per_day": 2e8, "monthly_growth": 0.02},
         "options": [{"id": "api", "kind": "api", "input_price_per_1m": 1, "output_price_per_1m": 4},
                     {"id": "own", "kind": "on_prem", "servers": 2, "utilization": 0.5, "server_price": 150000, "gpus_per_server": 8,
                      "gpu_tdp_watts": 350, "cost_of_capital_per_year": 0}],
         "horizon": {"months": 60, "discount_rate_per_year": 0.1}},
+    "on-prem-stated-at": {  # 3 servers at 80% of 150M carry 187.5M (62.5M a server): a 4th in month 7, beside rented GPUs
+        "volume": {"tokens_per_day": 1.6e8, "tokens_per_request": 800, "monthly_growth": 0.03},
+        "options": [{"id": "api", "kind": "api", "input_price_per_1m": 0.5, "output_price_per_1m": 2},
+                    {"id": "own", "kind": "on_prem", "servers": 3, "utilization": 0.8, "utilization_at_tokens_per_day": 1.5e8,
+                     "server_price": 120000, "gpus_per_server": 4, "gpu_tdp_watts": 700, "life_years": 3},
+                    {"id": "rent", "kind": "self_hosted", "mode": "capacity", "instance_hourly_usd": 12, "gpus_per_instance": 4,
+                     "tokens_per_second_per_gpu": 200}],
+        "horizon": {"months": 48, "discount_rate_per_year": 0.07}},
     "on-prem-growth": {
         "volume": {"tokens_per_day": 3.1e8, "tokens_per_request": 1000, "monthly_growth": 0.04},
         "options": [{"id": "api", "kind": "api", "input_price_per_1m": 1, "output_price_per_1m": 4},

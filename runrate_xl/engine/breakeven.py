@@ -73,6 +73,18 @@ def find_breakeven(scenario: Scenario, option_a: str, option_b: str) -> BreakEve
     )
 
 
+def breakeven_volume(a: Curve, b: Curve) -> Optional[float]:
+    """The first break-even volume of two cost curves (``find_breakeven``'s ``tokens_per_day``),
+    or None: solved without building a result, a stepped search stopping at its first crossing."""
+    try:
+        if a.step or b.step:
+            crossings, _, _ = _piecewise(a, b, first_only=True)
+            return crossings[0] if crossings else None
+        return f.breakeven_volume(a.fixed, a.slope, b.fixed, b.slope)
+    except NoAnswer:
+        return None
+
+
 def _tied(a: Curve, b: Curve, t: float) -> bool:
     """Whether a and b cost the same at ``t`` (within the piecewise search's tie tolerance)."""
     return abs(a.at(t) - b.at(t)) <= TIE * (abs(a.fixed) + abs(b.fixed) + a.band + b.band)
@@ -132,9 +144,10 @@ def _stop_volume(a: Curve, b: Curve) -> Optional[float]:
     return 0.0 if (l0 - b.band > 0 or l0 + a.band < 0) else None
 
 
-def _piecewise(a: Curve, b: Curve) -> tuple[list[float], str, Optional[float]]:
-    """Every volume > 0 where the cheaper of a and b changes, which one ("a" / "b") is cheaper at
-    the smallest volume, and the volume the search stopped at if it hit the step limit first."""
+def _piecewise(a: Curve, b: Curve, first_only: bool = False) -> tuple[list[float], str, Optional[float]]:
+    """Every volume > 0 where the cheaper of a and b changes (the first only, with ``first_only``),
+    which one ("a" / "b") is cheaper at the smallest volume, and the volume the search stopped at
+    if it hit the step limit first."""
     widths = [c.step.width for c in (a, b) if c.step]
     stop = _stop_volume(a, b)
     tiny = min(widths) * 1e-9
@@ -160,12 +173,16 @@ def _piecewise(a: Curve, b: Curve) -> tuple[list[float], str, Optional[float]]:
         if n > 1 and (d_lo > tie) != dearer_a:
             crossings.append(lo)  # the step itself flips the order
             dearer_a = not dearer_a
+            if first_only:
+                return crossings, first, None
         if slope != 0:
             root = lo - d_lo / slope
             # inside the step (at its end the next step's check decides), and turning the order
             if lo < root < hi * (1.0 - ROOT_EDGE) and (slope > 0) != dearer_a:
                 crossings.append(root)
                 dearer_a = not dearer_a
+                if first_only:
+                    return crossings, first, None
         if stop is not None and hi > stop * (1.0 + TIE):  # the step at stop itself may still flip the order
             return crossings, first, None
         lo = hi

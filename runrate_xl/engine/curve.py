@@ -10,12 +10,13 @@ break-even search and the flip points scan thousands of volumes and values cheap
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable, Optional, Sequence
 
 from . import functions as f
 from .kinds import CashFlows, Step, kind_of
+from .kinds.base import unit_counts
 from .option_cost import option_breakdown
 from .scenario import Scenario
 
@@ -30,7 +31,11 @@ class Curve:
     step: Optional[Step]
     one_time: float
     follows_decline: bool
-    cash: Optional[Callable[[Sequence[float]], CashFlows]] = None  # a kind that buys hardware: its cash over the month volumes
+    cash: Optional[Callable[..., CashFlows]] = None  # a kind that buys hardware: its cash over the month volumes (and unit counts)
+    # month volumes -> (unit counts, cash flows) already computed for them: pure functions of the
+    # curve and the volumes, so a horizon that keeps its volumes (another discount rate or price
+    # decline) reuses them
+    horizon: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def slope(self) -> float:
@@ -65,20 +70,29 @@ def curve(scenario: Scenario, option: str) -> Curve:
     if kind.cash is not None:
         hook = kind.cash
 
-        def cash(volumes: Sequence[float]) -> CashFlows:
-            return hook(scenario, o, volumes)
+        def cash(volumes: Sequence[float], counts: Optional[Sequence[int]] = None) -> CashFlows:
+            return hook(scenario, o, volumes, counts)
     return Curve(b.total - token - other - stepped, token / t, other / t, step, b.one_time, kind.follows_api_price_decline, cash)
+
+
+@lru_cache(maxsize=256)
+def _horizon_factors(growth: float, decline: float, rate: float, months: int) -> tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...], float]:
+    """Per month m = 1..N: growth factor, discount factor ``w_m`` and API price factor; and ``sum w_m``."""
+    r_m = f.monthly_rate(rate)
+    growths = tuple(f.growth_factor(growth, m) for m in range(1, months + 1))
+    weights = tuple(1.0 / (1.0 + r_m) ** m for m in range(1, months + 1))
+    factors = tuple(f.price_factor(decline, m) for m in range(1, months + 1))
+    return growths, weights, factors, sum(weights)
 
 
 @lru_cache(maxsize=256)
 def _month_weights(t0: float, growth: float, decline: float, rate: float, months: int) -> tuple[tuple[float, ...], tuple[float, ...], float, float, float]:
     """Per month m = 1..N: volume ``t_m`` and discount factor ``w_m``; and the sums
-    ``sum w_m``, ``sum w_m t_m`` and ``sum w_m pf_m t_m`` the NPV of an affine cost needs."""
-    r_m = f.monthly_rate(rate)
-    volumes = tuple(t0 * f.growth_factor(growth, m) for m in range(1, months + 1))
-    weights = tuple(1.0 / (1.0 + r_m) ** m for m in range(1, months + 1))
-    factors = [f.price_factor(decline, m) for m in range(1, months + 1)]
-    return (volumes, weights, sum(weights), sum(w * t for w, t in zip(weights, volumes)),
+    ``sum w_m``, ``sum w_m t_m`` and ``sum w_m pf_m t_m`` the NPV of an affine cost needs
+    (the factors that do not depend on today's volume computed once per horizon)."""
+    growths, weights, factors, w = _horizon_factors(growth, decline, rate, months)
+    volumes = tuple(t0 * g for g in growths)
+    return (volumes, weights, w, sum(w * t for w, t in zip(weights, volumes)),
             sum(w * p * t for w, p, t in zip(weights, factors, volumes)))
 
 
@@ -94,9 +108,14 @@ def horizon_npv(scenario: Scenario, c: Curve) -> float:
                                                   h.discount_rate_per_year, h.months)
     token = c.token_slope * (wpt if c.follows_decline else wt)
     total = c.one_time + c.fixed * w + token + c.other_slope * wt
-    if c.step:
-        total += c.step.cost * sum(weight * c.step.count(t) for weight, t in zip(weights, volumes))
-    if c.cash is not None:
-        flows = c.cash(volumes)
-        total += flows.at_start + sum(weight * x for weight, x in zip(weights, flows.by_month))
+    if c.step or c.cash is not None:
+        known = c.horizon.get(volumes)
+        if known is None:
+            counts = unit_counts(c.step.count, volumes) if c.step else None
+            known = c.horizon[volumes] = (counts, c.cash(volumes, counts) if c.cash is not None else None)
+        counts, flows = known
+        if counts is not None:
+            total += c.step.cost * sum(weight * n for weight, n in zip(weights, counts))  # type: ignore[union-attr]
+        if flows is not None:
+            total += flows.at_start + sum(weight * x for weight, x in zip(weights, flows.by_month))
     return total

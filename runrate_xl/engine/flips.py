@@ -27,7 +27,7 @@ MAX_ITERATIONS = 60  # root-finding steps per flip
 TOLERANCE = 1e-12  # relative width of the bracket at which a flip is located
 RELATIVE_RANGE = 4.0  # a driver moved by a share is searched from base / 4 to base x 4
 
-Gap = Callable[[Scenario], tuple[float, str]]
+Gap = Callable[[float], tuple[float, str]]  # the gap and the cheapest other option at a driver value
 
 
 def search_range(d: Driver, base: float) -> tuple[float, float]:
@@ -49,13 +49,24 @@ def flip_points(scenario: Scenario, chosen: str, allowed: list[str]) -> list[Fli
     others = [o for o in allowed if o != chosen]
     if not others:
         return []
-    base_npv = {o: horizon_npv(scenario, curve(scenario, o)) for o in allowed}
+    base_curve = {o: curve(scenario, o) for o in allowed}
+    base_npv = {o: horizon_npv(scenario, base_curve[o]) for o in allowed}
 
-    def gap_of(moved: list[str]) -> Gap:
-        def gap(s: Scenario) -> tuple[float, str]:
-            npvs = {o: horizon_npv(s, curve(s, o)) if o in moved else base_npv[o] for o in allowed}
+    def gap_of(d: Driver) -> Gap:
+        """The gap at a value of driver ``d``: the NPVs of the options it moves (their curves re-read
+        when it moves a cost at a given volume, today's curves over the moved horizon otherwise),
+        each value computed once (the bisection starts from values the scan already priced)."""
+        moved = [d.option] if d.option is not None else allowed
+        known: dict[float, tuple[float, str]] = {}
+
+        def gap(value: float) -> tuple[float, str]:
+            if value in known:
+                return known[value]
+            s = d.set(scenario, value)
+            npvs = {o: horizon_npv(s, curve(s, o) if d.reprices else base_curve[o]) if o in moved else base_npv[o] for o in allowed}
             best = min(others, key=lambda o: npvs[o])
-            return npvs[chosen] - npvs[best], best
+            known[value] = npvs[chosen] - npvs[best], best
+            return known[value]
         return gap
 
     out = []
@@ -66,10 +77,10 @@ def flip_points(scenario: Scenario, chosen: str, allowed: list[str]) -> list[Fli
         lo, hi = search_range(d, base)
         if d.option is not None and d.option not in allowed:
             continue  # an option the constraints set aside cannot become the answer
-        gap = gap_of([d.option] if d.option is not None else allowed)
+        gap = gap_of(d)
         found: list[tuple[float, float, str]] = []  # (distance, value, option)
         for end in (lo, hi):
-            hit = _flip_towards(scenario, d, base, end, gap, monotonic=d.option is not None)
+            hit = _flip_towards(d, base, end, gap, monotonic=d.option is not None)
             if hit is not None:
                 value, option = hit
                 distance = abs(value - base) if (d.points is not None or base == 0) else abs(math.log(value / base))
@@ -86,27 +97,27 @@ def _grid(d: Driver, base: float, end: float, steps: int) -> list[float]:
     return [base * (end / base) ** (k / steps) for k in range(1, steps + 1)]
 
 
-def _flip_towards(scenario: Scenario, d: Driver, base: float, end: float, gap: Gap, monotonic: bool) -> Optional[tuple[float, str]]:
+def _flip_towards(d: Driver, base: float, end: float, gap: Gap, monotonic: bool) -> Optional[tuple[float, str]]:
     if end == base:
         return None
     prev = base
     for v in _grid(d, base, end, 1 if monotonic else GRID_STEPS):
         try:
-            g, _ = gap(d.set(scenario, v))
+            g, _ = gap(v)
         except RunrateError:
             return None  # the model does not go further this way (one of its bounds)
         if g > 0:
-            return _bisect(scenario, d, prev, v, gap)
+            return _bisect(prev, v, gap)
         prev = v
     return None
 
 
-def _bisect(scenario: Scenario, d: Driver, inside: float, outside: float, gap: Gap) -> tuple[float, str]:
+def _bisect(inside: float, outside: float, gap: Gap) -> tuple[float, str]:
     """The flip between ``inside`` (gap <= 0) and ``outside`` (gap > 0), by the Illinois variant
     of regula falsi: exact in one step where the gap is linear in the driver (prices, headcount),
     and never leaving the bracket where it is not."""
-    g_in = gap(d.set(scenario, inside))[0]
-    g_out, option = gap(d.set(scenario, outside))
+    g_in = gap(inside)[0]
+    g_out, option = gap(outside)
     side = 0
     for _ in range(MAX_ITERATIONS):
         if abs(outside - inside) <= TOLERANCE * max(abs(inside), abs(outside), 1e-12):
@@ -114,7 +125,7 @@ def _bisect(scenario: Scenario, d: Driver, inside: float, outside: float, gap: G
         mid = outside - g_out * (outside - inside) / (g_out - g_in) if g_out != g_in else (inside + outside) / 2
         if not (min(inside, outside) < mid < max(inside, outside)):
             mid = (inside + outside) / 2
-        g, o = gap(d.set(scenario, mid))
+        g, o = gap(mid)
         if g > 0:
             outside, g_out, option = mid, g, o
             if side == 1:

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from .breakeven import find_breakeven, primary_pair
-from .curve import curve, horizon_npv
+from .breakeven import breakeven_volume, primary_pair
+from .curve import Curve, curve, horizon_npv
 from .kinds import OptionDriver, kind_of
 from .kinds.self_hosted import utilization_field
 from .results import SensitivityGrid, SensitivityRow
@@ -33,6 +33,9 @@ class Driver:
     option: Optional[str] = None  # the option it belongs to (None: scenario-wide)
     points: Optional[float] = None  # moved by +/- this many points instead of by a share
     floor: Optional[float] = None  # the lowest value the model accepts
+    # whether it moves a cost at a given volume (False: growth, price decline and discount rate
+    # move only the horizon, so every option's cost curve and every break-even stay today's)
+    reprices: bool = True
 
 
 def _set_section(section: str, field: str):
@@ -84,37 +87,37 @@ def drivers(scenario: Scenario) -> list[Driver]:
         + [Driver("review_share", "Human review share", _review_share, _set_review_share, 1.0)]
         + rest
         + [Driver("growth", "Volume growth", lambda s: s.volume.monthly_growth, _set_section("volume", "monthly_growth"),
-                  1.0, points=scenario.sensitivity.growth_points, floor=-0.5),
+                  1.0, points=scenario.sensitivity.growth_points, floor=-0.5, reprices=False),
            Driver("api_price_decline", "API price decline", lambda s: s.horizon.api_price_decline_per_year,
-                  _set_section("horizon", "api_price_decline_per_year"), 0.99, points=scenario.sensitivity.decline_points, floor=0.0),
+                  _set_section("horizon", "api_price_decline_per_year"), 0.99, points=scenario.sensitivity.decline_points, floor=0.0,
+                  reprices=False),
            Driver("discount_rate", "Discount rate", lambda s: s.horizon.discount_rate_per_year,
-                  _set_section("horizon", "discount_rate_per_year"), 1.0, points=scenario.sensitivity.discount_points, floor=0.0)]
+                  _set_section("horizon", "discount_rate_per_year"), 1.0, points=scenario.sensitivity.discount_points, floor=0.0,
+                  reprices=False)]
     )
 
 
-def _costs(s: Scenario, moved: list[str], base: tuple[dict[str, float], dict[str, float]]) -> tuple[dict[str, float], dict[str, float]]:
-    """(monthly totals, horizon NPVs) per option: the moved ones from their cost curves (one
-    breakdown each), the others as in ``base``."""
-    curves = {o: curve(s, o) for o in moved}
+def _costs(s: Scenario, moved: list[str], base: tuple[dict[str, float], dict[str, float]],
+           curves: dict[str, Curve]) -> tuple[dict[str, float], dict[str, float]]:
+    """(monthly totals, horizon NPVs) per option: the moved ones from ``curves`` (their cost
+    curves in ``s``), the others as in ``base``."""
     t = s.volume.daily_tokens
-    totals = {o: curves[o].at(t) if o in curves else base[0][o] for o in s.option_ids()}
-    npvs = {o: horizon_npv(s, curves[o]) if o in curves else base[1][o] for o in s.option_ids()}
+    totals = {o: curves[o].at(t) if o in moved else base[0][o] for o in s.option_ids()}
+    npvs = {o: horizon_npv(s, curves[o]) if o in moved else base[1][o] for o in s.option_ids()}
     return totals, npvs
-
-
-def _breakeven(s: Scenario, pair: Optional[tuple[str, str]]) -> Optional[float]:
-    return find_breakeven(s, *pair).tokens_per_day if pair else None
 
 
 def tornado(scenario: Scenario, swing: Optional[float] = None) -> list[SensitivityRow]:
     """Each driver at (1 - swing) and (1 + swing) of its value, or +/- its points; clipped to the
     model's bounds (fractions stop at 1). A driver of one option moves only that option's costs
-    (the others keep today's), and the break-even only when the option is in its pair."""
+    (the others keep today's), and the break-even only when the option is in its pair; a driver
+    of the horizon alone (growth, decline, discount) re-reads no cost curve and no break-even."""
     x = scenario.sensitivity.swing if swing is None else swing
     ids = scenario.option_ids()
     pair = primary_pair(scenario)
-    today = _costs(scenario, ids, ({}, {}))
-    breakeven = _breakeven(scenario, pair)
+    today_curves = {o: curve(scenario, o) for o in ids}
+    today = _costs(scenario, ids, ({}, {}), today_curves)
+    breakeven = breakeven_volume(today_curves[pair[0]], today_curves[pair[1]]) if pair else None
     rows = []
     for d in drivers(scenario):
         base = d.get(scenario)
@@ -131,13 +134,17 @@ def tornado(scenario: Scenario, swing: Optional[float] = None) -> list[Sensitivi
             low, note = d.floor, f"floored at {d.floor:g}"
         s_low, s_high = d.set(scenario, low), d.set(scenario, high)
         moved = ids if d.option is None else [d.option]
-        pair_moves = pair is not None and (d.option is None or d.option in pair)
-        (totals_low, npv_low), (totals_high, npv_high) = _costs(s_low, moved, today), _costs(s_high, moved, today)
+        pair_moves = pair is not None and d.reprices and (d.option is None or d.option in pair)
+        sides = []
+        for s in (s_low, s_high):
+            curves = {o: curve(s, o) if d.reprices and o in moved else today_curves[o] for o in ids}
+            sides.append((_costs(s, moved, today, curves),
+                          breakeven_volume(curves[pair[0]], curves[pair[1]]) if pair_moves else breakeven))  # type: ignore[index]
+        ((totals_low, npv_low), be_low), ((totals_high, npv_high), be_high) = sides
         rows.append(SensitivityRow(
             driver=d.key, option=d.option, label=d.label, base_value=base, low_value=low, high_value=high,
             totals_low=totals_low, totals_high=totals_high, npv_low=npv_low, npv_high=npv_high,
-            breakeven_low=_breakeven(s_low, pair) if pair_moves else breakeven,
-            breakeven_high=_breakeven(s_high, pair) if pair_moves else breakeven, note=note,
+            breakeven_low=be_low, breakeven_high=be_high, note=note,
         ))
     return rows
 

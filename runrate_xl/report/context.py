@@ -322,6 +322,13 @@ def _on_prem_assumptions(ev: Evaluation, op) -> list[dict]:
         out.append(_row(f"Server throughput{f' ({op.model} {op.precision})' if op.model else ''}{who}",
                         f"{fmt.count(details.get('capacity_tokens_per_day_per_server'))} tokens/day per server at 100%{memory}",
                         op.throughput_source or _SCENARIO_SRC, op.throughput_as_of or "-"))
+    elif details.get("capacity_tokens_per_day_per_server") is not None:  # a stated fleet: its utilization sets its capacity
+        per_server = details["capacity_tokens_per_day_per_server"]
+        reference = op.utilization_at_tokens_per_day or ev.scenario.volume.daily_tokens
+        out.append(_row(f"Fleet capacity{who}",
+                        f"{fmt.number(op.servers)} servers at {fmt.pct(op.utilization)} of {fmt.count(reference)} tokens/day carry "
+                        f"{fmt.count(per_server)} tokens/day each at 100%; servers are bought as the volume passes "
+                        f"{fmt.count(per_server * op.servers)} tokens/day", _SCENARIO_SRC, "-"))
     out.append(_row(f"MLOps people{who}", f"{fmt.number(op.fte)} FTE at {fmt.usd(op.fte_annual_cost)} per year fully loaded",
                     _SCENARIO_SRC if "fte_annual_cost" in op.model_fields_set else "Default ($150k loaded FTE)", "-", op.id, ("people",)))
     if op.setup_cost or op.migration_cost:

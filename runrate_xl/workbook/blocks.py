@@ -281,25 +281,40 @@ def _sh_checks(s: L.Slot) -> list:
 
 def op_units(s: L.Slot, t: str) -> str:
     """Servers of an on-prem option at volume ``t``: sized from the capacity (as GPU instances), or
-    the stated fleet (engine kinds/on_prem.servers_at)."""
-    return f"IF(c_{s.frag}_capacity,{capacity_instances(s, t)},in_{s.frag}_servers)"
+    the stated fleet, grown as the volume passes its capacity (engine kinds/on_prem.servers_at:
+    ``max(servers, ceil(t x u x servers / reference))``), or kept when that capacity is unknown."""
+    p, i = s.frag, f"in_{s.frag}"
+    fleet = f"MAX({i}_servers,CEILING({t}*{i}_utilization*{i}_servers/c_{p}_reference,1))"
+    return f"IF(c_{p}_implied,{fleet},IF(c_{p}_sized,{capacity_instances(s, t)},{i}_servers))"
 
 
 def _op_write(c, lay: L.Layout, s: L.Slot) -> Written:
     p, i, on = s.frag, f"in_{s.frag}", s.on
-    c.line(f"c_{p}_capacity", "Servers sized from a capacity", f"=AND({on},NOT(ISNUMBER({i}_servers)))", "TRUE/FALSE",
-           "blank servers: they follow the volume")
+    c.line(f"c_{p}_sized", "Servers sized from a capacity", f"=AND({on},NOT(ISNUMBER({i}_servers)))", "TRUE/FALSE",
+           "General", "blank servers: they follow the volume")
+    c.line(f"c_{p}_reference", "Volume the fleet's utilization is stated at",
+           f"=IF(ISNUMBER({i}_utilization_at_tokens_per_day),{i}_utilization_at_tokens_per_day,c_volume_basis)", "tokens/day", L.INT,
+           "stated servers: given, else today's volume")
+    c.line(f"c_{p}_implied", "Fleet capacity implied by its utilization",
+           f"=AND({on},ISNUMBER({i}_servers),OR(ISNUMBER({i}_utilization_at_tokens_per_day),c_tokens_per_day>0))", "TRUE/FALSE",
+           "General", "the stated servers carry the volume / utilization at 100%; more are bought past it")
+    c.line(f"c_{p}_capacity", "Servers follow the volume", f"=OR(c_{p}_sized,c_{p}_implied)", "TRUE/FALSE",
+           "General", "sized from a capacity, or a stated fleet grown past its capacity")
     # the planning factors the stepped-option formulas read (capacity_instances, piecewise break-evens):
-    # a server's are its inputs (no capacity is implied by a utilization here)
-    c.line(f"c_{p}_implied", "Capacity implied by a utilization", "=FALSE", "TRUE/FALSE", "servers: stated or sized")
-    c.line(f"c_{p}_reference", "Volume a utilization is stated at", "=c_tokens_per_day", "tokens/day", L.INT, "today")
-    c.line(f"c_{p}_pta", "Planning: peak / average", f"={i}_peak_to_average", "x", "0.00")
-    c.line(f"c_{p}_target", "Planning: target utilization", f"={i}_target_utilization", "%", L.PCT)
-    c.line(f"c_{p}_redundancy", "Planning: redundancy", f"={i}_redundancy", "x", "0.00")
-    c.line(f"c_{p}_retry", "Planning: retries on the GPUs", f"={i}_retry_rate", "%", L.PCT)
+    # a sized server's are its inputs; a stated fleet's utilization has today's peaks and retries in it
+    c.line(f"c_{p}_pta", "Planning: peak / average", f"=IF(c_{p}_implied,1,{i}_peak_to_average)", "x", "0.00", "stated fleet: 1")
+    c.line(f"c_{p}_target", "Planning: target utilization", f"=IF(c_{p}_implied,1,{i}_target_utilization)", "%", L.PCT,
+           "stated fleet: 100%")
+    c.line(f"c_{p}_redundancy", "Planning: redundancy", f"=IF(c_{p}_implied,1,{i}_redundancy)", "x", "0.00", "stated fleet: 1")
+    c.line(f"c_{p}_retry", "Planning: retries on the GPUs", f"=IF(c_{p}_implied,0,{i}_retry_rate)", "%", L.PCT,
+           "stated fleet: in its utilization")
+    c.line(f"c_{p}_min_units", "Planning: servers at the smallest volume", f"=IF(c_{p}_implied,{i}_servers,1)", "servers",
+           L.INT, "stated fleet: its servers")
     c.line(f"c_{p}_capacity_tps", "Throughput per server at 100%",
-           f"=IF(c_{p}_capacity,IF(ISNUMBER({i}_capacity_tokens_per_day),{i}_capacity_tokens_per_day/k_seconds_per_day,"
-           f"{i}_tokens_per_second_per_gpu*{i}_gpus_per_server),\"\")", "tokens/s", L.INT)
+           f"=IF(c_{p}_implied,c_{p}_reference/({i}_utilization*{i}_servers)/k_seconds_per_day,"
+           f"IF(c_{p}_sized,IF(ISNUMBER({i}_capacity_tokens_per_day),{i}_capacity_tokens_per_day/k_seconds_per_day,"
+           f"{i}_tokens_per_second_per_gpu*{i}_gpus_per_server),\"\"))", "tokens/s", L.INT,
+           "stated fleet: reference / (utilization x servers)")
     c.line(f"c_{p}_instances", "Servers (today)", f"=IF({on},{op_units(s, 'c_tokens_per_day')},\"\")", "servers", L.INT,
            "stated, or peak / (throughput x target) x redundancy")
     c.line(f"c_{p}_gpus", "GPUs (today)", f"=IF({on},c_{p}_instances*{i}_gpus_per_server,\"\")", "GPUs", L.INT)
@@ -325,14 +340,15 @@ def _op_write(c, lay: L.Layout, s: L.Slot) -> Written:
            f"=c_{p}_unit_capital+c_{p}_unit_maintenance+c_{p}_unit_power_idle+{i}_facilities_monthly_per_server", "USD/month", L.USD,
            "capital + maintenance + idle power + facilities")
     c.line(f"c_{p}_utilization", "Average GPU utilization",
-           f"=IF({on},IF(c_{p}_capacity,c_tokens_per_day*(1+{i}_retry_rate)/k_seconds_per_day/(c_{p}_instances*c_{p}_capacity_tps),"
-           f"{i}_utilization*c_tokens_per_day/c_volume_basis),\"\")", "%", L.PCT, "stated: scales with volume")
+           f"=IF({on},IF(c_{p}_sized,c_tokens_per_day*(1+{i}_retry_rate)/k_seconds_per_day/(c_{p}_instances*c_{p}_capacity_tps),"
+           f"{i}_utilization*c_tokens_per_day/c_{p}_reference*({i}_servers/c_{p}_instances)),\"\")", "%", L.PCT,
+           "stated: scales with volume, over the servers in use")
     c.line(f"c_{p}_load_rate", "Power under load per token/day",
-           f"=IF({on},IF(c_{p}_capacity,c_{p}_unit_energy*(1-{i}_idle_power_share)*(1+{i}_retry_rate)/(k_seconds_per_day*c_{p}_capacity_tps),"
-           f"{i}_servers*c_{p}_unit_energy*(1-{i}_idle_power_share)*{i}_utilization/c_volume_basis),0)",
+           f"=IF({on},IF(c_{p}_sized,c_{p}_unit_energy*(1-{i}_idle_power_share)*(1+{i}_retry_rate)/(k_seconds_per_day*c_{p}_capacity_tps),"
+           f"{i}_servers*c_{p}_unit_energy*(1-{i}_idle_power_share)*{i}_utilization/c_{p}_reference),0)",
            "USD/month per token/day", "0.000000000")
     c.line(f"c_{p}_step", "Volume per server step", f"=IF(c_{p}_capacity,c_{p}_capacity_tps"
-           f"*{i}_target_utilization*k_seconds_per_day/((1+{i}_retry_rate)*{i}_peak_to_average),\"\")", "tokens/day", L.INT)
+           f"*c_{p}_target*k_seconds_per_day/((1+c_{p}_retry)*c_{p}_pta),\"\")", "tokens/day", L.INT)
     H, N = "in_horizon_months", "ser_months"
     c.line(f"c_{p}_terminal", "Book value credited at the horizon end",
            f"=IF({on},SUMPRODUCT(ser_{p}_bought*({N}>{H}-c_{p}_life)*({N}<{H})*(c_{p}_unit_cost-(c_{p}_unit_cost-c_{p}_unit_residual)"

@@ -542,6 +542,20 @@ def _pair_block(c: Calc, book: Book, a: L.Slot, b: L.Slot) -> None:
     c.line(n("b_probe"), f"{b.id}: cost there", f"=IF({n('on')},{bb.cost_at(b, n('probe'))},\"\")", "USD/month", L.USD)
 
 
+def _units(s: L.Slot, count: str) -> str:
+    """Units of a stepped option in a segment, at least its fewest (engine kinds.base.Step.minimum:
+    a stated on-prem fleet's servers; 1, already in ``count``, elsewhere). IF, not MAX, so that it
+    stays element by element inside an array formula."""
+    if s.kind != "on_prem":
+        return count
+    return f"IF({count}<c_{s.frag}_min_units,c_{s.frag}_min_units,{count})"
+
+
+def _band(s: L.Slot, red: str) -> str:
+    """Units the stepped cost can sit above its lower line (engine kinds.base.Step.band)."""
+    return f"{red}*c_{s.frag}_min_units+1" if s.kind == "on_prem" else f"{red}+1"
+
+
 def _one_stepped(c: Calc, name: str, affine: L.Slot, stepped: L.Slot, sign: str, on: str) -> None:
     """Piecewise break-even of an affine option against a capacity-mode one: the first GPU step
     k (1..MAX_SEGMENTS, array formula) where the order flips at the step or a root lies inside.
@@ -554,11 +568,11 @@ def _one_stepped(c: Calc, name: str, affine: L.Slot, stepped: L.Slot, sign: str,
     c.line(c0, "Piecewise: fixed difference excl. GPUs", f"=IF({on},c_{x}_fixed-c_{y}_fixed_other,0)", "USD/month", L.USD)
     tie = f"{name}_tie"
     c.line(tie, "Piecewise: a difference this small is a tie",
-           f"=IF(c_{y}_capacity,k_tie*(ABS(c_{x}_fixed)+ABS(c_{y}_fixed_other)+{im}*({red}+1)),0)", "USD/month", "0.000000",
+           f"=IF(c_{y}_capacity,k_tie*(ABS(c_{x}_fixed)+ABS(c_{y}_fixed_other)+{im}*({_band(stepped, red)})),0)", "USD/month", "0.000000",
            "as in the engine")
     c.line(f"{name}_sign0", "Piecewise: first option dearer at the smallest volume",
-           f"=IF(c_{y}_capacity,{sign}({c0}-CEILING({red},1)*{im}+{s_}*{step}*k_tiny_step)>{tie},FALSE)", "TRUE/FALSE")
-    dlo = f"({c0}-CEILING(k_segments*{red},1)*{im}+{s_}*(k_segments-1)*{step})"
+           f"=IF(c_{y}_capacity,{sign}({c0}-{_units(stepped, f'CEILING({red},1)')}*{im}+{s_}*{step}*k_tiny_step)>{tie},FALSE)", "TRUE/FALSE")
+    dlo = f"({c0}-{_units(stepped, f'CEILING(k_segments*{red},1)')}*{im}+{s_}*(k_segments-1)*{step})"
     lo = f"(k_segments-1)*{step}"
     root = f"({lo}-{dlo}/{name}_safe)"
     hit = (f"((k_segments>1)*(({sign}{dlo}>{tie})<>{name}_sign0)+({s_}<>0)*({root}>{lo})*({root}<k_segments*{step}*(1-k_root_edge))"
@@ -568,7 +582,7 @@ def _one_stepped(c: Calc, name: str, affine: L.Slot, stepped: L.Slot, sign: str,
            array=True)
     k = f"{name}_k"
     c.line(f"{name}_dlo", "Piecewise: difference at the step's start",
-           f"=IF(ISNUMBER({k}),{c0}-CEILING({k}*{red},1)*{im}+{s_}*({k}-1)*{step},\"\")", "USD/month", L.USD)
+           f"=IF(ISNUMBER({k}),{c0}-{_units(stepped, f'CEILING({k}*{red},1)')}*{im}+{s_}*({k}-1)*{step},\"\")", "USD/month", L.USD)
     c.line(name, "Piecewise break-even",
            f"=IF(ISNUMBER({k}),IF(AND({k}>1,({sign}{name}_dlo>{tie})<>{name}_sign0),({k}-1)*{step},"
            f"({k}-1)*{step}-{name}_dlo/{name}_safe),\"\")", "tokens/day", L.INT)
@@ -600,17 +614,17 @@ def _both_stepped(c: Calc, book: Book, name: str, a: L.Slot, b: L.Slot) -> None:
             ws[f"{LO}{r}"] = f"={HI}{p}"
         ws[f"{HI}{r}"] = f"=IF(AND(c_{a.frag}_capacity,c_{b.frag}_capacity),MIN(({I}{r}+1)*{wa},({J}{r}+1)*{wb}),0)"
         ws[f"{SL}{r}"] = f"={slope}"
-        ws[f"{DLO}{r}"] = (f"=IF({HI}{r}=0,0,(c_{a.frag}_fixed_other+CEILING(({I}{r}+1)*{ra},1)*c_{a.frag}_instance_month)"
-                           f"-(c_{b.frag}_fixed_other+CEILING(({J}{r}+1)*{rb},1)*c_{b.frag}_instance_month)+{SL}{r}*{LO}{r})")
+        ws[f"{DLO}{r}"] = (f"=IF({HI}{r}=0,0,(c_{a.frag}_fixed_other+{_units(a, f'CEILING(({I}{r}+1)*{ra},1)')}*c_{a.frag}_instance_month)"
+                           f"-(c_{b.frag}_fixed_other+{_units(b, f'CEILING(({J}{r}+1)*{rb},1)')}*c_{b.frag}_instance_month)+{SL}{r}*{LO}{r})")
         flip = "FALSE" if r == first else f"({DLO}{r}>{name}_tie)<>{sign0}"
         ws[f"{HIT}{r}"] = (f"=IF({HI}{r}=0,0,IF({flip},1,IF({SL}{r}<>0,IF(AND({LO}{r}-{DLO}{r}/{SL}{r}>{LO}{r},"
                            f"{LO}{r}-{DLO}{r}/{SL}{r}<{HI}{r}*(1-k_root_edge),({SL}{r}>0)<>{sign0}),1,0),0)))")
     c.line(f"{name}_tie", "Both stepped: a difference this small is a tie",
            f"=IF(AND(c_{a.frag}_capacity,c_{b.frag}_capacity),k_tie*(ABS(c_{a.frag}_fixed_other)+ABS(c_{b.frag}_fixed_other)"
-           f"+c_{a.frag}_instance_month*({ra}+1)+c_{b.frag}_instance_month*({rb}+1)),0)", "USD/month", "0.000000", "as in the engine")
+           f"+c_{a.frag}_instance_month*({_band(a, ra)})+c_{b.frag}_instance_month*({_band(b, rb)})),0)", "USD/month", "0.000000", "as in the engine")
     c.line(sign0, "Both stepped: first option dearer at the smallest volume",
-           f"=IF(AND(c_{a.frag}_capacity,c_{b.frag}_capacity),(c_{a.frag}_fixed_other+CEILING({ra},1)*c_{a.frag}_instance_month)"
-           f"-(c_{b.frag}_fixed_other+CEILING({rb},1)*c_{b.frag}_instance_month)+({slope})*MIN({wa},{wb})*k_tiny_step>{name}_tie,FALSE)",
+           f"=IF(AND(c_{a.frag}_capacity,c_{b.frag}_capacity),(c_{a.frag}_fixed_other+{_units(a, f'CEILING({ra},1)')}*c_{a.frag}_instance_month)"
+           f"-(c_{b.frag}_fixed_other+{_units(b, f'CEILING({rb},1)')}*c_{b.frag}_instance_month)+({slope})*MIN({wa},{wb})*k_tiny_step>{name}_tie,FALSE)",
            "TRUE/FALSE")
     c.line(f"{name}_k", "Both stepped: first segment where the order flips",
            f"=IF(AND(c_{a.frag}_capacity,c_{b.frag}_capacity),IFERROR(MATCH(1,'{L.LISTS}'!{HIT}{first}:{HIT}{last},0),\"\"),\"\")",

@@ -110,24 +110,57 @@ def field_driver(name: str, label: str, field_name: str, ceiling: Optional[float
 @dataclass(frozen=True)
 class Step:
     """How an option's cost steps with volume: ``count(t)`` units (GPU instances, servers) at
-    ``cost`` USD/month each. The count is ``ceil(max(1, ceil(t / width)) * redundancy)``, so it
-    changes only at multiples of ``width`` and lies between ``redundancy * t / width`` and
-    ``redundancy * (t / width + 1) + 1``: the envelope the break-even search stops by."""
+    ``cost`` USD/month each. The count is ``ceil(max(minimum, ceil(t / width)) * redundancy)``
+    (``minimum``: 1, or a stated fleet's servers, with redundancy 1), so it changes only at
+    multiples of ``width`` and lies between ``redundancy * t / width`` and ``redundancy * (t /
+    width + minimum) + 1``: the envelope the break-even search stops by."""
 
     width: float  # tokens/day one more base unit carries
     redundancy: float
     cost: float  # USD/month per unit
-    count: Callable[[float], int]
+    count: Callable[[float], int]  # never falls as volume rises (curve.unit_counts relies on it)
+    minimum: int = 1  # units below any volume (1, or a stated fleet's servers)
 
     @property
     def band(self) -> float:
         """Height of the envelope: how far the stepped cost can sit above its lower line."""
-        return self.cost * (self.redundancy + 1.0)
+        return self.cost * (self.redundancy * self.minimum + 1.0)
 
     @property
     def line_slope(self) -> float:
         """Slope of the envelope's lower line, USD/month per token/day."""
         return self.cost * self.redundancy / self.width
+
+
+def unit_counts(count: Callable[[float], int], volumes: Sequence[float]) -> list[int]:
+    """``[count(t) for t in volumes]`` for a unit count that never falls as volume rises
+    (``Step.count``), calling it only where it may change: where the volumes only rise or only
+    fall (a horizon's months) and units are added in few of them, a run whose two ends have the
+    same count has that count throughout, so runs are skipped in growing strides and walked month
+    by month where units are added. Exact; otherwise counted month by month."""
+    n = len(volumes)
+    many = getattr(count, "many", None)  # a count that also counts a list in one loop (functions.instance_counter)
+    if n < 4:
+        return many(volumes) if many else [count(t) for t in volumes]
+    first, last = count(volumes[0]), count(volumes[-1])
+    pairs = list(zip(volumes, volumes[1:]))
+    if abs(last - first) * 4 >= n or not (all(a <= b for a, b in pairs) or all(a >= b for a, b in pairs)):
+        # units added in most months (nothing to skip), or volumes in no order: month by month
+        return many(volumes) if many else [first] + [count(t) for t in volumes[1:-1]] + [last]
+    out = [first] * n
+    known = {n - 1: last}
+    i, stride, current = 0, 1, first
+    while i < n - 1:
+        j = min(i + stride, n - 1)
+        at_j = known[j] if j in known else known.setdefault(j, count(volumes[j]))
+        if at_j == current:  # the same at both ends: the same between (already filled from i on)
+            i, stride = j, stride * 2
+        elif j == i + 1:
+            out[j:] = [at_j] * (n - j)
+            i, stride, current = j, 1, at_j
+        else:
+            stride = (j - i) // 2
+    return out
 
 
 @dataclass(frozen=True)
@@ -167,8 +200,9 @@ class Kind:
     # the option with what it derives from today's volume made explicit, for a copy of the scenario at another volume
     anchored: Callable[["Scenario", Any], Any] = field(default=lambda scenario, option: option)
     # A kind that buys hardware: its cash over the horizon given the month volumes (tokens/day of
-    # months 1..N), as a difference from its run-rate (see CashFlows); None: cash is the run-rate.
-    cash: Optional[Callable[["Scenario", Any, Sequence[float]], CashFlows]] = None
+    # months 1..N) and, when already counted, its units in use in them (its step's counts), as a
+    # difference from its run-rate (see CashFlows); None: cash is the run-rate.
+    cash: Optional[Callable[..., CashFlows]] = None
 
     def sends_data_out(self, option: Any) -> bool:
         """Whether the option sends data to a third party: its kind does and it is not marked private."""

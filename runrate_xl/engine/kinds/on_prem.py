@@ -1,8 +1,11 @@
 """Kind ``on_prem``: an open model on GPU servers you buy (issue #13, item 4).
 
-Servers are either stated (``servers``, a fixed fleet, with their average ``utilization`` today,
-which drives the power line and scales with volume: ``u(t) = utilization x t / today's volume``)
-or follow the volume like rented capacity: one server's capacity at 100%
+Servers are either stated (``servers``, today's fleet, with its average ``utilization`` at today's
+volume ``T0``, or at ``utilization_at_tokens_per_day``): the fleet then carries ``T0 / utilization``
+at 100%, ``T0 / (utilization x servers)`` a server, and servers are bought as the volume passes
+that: ``max(servers, ceil(t x utilization x servers / T0))``, used at ``utilization x t / T0 x
+servers / count`` on average (as self-hosted's implied capacity, ``kinds/self_hosted.Sizing``);
+or they follow the volume like rented capacity: one server's capacity at 100%
 is stated (``capacity_tokens_per_day``, or ``tokens_per_second_per_gpu`` x ``gpus_per_server``) or
 derived from the catalog (GPU type + model + precision -> published throughput, after the memory
 check), and ``servers = ceil(max(1, ceil(peak / (capacity x target))) x redundancy)``; utilization
@@ -26,6 +29,7 @@ straight-line depreciation and interest.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING, Literal, Optional, Sequence
 
 from pydantic import Field, model_validator
@@ -33,7 +37,8 @@ from pydantic import Field, model_validator
 from .. import functions as f
 from ..common import Fraction, HiddenCosts, Usd, Utilization
 from ..errors import InputError
-from .base import Breakdown, CashFlows, Kind, LineItemSpec, OptionBase, OptionDriver, Step, field_driver, hidden_items, items_by_key
+from .base import (Breakdown, CashFlows, Kind, LineItemSpec, OptionBase, OptionDriver, Step, field_driver, hidden_items,
+                   items_by_key, unit_counts)
 
 if TYPE_CHECKING:
     from ..scenario import Scenario
@@ -49,7 +54,11 @@ class OnPremOption(OptionBase):
         None, gt=0, le=100_000, description=("Servers bought, a fixed fleet (with utilization). Leave empty to size them "
                                              "from a capacity: they then follow the volume."))
     utilization: Optional[Utilization] = Field(
-        None, description="With stated servers: their average utilization, 0-1 (drives the power line; capacity is assumed to carry the volume).")
+        None, description=("With stated servers: their average utilization today, 0-1; the fleet carries today's volume / utilization "
+                           "at 100%, and servers are added as the volume passes that (it also drives the power line)."))
+    utilization_at_tokens_per_day: Optional[float] = Field(
+        None, gt=0, le=1e15, description=("With stated servers: the volume (tokens/day) at which their utilization is measured "
+                                          "(default: today's volume); the fleet carries it / utilization at 100%."))
     server_price: Optional[float] = Field(
         None, gt=0, le=1e9, description="Purchase price of one server, USD (server catalog by gpu_type, gpus_per_server and as-of date if empty).")
     install_share: Fraction = Field(
@@ -119,8 +128,10 @@ class OnPremOption(OptionBase):
                 raise ValueError(f"servers is a fixed fleet: give servers (with utilization) or a capacity ({', '.join(capacity)}), "
                                  "from which the servers follow the volume, not both")
             if self.utilization is None:
-                raise ValueError("servers needs utilization (their average load, 0-1: it drives the power line)")
+                raise ValueError("servers needs utilization (their average load, 0-1: it sets the fleet's capacity and drives the power line)")
         else:
+            if self.utilization_at_tokens_per_day is not None:
+                raise ValueError("utilization_at_tokens_per_day goes with stated servers and their utilization")
             if self.utilization is not None:
                 raise ValueError("utilization goes with stated servers: when servers are sized from a capacity, utilization is a "
                                  "result (volume / installed capacity); set target_utilization instead")
@@ -156,8 +167,8 @@ LINE_ITEMS = items_by_key(
     LineItemSpec("egress", "Egress", True, False),
 )
 
-UNLIMITED = ("servers are stated without a capacity, so they are assumed to carry any volume: give capacity_tokens_per_day "
-             "(or model and precision) instead of servers to size them")
+NO_VOLUME = ("at a volume of 0 the stated utilization implies no capacity, so the stated servers are taken to carry any "
+             "volume: give utilization_at_tokens_per_day, or capacity_tokens_per_day instead of servers, to size them")
 
 
 def hours_per_month(scenario: "Scenario") -> float:
@@ -172,28 +183,41 @@ def _need(op: OnPremOption, field: str) -> float:
     return value
 
 
-class _Unit:
-    """One server's monthly figures at the option's inputs (USD/month unless named)."""
+def _Unit(scenario: "Scenario", op: OnPremOption) -> "_UnitFigures":
+    """One server's monthly figures at the option's inputs (a pure function of them, computed
+    once for the same inputs: the search, tornado and flips price one option many times)."""
+    return _unit_figures(_need(op, "server_price"), _need(op, "gpu_tdp_watts"), op.install_share, op.residual_share,
+                         op.life_months, op.cost_of_capital_per_year, op.maintenance_share_per_year, op.gpus_per_server,
+                         op.pue, hours_per_month(scenario), op.power_price_per_kwh, op.idle_power_share,
+                         op.facilities_monthly_per_server)
 
-    def __init__(self, scenario: "Scenario", op: OnPremOption):
-        price = _need(op, "server_price")
-        tdp = _need(op, "gpu_tdp_watts")
-        self.cost = price * (1.0 + op.install_share)  # paid when bought
-        self.residual = price * op.residual_share  # received at the end of life
-        self.life = op.life_months
-        self.capital = -f.pmt(f.monthly_rate(op.cost_of_capital_per_year), self.life, self.cost, -self.residual)
+
+@lru_cache(maxsize=512)
+def _unit_figures(*inputs) -> "_UnitFigures":
+    return _UnitFigures(*inputs)
+
+
+class _UnitFigures:
+    """One server's monthly figures (USD/month unless named)."""
+
+    def __init__(self, price: float, tdp: float, install_share: float, residual_share: float, life: int, cost_of_capital: float,
+                 maintenance_share: float, gpus: int, pue: float, hours: float, power_price: float, idle_share: float,
+                 facilities: float):
+        self.cost = price * (1.0 + install_share)  # paid when bought
+        self.residual = price * residual_share  # received at the end of life
+        self.life = life
+        self.capital = -f.pmt(f.monthly_rate(cost_of_capital), self.life, self.cost, -self.residual)
         self.depreciation = (self.cost - self.residual) / self.life
-        self.maintenance = price * op.maintenance_share_per_year / f.MONTHS_PER_YEAR
-        self.energy = f.server_power_monthly(1.0, op.gpus_per_server, tdp, 1.0, 0.0, op.pue,  # type: ignore[arg-type]
-                                             hours_per_month(scenario), op.power_price_per_kwh)  # flat out, one server
-        self.power_idle = self.energy * op.idle_power_share
-        self.site_kw = op.gpus_per_server * tdp / 1000.0 * op.pue  # type: ignore[operator]  # drawn flat out, cooling included
-        self.facilities = op.facilities_monthly_per_server
+        self.maintenance = price * maintenance_share / f.MONTHS_PER_YEAR
+        self.energy = f.server_power_monthly(1.0, gpus, tdp, 1.0, 0.0, pue, hours, power_price)  # flat out, one server
+        self.power_idle = self.energy * idle_share
+        self.site_kw = gpus * tdp / 1000.0 * pue  # drawn flat out, cooling included
+        self.facilities = facilities
         self.fixed = self.capital + self.maintenance + self.power_idle + self.facilities  # what one more server costs a month
 
 
 def server_tps(op: OnPremOption) -> Optional[float]:
-    """Tokens/s one server carries at 100%, or None for a stated fleet without capacity."""
+    """Tokens/s one server sized from a capacity carries at 100%, or None for a stated fleet."""
     if op.servers is not None:
         return None
     if op.capacity_tokens_per_day is not None:
@@ -208,19 +232,45 @@ def volume_basis(scenario: "Scenario") -> float:
     return scenario.volume.daily_tokens or PROBE_TOKENS_PER_DAY
 
 
+def fleet_reference(scenario: "Scenario", op: OnPremOption) -> Optional[float]:
+    """The volume at which a stated fleet's utilization holds (its ``utilization_at_tokens_per_day``,
+    else today's volume); None when servers are sized from a capacity, or at a volume of 0 with
+    nothing to infer the fleet's capacity from."""
+    if op.servers is None:
+        return None
+    reference = op.utilization_at_tokens_per_day or scenario.volume.daily_tokens
+    return reference if reference > 0 else None
+
+
+def _fleet_count(op: OnPremOption, reference: float):
+    """Servers of a stated fleet at ``t`` tokens/day: ``max(servers, ceil(t x u x servers / T0))``,
+    in that order so that a volume of exactly k x T0 / (u x servers) counts k (as the workbook)."""
+    u, stated = op.utilization, op.servers
+
+    def count(t: float) -> int:
+        return max(stated, f.whole_units(t * u * stated / reference))  # type: ignore[operator]
+
+    return count
+
+
 def servers_at(scenario: "Scenario", op: OnPremOption, t: float) -> tuple[int, float]:
     """(servers, average utilization) at ``t`` tokens/day: sized from the capacity, or the stated
-    fleet at its stated utilization scaled by volume (capacity assumed to carry it)."""
+    fleet, grown as the volume passes its capacity, at its utilization scaled by volume."""
     tps = server_tps(op)
     if tps is None:
-        return op.servers, op.utilization * t / volume_basis(scenario)  # type: ignore[return-value,operator]
+        reference = fleet_reference(scenario, op)
+        u = op.utilization * t / (reference or volume_basis(scenario))  # type: ignore[operator]
+        if reference is None:
+            return op.servers, u  # type: ignore[return-value]
+        n = _fleet_count(op, reference)(t)
+        return n, u * (op.servers / n)  # type: ignore[operator]  # x 1.0 while the stated fleet suffices
     return f.deployments(t, tps, op.peak_to_average, op.target_utilization, op.redundancy, op.retry_rate)
 
 
 def breakdown(scenario: "Scenario", op: OnPremOption, t: float, price_factor: float) -> Breakdown:
     unit = _Unit(scenario, op)
     n, u = servers_at(scenario, op, t)
-    notes = [] if server_tps(op) is not None else [f"{op.id}: {UNLIMITED}."]
+    notes = [f"{op.id}: {NO_VOLUME}."] if op.servers is not None and fleet_reference(scenario, op) is None else []
     load = n * unit.energy * (1.0 - op.idle_power_share) * u
     amounts = {
         "capital": n * unit.capital,
@@ -247,16 +297,23 @@ def breakdown(scenario: "Scenario", op: OnPremOption, t: float, price_factor: fl
     tps = server_tps(op)
     if tps is not None:
         details["capacity_tokens_per_day_per_server"] = tps * f.SECONDS_PER_DAY
+    elif (reference := fleet_reference(scenario, op)) is not None:
+        details["capacity_tokens_per_day_per_server"] = reference / (op.utilization * op.servers)  # type: ignore[operator]
     if op.memory_needed_gb is not None and op.memory_available_gb is not None:
         details.update(memory_needed_gb=op.memory_needed_gb, memory_available_gb=op.memory_available_gb)
     return Breakdown(items, op.setup_cost + op.migration_cost, 0.0, details, notes)
 
 
 def stepping(scenario: "Scenario", op: OnPremOption) -> Optional[Step]:
-    """Servers as a step function of volume (see ``base.Step``); None for a stated fleet."""
+    """Servers as a step function of volume (see ``base.Step``): sized from a capacity, or a
+    stated fleet of ``servers`` that grows past its capacity (None when that capacity is unknown)."""
     tps = server_tps(op)
     if tps is None:
-        return None
+        reference = fleet_reference(scenario, op)
+        if reference is None:
+            return None
+        return Step(reference / (op.utilization * op.servers), 1.0, _Unit(scenario, op).fixed,  # type: ignore[operator]
+                    _fleet_count(op, reference), minimum=op.servers)  # type: ignore[arg-type]
     unit = _Unit(scenario, op)
     width = tps * op.target_utilization * f.SECONDS_PER_DAY / ((1.0 + op.retry_rate) * op.peak_to_average)
     return Step(width, op.redundancy, unit.fixed, _server_count(op, tps))
@@ -266,15 +323,10 @@ def _server_count(op: OnPremOption, tps: float):
     """Servers sized from a capacity at ``t`` tokens/day (as ``functions.deployments`` counts
     them), with the inputs checked once rather than per call."""
     f.deployments(0.0, tps, op.peak_to_average, op.target_utilization, op.redundancy, op.retry_rate)
-    retried = 1.0 + op.retry_rate
-
-    def count(t: float) -> int:
-        return f.instance_count(t * retried / f.SECONDS_PER_DAY, tps, op.peak_to_average, op.target_utilization, op.redundancy)
-
-    return count
+    return f.instance_counter(tps, op.peak_to_average, op.target_utilization, op.redundancy, 1.0 + op.retry_rate)
 
 
-def cash_flows(scenario: "Scenario", op: OnPremOption, volumes: Sequence[float]) -> CashFlows:
+def cash_flows(scenario: "Scenario", op: OnPremOption, volumes: Sequence[float], counts: Optional[Sequence[int]] = None) -> CashFlows:
     """Cash over the months whose volumes (tokens/day) are given, as a difference from the
     run-rate: the run-rate capital charge of each month's servers is taken out, and in its place
     (times in months from the start; month m runs from time m - 1 to time m):
@@ -286,10 +338,11 @@ def cash_flows(scenario: "Scenario", op: OnPremOption, volumes: Sequence[float])
     - at the horizon end N, the servers still owned are credited at their straight-line book
       value (installed price down to the residual over the life): the terminal value.
 
-    Flows at time 0 go to the one-time costs, at time m to month m (discounted as month m)."""
+    Flows at time 0 go to the one-time costs, at time m to month m (discounted as month m).
+    ``counts``: the servers in use at those volumes when already counted (its step's counts)."""
     unit = _Unit(scenario, op)
     n_months = len(volumes)
-    counts = _counts(scenario, op, volumes)
+    counts = _counts(scenario, op, volumes) if counts is None else counts
     flows = [0.0] * (n_months + 1)
     bought = [0] * n_months  # servers bought at time 0 .. N-1
     owned = 0
@@ -315,8 +368,8 @@ def cash_flows(scenario: "Scenario", op: OnPremOption, volumes: Sequence[float])
         if age == unit.life:
             flows[n_months] -= k * unit.residual
             residual += k * unit.residual
-        else:
-            value = k * f.straight_line_book_value(unit.cost, unit.residual, unit.life, age)
+        else:  # functions.straight_line_book_value(cost, residual, life, age), inputs checked once
+            value = k * (unit.cost - (unit.cost - unit.residual) * age / unit.life)
             flows[n_months] -= value
             terminal += value
     for m, n in enumerate(counts, start=1):
@@ -332,10 +385,13 @@ def cash_flows(scenario: "Scenario", op: OnPremOption, volumes: Sequence[float])
 def _counts(scenario: "Scenario", op: OnPremOption, volumes: Sequence[float]) -> list[int]:
     """Servers in use at each volume (as servers_at; the inputs are checked once, not per month)."""
     tps = server_tps(op)
-    if tps is None:
+    if tps is not None:
+        count = _server_count(op, tps)
+    elif (reference := fleet_reference(scenario, op)) is not None:
+        count = _fleet_count(op, reference)
+    else:
         return [op.servers] * len(volumes)  # type: ignore[list-item]
-    count = _server_count(op, tps)
-    return [count(t) for t in volumes]
+    return unit_counts(count, volumes)
 
 
 def drivers(op: OnPremOption) -> list[OptionDriver]:
@@ -351,22 +407,17 @@ def drivers(op: OnPremOption) -> list[OptionDriver]:
                   field_driver("fte_cost", "Loaded cost per FTE", "fte_annual_cost")]
 
 
-def horizon_notes(scenario: "Scenario", op: OnPremOption) -> list[str]:
-    """A stated fleet at a stated utilization: where growth would take it past 100%."""
-    if op.servers is None or op.utilization is None:
-        return []
-    g, n = scenario.volume.monthly_growth, scenario.horizon.months
-    late = f.month_past_capacity(op.utilization, g, n)
-    if late is None:
-        return []
-    end = op.utilization * f.growth_factor(g, n)
-    return [f"{op.id}: at {op.utilization:.0%} utilization today and {g:.1%} growth a month, the volume passes 100% of "
-            f"the {op.servers} servers in month {late} ({end:.0%} of them by month {n}); the fixed fleet of those months assumes "
-            "servers that are not there: give a capacity instead of servers so the fleet follows the volume."]
+def anchored(scenario: "Scenario", op: OnPremOption) -> OnPremOption:
+    """The option with the volume its stated utilization holds at made explicit, so that a copy
+    of the scenario at another volume keeps today's fleet (the sensitivity's volume driver)."""
+    reference = fleet_reference(scenario, op)
+    if reference is None or op.utilization_at_tokens_per_day is not None:
+        return op
+    return op.model_copy(update={"utilization_at_tokens_per_day": reference})
 
 
 KIND = Kind(
     name="on_prem", label="On-prem", model=OnPremOption, line_items=LINE_ITEMS, breakdown=breakdown,
-    drivers=drivers, prices_tokens=False, follows_api_price_decline=False, stepping=stepping, horizon_notes=horizon_notes,
+    drivers=drivers, prices_tokens=False, follows_api_price_decline=False, stepping=stepping, anchored=anchored,
     cash=cash_flows,
 )

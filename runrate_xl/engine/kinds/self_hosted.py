@@ -11,7 +11,8 @@ from a published benchmark after a memory check (weights + KV cache must fit the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, Optional
+from functools import cached_property
+from typing import TYPE_CHECKING, Callable, Literal, Optional
 
 from pydantic import Field, model_validator
 
@@ -154,11 +155,17 @@ class Sizing:
     def count(self, t: float) -> int:
         """Units at ``t`` tokens/day; implied: ``max(1, ceil(t x U / T0))``, in that order so a
         volume of exactly k x T0 / U counts k (the workbook's formula is the same)."""
+        return self.counter(t)
+
+    @cached_property
+    def counter(self) -> Callable[[float], int]:
+        """``count`` as a function built once (``functions.instance_counter``: the same counts)."""
         if self.implied:
             u, reference = self.implied
-            return max(1, f.whole_units(t * u / reference))
-        return f.instance_count(t * (1.0 + self.retry_rate) / f.SECONDS_PER_DAY, self.unit_tps, self.peak_to_average,
-                                self.target_utilization, self.redundancy)
+            whole = f.whole_units
+            return lambda t: max(1, whole(t * u / reference))
+        return f.instance_counter(self.unit_tps, self.peak_to_average, self.target_utilization, self.redundancy,
+                                  1.0 + self.retry_rate)
 
 
 def _sizing(scenario: "Scenario", sh: SelfHostedOption) -> Optional[Sizing]:
@@ -251,7 +258,7 @@ def stepping(scenario: "Scenario", sh: SelfHostedOption) -> Optional[Step]:
         return None
     f.deployments(0.0, z.unit_tps, z.peak_to_average, z.target_utilization, z.redundancy, z.retry_rate)  # checks the inputs once
     width = z.unit_tps * z.target_utilization * f.SECONDS_PER_DAY / ((1.0 + z.retry_rate) * z.peak_to_average)
-    return Step(width, z.redundancy, z.unit_cost, z.count)
+    return Step(width, z.redundancy, z.unit_cost, z.counter)
 
 
 def anchored(scenario: "Scenario", sh: SelfHostedOption) -> SelfHostedOption:
