@@ -36,7 +36,7 @@ def find_breakeven(scenario: Scenario, option_a: str, option_b: str) -> BreakEve
     ca, cb = curve(scenario, option_a), curve(scenario, option_b)
     searched_up_to = None
     try:
-        if ca.step or cb.step:
+        if ca.widths or cb.widths:
             crossings, first_cheaper, searched_up_to = _piecewise(ca, cb)
             method = "piecewise"
             if not crossings:
@@ -135,7 +135,7 @@ def _stop_volume(a: Curve, b: Curve) -> Optional[float]:
 def _piecewise(a: Curve, b: Curve) -> tuple[list[float], str, Optional[float]]:
     """Every volume > 0 where the cheaper of a and b changes, which one ("a" / "b") is cheaper at
     the smallest volume, and the volume the search stopped at if it hit the step limit first."""
-    widths = [c.step.width for c in (a, b) if c.step]
+    widths = a.widths + b.widths
     stop = _stop_volume(a, b)
     tiny = min(widths) * 1e-9
 

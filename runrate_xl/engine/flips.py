@@ -66,7 +66,7 @@ def flip_points(scenario: Scenario, chosen: str, allowed: list[str]) -> list[Fli
         lo, hi = search_range(d, base)
         if d.option is not None and d.option not in allowed:
             continue  # an option the constraints set aside cannot become the answer
-        gap = gap_of([d.option] if d.option is not None else allowed)
+        gap = gap_of(scenario.dependents(d.option) if d.option is not None else allowed)  # a composite moves with its components
         found: list[tuple[float, float, str]] = []  # (distance, value, option)
         for end in (lo, hi):
             hit = _flip_towards(scenario, d, base, end, gap, monotonic=d.option is not None)
