@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Optional
 
 from .kinds import kind_of, sends_data_out
+from .kinds.composite import constraint_violation, route_bounds
 from .results import BreakEven, OptionCost, Reason, Recommendation
 from .scenario import HYBRID, Scenario
 
@@ -90,6 +91,18 @@ def recommend(
         add("privacy_minimal", "favours", apis[0] if apis else "api", "Minimal privacy constraints: the API is the simplest route.")
     else:
         add("privacy_moderate", "info", None, "Moderate privacy needs: either route works with proper contracts (no-train, DPA/BAA).")
+
+    # A mix's in-house and quality shares are needs of the workload: an option of its route that
+    # would carry all the traffic alone and so break them is set aside like a privacy breach.
+    for mix in scenario.options_of("mix"):
+        sends = {cid: sends_data_out(scenario, scenario.option(cid)) for cid in mix.route}  # type: ignore[union-attr]
+        bounds = route_bounds(mix, sends)  # type: ignore[arg-type]
+        for cid in mix.route:  # type: ignore[union-attr]
+            broken = constraint_violation({cid: 1.0}, *bounds)
+            if broken is not None and cid in candidates and len(candidates) > 1:
+                candidates = [o for o in candidates if o != cid]
+                add("mix_constraint", "excludes", cid,
+                    f"{label(cid)} alone breaks what {label(mix.id)} states the workload needs: {broken[2].split(': the route')[0]}.")
 
     cheapest = cheapest_of(every)
     cheapest_allowed = cheapest_of(candidates)
