@@ -48,7 +48,7 @@ def test_option_columns_are_derived_from_the_field_catalog():
     assert normalise_header("Self-host infra-monthly") == "self_host_infra_monthly"
     col = column_of("own-gpus.utilization")
     assert col is not None and col.kind == "fraction" and "utilization" in col.help.lower()
-    assert column_of("mini.kind").choices == ("api", "fine_tuned", "self_hosted", "on_prem")
+    assert column_of("mini.kind").choices == ("api", "fine_tuned", "self_hosted", "on_prem", "mix", "cascade")
     assert column_of("mini.hidden.review_share").bounds == (0.0, 1.0)
     for name in ("mini.no_such_field", "volume.kind", "api.model", "Bad Id.model", "mini.price_tiers"):
         assert column_of(name) is None, name
@@ -92,3 +92,29 @@ def test_batch_writes_workbook_memo_and_summary_for_options_by_id(tmp_path):
     roll = openpyxl.load_workbook(tmp_path / "out" / "portfolio.xlsx", data_only=True)["Portfolio"]
     heads = [c.value for c in roll[4]]
     assert "API (frontier)" in heads and "Self-hosted (own-gpus)" in heads
+
+
+def test_a_row_defines_a_mix_share_by_share_and_a_cascade(tmp_path):
+    header = ["Name", "tokens_per_day", "frontier.kind", "frontier.model", "mini.kind", "mini.model",
+              "blend.kind", "blend.route.frontier", "blend.route.mini", "esc.kind", "esc.first", "esc.then",
+              "esc.escalation_share"]
+    row = ["Support", 10e6, "api", "gpt-4o", "api", "gpt-4o-mini", "mix", 0.2, 0.8, "cascade", "mini", "frontier", 0.15]
+    wb = openpyxl.Workbook()
+    wb.active.append(header)
+    wb.active.append(row)
+    wb.save(tmp_path / "units.xlsx")
+    (unit,) = read_input(tmp_path / "units.xlsx").rows
+    assert unit.ok, unit.error_text()
+    assert unit.scenario.option("blend").route == {"frontier": 0.2, "mini": 0.8}
+    esc = unit.scenario.option("esc")
+    assert (esc.first, esc.then, esc.escalation_share) == ("mini", "frontier", 0.15)
+    col = column_of("blend.route.frontier")
+    assert col.kind == "fraction" and "traffic the mix sends to option frontier" in col.help
+    assert "`<id>.route.<option id>`" in columns_markdown()
+    # a share out of range names the route and the share
+    wb = openpyxl.Workbook()
+    wb.active.append(header)
+    wb.active.append(row[:7] + [1.2, -0.2] + row[9:])
+    wb.save(tmp_path / "bad.xlsx")
+    (bad,) = read_input(tmp_path / "bad.xlsx").rows
+    assert not bad.ok and any(p.column.startswith("blend.route") and "frontier has 1.2" in p.expected for p in bad.problems), bad.error_text()
