@@ -118,3 +118,27 @@ def test_a_row_defines_a_mix_share_by_share_and_a_cascade(tmp_path):
     wb.save(tmp_path / "bad.xlsx")
     (bad,) = read_input(tmp_path / "bad.xlsx").rows
     assert not bad.ok and any(p.column.startswith("blend.route") and "frontier has 1.2" in p.expected for p in bad.problems), bad.error_text()
+
+
+@pytest.mark.slow
+def test_a_unit_with_a_mix_gets_memo_summary_and_roll_up_at_the_mix_cost_but_no_workbook(tmp_path):
+    header = ["Name", "tokens_per_day", "frontier.kind", "frontier.input_price_per_1m", "frontier.output_price_per_1m",
+              "mini.kind", "mini.input_price_per_1m", "mini.output_price_per_1m", "blend.kind", "blend.route.frontier",
+              "blend.route.mini", "blend.quality_min_share", "blend.quality_option"]
+    # 10M tokens/day = 300M a month, 80% input: frontier 240 x 2.5 + 60 x 10 = $1,200; mini 240 x 0.15 + 60 x 0.6 = $72;
+    # the blend (20% frontier, needed for quality): 0.2 x 1,200 + 0.8 x 72 = $297.60, recommended (mini alone breaks the 20%)
+    row = ["Support", 10e6, "api", 2.5, 10, "api", 0.15, 0.6, "mix", 0.2, 0.8, 0.2, "frontier"]
+    wb = openpyxl.Workbook()
+    wb.active.append(header)
+    wb.active.append(row)
+    wb.save(tmp_path / "units.xlsx")
+    result = run_batch(tmp_path / "units.xlsx", tmp_path / "out", jobs=1, as_of=DAY)
+    (unit,) = result.units
+    assert unit.status == "ok" and "workbook: not written: the mix option blend has no live workbook formulas" in unit.error
+    assert not any(f.endswith(".xlsx") for f in unit.files) and any(f.endswith(".pdf") for f in unit.files)
+    assert unit.evaluation.recommendation.option == "blend"
+    roll = openpyxl.load_workbook(tmp_path / "out" / "portfolio.xlsx", data_only=True)["Portfolio"]
+    heads = [c.value for c in roll[4]]
+    values = [c.value for c in roll[6]]
+    assert values[heads.index("Cost recommended")] == pytest.approx(297.6, rel=1e-12)
+    assert values[heads.index("Recommendation")] == "Mix (blend)"
