@@ -28,7 +28,10 @@ from __future__ import annotations
 import itertools
 from typing import Optional
 
+from pydantic import ValidationError
+
 from .curve import Curve, curve, horizon_npv, month_volumes
+from .option_cost import option_total
 from .errors import InputError
 from .kinds import MixOption, components, sends_data_out
 from .kinds.composite import constraint_violation, route_bounds
@@ -189,3 +192,39 @@ def best_split(scenario: Scenario, mix_id: str) -> BestSplit:
         option=mix_id, axis=axis, route=best, npv=costs.npv(best), monthly=costs.monthly(best), method=method,
         given_route=given, given_npv=costs.npv(given), given_monthly=costs.monthly(given), pure_npv=pure, curve=points,
     )
+
+
+def _route_of(scenario: Scenario, route: dict[str, float], field: str = "route") -> dict[str, float]:
+    """``route`` checked as a mix would check it: options of the scenario that are not
+    composites, shares in [0, 1] summing to 1."""
+    try:
+        checked = MixOption.model_validate({"id": "route-check", "kind": "mix", "route": route}).route
+    except ValidationError as exc:
+        raise InputError(field, route, exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
+    for cid in checked:
+        option = scenario.find_option(cid)
+        if option is None or option.kind in ("mix", "cascade"):
+            plain = ", ".join(o.id for o in scenario.options if o.kind not in ("mix", "cascade"))
+            raise InputError(field, cid, f"an option of the scenario that is not a mix or cascade ({plain})")
+    return checked
+
+
+def route_cost(scenario: Scenario, route: dict[str, float]) -> tuple[float, float]:
+    """(today's monthly cost, horizon NPV) of sending each option of the scenario its share of the
+    traffic: the sum over the options of each one's own cost at ``share x`` the volume (an option
+    at share 0 is not run and costs nothing); what a mix with this route costs."""
+    checked = _route_of(scenario, route)
+    t0 = scenario.volume.daily_tokens
+    monthly = sum(option_total(scenario, cid, share * t0) for cid, share in checked.items() if share > 0)
+    npv = sum(horizon_npv(scenario, curve(scenario, cid), share) for cid, share in checked.items() if share > 0)
+    return monthly, npv
+
+
+def best_split_of(scenario: Scenario, option_a: str, option_b: str) -> BestSplit:
+    """The cheapest split of the traffic between two options of the scenario (no constraints):
+    :func:`best_split` of a mix of the two, starting from half each."""
+    _route_of(scenario, {option_a: 0.5, option_b: 0.5})
+    ids = set(scenario.option_ids())
+    mix_id = next(f"split-{k}" for k in range(len(ids) + 1) if f"split-{k}" not in ids)
+    mix = MixOption(id=mix_id, kind="mix", route={option_a: 0.5, option_b: 0.5})
+    return best_split(scenario.model_copy(update={"options": [*scenario.options, mix]}), mix_id)
