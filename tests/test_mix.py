@@ -286,3 +286,34 @@ def test_three_components_use_the_grid_and_beat_every_pure_route():
     # mini: $1.20 per 1M at 80/20 (0.6 + 0.6), dearer than api; the box carries 30M for $800 vs $900 of API
     assert found.route["gpus"] == pytest.approx(0.6, abs=2e-6)
     assert found.monthly == pytest.approx(1400.0, rel=1e-5)
+
+
+def test_split_words_say_the_route_its_cost_and_the_saving_relative_to_the_dearer():
+    from runrate_xl import presentation as P
+
+    s = scenario({"id": "m", "kind": "mix", "route": {"api": 0.5, "gpus": 0.5}})
+    ev = evaluate(s, with_sensitivity=False)
+    found, given = P.split_lines(ev)
+    # all-API $1,500: $100 less is 100 / 1,500 = 7% (of the dearer); all-GPU $1,600 (two boxes): $200 = 12.5% of 1,600
+    assert found == ("Mix (m), the engine's cheapest split: route 60% to Self-hosted (gpus), 40% to API: $1,400/month, "
+                     "$100 (7%) less a month than all to API ($3,600 (7%) less in total over 36 months); "
+                     "$200 (12%) less a month than all to Self-hosted (gpus) ($7,200 (12%) less in total over 36 months).")
+    assert given == ("Mix (m) as routed (50% to API, 50% to Self-hosted (gpus)) costs $1,550/month and is priced as given "
+                     "(split: cheapest prices the split found).")
+    rows = P.split_curve_rows(ev, "m", every=20)
+    assert [r["share"] for r in rows] == [0.0, 0.2, 0.4, pytest.approx(0.4), 0.6, 0.8, 1.0]
+    assert [r["best"] for r in rows].count(True) == 1
+
+
+def test_a_mix_of_stepped_on_prem_servers_pays_cash_at_its_share():
+    # a bought fleet sized from a capacity: the mix's TCO carries the component's purchases at its share of the volume
+    s = Scenario.model_validate({"volume": {"tokens_per_day": 50e6, "monthly_growth": 0.05}, "horizon": {"months": 24}, "options": [
+        API, {"id": "rack", "kind": "on_prem", "server_price": 100_000.0, "capacity_tokens_per_day": 30e6, "gpus_per_server": 8,
+              "gpu_tdp_watts": 700, "target_utilization": 1.0, "peak_to_average": 1.0, "fte": 0.0},
+        {"id": "m", "kind": "mix", "route": {"api": 0.4, "rack": 0.6}},
+        {"id": "all", "kind": "mix", "route": {"api": 0.0, "rack": 1.0}}]})
+    mix, rack, alone = tco_series(s, "m"), tco_series(s, "rack"), tco_series(s, "all")
+    assert alone.npv == pytest.approx(rack.npv, rel=1e-12) and alone.capital.capex == rack.capital.capex
+    # month 0: one server at 30M of 50M x 0.6 = 30M; the rack alone needs two for 50M
+    assert mix.capital.units_bought[0] == 1 and rack.capital.units_bought[0] == 2
+    assert horizon_npv(s, curve(s, "m")) == pytest.approx(mix.npv, rel=1e-9)
