@@ -30,6 +30,7 @@ FUNCTIONS_SHEET = "Functions"
 CONF_SHEET = "xlwings.conf"
 EXAMPLE_PRESET = "seed003-50m-80pct"
 RICH_PRESET = "seed000-1m-inferences"
+MIX_PRESET = "hybrid-selfhost-bulk-api-overflow"  # a mix of own GPUs and an API (RUNRATE_MIX_COST, RUNRATE_BEST_SPLIT)
 _FORMULA_PREFIXES = ("=", "+", "-", "@")
 _HEADER = Font(bold=True)
 _LIVE = PatternFill("solid", fgColor="FFF2CC")  # live formulas: pale yellow
@@ -78,6 +79,8 @@ def scalar_examples() -> list[Example]:
         Example("RUNRATE_BREAKEVEN", (4140, 0.8, 1.5, 30, 0, 10_000), "no answer: #N/A with the reason"),
         Example("RUNRATE_CROSSOVER", (EXAMPLE_PRESET,), "a preset name works wherever a scenario does"),
         Example("RUNRATE_RECOMMEND", (RICH_PRESET,), "recommended option"),
+        Example("RUNRATE_MIX_COST", (MIX_PRESET, "own-gpus", "api", 0.8), "80% on own GPUs, 20% on the API, USD/month"),
+        Example("RUNRATE_BEST_SPLIT", (MIX_PRESET, "own-gpus", "api"), "the share to own GPUs with the lowest NPV"),
     ]
 
 

@@ -10,6 +10,7 @@ in scenario data (the id-keyed mapping form, see ``engine.scenario.normalize_opt
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from dataclasses import dataclass
@@ -212,8 +213,23 @@ def field_at(path: str, kinds: Optional[dict[str, str]] = None) -> Optional[Fiel
     kind = (kinds or {}).get(head) or (head if head in LEGACY_SLOTS else None)
     if kind is None or not rest:
         return None
+    if kind == "mix" and rest.startswith("route."):
+        return route_share_field(path, head, rest[len("route."):])
     found = next((f for f in kind_fields(kind) if f.path == rest), None)
     return None if found is None else Field(**{**found.__dict__, "path": path, "section": head})
+
+
+_ROUTE_KEY = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+
+
+def route_share_field(path: str, section: str, option_id: str) -> Optional[Field]:
+    """A mix's share to one option, ``<mix id>.route.<option id>``: one leaf per option of the
+    route (batch columns and key/value rows give a route share by share)."""
+    if not _ROUTE_KEY.match(option_id):
+        return None
+    return Field(path=path, section=section, type="fraction", required=False, default=None, low=0.0, high=1.0,
+                 label=f"Route share to {option_id}", option_kind="mix",
+                 help=f"Share of the traffic the mix sends to option {option_id}, 0-1 (the route's shares sum to 1).")
 
 
 def get_path(data: dict, path: str) -> Any:
@@ -274,4 +290,4 @@ def id_keyed(scenario: Scenario, **dump: Any) -> dict[str, Any]:
 
 
 __all__ = ["Field", "scenario_fields", "kind_fields", "option_fields", "legacy_fields", "field_at",
-           "get_path", "set_path", "id_keyed", "to_id_keyed", "tier_fields"]
+           "get_path", "set_path", "id_keyed", "to_id_keyed", "tier_fields", "route_share_field"]

@@ -544,3 +544,47 @@ def invoice_lines(ev: Evaluation) -> list[str]:
         if parts:
             out.append(f"{label(ev, option.id)}: " + "; ".join(parts) + ".")
     return out
+
+
+def route_words(ev: Evaluation, route: dict[str, float]) -> str:
+    """"70% to Own GPUs, 30% to API": a mix's route, largest share first, shares at 0 left out."""
+    return ", ".join(f"{fmt.pct(share)} to {label(ev, cid)}" for cid, share in sorted(route.items(), key=lambda kv: -kv[1]) if share > 0)
+
+
+def _less_or_more(diff: float, dearer: float) -> str:
+    """"$Y (P%) less" / "$Y (P%) more": the percent relative to the dearer of the two."""
+    share = f" ({fmt.pct(abs(diff) / dearer)})" if dearer > 0 else ""
+    return f"{fmt.usd(abs(diff))}{share} {'less' if diff >= 0 else 'more'}"
+
+
+def split_lines(ev: Evaluation) -> list[str]:
+    """One sentence per mix: its cheapest split with today's monthly cost and how much less (or
+    more) it costs than sending all the traffic to each option the constraints allow alone, a
+    month and over the horizon (percent relative to the dearer)."""
+    out = []
+    basis = "NPV" if ev.scenario.horizon.discount_rate_per_year > 0 else "total"
+    for sp in ev.splits:
+        compared = []
+        for cid, npv in sp.pure_npv.items():
+            monthly = ev.options[cid].total_monthly
+            compared.append(f"{_less_or_more(monthly - sp.monthly, max(monthly, sp.monthly))} a month than all to {label(ev, cid)} "
+                            f"({_less_or_more(npv - sp.npv, max(npv, sp.npv))} in {basis} over {ev.scenario.horizon.months} months)")
+        found = "the engine's cheapest split" if sp.method == "exact" else "the cheapest split on a 1% grid, refined"
+        text = f"{label(ev, sp.option)}, {found}: route {route_words(ev, sp.route)}: {fmt.usd(sp.monthly)}/month"
+        out.append(text + (", " + "; ".join(compared) if compared else "") + ".")
+        mix = ev.scenario.option(sp.option)
+        if getattr(mix, "split", "as_routed") == "as_routed" and sp.route != sp.given_route:
+            out.append(f"{label(ev, sp.option)} as routed ({route_words(ev, sp.given_route)}) costs {fmt.usd(sp.given_monthly)}/month "
+                       f"and is priced as given (split: cheapest prices the split found).")
+    return out
+
+
+def split_curve_rows(ev: Evaluation, option: str, every: int = 10) -> list[dict]:
+    """The split curve of mix ``option`` for a table or chart: every ``every``-th point (0%,
+    10%, ... of the curve's axis option), with the best split, feasibility and both costs."""
+    sp = next(s for s in ev.splits if s.option == option)
+    rows = [{"share": p.share, "route": route_words(ev, p.route), "npv": p.npv, "monthly": p.monthly, "feasible": p.feasible,
+             "best": False} for p in sp.curve[::every]]
+    rows.append({"share": sp.route[sp.axis], "route": route_words(ev, sp.route), "npv": sp.npv, "monthly": sp.monthly,
+                 "feasible": True, "best": True})
+    return sorted(rows, key=lambda r: r["share"])

@@ -29,7 +29,8 @@ from .api import evaluate_scenario
 from .catalog.prices import PRICE_KINDS, lookup_prices
 from .engine import Evaluation, Scenario
 from .engine import functions as f
-from .engine.errors import InputError, NoAnswer
+from .engine.errors import InputError, NoAnswer, check_fraction
+from .engine.split import best_split_of, route_cost
 from .presentation import iceberg_rows
 from .engine.tco import tco_series
 from .excel_args import (
@@ -96,6 +97,9 @@ ARGUMENTS: dict[str, Argument] = {
     ),
     "option": Argument("An option id of the scenario (api, fine_tuned, self_hosted or your own) or its label. Blank: all options."),
     "months": Argument(f"Horizon in months, 1-{MAX_MONTHS}. Blank: the scenario's horizon."),
+    "option_a": Argument("The option (id or label) that gets share_a of the traffic, e.g. own-gpus."),
+    "option_b": Argument("The option (id or label) that gets the rest of the traffic, e.g. api."),
+    "share_a": Argument("Share of the traffic sent to option_a, fraction 0-1 (0.8, not 80)."),
 }
 
 # Every public Excel function, by name, in the order the starter workbook shows them.
@@ -294,6 +298,27 @@ def RUNRATE_REASONS(scenario):
     return [[r.text] for r in reasons]
 
 
+@excel_function
+def RUNRATE_MIX_COST(scenario, option_a, option_b, share_a):
+    """USD/month of sending share_a of the traffic to option_a, the rest to option_b:
+    cost_a(share_a x T) + cost_b((1 - share_a) x T), each at its own volume (share 0: not run).
+    Example: =RUNRATE_MIX_COST(B2:C40, "own-gpus", "api", 0.8)."""
+    ev = _evaluation(scenario)
+    a, b = _split_pair(ev, option_a, option_b)
+    x = check_fraction("share_a", number("share_a", share_a, "a fraction 0-1"))
+    return route_cost(ev.scenario, {a: x, b: 1.0 - x})[0]
+
+
+@excel_function
+def RUNRATE_BEST_SPLIT(scenario, option_a, option_b):
+    """Share of the traffic to send to option_a (the rest to option_b) with the lowest horizon NPV,
+    every GPU step searched. Price it with RUNRATE_MIX_COST.
+    Example: =RUNRATE_BEST_SPLIT(B2:C40, "own-gpus", "api")."""
+    ev = _evaluation(scenario)
+    a, b = _split_pair(ev, option_a, option_b)
+    return best_split_of(ev.scenario, a, b).route[a]
+
+
 # --- Helpers --------------------------------------------------------------------------------
 
 
@@ -349,6 +374,18 @@ def _option(value: Any, ev: Evaluation) -> str:
     if name not in ev.options:
         raise ExcelError("#VALUE!", "option", single(value, "option"), f"one of this scenario's options: {defined}")
     return name
+
+
+def _split_pair(ev: Evaluation, option_a: Any, option_b: Any) -> tuple[str, str]:
+    """Two different options of the scenario that are not mixes or cascades themselves."""
+    a, b = _option(option_a, ev), _option(option_b, ev)
+    for name, value, o in (("option_a", option_a, a), ("option_b", option_b, b)):
+        if ev.options[o].kind in ("mix", "cascade"):
+            plain = ", ".join(k for k, c in ev.options.items() if c.kind not in ("mix", "cascade"))
+            raise ExcelError("#VALUE!", name, single(value, name), f"an option that is not a mix or cascade itself ({plain})")
+    if a == b:
+        raise ExcelError("#VALUE!", "option_b", single(option_b, "option_b"), f"an option other than option_a ({a})")
+    return a, b
 
 
 def _series(ev: Evaluation, option: str, months: Optional[int]):

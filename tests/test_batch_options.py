@@ -48,7 +48,7 @@ def test_option_columns_are_derived_from_the_field_catalog():
     assert normalise_header("Self-host infra-monthly") == "self_host_infra_monthly"
     col = column_of("own-gpus.utilization")
     assert col is not None and col.kind == "fraction" and "utilization" in col.help.lower()
-    assert column_of("mini.kind").choices == ("api", "fine_tuned", "self_hosted", "on_prem")
+    assert column_of("mini.kind").choices == ("api", "fine_tuned", "self_hosted", "on_prem", "mix", "cascade")
     assert column_of("mini.hidden.review_share").bounds == (0.0, 1.0)
     for name in ("mini.no_such_field", "volume.kind", "api.model", "Bad Id.model", "mini.price_tiers"):
         assert column_of(name) is None, name
@@ -92,3 +92,53 @@ def test_batch_writes_workbook_memo_and_summary_for_options_by_id(tmp_path):
     roll = openpyxl.load_workbook(tmp_path / "out" / "portfolio.xlsx", data_only=True)["Portfolio"]
     heads = [c.value for c in roll[4]]
     assert "API (frontier)" in heads and "Self-hosted (own-gpus)" in heads
+
+
+def test_a_row_defines_a_mix_share_by_share_and_a_cascade(tmp_path):
+    header = ["Name", "tokens_per_day", "frontier.kind", "frontier.model", "mini.kind", "mini.model",
+              "blend.kind", "blend.route.frontier", "blend.route.mini", "esc.kind", "esc.first", "esc.then",
+              "esc.escalation_share"]
+    row = ["Support", 10e6, "api", "gpt-4o", "api", "gpt-4o-mini", "mix", 0.2, 0.8, "cascade", "mini", "frontier", 0.15]
+    wb = openpyxl.Workbook()
+    wb.active.append(header)
+    wb.active.append(row)
+    wb.save(tmp_path / "units.xlsx")
+    (unit,) = read_input(tmp_path / "units.xlsx").rows
+    assert unit.ok, unit.error_text()
+    assert unit.scenario.option("blend").route == {"frontier": 0.2, "mini": 0.8}
+    esc = unit.scenario.option("esc")
+    assert (esc.first, esc.then, esc.escalation_share) == ("mini", "frontier", 0.15)
+    col = column_of("blend.route.frontier")
+    assert col.kind == "fraction" and "traffic the mix sends to option frontier" in col.help
+    assert "`<id>.route.<option id>`" in columns_markdown()
+    # a share out of range names the route and the share
+    wb = openpyxl.Workbook()
+    wb.active.append(header)
+    wb.active.append(row[:7] + [1.2, -0.2] + row[9:])
+    wb.save(tmp_path / "bad.xlsx")
+    (bad,) = read_input(tmp_path / "bad.xlsx").rows
+    assert not bad.ok and any(p.column.startswith("blend.route") and "frontier has 1.2" in p.expected for p in bad.problems), bad.error_text()
+
+
+@pytest.mark.slow
+def test_a_unit_with_a_mix_gets_memo_summary_and_roll_up_at_the_mix_cost_but_no_workbook(tmp_path):
+    header = ["Name", "tokens_per_day", "frontier.kind", "frontier.input_price_per_1m", "frontier.output_price_per_1m",
+              "mini.kind", "mini.input_price_per_1m", "mini.output_price_per_1m", "blend.kind", "blend.route.frontier",
+              "blend.route.mini", "blend.quality_min_share", "blend.quality_option"]
+    # 10M tokens/day = 300M a month, 80% input: frontier 240 x 2.5 + 60 x 10 = $1,200; mini 240 x 0.15 + 60 x 0.6 = $72;
+    # the blend (20% frontier, needed for quality): 0.2 x 1,200 + 0.8 x 72 = $297.60, recommended (mini alone breaks the 20%)
+    row = ["Support", 10e6, "api", 2.5, 10, "api", 0.15, 0.6, "mix", 0.2, 0.8, 0.2, "frontier"]
+    wb = openpyxl.Workbook()
+    wb.active.append(header)
+    wb.active.append(row)
+    wb.save(tmp_path / "units.xlsx")
+    result = run_batch(tmp_path / "units.xlsx", tmp_path / "out", jobs=1, as_of=DAY)
+    (unit,) = result.units
+    assert unit.status == "ok" and "workbook: not written: the mix option blend has no live workbook formulas" in unit.error
+    assert not any(f.endswith(".xlsx") for f in unit.files) and any(f.endswith(".pdf") for f in unit.files)
+    assert unit.evaluation.recommendation.option == "blend"
+    roll = openpyxl.load_workbook(tmp_path / "out" / "portfolio.xlsx", data_only=True)["Portfolio"]
+    heads = [c.value for c in roll[4]]
+    values = [c.value for c in roll[6]]
+    assert values[heads.index("Cost recommended")] == pytest.approx(297.6, rel=1e-12)
+    assert values[heads.index("Recommendation")] == "Mix (blend)"

@@ -49,16 +49,24 @@ HAND = {
     "=RUNRATE_BREAKEVEN(4140, 0.8, 1.5, 30, 0, 10000)": "#N/A no break-even",
     '=RUNRATE_CROSSOVER("seed003-50m-80pct")': "#N/A No break-even",  # capacity-true; single box: 718.75M
     '=RUNRATE_RECOMMEND("seed000-1m-inferences")': "Fine-tuned",
-    # C38:D62 holds seed 000 (1M inferences/month): self-hosted 398,000 x 36 + 200,000 setup;
+    # C40:D64 holds seed 000 (1M inferences/month): self-hosted 398,000 x 36 + 200,000 setup;
     # API 298,000 x 12; break-even per token/day a month: API 4.5e-6 x 30 + review
     # 0.05 x 5 x 30 / 10,000 = 8.85e-4 over 3,000 fixed, self-hosted 0.1e-6 x 30 + 7.5e-4 =
     # 7.53e-4 over 100,000 + 7,000 fixed and $40,000 boxes, each carrying today's 333.3M
     # tokens/day (100% utilization): first equal where 1.32e-4 t = 104,000 + 40,000 x 27
     # (t / 333.3M = 26.9 -> 27 boxes), t = 1,184,000 / 1.32e-4
-    '=RUNRATE_TCO(C38:D62, "self_hosted")': 398_000 * 36 + 200_000.0,
-    '=RUNRATE_TCO(C38:D62, "api", 12)': 298_000 * 12.0,
-    "=RUNRATE_CROSSOVER(C38:D62)": 1_184_000 / 1.32e-4,
-    "=RUNRATE_RECOMMEND(C38:D62)": "Fine-tuned",
+    '=RUNRATE_TCO(C40:D64, "self_hosted")': 398_000 * 36 + 200_000.0,
+    '=RUNRATE_TCO(C40:D64, "api", 12)': 298_000 * 12.0,
+    "=RUNRATE_CROSSOVER(C40:D64)": 1_184_000 / 1.32e-4,
+    "=RUNRATE_RECOMMEND(C40:D64)": "Fine-tuned",
+    # hybrid-selfhost-bulk-api-overflow, 240M tokens/day: 20% = 48M on Claude Haiku 4.5 (1 in / 5 out):
+    # 1,152M x 1 + 288M x 5 = 2,592; 80% = 192M on aws-g5.2xlarge instances carrying 121,439,808
+    # tokens/day at 100% x 0.8 target / 1.25 peak = 77.7M each: 3 instances x 1.212 x 720 h; people
+    # 0.4 x 150,000 / 12 = 5,000; tooling 1,000
+    '=RUNRATE_MIX_COST("hybrid-selfhost-bulk-api-overflow", "own-gpus", "api", 0.8)': 2592 + 3 * 1.212 * 720 + 5000 + 1000,
+    # the cheapest split runs 3 instances full: 3 x 77.7M / 240M (a 4th would carry 6.8M, $368 of
+    # API spend a month, for $872.64)
+    '=RUNRATE_BEST_SPLIT("hybrid-selfhost-bulk-api-overflow", "own-gpus", "api")': 3 * 121_439_808 * 0.8 / 1.25 / 240e6,
 }
 
 

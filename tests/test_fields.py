@@ -72,7 +72,7 @@ def test_excel_functions_take_options_by_id():
     undeclared = [["volume.tokens_per_day", 60e6], ["frontier.model", "gpt-4o"]]
     assert udfs.RUNRATE_RECOMMEND(undeclared) == (
         "#VALUE! scenario key: got 'frontier.model', expected a scenario field name "
-        "(declare the option with a row frontier.kind (one of api, fine_tuned, self_hosted, on_prem))")
+        "(declare the option with a row frontier.kind (one of api, fine_tuned, self_hosted, on_prem, mix, cascade))")
     assert udfs.RUNRATE_RECOMMEND(rows[:1] + [["frontier.kind", "gpu"]]).startswith(
         "#VALUE! scenario frontier.kind: got 'gpu', expected an option kind")
 

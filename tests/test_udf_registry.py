@@ -31,6 +31,7 @@ REQUIRED = {
     "RUNRATE_API_COST", "RUNRATE_MODEL_COST", "RUNRATE_PRICE", "RUNRATE_SELFHOST_COST", "RUNRATE_BREAKEVEN",
     "RUNRATE_PAYBACK", "RUNRATE_COST_PER_OUTCOME", "RUNRATE_SCENARIO", "RUNRATE_TCO", "RUNRATE_ICEBERG",
     "RUNRATE_CROSSOVER", "RUNRATE_RECOMMEND", "RUNRATE_REASONS", "RUNRATE_REASONING_COST",
+    "RUNRATE_MIX_COST", "RUNRATE_BEST_SPLIT",
 }
 
 
@@ -138,6 +139,8 @@ def test_issue_argument_orders():
     assert sig["RUNRATE_BREAKEVEN"] == ["infra_monthly", "utilization", "price_per_1m", "days_per_month", "selfhost_fixed_monthly", "api_fixed_monthly"]
     assert sig["RUNRATE_TCO"] == ["scenario", "option", "months"]
     assert sig["RUNRATE_ICEBERG"] == ["scenario", "option"]
+    assert sig["RUNRATE_MIX_COST"] == ["scenario", "option_a", "option_b", "share_a"]
+    assert sig["RUNRATE_BEST_SPLIT"] == ["scenario", "option_a", "option_b"]
 
 
 def test_lite_main_py_exposes_the_same_functions(monkeypatch):

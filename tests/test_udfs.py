@@ -267,7 +267,7 @@ BAD = [
     (lambda: udfs.RUNRATE_PRICE(MODEL, "input", "31/12/2024"), "#VALUE!", ["as_of", "31/12/2024", "YYYY-MM-DD"]),
     (lambda: udfs.RUNRATE_PRICE(MODEL, "input", True), "#VALUE!", ["as_of", "TRUE"]),
     (lambda: udfs.RUNRATE_PRICE(MODEL, "input", -3), "#NUM!", ["as_of", "-3", "serial"]),
-    (lambda: udfs.RUNRATE_SCENARIO("no-such-preset"), "#VALUE!", ["preset", "no-such-preset", "seed003-50m-80pct"]),
+    (lambda: udfs.RUNRATE_SCENARIO("no-such-preset"), "#VALUE!", ["preset", "no-such-preset", "bursty-25pct"]),
     (lambda: udfs.RUNRATE_SCENARIO(None), "#VALUE!", ["preset", "blank"]),
     (lambda: udfs.RUNRATE_TCO("no-such-preset"), "#VALUE!", ["scenario", "no-such-preset"]),
     (lambda: udfs.RUNRATE_TCO(None), "#VALUE!", ["scenario", "blank"]),
@@ -354,3 +354,35 @@ def test_every_error_carries_one_problem_record():
     assert isinstance(exc, RunrateError)
     assert exc.problem == ("share", 80, "a fraction between 0 and 1") == InputError("share", 80, "a fraction between 0 and 1").problem
     assert exc.argument == "share" and excel_message(exc) == "#NUM! share: got 80, expected a fraction between 0 and 1 (use 0.8)"
+
+
+# API at $1 per 1M tokens in and out ($30/month per 1M tokens/day); a GPU box at $800/month that
+# carries 30M tokens/day (target 100%, no peak, no people): at 50M tokens/day one full box and
+# the rest on the API is cheapest (see tests/test_mix.py).
+MIX_ROWS = [["volume.tokens_per_day", 50e6], ["api.kind", "api"], ["api.input_price_per_1m", 1], ["api.output_price_per_1m", 1],
+            ["gpus.kind", "self_hosted"], ["gpus.infra_monthly", 800], ["gpus.capacity_tokens_per_day", 30e6],
+            ["gpus.target_utilization", 1], ["gpus.peak_to_average", 1], ["gpus.fte", 0]]
+
+
+def test_mix_cost_and_best_split_by_hand():
+    # 60% to the GPUs: one box, $800; 40% = 20M tokens/day on the API: $600
+    assert udfs.RUNRATE_MIX_COST(MIX_ROWS, "gpus", "api", 0.6) == pytest.approx(1400.0, rel=1e-12)
+    # 50/50: one box (25M) $800 + 25M on the API $750
+    assert udfs.RUNRATE_MIX_COST(MIX_ROWS, "gpus", "api", 0.5) == pytest.approx(1550.0, rel=1e-12)
+    # all to the API: the GPUs are not run and cost nothing
+    assert udfs.RUNRATE_MIX_COST(MIX_ROWS, "gpus", "api", 0) == pytest.approx(1500.0, rel=1e-12)
+    assert udfs.RUNRATE_BEST_SPLIT(MIX_ROWS, "gpus", "api") == pytest.approx(0.6, rel=1e-9)
+    assert udfs.RUNRATE_BEST_SPLIT(MIX_ROWS, "api", "gpus") == pytest.approx(0.4, rel=1e-9)
+
+
+@pytest.mark.parametrize("call, code, words", [
+    (lambda: udfs.RUNRATE_MIX_COST(MIX_ROWS, "gpus", "api", 60), "#NUM!", ["share_a", "60"]),
+    (lambda: udfs.RUNRATE_MIX_COST(MIX_ROWS, "gpus", "gpus", 0.5), "#VALUE!", ["option_b", "other than option_a"]),
+    (lambda: udfs.RUNRATE_MIX_COST(MIX_ROWS, "gpus", "nope", 0.5), "#VALUE!", ["option", "nope"]),
+    (lambda: udfs.RUNRATE_BEST_SPLIT(MIX_ROWS + [["m.kind", "mix"], ["m.route.api", 0.5], ["m.route.gpus", 0.5]], "m", "api"),
+     "#VALUE!", ["option_a", "not a mix or cascade"]),
+])
+def test_mix_functions_name_their_bad_argument(call, code, words):
+    out = call()
+    assert isinstance(out, str) and out.startswith(code), out
+    assert all(w in out for w in words), out

@@ -25,7 +25,7 @@ import re
 
 from ..engine.kinds import KINDS, RESERVED_IDS
 from ..engine.scenario import LEGACY_SLOTS
-from ..fields import Field, field_at, kind_fields, legacy_fields
+from ..fields import Field, field_at, kind_fields, legacy_fields, route_share_field
 
 FANOUT = "*."
 
@@ -225,6 +225,9 @@ def option_column(name: str) -> Optional[Column]:
     section = f"Option {head}"
     if rest == "kind":
         return Column(name, name, "choice", section, note="The option's kind; the row's <id>.<field> columns fill it.")
+    if rest.startswith("route."):  # a mix's share to one option: <mix id>.route.<option id>
+        share = route_share_field(name, head, rest[len("route."):])
+        return None if share is None else Column(name, name, "fraction", section, option_kind="mix")
     found = _option_field(rest)
     if found is None or found.leaf in _NOT_COLUMNS:
         return None
@@ -248,6 +251,10 @@ def columns_markdown() -> str:
     fields = sorted({f.path for k in KINDS for f in kind_fields(k) if f.type != "json" and f.leaf not in _NOT_COLUMNS})
     lines.append(f"| `<id>.<field>` | Option `<id>` | as the field | the field's | A field of that option's kind, e.g. "
                  f"`frontier.model`, `mini.cached_share`, `own-gpus.hidden.review_share`. Fields: {', '.join(fields)}. |")
+    lines.append("| `<id>.route.<option id>` | Option `<id>` | a fraction between 0 and 1 (e.g. 0.8) | | A mix's share of "
+                 "the traffic to one option (one column per option of the route; the shares sum to 1), e.g. "
+                 "`blend.route.frontier` 0.2 and `blend.route.own-gpus` 0.8 with `blend.kind` mix. A cascade takes "
+                 "`<id>.first`, `<id>.then` and `<id>.escalation_share`. |")
     return "\n".join(lines) + "\n"
 
 # Model-level checks (pydantic validators on a whole group) name the columns that feed them.
@@ -306,7 +313,8 @@ _FANOUT_PATHS = {c.path: c.name for c in COLUMNS if c.fans_out}
 
 
 def _field(path: str):
-    found = field_at(path)
+    head = path.split(".", 1)[0]
+    found = field_at(path, {head: head} if head in KINDS else None)  # an option column's field under its kind's name
     if found is None:
         raise KeyError(f"{path} is not in the field catalog")
     return found

@@ -14,7 +14,7 @@ from rich.table import Table
 from ..api import dump_scenario, evaluate_scenario
 from ..engine import Evaluation, Scenario
 from ..engine.errors import InputError, RunrateError
-from ..presentation import capital_lines, flip_lines, iceberg_table, invoice_lines
+from ..presentation import capital_lines, flip_lines, iceberg_table, invoice_lines, split_lines
 from ._common import T, console, fail, parse_as_of, scenario_from_args, usd
 
 
@@ -51,6 +51,8 @@ def print_evaluation(ev: Evaluation, note: str = "") -> None:
         console.print(f"Invoice: {T(line, markup=False)}", highlight=False, markup=False)
     for line in capital_lines(ev):
         console.print(f"[bold]Bought servers:[/] {T(line)}", highlight=False)
+    for line in split_lines(ev):
+        console.print(f"[bold]Split:[/] {T(line)}", highlight=False)
     be = ev.breakeven
     console.print(f"[bold]Break-even:[/] {T(be.reason)}", highlight=False)
     if be.found and be.api_token_spend is not None:

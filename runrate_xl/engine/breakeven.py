@@ -36,7 +36,7 @@ def find_breakeven(scenario: Scenario, option_a: str, option_b: str) -> BreakEve
     ca, cb = curve(scenario, option_a), curve(scenario, option_b)
     searched_up_to = None
     try:
-        if ca.step or cb.step:
+        if ca.widths or cb.widths:
             crossings, first_cheaper, searched_up_to = _piecewise(ca, cb)
             method = "piecewise"
             if not crossings:
@@ -77,7 +77,7 @@ def breakeven_volume(a: Curve, b: Curve) -> Optional[float]:
     """The first break-even volume of two cost curves (``find_breakeven``'s ``tokens_per_day``),
     or None: solved without building a result, a stepped search stopping at its first crossing."""
     try:
-        if a.step or b.step:
+        if a.widths or b.widths:  # stepped (a composite steps with its stepped components)
             crossings, _, _ = _piecewise(a, b, first_only=True)
             return crossings[0] if crossings else None
         return f.breakeven_volume(a.fixed, a.slope, b.fixed, b.slope)
@@ -148,7 +148,7 @@ def _piecewise(a: Curve, b: Curve, first_only: bool = False) -> tuple[list[float
     """Every volume > 0 where the cheaper of a and b changes (the first only, with ``first_only``),
     which one ("a" / "b") is cheaper at the smallest volume, and the volume the search stopped at
     if it hit the step limit first."""
-    widths = [c.step.width for c in (a, b) if c.step]
+    widths = a.widths + b.widths
     stop = _stop_volume(a, b)
     tiny = min(widths) * 1e-9
 

@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Callable, Optional, Sequence
 
 from . import functions as f
-from .kinds import CashFlows, Step, kind_of
+from .kinds import CashFlows, Step, components, is_composite, kind_of
 from .kinds.base import unit_counts
 from .option_cost import option_breakdown
 from .scenario import Scenario
@@ -36,6 +36,10 @@ class Curve:
     # curve and the volumes, so a horizon that keeps its volumes (another discount rate or price
     # decline) reuses them
     horizon: dict = field(default_factory=dict, compare=False, repr=False)
+    # A composite (mix, cascade): (share of the volume, component curve) of each component it runs
+    # (share > 0); its cost is the sum of theirs at their volumes. Its own fixed and slopes are
+    # the sums at price factor 1 (what the closed-form break-even reads); ``step`` is None.
+    parts: tuple[tuple[float, "Curve"], ...] = ()
 
     @property
     def slope(self) -> float:
@@ -43,21 +47,40 @@ class Curve:
 
     def at(self, t: float, price_factor: float = 1.0) -> float:
         """Monthly cost at ``t`` tokens/day (and an API price factor, for kinds that follow it)."""
+        if self.parts:
+            return sum(c.at(share * t, price_factor) for share, c in self.parts)
         pf = price_factor if self.follows_decline else 1.0
         return self.fixed + (self.token_slope * pf + self.other_slope) * t + (self.step.cost * self.step.count(t) if self.step else 0.0)
 
     def lower_line(self) -> tuple[float, float]:
         """(intercept, slope) of a line the cost (at price factor 1) never falls below."""
+        if self.parts:
+            lines = [(share, c.lower_line()) for share, c in self.parts]
+            return sum(a for _, (a, _b) in lines), sum(share * b for share, (_a, b) in lines)
         return self.fixed, self.slope + (self.step.line_slope if self.step else 0.0)
 
     @property
     def band(self) -> float:
+        if self.parts:
+            return sum(c.band for _, c in self.parts)
         return self.step.band if self.step else 0.0
+
+    @property
+    def widths(self) -> list[float]:
+        """The volumes (tokens/day of this option) between which its unit counts change: a
+        component at share s steps every ``width / s``. Empty: the cost is affine."""
+        if self.parts:
+            return [w / share for share, c in self.parts for w in c.widths]
+        return [self.step.width] if self.step else []
 
 
 def curve(scenario: Scenario, option: str) -> Curve:
     """The option's cost curve, read from its breakdown at today's volume (or a probe volume)."""
     o = scenario.option(option)
+    if is_composite(o):
+        parts = tuple((share, curve(scenario, cid)) for cid, share in components(o) if share > 0)
+        return Curve(sum(c.fixed for _, c in parts), sum(s * c.token_slope for s, c in parts),
+                     sum(s * c.other_slope for s, c in parts), None, sum(c.one_time for _, c in parts), False, None, parts=parts)
     kind = kind_of(o)
     step = kind.stepping(scenario, o)
     t = scenario.volume.daily_tokens or PROBE_TOKENS_PER_DAY
@@ -96,18 +119,29 @@ def _month_weights(t0: float, growth: float, decline: float, rate: float, months
             sum(w * p * t for w, p, t in zip(weights, factors, volumes)))
 
 
-def horizon_npv(scenario: Scenario, c: Curve) -> float:
+def month_volumes(scenario: Scenario) -> tuple[float, ...]:
+    """Tokens/day of months 1..N (today's volume grown month by month)."""
+    h, v = scenario.horizon, scenario.volume
+    return _month_weights(v.daily_tokens, v.monthly_growth, h.api_price_decline_per_year, h.discount_rate_per_year, h.months)[0]
+
+
+def horizon_npv(scenario: Scenario, c: Curve, scale: float = 1.0) -> float:
     """The NPV over the horizon of an option with curve ``c``: month m at ``T0 (1 + g)^(m-1)``
     tokens/day and API price factor ``(1 - d)^((m-1)/12)``, one-time cost at month 0, discounted
     at ``(1 + r)^(1/12) - 1`` a month (the months of :func:`tco.tco_series`). The affine part is
     three sums; only a stepped option's unit counts are summed month by month. A kind that buys
     hardware adds its cash flows (purchases, residuals, terminal value) in place of its run-rate
-    capital charge, exactly as :func:`tco.tco_series` does."""
+    capital charge, exactly as :func:`tco.tco_series` does. ``scale``: the option carries that
+    share of each month's volume (a component of a composite, which sums its parts' NPVs)."""
+    if c.parts:
+        return sum(horizon_npv(scenario, part, scale * share) for share, part in c.parts)
     h, v = scenario.horizon, scenario.volume
     volumes, weights, w, wt, wpt = _month_weights(v.daily_tokens, v.monthly_growth, h.api_price_decline_per_year,
                                                   h.discount_rate_per_year, h.months)
-    token = c.token_slope * (wpt if c.follows_decline else wt)
-    total = c.one_time + c.fixed * w + token + c.other_slope * wt
+    if scale != 1.0:
+        volumes = tuple(scale * t for t in volumes)
+    token = c.token_slope * scale * (wpt if c.follows_decline else wt)
+    total = c.one_time + c.fixed * w + token + c.other_slope * scale * wt
     if c.step or c.cash is not None:
         known = c.horizon.get(volumes)
         if known is None:

@@ -10,6 +10,7 @@ from .outcome import outcome_costs
 from .recommend import notes_over_horizon, recommend
 from .results import BreakEven, Evaluation
 from .scenario import Scenario
+from .split import best_split
 from .sensitivity import grid, tornado
 from .flips import flip_points
 from .tco import crossover, payback_of, tco_series
@@ -20,6 +21,12 @@ def evaluate(scenario: Scenario, benchmarks: Optional[Mapping[str, float]] = Non
 
     ``scenario`` must carry explicit prices (see ``runrate_xl.catalog.resolve``).
     """
+    splits = []
+    for o in scenario.options_of("mix"):
+        found = best_split(scenario, o.id)
+        if o.split == "cheapest":  # priced at the route the engine found; every output follows it
+            scenario = scenario.with_option(o.model_copy(update={"route": found.route}))
+        splits.append(found)
     names = scenario.option_ids()
     options = {o: option_cost(scenario, o) for o in names}
     pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1:]]
@@ -48,5 +55,5 @@ def evaluate(scenario: Scenario, benchmarks: Optional[Mapping[str, float]] = Non
         sensitivity=tornado(scenario) if with_sensitivity else [],
         flips=flip_points(scenario, rec.cheapest_allowed_option, rec.allowed_options) if with_sensitivity else [],
         grid=grid(scenario) if with_sensitivity else None,
-        outcome_costs=outcome_costs(scenario, options, benchmarks), notes=list(dict.fromkeys(notes)),
+        outcome_costs=outcome_costs(scenario, options, benchmarks), splits=splits, notes=list(dict.fromkeys(notes)),
     )

@@ -56,7 +56,7 @@ def flip_points(scenario: Scenario, chosen: str, allowed: list[str]) -> list[Fli
         """The gap at a value of driver ``d``: the NPVs of the options it moves (their curves re-read
         when it moves a cost at a given volume, today's curves over the moved horizon otherwise),
         each value computed once (the bisection starts from values the scan already priced)."""
-        moved = [d.option] if d.option is not None else allowed
+        moved = scenario.dependents(d.option) if d.option is not None else allowed  # a composite moves with its components
         known: dict[float, tuple[float, str]] = {}
 
         def gap(value: float) -> tuple[float, str]:

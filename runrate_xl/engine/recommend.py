@@ -21,7 +21,8 @@ from __future__ import annotations
 
 from typing import Optional
 
-from .kinds import kind_of
+from .kinds import kind_of, sends_data_out
+from .kinds.composite import constraint_violation, route_bounds
 from .results import BreakEven, OptionCost, Reason, Recommendation
 from .scenario import HYBRID, Scenario
 
@@ -58,6 +59,9 @@ def recommend(
     def of_kind(k: str, among: list[str]) -> list[str]:
         return [o for o in among if kind[o] == k]
 
+    def mixes(among: list[str]) -> list[str]:  # costed hybrids: they replace the cost-less HYBRID
+        return [o for o in among if kind[o] == "mix"]
+
     def own_gpus(among: list[str]) -> list[str]:
         return [o for o in among if kind[o] in OWN_GPUS]
 
@@ -71,7 +75,7 @@ def recommend(
     every = scenario.option_ids()
     candidates = list(every)
     if ctx.data_privacy == "strict":
-        third_party = [o for o in every if kind_of(scenario.option(o)).sends_data_out(scenario.option(o))]
+        third_party = [o for o in every if sends_data_out(scenario, scenario.option(o))]  # a mix routing to one: too
         private = [o for o in every if o not in third_party]
         if private:
             candidates = private
@@ -87,6 +91,18 @@ def recommend(
         add("privacy_minimal", "favours", apis[0] if apis else "api", "Minimal privacy constraints: the API is the simplest route.")
     else:
         add("privacy_moderate", "info", None, "Moderate privacy needs: either route works with proper contracts (no-train, DPA/BAA).")
+
+    # A mix's in-house and quality shares are needs of the workload: an option of its route that
+    # would carry all the traffic alone and so break them is set aside like a privacy breach.
+    for mix in scenario.options_of("mix"):
+        sends = {cid: sends_data_out(scenario, scenario.option(cid)) for cid in mix.route}  # type: ignore[union-attr]
+        bounds = route_bounds(mix, sends)  # type: ignore[arg-type]
+        for cid in mix.route:  # type: ignore[union-attr]
+            broken = constraint_violation({cid: 1.0}, *bounds)
+            if broken is not None and cid in candidates and len(candidates) > 1:
+                candidates = [o for o in candidates if o != cid]
+                add("mix_constraint", "excludes", cid,
+                    f"{label(cid)} alone breaks what {label(mix.id)} states the workload needs: {broken[2].split(': the route')[0]}.")
 
     cheapest = cheapest_of(every)
     cheapest_allowed = cheapest_of(candidates)
@@ -155,7 +171,12 @@ def recommend(
             add("quality_specialized", "favours", best_ft or "fine_tuned", "Specialized domain: a model fine-tuned on your data (hosted or self-hosted) may serve best.")
     elif ctx.quality_need == "state_of_the_art":
         apis = of_kind("api", candidates)
-        if kind[winner] in OWN_GPUS and apis:
+        if kind[winner] in OWN_GPUS and apis and mixes(candidates):
+            instead, winner = winner, cheapest_of(mixes(candidates))
+            add("quality_sota_hybrid", "decides", winner,
+                f"State-of-the-art quality needed: self-host the high-volume path and keep the API for the hardest requests: "
+                f"{label(winner)} ({_route_words(scenario, winner)}) at {premium(winner, instead)}.")
+        elif kind[winner] in OWN_GPUS and apis:
             winner = HYBRID
             add("quality_sota_hybrid", "decides", HYBRID,
                 "State-of-the-art quality needed: self-host the high-volume path and keep the API for the hardest requests "
@@ -171,7 +192,12 @@ def recommend(
         api_ref = apis[0] if apis else "api"
         if latency < rules.latency_edge_ms:
             sh_candidates = own_gpus(candidates)
-            if winner != HYBRID and kind[winner] == "api" and sh_candidates:
+            if winner != HYBRID and kind[winner] == "api" and sh_candidates and mixes(candidates):
+                instead, winner = winner, cheapest_of(mixes(candidates))
+                add("latency_hybrid", "decides", winner,
+                    f"P99 latency under {rules.latency_edge_ms:.0f} ms: serve the latency-critical path self-hosted, the rest "
+                    f"through the API: {label(winner)} ({_route_words(scenario, winner)}) at {premium(winner, instead)}.")
+            elif winner != HYBRID and kind[winner] == "api" and sh_candidates:
                 winner = HYBRID
                 add("latency_hybrid", "decides", HYBRID,
                     f"P99 latency under {rules.latency_edge_ms:.0f} ms: serve the latency-critical path self-hosted, the rest through the API "
@@ -192,6 +218,12 @@ def recommend(
         option=winner, label=label(winner), cheapest_option=cheapest, cheapest_allowed_option=cheapest_allowed, allowed_options=candidates,
         runner_up=runner_up, horizon_costs=dict(horizon_costs), margin=margin, close_call=close, reasons=reasons,
     )
+
+
+def _route_words(scenario: Scenario, mix_id: str) -> str:
+    """"80% Own GPUs, 20% API (frontier)": a mix's route in words, largest share first."""
+    route = scenario.option(mix_id).route  # type: ignore[union-attr]
+    return ", ".join(f"{share:.0%} {scenario.label_of(cid)}" for cid, share in sorted(route.items(), key=lambda kv: -kv[1]))
 
 
 def _basis(scenario: Scenario) -> str:

@@ -182,6 +182,32 @@ class OutcomeCost(Result):
     benchmarks: dict[str, float] = Field(default_factory=dict, description="Published per-outcome prices, USD.")
 
 
+class SplitPoint(Result):
+    """One point of a mix's cost curve over the split."""
+
+    share: float = Field(..., description="Share of the traffic to the curve's axis option (BestSplit.axis), 0-1.")
+    route: dict[str, float] = Field(..., description="The whole route at this point: share per option id.")
+    npv: float = Field(..., description="Horizon cost (NPV) of the mix at this route, USD.")
+    monthly: float = Field(..., description="Today's monthly cost of the mix at this route, USD.")
+    feasible: bool = Field(..., description="Whether the route meets the mix's constraints (in-house and quality shares).")
+
+
+class BestSplit(Result):
+    """The cheapest route of a mix over the horizon (NPV) under its constraints, and its cost curve."""
+
+    option: str = Field(..., description="Id of the mix option.")
+    axis: str = Field(..., description="The option whose share the curve varies (the mix's first component).")
+    route: dict[str, float] = Field(..., description="The cheapest route: share per option id.")
+    npv: float = Field(..., description="Horizon cost (NPV) at the cheapest route, USD.")
+    monthly: float = Field(..., description="Today's monthly cost at the cheapest route, USD.")
+    method: Literal["exact", "grid"] = Field(..., description="exact: every capacity step searched (two options); grid: 1% grid and refinement.")
+    given_route: dict[str, float] = Field(..., description="The route as the scenario gives it.")
+    given_npv: float
+    given_monthly: float
+    pure_npv: dict[str, float] = Field(..., description="NPV of sending all traffic to one option, for each the constraints allow.")
+    curve: list[SplitPoint]
+
+
 class Evaluation(Result):
     scenario: Scenario
     options: dict[str, OptionCost]
@@ -195,4 +221,5 @@ class Evaluation(Result):
     flips: list[FlipPoint] = Field(default_factory=list, description="Per driver, where the cheapest allowed option changes.")
     grid: Optional[SensitivityGrid] = None
     outcome_costs: list[OutcomeCost] = Field(default_factory=list)
+    splits: list[BestSplit] = Field(default_factory=list, description="Per mix option: the cheapest split and the cost curve over the split.")
     notes: list[str] = Field(default_factory=list)

@@ -14,7 +14,8 @@ from pydantic import BaseModel, Field, model_validator
 
 from .common import Fraction, HiddenCosts, PriceTier, StrictModel, Usd, Utilization  # noqa: F401  (re-exported)
 from .errors import InputError
-from .kinds import ApiOption, FineTunedOption, Option, SelfHostedOption, kind_of  # noqa: F401  (re-exported)
+from .kinds import ApiOption, FineTunedOption, Option, SelfHostedOption, components, is_composite, kind_of  # noqa: F401  (re-exported)
+from .kinds import composite
 from .rules import DecisionRules
 
 # The three named slots of the first scenario format (``api:``, ``fine_tuned:``, ``self_hosted:``)
@@ -184,6 +185,10 @@ class Scenario(StrictModel):
             self.context = self.context.model_copy(update={"current_option": (apis[0] if apis else self.options[0]).id})
         elif current not in ids:
             raise ValueError(f"context.current_option is {current!r} but no option has that id (ids: {', '.join(ids)})")
+        try:
+            composite.check(self)
+        except InputError as exc:  # pydantic reports it as the scenario's error; the message names the field
+            raise ValueError(str(exc)) from None
         return self
 
     def option_ids(self) -> list[str]:
@@ -202,6 +207,12 @@ class Scenario(StrictModel):
     def options_of(self, kind: str) -> list[Option]:
         """The options of one kind, in order."""
         return [o for o in self.options if o.kind == kind]
+
+    def dependents(self, option_id: str) -> list[str]:
+        """The option and the composites (mix, cascade) whose cost depends on it: what moves when
+        one of its inputs moves."""
+        return [option_id] + [o.id for o in self.options
+                              if is_composite(o) and any(cid == option_id for cid, _ in components(o))]
 
     def with_option(self, option: Option) -> "Scenario":
         """A copy with the option of the same id replaced by ``option``."""

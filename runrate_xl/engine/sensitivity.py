@@ -14,7 +14,7 @@ from typing import Callable, Optional
 
 from .breakeven import breakeven_volume, primary_pair
 from .curve import Curve, curve, horizon_npv
-from .kinds import OptionDriver, kind_of
+from .kinds import OptionDriver, is_composite, kind_of
 from .kinds.self_hosted import utilization_field
 from .results import SensitivityGrid, SensitivityRow
 from .scenario import Scenario
@@ -54,13 +54,14 @@ def _scale_volume(s: Scenario, factor: float) -> Scenario:
 
 
 def _review_share(s: Scenario) -> Optional[float]:
-    shares = [o.hidden.review_share for o in s.options]
+    shares = [o.hidden.review_share for o in s.options if not is_composite(o)]  # a composite's are its components'
     return max(shares) if shares else None
 
 
 def _set_review_share(s: Scenario, value: float) -> Scenario:
     base = _review_share(s) or 1.0
-    options = [o.model_copy(update={"hidden": o.hidden.model_copy(update={"review_share": min(1.0, o.hidden.review_share * value / base)})})
+    options = [o if is_composite(o) else
+               o.model_copy(update={"hidden": o.hidden.model_copy(update={"review_share": min(1.0, o.hidden.review_share * value / base)})})
                for o in s.options]
     return s.model_copy(update={"options": options})
 
@@ -133,8 +134,8 @@ def tornado(scenario: Scenario, swing: Optional[float] = None) -> list[Sensitivi
         if d.floor is not None and low < d.floor:
             low, note = d.floor, f"floored at {d.floor:g}"
         s_low, s_high = d.set(scenario, low), d.set(scenario, high)
-        moved = ids if d.option is None else [d.option]
-        pair_moves = pair is not None and d.reprices and (d.option is None or d.option in pair)
+        moved = ids if d.option is None else scenario.dependents(d.option)  # a composite moves with its components
+        pair_moves = pair is not None and d.reprices and (d.option is None or any(o in pair for o in moved))
         sides = []
         for s in (s_low, s_high):
             curves = {o: curve(s, o) if d.reprices and o in moved else today_curves[o] for o in ids}

@@ -33,8 +33,8 @@ def tco_series(scenario: Scenario, option: str, months: int | None = None) -> Tc
         monthly.append(cost.at(t, f.price_factor(h.api_price_decline_per_year, m)))
         volumes.append(t)
     capital = None
-    if kind.cash is not None:
-        flows = kind.cash(scenario, o, volumes)
+    flows = kind.cash(scenario, o, volumes) if kind.cash is not None else None  # None: a mix without bought hardware
+    if flows is not None:
         one_time += flows.at_start
         monthly = [c + x for c, x in zip(monthly, flows.by_month)]
         capital = CapitalView(

@@ -25,9 +25,11 @@ FONT_FAMILY = "Runrate Sans"  # the @font-face name in memo.css (served by fetch
 WIDTH_IN = 6.85  # the printed text width of an A4 page with 18 mm margins: 1 chart pt = 1 printed pt
 # Colours by kind: the first option of a kind takes its kind's colour, further ones the next shade.
 COLORS = {"api": ("#1f5f99", "#6a3d9a", "#0f8b8d"), "fine_tuned": ("#b26b00", "#8c564b"),
-          "self_hosted": ("#2e7d4f", "#7f7f00", "#4d4d4d"), "on_prem": ("#a83232", "#7a4f2a")}
+          "self_hosted": ("#2e7d4f", "#7f7f00", "#4d4d4d"), "on_prem": ("#a83232", "#7a4f2a"),
+          "mix": ("#c2185b", "#5e35b1"), "cascade": ("#00838f", "#6d4c41")}
 TINTS = {"api": ("#9fc0e0", "#cab2d6", "#9fd8d9"), "fine_tuned": ("#f0c98a", "#d9b8a8"),
-         "self_hosted": ("#a9d4b8", "#d6d68f", "#bdbdbd"), "on_prem": ("#e3a5a5", "#cdb49c")}
+         "self_hosted": ("#a9d4b8", "#d6d68f", "#bdbdbd"), "on_prem": ("#e3a5a5", "#cdb49c"),
+         "mix": ("#f2a7c3", "#c5b3e6"), "cascade": ("#9ed8de", "#c9b3a8")}
 
 
 def _shade(palette: dict, ev: Evaluation, option: str) -> str:

@@ -373,8 +373,20 @@ def _monthly(ev: Evaluation, row: dict) -> float:
     return sum(i.monthly_usd for i in c.line_items if i.key in keys) if c is not None else 0.0
 
 
+def _composite_assumptions(ev: Evaluation, option) -> list[dict]:
+    """A mix or cascade: its route (its costs are its components', whose own rows give their inputs)."""
+    items = tuple(i.key for i in ev.options[option.id].line_items) if option.id in ev.options else ()
+    if option.kind == "mix":
+        found = " (the engine's cheapest split)" if option.split == "cheapest" else ""
+        value = presentation.route_words(ev, option.route) + found
+    else:
+        value = (f"every request to {label(ev, option.first)}, {fmt.pct(option.escalation_share)} also to "
+                 f"{label(ev, option.then)}")
+    return [_row(f"Route of {label(ev, option.id)}", value, _SCENARIO_SRC, "-", option.id, items)]
+
+
 ASSUMPTIONS = {"api": _api_assumptions, "fine_tuned": _fine_tuned_assumptions, "self_hosted": _self_hosted_assumptions,
-               "on_prem": _on_prem_assumptions}
+               "on_prem": _on_prem_assumptions, "mix": _composite_assumptions, "cascade": _composite_assumptions}
 
 
 def assumptions(ev: Evaluation) -> list[dict]:
@@ -510,6 +522,20 @@ def tornado_caption(ev: Evaluation) -> str:
     return text
 
 
+def split_tables(ev: Evaluation) -> list[dict]:
+    """Per mix: the cheapest split in words and its cost curve at every 20% of the first option's
+    share, with the cheapest split as its own row."""
+    lines = presentation.split_lines(ev)
+    out = []
+    for sp in ev.splits:
+        text = next((line for line in lines if line.startswith(label(ev, sp.option))), "")
+        rows = [{**r, "share": fmt.pct(r["share"]), "monthly": fmt.usd(r["monthly"]), "npv": fmt.usd(r["npv"]), "route": r["route"] or "-"}
+                for r in presentation.split_curve_rows(ev, sp.option, every=20)]
+        basis = f"NPV {ev.scenario.horizon.months} months" if ev.scenario.horizon.discount_rate_per_year > 0 else f"Total {ev.scenario.horizon.months} months"
+        out.append({"label": label(ev, sp.option), "axis": label(ev, sp.axis), "text": text, "rows": rows, "basis": basis})
+    return out
+
+
 def memo_context(ev: Evaluation, memo_date: dt.date) -> dict:
     s = ev.scenario
     rec = ev.recommendation
@@ -534,6 +560,7 @@ def memo_context(ev: Evaluation, memo_date: dt.date) -> dict:
         "tco_rows": [{"label": label(ev, o), "one_time": fmt.usd(t.one_time_cost), "total": fmt.usd(t.total), "npv": fmt.usd(t.npv)} for o, t in ev.tco.items()],
         "crossovers": ([c.reason for c in ev.crossovers] + [p.reason for p in ev.paybacks]
                        + presentation.capital_lines(ev)),  # bought servers: capex / opex and the cash they add
+        "splits": split_tables(ev),
         "breakeven_caption": breakeven_caption(ev),
         "tornado": tornado_rows(ev),
         "tornado_caption": tornado_caption(ev),

@@ -406,6 +406,10 @@ BLOCKS: dict[str, Block] = {
 
 def block_of(kind: str) -> Block:
     found = BLOCKS.get(kind)
+    if found is None and kind in ("mix", "cascade"):
+        raise L.LayoutError(f"options: a {kind} option cannot be written as live workbook formulas yet (its cost is the sum "
+                            f"of its components' at their shares, which the engine, memo, CLI and UDFs price); expected "
+                            f"options of the kinds {', '.join(BLOCKS)} only: leave the {kind} out of the workbook's scenario")
     if found is None:
         raise L.LayoutError(f"options: the kind {kind!r} has no workbook formula block yet (runrate_xl/workbook/blocks.py); "
                             f"expected one of {', '.join(BLOCKS)}")

@@ -2,8 +2,9 @@
 
 Savings versus today are the presentation layer's (:func:`runrate_xl.presentation.savings_vs_today`):
 the monthly cost of the option the BU runs today minus that of the recommendation's cost basis
-(for a *hybrid*, its cheapest eligible option: an upper bound, since some traffic stays on the
-other route). One column per option id found in the units, in first-seen order; those columns
+(a recommended mix or cascade is an option with its real cost at its split; only the cost-less
+*hybrid* word of a scenario without a mix option falls back to its cheapest eligible option, an
+upper bound, since some traffic stays on the other route). One column per option id found in the units, in first-seen order; those columns
 are not totalled (different units' alternatives do not add up to anything).
 """
 
