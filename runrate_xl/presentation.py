@@ -427,7 +427,19 @@ def flip_lines(ev: Evaluation, limit: Optional[int] = None) -> list[str]:
     for fp in shown:
         suffix = f" ({label(ev, fp.option)})" if fp.option else ""  # the driver's own name, without its option's
         name = fp.label[: -len(suffix)] if suffix and fp.label.endswith(suffix) else fp.label
-        out.append(f"{name} at {_flip_value(ev, fp, fp.value)} instead of {_flip_value(ev, fp, fp.base_value)}: "
+        at, today = _flip_value(ev, fp, fp.value), _flip_value(ev, fp, fp.base_value)
+        if at == today:  # closer than the display rounds: say by how much, and that it is a knife edge
+            points = _by_points(fp) or fp.base_value == 0
+            moved = (fp.value - fp.base_value if points else fp.value / fp.base_value - 1) * 100
+            unit = " points" if points else "%"
+            change = (f"{'up' if moved > 0 else 'down'} by less than 0.001{unit}" if abs(moved) < 0.001
+                      else f"{moved:+.3g}{unit}")
+            found = getattr(ev.scenario.find_option(chosen), "split", None) == "cheapest"
+            out.append(f"{name} {change} from today's {today} (a knife edge"
+                       + (": the split found sits at a capacity step, and this holds the route fixed; a re-run finds the "
+                          "split again" if found else "") + f"): {label(ev, fp.to_option)} becomes cheaper than {label(ev, chosen)} {hp}.")
+            continue
+        out.append(f"{name} at {at} instead of {today}: "
                    f"{label(ev, fp.to_option)} becomes cheaper than {label(ev, chosen)} {hp}.")
     if len(flips) > len(shown):
         out.append(f"{len(flips) - len(shown)} more drivers would change the answer further from today's values.")

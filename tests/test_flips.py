@@ -69,3 +69,19 @@ def test_a_flip_line_names_the_driver_without_its_options_label_even_with_parent
     # own: 200 / 0.8 = $250 a month against the API's $360: it flips when infra passes 360 x 0.8 = $288
     line = next(x for x in flip_lines(ev) if x.startswith("GPU infrastructure at"))
     assert "(A10G)" not in line.split(" at ")[0] and "API becomes cheaper than Own GPUs (A10G)" in line
+
+
+def test_a_flip_closer_than_the_display_rounds_is_said_as_a_knife_edge():
+    """The found split of 'self-host the bulk' fills its GPU instances exactly, so one more token a
+    day at that route needs another instance: the flip lies within a rounding of today's value, and
+    the words say so instead of "at 240.0M instead of 240.0M"."""
+    import re
+
+    from runrate_xl.presentation import flip_lines
+
+    ev = evaluate_scenario(get_preset("hybrid-selfhost-bulk-api-overflow").scenario)
+    lines = flip_lines(ev)
+    same = [line for line in lines if (m := re.search(r" at (.+?) instead of (.+?): ", line)) and m.group(1) == m.group(2)]
+    assert not same, same
+    edge = [line for line in lines if "knife edge" in line]
+    assert edge and all("by less than 0.001" in line and "re-run finds the split again" in line for line in edge), edge
