@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from typing import Callable, Optional
 
-from .curve import curve, horizon_npv
+from .curve import curve, horizon_npv, moved_with
 from .errors import RunrateError
 from .results import FlipPoint
 from .scenario import Scenario
@@ -49,11 +49,13 @@ def flip_points(scenario: Scenario, chosen: str, allowed: list[str]) -> list[Fli
     others = [o for o in allowed if o != chosen]
     if not others:
         return []
-    base_npv = {o: horizon_npv(scenario, curve(scenario, o)) for o in allowed}
+    base_npv = {o: horizon_npv(scenario, curve(scenario, o), o) for o in allowed}
 
     def gap_of(moved: list[str]) -> Gap:
+        moved = moved_with(scenario, moved)
+
         def gap(s: Scenario) -> tuple[float, str]:
-            npvs = {o: horizon_npv(s, curve(s, o)) if o in moved else base_npv[o] for o in allowed}
+            npvs = {o: horizon_npv(s, curve(s, o), o) if o in moved else base_npv[o] for o in allowed}
             best = min(others, key=lambda o: npvs[o])
             return npvs[chosen] - npvs[best], best
         return gap

@@ -23,6 +23,22 @@ class LineItem(Result):
     behaviour: Literal["fixed", "variable"] = Field(..., description="variable = proportional to volume.")
 
 
+class TaskCost(Result):
+    """Cost per successful task of one option, and what its failures add (a month, at today's volume).
+
+    Every task ends resolved (by the model within its attempts, or by a person), so the successful
+    tasks are the tasks: requests a month, or ``context.outcomes_per_month`` when given (``basis``)."""
+
+    basis: Literal["requests", "outcomes"] = Field(..., description="What a task is: a request, or a business outcome (context.outcomes_per_month).")
+    tasks_per_month: float = Field(..., description="Successful tasks a month: requests a month, or context.outcomes_per_month.")
+    success_rate: float = Field(..., description="First-attempt success rate.")
+    on_failure: Literal["retry", "human"]
+    attempts_per_task: float = Field(..., description="Expected attempts per request: (1 - (1 - p)^k) / p when failures are retried, else 1.")
+    retries_per_month: Optional[float] = Field(None, description="Attempts a month beyond the first, from failed tasks (needs a request count).")
+    failed_to_people_per_month: Optional[float] = Field(None, description="Tasks a month a person handles because the model failed (needs a request count).")
+    cost_per_successful_task: float = Field(..., description="Total monthly cost (failures included) / successful tasks a month, USD.")
+
+
 class OptionCost(Result):
     option: str = Field(..., description="The option's id.")
     kind: str = Field(..., description="The option's kind: api, fine_tuned, self_hosted.")
@@ -41,6 +57,7 @@ class OptionCost(Result):
     )
     details: dict[str, float] = Field(default_factory=dict, description="Derived figures, e.g. gpus, utilization.")
     notes: list[str] = Field(default_factory=list)
+    tasks: Optional[TaskCost] = Field(None, description="Cost per successful task, with the volumes failures add; None without a task count.")
 
 
 class CheaperRange(Result):

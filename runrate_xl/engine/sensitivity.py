@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 from .breakeven import find_breakeven, primary_pair
-from .curve import curve, horizon_npv
+from .curve import curve, horizon_npv, moved_with
 from .kinds import OptionDriver, kind_of
 from .kinds.self_hosted import utilization_field
 from .results import SensitivityGrid, SensitivityRow
@@ -95,10 +95,10 @@ def drivers(scenario: Scenario) -> list[Driver]:
 def _costs(s: Scenario, moved: list[str], base: tuple[dict[str, float], dict[str, float]]) -> tuple[dict[str, float], dict[str, float]]:
     """(monthly totals, horizon NPVs) per option: the moved ones from their cost curves (one
     breakdown each), the others as in ``base``."""
-    curves = {o: curve(s, o) for o in moved}
+    curves = {o: curve(s, o) for o in moved_with(s, moved)}
     t = s.volume.daily_tokens
     totals = {o: curves[o].at(t) if o in curves else base[0][o] for o in s.option_ids()}
-    npvs = {o: horizon_npv(s, curves[o]) if o in curves else base[1][o] for o in s.option_ids()}
+    npvs = {o: horizon_npv(s, curves[o], o) if o in curves else base[1][o] for o in s.option_ids()}
     return totals, npvs
 
 

@@ -187,7 +187,7 @@ def breakdown(scenario: "Scenario", api: ApiOption, t: float, price_factor: floa
                          "(reasoning tokens are counted per request)")
     parts = f.api_invoice_breakdown(
         t, scaled["input"], scaled["output"], scenario.volume.input_share, scenario.volume.days_per_month,  # type: ignore[arg-type]
-        api.cached_share, api.batch_share, api.retry_rate,
+        api.cached_share, api.batch_share, api.hidden.retry_rate(api.retry_rate),
         scaled["cached_input"], scaled["batch_input"], scaled["batch_output"],
         api.cache_write_share, api.cache_write_1h_share, scaled["cache_write"], scaled["cache_write_1h"],
         requests, api.reasoning_tokens_per_request, api.negotiated_discount_share,

@@ -46,7 +46,7 @@ LINE_ITEMS = items_by_key(
 def breakdown(scenario: "Scenario", ft: FineTunedOption, t: float, price_factor: float) -> Breakdown:
     parts = f.api_token_breakdown(
         t, ft.input_price_per_1m, ft.output_price_per_1m, scenario.volume.input_share,
-        scenario.volume.days_per_month, retry_rate=ft.retry_rate,
+        scenario.volume.days_per_month, retry_rate=ft.hidden.retry_rate(ft.retry_rate),
     )
     amounts = {
         "input_tokens": parts["input_tokens"], "output_tokens": parts["output_tokens"], "retries": parts["retries"],

@@ -214,7 +214,7 @@ def servers_at(scenario: "Scenario", op: OnPremOption, t: float) -> tuple[int, f
     tps = server_tps(op)
     if tps is None:
         return op.servers, op.utilization * t / volume_basis(scenario)  # type: ignore[return-value,operator]
-    return f.deployments(t, tps, op.peak_to_average, op.target_utilization, op.redundancy, op.retry_rate)
+    return f.deployments(t, tps, op.peak_to_average, op.target_utilization, op.redundancy, op.hidden.retry_rate(op.retry_rate))
 
 
 def breakdown(scenario: "Scenario", op: OnPremOption, t: float, price_factor: float) -> Breakdown:
@@ -258,15 +258,15 @@ def stepping(scenario: "Scenario", op: OnPremOption) -> Optional[Step]:
     if tps is None:
         return None
     unit = _Unit(scenario, op)
-    width = tps * op.target_utilization * f.SECONDS_PER_DAY / ((1.0 + op.retry_rate) * op.peak_to_average)
+    width = tps * op.target_utilization * f.SECONDS_PER_DAY / ((1.0 + op.hidden.retry_rate(op.retry_rate)) * op.peak_to_average)
     return Step(width, op.redundancy, unit.fixed, _server_count(op, tps))
 
 
 def _server_count(op: OnPremOption, tps: float):
     """Servers sized from a capacity at ``t`` tokens/day (as ``functions.deployments`` counts
     them), with the inputs checked once rather than per call."""
-    f.deployments(0.0, tps, op.peak_to_average, op.target_utilization, op.redundancy, op.retry_rate)
-    retried = 1.0 + op.retry_rate
+    f.deployments(0.0, tps, op.peak_to_average, op.target_utilization, op.redundancy, op.hidden.retry_rate(op.retry_rate))
+    retried = 1.0 + op.hidden.retry_rate(op.retry_rate)
 
     def count(t: float) -> int:
         return f.instance_count(t * retried / f.SECONDS_PER_DAY, tps, op.peak_to_average, op.target_utilization, op.redundancy)
