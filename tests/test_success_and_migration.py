@@ -50,7 +50,9 @@ def test_retry_twice_at_80_percent_is_1_2_attempts_and_4_percent_to_people():
     t = c.tasks
     assert t.basis == "requests" and close(t.tasks_per_month, 10_000)
     assert close(t.attempts_per_task, 1.2) and close(t.retries_per_month, 2_000) and close(t.failed_to_people_per_month, 400)
-    assert close(t.cost_per_successful_task, 0.32)
+    # 9,600 tasks the model gets right (the 400 others are people's): $3,200 / 9,600
+    assert close(t.successful_tasks_per_month, 9_600) and close(t.cost_per_successful_task, 3_200 / 9_600)
+    assert close(c.total_monthly / 10_000, 0.32)  # per request, beside it
 
 
 def test_human_handling_costs_the_review_rate_per_failed_task():
@@ -62,7 +64,7 @@ def test_human_handling_costs_the_review_rate_per_failed_task():
     assert close(items["retries"].monthly_usd, 0.0)
     assert close(items["human_review"].monthly_usd, 4_000.0)
     assert items["human_review"].label == "Human review + failed tasks"
-    assert close(c.total_monthly, 5_000.0) and close(c.tasks.cost_per_successful_task, 0.5)
+    assert close(c.total_monthly, 5_000.0) and close(c.tasks.cost_per_successful_task, 5_000 / 8_000)
     assert close(c.tasks.failed_to_people_per_month, 2_000) and c.tasks.attempts_per_task == 1.0
 
 
@@ -91,7 +93,7 @@ def test_a_cheap_option_that_fails_often_loses_to_a_dearer_one():
 def test_outcomes_per_month_are_the_tasks_when_given():
     ev = evaluate(scenario(api(success_rate=0.8), context={"outcomes_per_month": 8_000, "outcome_name": "ticket"}))
     t = ev.options["cheap"].tasks
-    assert t.basis == "outcomes" and close(t.cost_per_successful_task, 3_200 / 8_000)
+    assert t.basis == "outcomes" and close(t.cost_per_successful_task, 3_200 / (8_000 * 0.96))
     assert close(ev.outcome_costs[0].cost_per_outcome, t.cost_per_successful_task)
 
 

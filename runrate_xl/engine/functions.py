@@ -554,9 +554,9 @@ def expected_attempts(success_rate: float, max_attempts: int = 2) -> float:
     """
     p = _check_success(success_rate)
     k = _check_attempts(max_attempts)
-    if p == 1.0:
+    if p == 1.0 or k == 1:
         return 1.0
-    return (1.0 - (1.0 - p) ** k) / p
+    return min(float(k), max(1.0, (1.0 - (1.0 - p) ** k) / p))  # within [1, k] despite float rounding
 
 
 def failed_share(success_rate: float, max_attempts: int = 2) -> float:
@@ -591,20 +591,24 @@ def retry_rate_with_attempts(retry_rate: float, attempts: float) -> float:
     return r if a == 1.0 else (1.0 + r) * a - 1.0
 
 
-def cost_per_successful_task(monthly_cost: float, tasks_per_month: float) -> float:
+def cost_per_successful_task(monthly_cost: float, tasks_per_month: float, failed_share: float = 0.0) -> float:
     """USD per successful task: the monthly cost, failures included (retried tokens, failed tasks
-    handled by a person), over the tasks a month. Every task ends resolved, by the model within
-    its attempts or by a person, so the successful tasks are the tasks.
+    handled by a person), over the tasks the model gets right within its attempts,
+    ``cost / (tasks x (1 - failed_share))``, the unit of per-resolution prices (seed 002).
 
-    10,000 tasks a month at 80% first-attempt success, retried once (1.2 attempts, 4% to a person
-    at $5): tokens $1,000 x 1.2 = $1,200, people 400 x $5 = $2,000; $3,200 / 10,000 = $0.32:
+    10,000 tasks a month at 80% first-attempt success, retried once (1.2 attempts; 4% still fail
+    and go to a person at $5): tokens $1,000 x 1.2 = $1,200, people 400 x $5 = $2,000; 9,600
+    successful tasks: $3,200 / 9,600 = $0.333:
 
-    >>> round(cost_per_successful_task(1_200 + 400 * 5.0, 10_000), 12)
-    0.32
+    >>> round(cost_per_successful_task(1_200 + 400 * 5.0, 10_000, 0.04), 6)
+    0.333333
     """
     check_non_negative("monthly_cost", monthly_cost)
     check_positive("tasks_per_month", tasks_per_month)
-    return monthly_cost / tasks_per_month
+    failed = check_fraction("failed_share", failed_share)
+    if failed >= 1.0:
+        raise NoAnswer("no successful task: every task fails")
+    return monthly_cost / (tasks_per_month * (1.0 - failed))
 
 
 def migration_share(month: int, switch_month: int = 0, overlap_months: int = 0) -> float:

@@ -78,8 +78,9 @@ def task_cost(scenario: Scenario, o, total: float) -> Optional[TaskCost]:
         return None
     return TaskCost(
         basis="outcomes" if outcomes is not None else "requests", tasks_per_month=tasks,
+        successful_tasks_per_month=tasks * (1.0 - hidden.failed_share), failed_share=hidden.failed_share,
         success_rate=hidden.success_rate, on_failure=hidden.on_failure, attempts_per_task=hidden.attempts_per_task,
         retries_per_month=volumes.retries if volumes is not None else None,
         failed_to_people_per_month=volumes.failed_to_people if volumes is not None else None,
-        cost_per_successful_task=f.cost_per_successful_task(total, tasks),
+        cost_per_successful_task=f.cost_per_successful_task(total, tasks, hidden.failed_share),
     )

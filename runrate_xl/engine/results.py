@@ -26,17 +26,20 @@ class LineItem(Result):
 class TaskCost(Result):
     """Cost per successful task of one option, and what its failures add (a month, at today's volume).
 
-    Every task ends resolved (by the model within its attempts, or by a person), so the successful
-    tasks are the tasks: requests a month, or ``context.outcomes_per_month`` when given (``basis``)."""
+    Tasks are requests a month, or ``context.outcomes_per_month`` when given (``basis``); the
+    successful ones are those the model gets right within its attempts (the others go to a person,
+    whose cost is in the total)."""
 
     basis: Literal["requests", "outcomes"] = Field(..., description="What a task is: a request, or a business outcome (context.outcomes_per_month).")
-    tasks_per_month: float = Field(..., description="Successful tasks a month: requests a month, or context.outcomes_per_month.")
+    tasks_per_month: float = Field(..., description="Tasks a month: requests a month, or context.outcomes_per_month.")
+    successful_tasks_per_month: float = Field(..., description="Tasks a month the model gets right within its attempts: tasks x (1 - failed share).")
     success_rate: float = Field(..., description="First-attempt success rate.")
     on_failure: Literal["retry", "human"]
     attempts_per_task: float = Field(..., description="Expected attempts per request: (1 - (1 - p)^k) / p when failures are retried, else 1.")
     retries_per_month: Optional[float] = Field(None, description="Attempts a month beyond the first, from failed tasks (needs a request count).")
     failed_to_people_per_month: Optional[float] = Field(None, description="Tasks a month a person handles because the model failed (needs a request count).")
     cost_per_successful_task: float = Field(..., description="Total monthly cost (failures included) / successful tasks a month, USD.")
+    failed_share: float = Field(..., description="Share of tasks still failing after every attempt (to a person): (1 - p)^k, or 1 - p without retry.")
 
 
 class OptionCost(Result):
