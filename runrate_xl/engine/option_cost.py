@@ -61,6 +61,8 @@ def option_cost(scenario: Scenario, option: str) -> OptionCost:
         blended_price_per_1m=blended,
         details=b.details,
         notes=b.notes,
+        cost_per_1m_tokens=(total / f.monthly_tokens(scenario.volume.daily_tokens, scenario.volume.days_per_month) * f.PER_MILLION
+                            if scenario.volume.daily_tokens > 0 else None),
         tasks=task_cost(scenario, o, total),
     )
 
@@ -83,4 +85,5 @@ def task_cost(scenario: Scenario, o, total: float) -> Optional[TaskCost]:
         retries_per_month=volumes.retries if volumes is not None else None,
         failed_to_people_per_month=volumes.failed_to_people if volumes is not None else None,
         cost_per_successful_task=f.cost_per_successful_task(total, tasks, hidden.failed_share),
+        cost_per_request=total / volumes.tasks if volumes is not None and volumes.tasks > 0 else None,
     )

@@ -40,6 +40,7 @@ class TaskCost(Result):
     failed_to_people_per_month: Optional[float] = Field(None, description="Tasks a month a person handles because the model failed (needs a request count).")
     cost_per_successful_task: float = Field(..., description="Total monthly cost (failures included) / successful tasks a month, USD.")
     failed_share: float = Field(..., description="Share of tasks still failing after every attempt (to a person): (1 - p)^k, or 1 - p without retry.")
+    cost_per_request: Optional[float] = Field(None, description="Total monthly cost / requests a month, USD (needs a request count).")
 
 
 class OptionCost(Result):
@@ -60,6 +61,7 @@ class OptionCost(Result):
     )
     details: dict[str, float] = Field(default_factory=dict, description="Derived figures, e.g. gpus, utilization.")
     notes: list[str] = Field(default_factory=list)
+    cost_per_1m_tokens: Optional[float] = Field(None, description="Total monthly cost (all items, hidden included) per 1M tokens of volume; None at a volume of 0.")
     tasks: Optional[TaskCost] = Field(None, description="Cost per successful task, with the volumes failures add; None without a task count.")
 
 
