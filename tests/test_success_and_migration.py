@@ -217,3 +217,19 @@ def test_defaults_leave_the_series_unchanged():
     assert tco_series(s, "gpus").monthly == [600.0] * 12 and tco_series(s, "gpus").one_time_cost == 3_000.0
     with pytest.raises(ScenarioError, match="overlap_months"):
         move(overlap_months=-1)
+
+
+def test_the_memo_shows_cost_per_successful_task_on_page_one_and_the_move_within_four_pages():
+    import io
+
+    from pypdf import PdfReader
+
+    from runrate_xl.report import render_memo
+
+    s = scenario(api(success_rate=0.8), api("dear", 250.0), horizon={"overlap_months": 3, "switch_month": 1})
+    pdf = render_memo(evaluate(s))
+    pages = [" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf)).pages]
+    assert len(pages) <= 4
+    assert "Per successful task" in pages[0] and "$0.33" in pages[0] and "Per request" in pages[0]
+    text = " ".join(pages)
+    assert "9,600 of 10,000 a month" in text and "3 months of overlap" in text
