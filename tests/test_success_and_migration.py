@@ -233,3 +233,15 @@ def test_the_memo_shows_cost_per_successful_task_on_page_one_and_the_move_within
     assert "Per successful task" in pages[0] and "$0.33" in pages[0] and "Per request" in pages[0]
     text = " ".join(pages)
     assert "9,600 of 10,000 a month" in text and "3 months of overlap" in text
+
+
+def test_the_excel_function_agrees_with_the_engine():
+    from runrate_xl.udfs import FUNCTIONS
+
+    fn = FUNCTIONS["RUNRATE_COST_PER_SUCCESS"]
+    # $0.10 of tokens per attempt (no fixed costs): the engine's $3,200 / 9,600 and $5,000 / 8,000
+    assert close(fn(0.10, 0.8, 5), option_cost(scenario(api(success_rate=0.8)), "cheap").tasks.cost_per_successful_task)
+    human = scenario(api(success_rate=0.8, on_failure="human"))
+    assert close(fn(0.10, 0.8, 5, 2, "human"), option_cost(human, "cheap").tasks.cost_per_successful_task)
+    assert close(fn(0.10, 1, 5), 0.10)
+    assert fn(0.10, 80, 5).startswith("#NUM! success_rate") and fn(0.10, 0.8, 5, 2, "escalate").startswith("#VALUE! on_failure")

@@ -281,6 +281,7 @@ def api_cost(
     >>> api_cost(50_000_000, 1.5, 1.5)
     2250.0
     """
+    _check_retry(retry_rate, 5.0)  # an input here; the combined rate of failed attempts enters the breakdowns
     return sum(
         api_token_breakdown(
             tokens_per_day, input_price_per_1m, output_price_per_1m, input_share, days_per_month,
@@ -584,7 +585,7 @@ def retry_rate_with_attempts(retry_rate: float, attempts: float) -> float:
     >>> round(retry_rate_with_attempts(0.05, 1.2), 12), retry_rate_with_attempts(0.05, 1.0)
     (0.26, 0.05)
     """
-    r = _check_retry(retry_rate)
+    r = _check_retry(retry_rate, 5.0)
     a = check_finite("attempts", attempts)
     if not 1.0 <= a <= MAX_ATTEMPTS:
         raise InputError("attempts", attempts, f"expected attempts per task between 1 and {MAX_ATTEMPTS}")
@@ -609,6 +610,31 @@ def cost_per_successful_task(monthly_cost: float, tasks_per_month: float, failed
     if failed >= 1.0:
         raise NoAnswer("no successful task: every task fails")
     return monthly_cost / (tasks_per_month * (1.0 - failed))
+
+
+def cost_per_success(cost_per_attempt: float, success_rate: float, cost_per_review: float = 0.0, max_attempts: int = 2,
+                     on_failure: str = "retry") -> float:
+    """USD per successful task from per-attempt figures: every task takes ``A`` attempts (retry:
+    ``(1 - (1 - p)^k) / p``; human: 1), a share ``F`` (retry: ``(1 - p)^k``; human: ``1 - p``)
+    still fails and goes to a person at ``cost_per_review``, and only the others succeed::
+
+        (cost_per_attempt x A + F x cost_per_review) / (1 - F)
+
+    With no fixed costs this is the engine's total monthly cost / successful tasks. $0.10 per
+    attempt at 80%, retried once, $5 per review: (0.10 x 1.2 + 0.04 x 5) / 0.96 = $0.333; without
+    retry, (0.10 + 0.2 x 5) / 0.8 = $1.375:
+
+    >>> round(cost_per_success(0.10, 0.8, 5.0), 6), round(cost_per_success(0.10, 0.8, 5.0, on_failure="human"), 6)
+    (0.333333, 1.375)
+    """
+    c = check_non_negative("cost_per_attempt", cost_per_attempt)
+    review = check_non_negative("cost_per_review", cost_per_review)
+    if on_failure not in ("retry", "human"):
+        raise InputError("on_failure", on_failure, "retry or human")
+    k = 1 if on_failure == "human" else max_attempts
+    attempts = expected_attempts(success_rate, k)
+    failed = failed_share(success_rate, k)
+    return (c * attempts + failed * review) / (1.0 - failed)
 
 
 def migration_share(month: int, switch_month: int = 0, overlap_months: int = 0) -> float:
@@ -791,11 +817,11 @@ def _check_days(days_per_month: float) -> float:
     return d
 
 
-def _check_retry(retry_rate: float) -> float:
+def _check_retry(retry_rate: float, ceiling: float = RETRY_RATE_CEILING) -> float:
     # up to 5 as an input; up to RETRY_RATE_CEILING once failed tasks' attempts are included
     r = check_finite("retry_rate", retry_rate)
-    if not 0 <= r <= RETRY_RATE_CEILING:
-        raise InputError("retry_rate", retry_rate, "a fraction of extra tokens between 0 and 5", hint="0.05 = 5% retried")
+    if not 0 <= r <= ceiling:
+        raise InputError("retry_rate", retry_rate, f"a fraction of extra tokens between 0 and {ceiling:g}", hint="0.05 = 5% retried")
     return r
 
 
