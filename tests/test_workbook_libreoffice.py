@@ -73,6 +73,11 @@ def recalculated(tmp_path_factory):
     ev = evaluate_scenario(hostile)
     (src / "hostile.xlsx").write_bytes(workbook_bytes(ev, cache_values=False))
     jobs["hostile"] = (ev, src / "hostile.xlsx")
+    moving = preset_scenario("seed004-startup")
+    moving = moving.model_copy(update={"horizon": moving.horizon.model_copy(update={"switch_month": 2, "overlap_months": 3})})
+    ev = evaluate_scenario(moving)
+    (src / "migration.xlsx").write_bytes(workbook_bytes(ev, cache_values=False))
+    jobs["migration"] = (ev, src / "migration.xlsx")
     for fid, (preset, changes) in EDITS.items():
         path = src / f"{fid}.xlsx"
         base = SEVERAL[preset] if preset in SEVERAL else preset_scenario(preset)
@@ -116,6 +121,11 @@ def test_recalculated_outputs_equal_the_engine(recalculated, sid):
 
 
 def test_analyst_edits_recalculate_and_read_back(recalculated):
+    moving = preset_scenario("seed004-startup")
+    moving = moving.model_copy(update={"horizon": moving.horizon.model_copy(update={"switch_month": 2, "overlap_months": 3})})
+    ev = evaluate_scenario(moving)
+    (src / "migration.xlsx").write_bytes(workbook_bytes(ev, cache_values=False))
+    jobs["migration"] = (ev, src / "migration.xlsx")
     for fid, (preset, changes) in EDITS.items():
         _, path = recalculated[fid]
         sc = read_workbook(path)
@@ -154,3 +164,22 @@ def test_untrusted_name_is_text_after_recalculation(recalculated):
     assert read_workbook(path).name == HOSTILE
     _, bad = mismatches(ev, path)
     assert not bad
+
+
+def test_a_phased_migration_is_said_not_silently_ignored(recalculated):
+    """The workbook's TCO runs every option from month 1: with a switch month or an overlap its
+    Checks sheet says so (and the master check is not OK), while today's monthly costs still agree;
+    the inputs are cells that read back."""
+    ev, path = recalculated["migration"]
+    failing = failing_checks(path)
+    assert [label for label, _ in failing if label != "master"] == [
+        "Migration (switch month, overlap): not in this workbook's TCO, payback and crossover; the engine's figures "
+        "(Outputs, from engine) include it"]
+    _, bad = mismatches(ev, path)
+    assert bad  # the horizon figures differ from the engine's ...
+    wb = openpyxl.load_workbook(path, data_only=True)
+    for o in ev.options:  # ... today's monthly costs do not
+        sheet, ref = next(iter(wb.defined_names[f"out_{o}_total_monthly"].destinations))
+        assert math.isclose(wb[sheet][ref.replace("$", "")].value, ev.options[o].total_monthly, rel_tol=1e-9)
+    back = read_workbook(path)
+    assert (back.horizon.switch_month, back.horizon.overlap_months) == (2, 3)

@@ -459,6 +459,15 @@ def _option_block(c: Calc, lay: L.Layout, s: L.Slot) -> None:
            f"=IF(ISNUMBER({h}_cost_per_review),{h}_cost_per_review,IF(AND(ISNUMBER({h}_review_minutes),"
            f"ISNUMBER({h}_reviewer_hourly_rate)),{h}_review_minutes/k_minutes_per_hour*{h}_reviewer_hourly_rate,0))",
            "USD/review", L.USD2)
+    sr, how, k = f"{h}_success_rate", f"{h}_on_failure", f"{h}_max_attempts"
+    perfect = f"OR(NOT(ISNUMBER({sr})),{sr}>=1,{sr}<=0)"
+    c.line(f"c_{p}_attempts", "Attempts per request (failures retried)",
+           f"=IF(OR({perfect},{how}=\"human\"),1,(1-(1-{sr})^{k})/{sr})", "attempts", "0.0000",
+           "(1 - (1 - p)^k) / p when failures are retried, else 1")
+    c.line(f"c_{p}_failed", "Share of tasks failing to a person", f"=IF({perfect},0,IF({how}=\"human\",1-{sr},(1-{sr})^{k}))",
+           "%", "0.00%", "(1 - p)^k when retried, 1 - p when not; at the review cost")
+    c.line(f"c_{p}_retry_all", "Extra tokens: retries and failed attempts", f"=(1+N(in_{p}_retry_rate))*c_{p}_attempts-1", "%", L.PCT,
+           "(1 + retry rate) x attempts - 1")
     block = block_of(s.kind)
     w = block.write(c, lay, s)
     _header(ws, c.row, ["Line item", "USD/month", "Unit", "USD/month per token/day", "Visible/hidden", "Fixed/variable", "Key"])
@@ -793,7 +802,12 @@ def _build_outputs(book: Book) -> None:
             elif key == "payback_months":
                 formula = f"=c_{o}_payback"
             elif key == "cost_per_outcome":
-                formula = f"=IF(AND({on},ISNUMBER(in_context_outcomes_per_month)),c_{o}_total/in_context_outcomes_per_month,\"\")"
+                formula = (f"=IF(AND({on},ISNUMBER(in_context_outcomes_per_month)),"
+                           f"c_{o}_total/(in_context_outcomes_per_month*(1-c_{o}_failed)),\"\")")
+            elif key == "cost_per_successful_task":
+                tasks = "IF(ISNUMBER(in_context_outcomes_per_month),in_context_outcomes_per_month,c_requests_rate*c_tokens_per_day)"
+                formula = (f"=IF(AND({on},OR(ISNUMBER(in_context_outcomes_per_month),AND(c_has_size,c_tokens_per_day>0))),"
+                           f"c_{o}_total/({tasks}*(1-c_{o}_failed)),\"\")")
             else:  # pragma: no cover - layout and builder disagree
                 raise KeyError(key)
             _calc(ws, f"{s.col}{r}", formula, fmt, S.BOLD if bold else S.CALC)
@@ -1111,9 +1125,12 @@ def _build_checks(book: Book) -> None:
          + near("in_volume_tokens_per_day", "in_volume_requests_per_month*in_volume_tokens_per_request/in_volume_days_per_month") + ")", "Inputs"),
         ("Per-request hidden costs (review, tool calls) have a request size",
          "OR(c_has_size,AND(" + ",".join(f"c_{s.frag}_other_slope{_volume_rate(s)}=0" for s in lay.slots) + ","
-         + ",".join(f"OR(NOT({s.on}),in_{s.frag}_hidden_review_share*c_{s.frag}_review_unit"
+         + ",".join(f"OR(NOT({s.on}),(in_{s.frag}_hidden_review_share+c_{s.frag}_failed)*c_{s.frag}_review_unit"
                     f"+in_{s.frag}_hidden_tool_calls_per_request*in_{s.frag}_hidden_price_per_tool_call=0)" for s in lay.slots)
          + "))", "Inputs"),
+        ("Migration (switch month, overlap): not in this workbook's TCO, payback and crossover; the engine's figures (Outputs, "
+         "from engine) include it",
+         "AND(N(in_horizon_switch_month)=0,N(in_horizon_overlap_months)=0)", "Inputs"),
         ("Today's option is one of the options compared",
          "OR(" + ",".join(f"AND(in_context_current_option=\"{s.id}\",{s.on})" for s in lay.slots) + ")", "Inputs"),
     ]
@@ -1124,7 +1141,7 @@ def _build_checks(book: Book) -> None:
         rows.append((f"{s.id}: review cost given one way (cost per review, or minutes with rate) when reviews happen",
                      f"OR(NOT({s.on}),AND(NOT(AND(ISNUMBER({h}_cost_per_review),OR(ISNUMBER({h}_review_minutes),ISNUMBER({h}_reviewer_hourly_rate)))),"
                      f"ISNUMBER({h}_review_minutes)=ISNUMBER({h}_reviewer_hourly_rate),"
-                     f"OR({h}_review_share=0,ISNUMBER({h}_cost_per_review),ISNUMBER({h}_review_minutes))))", "Inputs"))
+                     f"OR(AND({h}_review_share=0,c_{s.frag}_failed=0),ISNUMBER({h}_cost_per_review),ISNUMBER({h}_review_minutes))))", "Inputs"))
     for s in lay.of_kind("api"):
         tiers = []
         for i in range(L.MAX_TIERS):
