@@ -613,12 +613,13 @@ def monthly_columns(lay: Layout) -> dict[str, str]:
     instances of each self-hosted option, servers of each on-prem option (in use, bought,
     reaching their end of life, owned), then each option's monthly cost, cumulative cost and the
     months in which its cumulative cost is not yet below today's option's (payback reads the last)."""
-    keys = ["month", "active", "tokens_per_day", "price_factor", "discount_factor"]
+    keys = ["month", "active", "tokens_per_day", "price_factor", "discount_factor", "mig_share"]
     keys += [f"{s.frag}_instances" for s in lay.of_kind("self_hosted")]
     for s in lay.of_kind("on_prem"):  # servers in use, bought, reaching their end of life, owned (cash series)
         keys += [f"{s.frag}_instances", f"{s.frag}_bought", f"{s.frag}_retired", f"{s.frag}_owned"]
     keys += [f"{s.frag}_monthly" for s in lay.slots] + [f"{s.frag}_cumulative" for s in lay.slots]
     keys += [f"{s.frag}_behind" for s in lay.slots]  # payback: months not yet below today's option
+    keys += [f"{s.frag}_rest" for s in lay.slots]  # a phased move: each option as today's option, at the rest of the traffic
     return {k: get_column_letter(2 + i) for i, k in enumerate(keys)}
 
 
