@@ -559,13 +559,13 @@ def unit_cost_rows(ev: Evaluation) -> list[dict]:
         rows.append({"label": "Per request", "values": per_request})
     per_task = {o: (c.tasks.cost_per_successful_task if c.tasks else None) for o, c in ev.options.items()}
     if any(v is not None for v in per_task.values()):
-        rows.append({"label": f"Per successful {task_name(ev)}", "values": per_task})
+        rows.append({"label": "Per successful task", "values": per_task})
     return rows
 
 
 def task_name(ev: Evaluation) -> str:
-    """What a task is called: the outcome name when outcomes_per_month is given, else "task"."""
-    return ev.scenario.context.outcome_name if ev.scenario.context.outcomes_per_month is not None else "task"
+    """What the tasks counted are: the outcome name (plural) when outcomes_per_month is given, else "tasks"."""
+    return f"{ev.scenario.context.outcome_name}s" if ev.scenario.context.outcomes_per_month is not None else "tasks"
 
 
 def failure_lines(ev: Evaluation) -> list[str]:
@@ -586,10 +586,10 @@ def failure_lines(ev: Evaluation) -> list[str]:
         else:
             how = "failures go to a person"
         people = fmt.count(t.failed_to_people_per_month)
-        out.append(f"{label(ev, option.id)}: {fmt.pct(t.success_rate)} of {what}s right at the first attempt; {how} "
+        out.append(f"{label(ev, option.id)}: {fmt.pct(t.success_rate)} right at the first attempt; {how} "
                    f"({people} a month at the review cost, in the human review line); "
-                   f"{fmt.usd_cents(t.cost_per_successful_task)} per successful {what} "
-                   f"({fmt.count(t.successful_tasks_per_month)} of {fmt.count(t.tasks_per_month)} a month).")
+                   f"{fmt.usd_cents(t.cost_per_successful_task)} per successful task "
+                   f"({fmt.count(t.successful_tasks_per_month)} of {fmt.count(t.tasks_per_month)} {what} a month).")
     return out
 
 

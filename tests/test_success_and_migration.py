@@ -232,7 +232,7 @@ def test_the_memo_shows_cost_per_successful_task_on_page_one_and_the_move_within
     assert len(pages) <= 4
     assert "Per successful task" in pages[0] and "$0.33" in pages[0] and "Per request" in pages[0]
     text = " ".join(pages)
-    assert "9,600 of 10,000 a month" in text and "3 months of overlap" in text
+    assert "9,600 of 10,000 tasks a month" in text and "3 months of overlap" in text
 
 
 def test_the_excel_function_agrees_with_the_engine():
