@@ -28,7 +28,7 @@ class FineTunedOption(OptionBase):
         6.0, gt=0, le=120, description="Months between re-fine-tunes as the base model goes stale."
     )
     refresh_cost: Usd = Field(0.0, description="USD per refresh; spread evenly over the interval.")
-    retry_rate: float = Field(0.0, ge=0, le=5, description="Extra tokens re-sent by retries, as a fraction.")
+    retry_rate: float = Field(0.0, ge=0, le=5, description="Extra tokens re-sent by retries (timeouts, rate limits), as a fraction; retried failed tasks (hidden.success_rate) come on top.")
     private: bool = Field(
         False, description="Private deployment (private-cloud endpoint, BAA, zero-retention contract): stays eligible under strict privacy.")
     hidden: HiddenCosts = Field(default_factory=HiddenCosts)

@@ -93,7 +93,7 @@ class SelfHostedOption(OptionBase):
     egress_monthly: Usd = Field(0.0, description="Network egress, USD per month.")
     setup_cost: Usd = Field(0.0, description="One-time build-out, USD (seed 000: $100k-$300k).")
     migration_cost: Usd = Field(0.0, description="One-time migration (prompts, evals), USD (seed 004: 6-12 months of pain).")
-    retry_rate: float = Field(0.0, ge=0, le=5, description="Extra tokens re-run by retries, as a fraction.")
+    retry_rate: float = Field(0.0, ge=0, le=5, description="Extra tokens re-run by retries (timeouts, errors), as a fraction; retried failed tasks (hidden.success_rate) come on top.")
     hidden: HiddenCosts = Field(default_factory=HiddenCosts)
 
     @model_validator(mode="after")
