@@ -183,8 +183,13 @@ def test_pricing_terms_and_spot_overhead():
     assert "interruption overhead you stated" in spot.price_source
     with pytest.raises(ScenarioError, match="spot_interruption_overhead"):
         _capacity_scenario({**base, "pricing_term": "spot"})
+    # AWS standard reserved instances, no upfront (us-east-1, 2025-11-30): g5.xlarge 1.006 on demand
+    aws = {"gpu": "aws-g5.xlarge", "tokens_per_second_per_gpu": 1000}
+    assert rel(resolve(_capacity_scenario({**aws, "pricing_term": "1yr"}), AS_OF).option("self_hosted").instance_hourly_usd, 0.63378)
+    assert rel(resolve(_capacity_scenario({**aws, "pricing_term": "3yr"}), AS_OF).option("self_hosted").instance_hourly_usd, 0.43459)
+    # AWS offered no 1-year standard reservation for p5.48xlarge in that data: refused, not estimated
     with pytest.raises(InputError, match="1yr price in force"):
-        resolve(_capacity_scenario({"gpu": "aws-g5.xlarge", "tokens_per_second_per_gpu": 1000, "pricing_term": "1yr"}), AS_OF)
+        resolve(_capacity_scenario({"gpu": "aws-p5.48xlarge", "tokens_per_second_per_gpu": 1000, "pricing_term": "1yr"}), AS_OF)
 
 
 def test_memory_check_pass_and_fail_by_hand():

@@ -332,3 +332,20 @@ def test_one_reference_date_rule(monkeypatch):
     assert reference_date(dt.date(2020, 1, 2), {"SOURCE_DATE_EPOCH": "1717200000"}) == dt.date(2020, 1, 2)
     assert reference_date(None, {"SOURCE_DATE_EPOCH": "1717200000"}) == dt.date(2024, 6, 1)
     assert reference_date(None, {}) == dt.date.today()
+
+
+def test_two_columns_keep_reading_order_and_balance_height():
+    from runrate_xl.report.render import two_column_groups, two_columns
+
+    assert two_columns(["a" * 100, "b" * 100, "c" * 100, "d" * 100]) == [["a" * 100, "b" * 100], ["c" * 100, "d" * 100]]
+    assert two_columns(["x" * 500, "y", "z"]) == [["x" * 500], ["y", "z"]]  # one long entry fills the first column
+    assert two_columns([]) == [[], []]
+    first = {"title": "What decided it", "items": [{"text": "a" * 300}]}
+    second = {"title": "Leaning one way", "items": [{"text": "b" * 60}, {"text": "c" * 60}, {"text": "d" * 60}]}
+    left, right = two_column_groups([first, second])
+    assert [(g["title"], [i["text"][0] for i in g["items"]]) for g in left] == [("What decided it", ["a"])]
+    assert [(g["title"], [i["text"][0] for i in g["items"]]) for g in right] == [("Leaning one way", ["b", "c", "d"])]
+    # a group cut between the columns continues without repeating its title
+    left, right = two_column_groups([{"title": "Only", "items": [{"text": "e" * 100} for _ in range(4)]}])
+    assert [g["title"] for g in left] == ["Only"] and [g["title"] for g in right] == [None]
+    assert len(left[0]["items"]) == 2 and len(right[0]["items"]) == 2

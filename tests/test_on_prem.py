@@ -194,10 +194,19 @@ def test_catalog_errors_name_the_field():
     with pytest.raises(InputError) as info:
         resolve(unknown)
     assert info.value.field == "buy.gpu_type" and "H900" in str(info.value)
-    no_tdp = scenario_from_dict({"volume": {"tokens_per_day": 1e6}, "options": [API, {**base, "gpu_type": "A100-80GB", "gpus_per_server": 8}]})
-    with pytest.raises(InputError) as info:
-        resolve(no_tdp, dt.date(2026, 11, 23))
-    assert info.value.field == "buy.gpu_tdp_watts"
+    a100 = scenario_from_dict({"volume": {"tokens_per_day": 1e6}, "options": [API, {**base, "gpu_type": "A100-80GB", "gpus_per_server": 8}]})
+    filled = resolve(a100, dt.date(2026, 12, 2)).option("buy")
+    assert filled.gpu_tdp_watts == 400 and "tesla_a100_80gb-sxm" in filled.tdp_source
+    # a GPU the catalog lists without a verified board power is not given a guessed one
+    from runrate_xl.catalog.gpu_specs import gpu_specs
+    spec = gpu_specs()["A100-80GB"]
+    try:
+        gpu_specs()["A100-80GB"] = spec.model_copy(update={"tdp_watts": None})
+        with pytest.raises(InputError) as info:
+            resolve(a100, dt.date(2026, 12, 2))
+    finally:
+        gpu_specs()["A100-80GB"] = spec
+    assert info.value.field == "buy.gpu_tdp_watts" and "no verified TDP" in str(info.value)
     early = scenario_from_dict({"volume": {"tokens_per_day": 1e6}, "options": [API, {**base, "gpu_type": "H100"}]})
     with pytest.raises(InputError, match="read on or before 2025-01-01"):
         resolve(early, dt.date(2025, 1, 1))

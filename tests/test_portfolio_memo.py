@@ -90,3 +90,21 @@ def test_no_page_is_an_orphan(batch):
     pages = PdfReader(out / "portfolio.pdf").pages
     last = [line for line in pages[-1].extract_text().splitlines() if line.strip()]
     assert len(pages) == 1 or len(last) >= 15, last
+
+
+def test_the_summary_names_a_few_units_per_move_and_counts_the_rest():
+    """At any portfolio size page 1 stays a summary: three units per move by name, the rest counted."""
+    from runrate_xl.api import evaluate_scenario, scenario_from_dict
+
+    def strict(name):  # strict privacy, on the API today: moves to self-hosting
+        return scenario_from_dict({
+            "name": name, "volume": {"tokens_per_day": 50_000_000}, "context": {"data_privacy": "strict"},
+            "api": {"input_price_per_1m": 0.15, "output_price_per_1m": 0.6},
+            "self_hosted": {"infra_monthly": 4140, "utilization": 0.8, "capacity_basis": "unlimited"}})
+
+    evaluations = [evaluate_scenario(strict(f"Unit {i:02d}"), AS_OF) for i in range(1, 13)]
+    subject = portfolio_context(evaluations, AS_OF)["subject"]
+    assert "12 of 12 units move: Unit 01, Unit 02, Unit 03 and 9 more to Self-hosted (strict data privacy)" in subject
+    assert "Unit 04" not in subject
+    four = portfolio_context(evaluations[:4], AS_OF)["subject"]  # one more name is shorter than "1 more"
+    assert "Unit 01, Unit 02, Unit 03 and Unit 04 to Self-hosted" in four

@@ -587,6 +587,16 @@ def _sentence(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
+GROUPS_NAMED = 4  # groups of moving units (same destination, same reason) the summary spells out
+NAMES_PER_GROUP = 3  # units named per group; the rest are counted, so the summary stays short at any size
+
+
+def _named(units: list[str]) -> list[str]:
+    """The first units of a group by name and the rest as a count: ["A", "B", "C", "12 more"]."""
+    rest = len(units) - NAMES_PER_GROUP
+    return units[:NAMES_PER_GROUP] + [f"{rest} more"] if rest > 1 else units
+
+
 def portfolio_context(evaluations: Iterable[Evaluation], memo_date: dt.date,
                       failures: Iterable[tuple[str, str]] = ()) -> dict:
     """The portfolio memo: one row per business unit and the totals across them. Reads each
@@ -661,8 +671,9 @@ def portfolio_context(evaluations: Iterable[Evaluation], memo_date: dt.date,
         groups: dict[tuple[str, str], list[str]] = {}
         for m in moves:
             groups.setdefault((m["to"], m["why"]), []).append(m["bu"])
-        moved = "; ".join(f"{_sentence(units)} to {to} ({why})" for (to, why), units in list(groups.items())[:4])
-        more = f" and {len(groups) - 4} more groups" if len(groups) > 4 else ""
+        moved = "; ".join(f"{_sentence(_named(units))} to {to} ({why})" for (to, why), units in list(groups.items())[:GROUPS_NAMED])
+        rest = len(groups) - GROUPS_NAMED
+        more = f" and {rest} more group{'s' if rest > 1 else ''}" if rest > 0 else ""
         why = (f"{len(moves)} of {n} units move: {moved}{more}, {fmt.usd(one_time_total)} one-time.")
     else:
         why = "No unit changes its option."
