@@ -546,10 +546,19 @@ def invoice_lines(ev: Evaluation) -> list[str]:
     return out
 
 
-def unit_cost_rows(ev: Evaluation) -> list[dict]:
+def unit_cost_rows(ev: Evaluation, compact: bool = False) -> list[dict]:
     """Cost per unit, every option side by side (the engine's figures): per 1M tokens (all costs),
     per request, and per successful task (outcome) once failures are counted. Rows no option has
-    are left out. ``{"label", "values": {option: float or None}}``."""
+    are left out. ``compact`` (the memo's page 1): per successful task, with per request beside
+    it only where the two differ. ``{"label", "values": {option: float or None}}``."""
+    if compact:
+        full = {r["label"]: r for r in unit_cost_rows(ev)}
+        task, request = full.get("Per successful task"), full.get("Per request")
+        if task is None:
+            return [request] if request else []
+        if request and request["values"] != task["values"]:
+            return [request, task]
+        return [{**task, "label": "Per successful task (= per request)" if request else task["label"]}]
     rows = []
     per_token = {o: c.cost_per_1m_tokens for o, c in ev.options.items()}
     if any(v is not None for v in per_token.values()):

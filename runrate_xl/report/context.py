@@ -86,7 +86,7 @@ def options_table(ev: Evaluation) -> Table:
     t.rows.append(Row(f"Total {months} months", [fmt.usd(ev.tco[o].total) for o in names]))
     if ev.scenario.horizon.discount_rate_per_year > 0:
         t.rows.append(Row(f"NPV {months} months", [fmt.usd(ev.tco[o].npv) for o in names]))
-    for unit in presentation.unit_cost_rows(ev):
+    for unit in presentation.unit_cost_rows(ev, compact=True):
         t.rows.append(Row(unit["label"], [fmt.usd_rate(unit["values"][o]) for o in names], css="sub"))
     status = []
     excluded = {r.option for r in rec.reasons if r.effect in ("excludes", "blocks") and r.option}
