@@ -75,6 +75,7 @@ def scalar_examples() -> list[Example]:
         Example("RUNRATE_BREAKEVEN", (4140, 0.8, 1.5), "seed 003: 115M tokens/day"),
         Example("RUNRATE_PAYBACK", (100_000, 5_000), "months"),
         Example("RUNRATE_COST_PER_OUTCOME", (298_000, 1_000_000), "USD per outcome"),
+        Example("RUNRATE_COST_PER_SUCCESS", (0.10, 0.8, 5), "80% right first time, one retry, $5 per failed task to a person"),
         Example("RUNRATE_BREAKEVEN", (4140, 80, 1.5), "bad input: 80 instead of 0.8"),
         Example("RUNRATE_BREAKEVEN", (4140, 0.8, 1.5, 30, 0, 10_000), "no answer: #N/A with the reason"),
         Example("RUNRATE_CROSSOVER", (EXAMPLE_PRESET,), "a preset name works wherever a scenario does"),

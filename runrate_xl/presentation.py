@@ -600,3 +600,76 @@ def split_curve_rows(ev: Evaluation, option: str, every: int = 10) -> list[dict]
     rows.append({"share": sp.route[sp.axis], "route": route_words(ev, sp.route), "npv": sp.npv, "monthly": sp.monthly,
                  "feasible": True, "best": True})
     return sorted(rows, key=lambda r: r["share"])
+
+
+def unit_cost_rows(ev: Evaluation, compact: bool = False) -> list[dict]:
+    """Cost per unit, every option side by side (the engine's figures): per 1M tokens (all costs),
+    per request, and per successful task (outcome) once failures are counted. Rows no option has
+    are left out. ``compact`` (the memo's page 1): per successful task, with per request beside
+    it only where the two differ. ``{"label", "values": {option: float or None}}``."""
+    if compact:
+        full = {r["label"]: r for r in unit_cost_rows(ev)}
+        task, request = full.get("Per successful task"), full.get("Per request")
+        if task is None:
+            return [request] if request else []
+        if request and request["values"] != task["values"]:
+            return [request, task]
+        return [{**task, "label": "Per successful task (= per request)" if request else task["label"]}]
+    rows = []
+    per_token = {o: c.cost_per_1m_tokens for o, c in ev.options.items()}
+    if any(v is not None for v in per_token.values()):
+        rows.append({"label": "Per 1M tokens (all costs)", "values": per_token})
+    per_request = {o: (c.tasks.cost_per_request if c.tasks else None) for o, c in ev.options.items()}
+    if any(v is not None for v in per_request.values()):
+        rows.append({"label": "Per request", "values": per_request})
+    per_task = {o: (c.tasks.cost_per_successful_task if c.tasks else None) for o, c in ev.options.items()}
+    if any(v is not None for v in per_task.values()):
+        rows.append({"label": "Per successful task", "values": per_task})
+    return rows
+
+
+def task_name(ev: Evaluation) -> str:
+    """What the tasks counted are: the outcome name (plural) when outcomes_per_month is given, else "tasks"."""
+    return f"{ev.scenario.context.outcome_name}s" if ev.scenario.context.outcomes_per_month is not None else "tasks"
+
+
+def failure_lines(ev: Evaluation) -> list[str]:
+    """One sentence per option whose tasks can fail: success rate, what a failure costs, the
+    volumes of retries and of tasks handed to people, and the cost per successful task."""
+    out = []
+    for option in ev.scenario.options:
+        c = ev.options.get(option.id)
+        hidden = getattr(option, "hidden", None)
+        if c is None or c.tasks is None or hidden is None or hidden.success_rate >= 1:
+            continue
+        t = c.tasks
+        what = task_name(ev)
+        if t.on_failure == "retry":
+            how = (f"failures retried up to {hidden.max_attempts} attempts in all ({t.attempts_per_task:.2f} attempts per request on "
+                   f"average, {fmt.count(t.retries_per_month)} retries a month, in the Retries line), the "
+                   f"{fmt.pct(t.failed_share, 1)} still failing go to a person")
+        else:
+            how = "failures go to a person"
+        people = fmt.count(t.failed_to_people_per_month)
+        out.append(f"{label(ev, option.id)}: {fmt.pct(t.success_rate)} right at the first attempt; {how} "
+                   f"({people} a month at the review cost, in the human review line); "
+                   f"{fmt.usd_cents(t.cost_per_successful_task)} per successful task "
+                   f"({fmt.count(t.successful_tasks_per_month)} of {fmt.count(t.tasks_per_month)} {what} a month).")
+    return out
+
+
+def migration_lines(ev: Evaluation) -> list[str]:
+    """How a move off today's option is phased (horizon.switch_month, overlap_months), in words;
+    nothing when the move is immediate (the defaults)."""
+    h, current = ev.scenario.horizon, ev.scenario.context.current_option
+    if not h.migrates or current is None:
+        return []
+    start = f"starts after month {h.switch_month} (today's option carries everything until then)" if h.switch_month else "starts now"
+    ramp = ""
+    if h.overlap_months:
+        shares = [k / (h.overlap_months + 1) for k in range(1, h.overlap_months + 1)]
+        shown = ", ".join(fmt.pct(x) for x in shares[:4]) + (", ..." if len(shares) > 4 else "")
+        ramp = (f", with {h.overlap_months} month{'s' if h.overlap_months > 1 else ''} of overlap in which both run and both pay "
+                f"their fixed costs (traffic moves linearly: {shown} on the new option)")
+    return [f"A move off {label(ev, current)} {start}{ramp}; the new option's one-time costs are paid when the move starts. "
+            "Every other option's totals, payback and crossover include this."]

@@ -90,6 +90,11 @@ ARGUMENTS: dict[str, Argument] = {
     "monthly_saving": Argument("Saving per month, USD (must be > 0 for a payback)."),
     "monthly_cost": Argument("Total cost, USD per month."),
     "outcomes_per_month": Argument("Business outcomes per month (tickets resolved, claims, ...)."),
+    "cost_per_attempt": Argument("Cost of one attempt at a task (tokens, tool calls), USD (e.g. 0.10)."),
+    "success_rate": Argument("Share of tasks right at the first attempt, fraction > 0 and <= 1 (0.8, not 80)."),
+    "cost_per_review": Argument("Cost of a person handling a failed task, USD (the review cost). Default 0."),
+    "max_attempts": Argument("Attempts per task at most when failures are retried, 1-5. Default 2."),
+    "on_failure": Argument("retry (try again up to max_attempts, then a person) or human (a person at once). Default retry."),
     "preset": Argument("Preset name, e.g. seed003-50m-80pct (see `runrate presets`)."),
     "scenario": Argument(
         "A 2-column key/value range (as RUNRATE_SCENARIO spills it) or a preset name.",
@@ -234,6 +239,17 @@ def RUNRATE_COST_PER_OUTCOME(monthly_cost, outcomes_per_month):
     """USD per business outcome (ticket resolved, claim processed, ...).
     Example: =RUNRATE_COST_PER_OUTCOME(298000, 1000000) = 0.298."""
     return f.cost_per_outcome(*_numbers(monthly_cost=monthly_cost, outcomes_per_month=outcomes_per_month))
+
+
+@excel_function
+def RUNRATE_COST_PER_SUCCESS(cost_per_attempt, success_rate, cost_per_review=0, max_attempts=2, on_failure="retry"):
+    """USD per successful task: (cost_per_attempt x A + F x cost_per_review) / (1 - F); A = (1-(1-p)^k)/p
+    attempts (retry) or 1, F = (1-p)^k or 1-p fail to a person.
+    Example: =RUNRATE_COST_PER_SUCCESS(0.10, 0.8, 5) = 0.3333."""
+    how = choice("on_failure", on_failure, {"retry": "retry", "human": "human"}, "retry or human")
+    return f.cost_per_success(*_numbers(cost_per_attempt=cost_per_attempt, success_rate=success_rate,
+                                        cost_per_review=cost_per_review),
+                              whole_number("max_attempts", max_attempts, 1, f.MAX_ATTEMPTS), how)
 
 
 # --- Scenario functions: evaluate_scenario, shaped for cells and spills --------------------

@@ -44,21 +44,22 @@ HAND = {
     "=RUNRATE_BREAKEVEN(4140, 0.8, 1.5)": 115e6,
     "=RUNRATE_PAYBACK(100000, 5000)": 20.0,
     "=RUNRATE_COST_PER_OUTCOME(298000, 1000000)": 0.298,
+    "=RUNRATE_COST_PER_SUCCESS(0.1, 0.8, 5)": (0.10 * 1.2 + 0.04 * 5) / 0.96,  # 1.2 attempts, 4% to a person: 0.3333
     "=RUNRATE_REASONING_COST(1000000, 2000, 8)": 16_000.0,  # 1e6 x 2,000 x 8 / 1e6
     "=RUNRATE_BREAKEVEN(4140, 80, 1.5)": "#NUM! utilization",
     "=RUNRATE_BREAKEVEN(4140, 0.8, 1.5, 30, 0, 10000)": "#N/A no break-even",
     '=RUNRATE_CROSSOVER("seed003-50m-80pct")': "#N/A No break-even",  # capacity-true; single box: 718.75M
     '=RUNRATE_RECOMMEND("seed000-1m-inferences")': "Fine-tuned",
-    # C40:D64 holds seed 000 (1M inferences/month): self-hosted 398,000 x 36 + 200,000 setup;
+    # C41:D65 holds seed 000 (1M inferences/month): self-hosted 398,000 x 36 + 200,000 setup;
     # API 298,000 x 12; break-even per token/day a month: API 4.5e-6 x 30 + review
     # 0.05 x 5 x 30 / 10,000 = 8.85e-4 over 3,000 fixed, self-hosted 0.1e-6 x 30 + 7.5e-4 =
     # 7.53e-4 over 100,000 + 7,000 fixed and $40,000 boxes, each carrying today's 333.3M
     # tokens/day (100% utilization): first equal where 1.32e-4 t = 104,000 + 40,000 x 27
     # (t / 333.3M = 26.9 -> 27 boxes), t = 1,184,000 / 1.32e-4
-    '=RUNRATE_TCO(C40:D64, "self_hosted")': 398_000 * 36 + 200_000.0,
-    '=RUNRATE_TCO(C40:D64, "api", 12)': 298_000 * 12.0,
-    "=RUNRATE_CROSSOVER(C40:D64)": 1_184_000 / 1.32e-4,
-    "=RUNRATE_RECOMMEND(C40:D64)": "Fine-tuned",
+    '=RUNRATE_TCO(C41:D65, "self_hosted")': 398_000 * 36 + 200_000.0,
+    '=RUNRATE_TCO(C41:D65, "api", 12)': 298_000 * 12.0,
+    "=RUNRATE_CROSSOVER(C41:D65)": 1_184_000 / 1.32e-4,
+    "=RUNRATE_RECOMMEND(C41:D65)": "Fine-tuned",
     # hybrid-selfhost-bulk-api-overflow, 240M tokens/day: 20% = 48M on Claude Haiku 4.5 (1 in / 5 out):
     # 1,152M x 1 + 288M x 5 = 2,592; 80% = 192M on aws-g5.2xlarge instances carrying 121,439,808
     # tokens/day at 100% x 0.8 target / 1.25 peak = 77.7M each: 3 instances x 1.212 x 720 h; people

@@ -272,7 +272,7 @@ def test_best_split_is_no_dearer_than_any_pure_option_or_any_share_on_a_fine_gri
     c = {o: curve(s, o) for o in ("api", "gpus")}
     for k in range(0, 1001):
         x = k / 1000
-        npv = (horizon_npv(s, c["api"], x) if x > 0 else 0.0) + (horizon_npv(s, c["gpus"], 1 - x) if x < 1 else 0.0)
+        npv = (horizon_npv(s, c["api"], scale=x) if x > 0 else 0.0) + (horizon_npv(s, c["gpus"], scale=1 - x) if x < 1 else 0.0)
         assert found.npv <= npv + tol
     assert math.isfinite(found.npv)
 

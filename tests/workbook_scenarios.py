@@ -93,6 +93,14 @@ def random_scenario(seed: int) -> dict:
         api["reasoning_tokens_per_request"] = extra.choice([200, 3000.5])
     if extra.random() < 0.4:
         api["cache_write_share"], api["cache_write_price_per_1m"] = 0.1, api["input_price_per_1m"] * 1.25
+    fails = random.Random(seed + 104_729)  # failures (#14 item 4), drawn apart too
+    for key in ("api", "fine_tuned", "self_hosted"):
+        if per_request and key in data and fails.random() < 0.6:
+            h = data[key]["hidden"]
+            h.update(success_rate=fails.choice([0.7, 0.93]), on_failure=fails.choice(["retry", "human"]),
+                     max_attempts=fails.choice([1, 2, 3]))
+            if "cost_per_review" not in h and "review_minutes" not in h:
+                h["cost_per_review"] = fails.choice([0.5, 4.0])
     return data
 
 
@@ -210,6 +218,15 @@ ON_PREM = {
                     {"id": "rent", "kind": "self_hosted", "mode": "capacity", "instance_hourly_usd": 20, "gpus_per_instance": 4,
                      "tokens_per_second_per_gpu": 300}],
         "horizon": {"months": 66, "discount_rate_per_year": 0.05}},
+    "on-prem-failing": {  # failed tasks: retries take server capacity and power, the rest go to people (#14 item 4)
+        "volume": {"tokens_per_day": 3.1e8, "tokens_per_request": 1000, "monthly_growth": 0.04},
+        "options": [{"id": "api", "kind": "api", "input_price_per_1m": 1, "output_price_per_1m": 4,
+                     "hidden": {"cost_per_review": 1.5, "success_rate": 0.9, "on_failure": "human"}},
+                    {"id": "own", "kind": "on_prem", "capacity_tokens_per_day": 1e8, "server_price": 100000, "gpus_per_server": 4,
+                     "gpu_tdp_watts": 700, "life_years": 2, "redundancy": 1.5, "retry_rate": 0.05,
+                     "hidden": {"review_share": 0.01, "cost_per_review": 2, "success_rate": 0.85, "max_attempts": 3}}],
+        "context": {"outcomes_per_month": 5e6},
+        "horizon": {"months": 30, "discount_rate_per_year": 0.05}},
     "on-prem-shrink": {
         "volume": {"tokens_per_day": 5.1e8, "monthly_growth": -0.03},
         "options": [{"id": "own", "kind": "on_prem", "capacity_tokens_per_day": 1e8, "server_price": 100000, "gpus_per_server": 4,

@@ -46,7 +46,19 @@ def summary_fields(ids: list[str]) -> list[str]:
         + [f"{o}_tco_usd" for o in ids]
         + [f"{o}_npv_usd" for o in ids]
         + ["horizon_months", "breakeven_tokens_per_day", "current_tokens_per_day"]
+        + [f"{o}_{unit}_usd" for unit in UNIT_COSTS for o in ids]
     )
+
+
+# Cost per unit per option (the engine's figures; see presentation.unit_cost_rows), after the totals.
+UNIT_COSTS = ("cost_per_1m_tokens", "cost_per_request", "cost_per_successful_task")
+
+
+def unit_costs(cost) -> dict[str, Any]:
+    """The option's cost per 1M tokens (all costs), per request and per successful task (None when not known)."""
+    t = cost.tasks
+    return {"cost_per_1m_tokens": cost.cost_per_1m_tokens, "cost_per_request": t.cost_per_request if t else None,
+            "cost_per_successful_task": t.cost_per_successful_task if t else None}
 
 
 def summary_rows(result: BatchResult) -> list[dict[str, Any]]:
@@ -66,6 +78,7 @@ def summary_rows(result: BatchResult) -> list[dict[str, Any]]:
                 row[f"{o}_monthly_usd"] = cost.total_monthly
                 row[f"{o}_tco_usd"] = ev.tco[o].total
                 row[f"{o}_npv_usd"] = ev.tco[o].npv
+                row.update({f"{o}_{unit}_usd": value for unit, value in unit_costs(cost).items()})
             row["horizon_months"] = ev.scenario.horizon.months
             row["breakeven_tokens_per_day"] = ev.breakeven.tokens_per_day if ev.breakeven.found else None
             row["current_tokens_per_day"] = ev.breakeven.current_tokens_per_day
@@ -96,6 +109,7 @@ def write_summary(result: BatchResult) -> None:
             "horizon_months": row["horizon_months"],
             "breakeven_tokens_per_day": row["breakeven_tokens_per_day"],
             "current_tokens_per_day": row["current_tokens_per_day"],
+            **{f"{unit}_usd": {o: row[f"{o}_{unit}_usd"] for o in ids if row[f"{o}_{unit}_usd"] is not None} for unit in UNIT_COSTS},
             "files": u.files,
         })
     data = {

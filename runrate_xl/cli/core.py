@@ -14,7 +14,8 @@ from rich.table import Table
 from ..api import dump_scenario, evaluate_scenario
 from ..engine import Evaluation, Scenario
 from ..engine.errors import InputError, RunrateError
-from ..presentation import capital_lines, flip_lines, iceberg_table, invoice_lines, split_lines
+from ..formatting import usd_rate
+from ..presentation import capital_lines, failure_lines, flip_lines, iceberg_table, invoice_lines, migration_lines, split_lines, unit_cost_rows
 from ._common import T, console, fail, parse_as_of, scenario_from_args, usd
 
 
@@ -42,6 +43,11 @@ def print_evaluation(ev: Evaluation, note: str = "") -> None:
     h = s.horizon.months
     table.add_row(f"TCO {h} months", "", *[usd(ev.tco[o].total) for o in names])
     table.add_row(f"NPV {h} months", "", *[usd(ev.tco[o].npv) for o in names])
+    units = unit_cost_rows(ev)
+    if units:
+        table.add_section()
+        for row in units:
+            table.add_row(T(row["label"]), "", *[usd_rate(row["values"][o]) for o in names])
     console.print(table)
     for c in ev.options.values():
         if c.kind == "api" and c.blended_price_per_1m is not None:
@@ -53,6 +59,10 @@ def print_evaluation(ev: Evaluation, note: str = "") -> None:
         console.print(f"[bold]Bought servers:[/] {T(line)}", highlight=False)
     for line in split_lines(ev):
         console.print(f"[bold]Split:[/] {T(line)}", highlight=False)
+    for line in failure_lines(ev):
+        console.print(f"[bold]Failures:[/] {T(line)}", highlight=False)
+    for line in migration_lines(ev):
+        console.print(f"[bold]Migration:[/] {T(line)}", highlight=False)
     be = ev.breakeven
     console.print(f"[bold]Break-even:[/] {T(be.reason)}", highlight=False)
     if be.found and be.api_token_spend is not None:

@@ -3,10 +3,11 @@ fraction and utilization types, long-context price tiers and the hidden costs of
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, Literal, Optional
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from . import functions as f
 from .errors import magnitude_problem, short_repr
 
 
@@ -94,6 +95,13 @@ class HiddenCosts(StrictModel):
     vector_db_monthly: Usd = Field(0.0, description="Vector database / embeddings storage, USD per month.")
     evaluation_monthly: Usd = Field(0.0, description="Evaluation and quality monitoring, USD per month.")
     gateway_monthly: Usd = Field(0.0, description="API gateway / routing, USD per month.")
+    success_rate: float = Field(
+        1.0, gt=0, le=1, description=("Share of tasks the option gets right at the first attempt (default 1: no failures). "
+                                      "Failures cost retried tokens and a person's time at the review cost."))
+    on_failure: Literal["retry", "human"] = Field(
+        "retry", description=("What happens to a failed task: retry (tried again, up to max_attempts in all; tasks still "
+                              "failing go to a person) or human (a person handles it at the review cost)."))
+    max_attempts: int = Field(2, ge=1, le=5, description="on_failure retry: attempts per task at most, the first included.")
 
     @model_validator(mode="after")
     def _review_cost_is_defined(self) -> "HiddenCosts":
@@ -104,7 +112,26 @@ class HiddenCosts(StrictModel):
             raise ValueError("review_minutes and reviewer_hourly_rate go together")
         if self.review_share > 0 and self.cost_per_review is None and not by_minutes:
             raise ValueError("review_share > 0 needs cost_per_review (or review_minutes and reviewer_hourly_rate)")
+        if self.success_rate < 1 and self.cost_per_review is None and not by_minutes:
+            raise ValueError("success_rate < 1 needs cost_per_review (or review_minutes and reviewer_hourly_rate): "
+                             "tasks that still fail go to a person at the review cost")
         return self
+
+    @property
+    def attempts_per_task(self) -> float:
+        """Expected attempts per task (1 unless failures are retried): ``(1 - (1 - p)^k) / p``."""
+        if self.on_failure == "human":
+            return 1.0
+        return f.expected_attempts(self.success_rate, self.max_attempts)
+
+    @property
+    def failed_share(self) -> float:
+        """Share of tasks a person handles because the model failed: ``(1 - p)^k`` (retry), ``1 - p`` (human)."""
+        return f.failed_share(self.success_rate, 1 if self.on_failure == "human" else self.max_attempts)
+
+    def retry_rate(self, retry_rate: float) -> float:
+        """The option's extra tokens with the failed tasks' attempts included (see functions.retry_rate_with_attempts)."""
+        return f.retry_rate_with_attempts(retry_rate, self.attempts_per_task)
 
     @property
     def review_unit_cost(self) -> float:
@@ -117,7 +144,7 @@ class HiddenCosts(StrictModel):
     @property
     def per_request_cost(self) -> float:
         """USD per request of the per-request hidden items (review, tool calls)."""
-        return self.review_share * self.review_unit_cost + self.tool_calls_per_request * self.price_per_tool_call
+        return (self.review_share + self.failed_share) * self.review_unit_cost + self.tool_calls_per_request * self.price_per_tool_call
 
     @property
     def fixed_monthly(self) -> float:

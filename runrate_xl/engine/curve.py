@@ -17,6 +17,7 @@ from typing import Callable, Optional, Sequence
 from . import functions as f
 from .kinds import CashFlows, Step, components, is_composite, kind_of
 from .kinds.base import unit_counts
+from .kinds.composite import sum_flows
 from .option_cost import option_breakdown
 from .scenario import Scenario
 
@@ -125,19 +126,95 @@ def month_volumes(scenario: Scenario) -> tuple[float, ...]:
     return _month_weights(v.daily_tokens, v.monthly_growth, h.api_price_decline_per_year, h.discount_rate_per_year, h.months)[0]
 
 
-def horizon_npv(scenario: Scenario, c: Curve, scale: float = 1.0) -> float:
+def migrating(scenario: Scenario, option: Optional[str]) -> bool:
+    """Whether ``option`` is reached by a phased move off today's option (horizon.switch_month,
+    horizon.overlap_months): every option but today's, when the move is phased."""
+    return option is not None and scenario.horizon.migrates and option != scenario.context.current_option
+
+
+def moved_with(scenario: Scenario, moved: list[str]) -> list[str]:
+    """The options whose horizon cost changes when the costs of ``moved`` change: with a phased
+    move, every option carries today's option in its first months."""
+    current = scenario.context.current_option
+    if scenario.horizon.migrates and current in moved:
+        return scenario.option_ids()
+    return moved
+
+
+@dataclass(frozen=True)
+class Migration:
+    """Cash of an option reached by a phased move: one-time costs at month 0, the cost of months
+    1..N, and its own hardware cash flows (shifted to start at the switch), if any."""
+
+    one_time: float
+    monthly: list[float]
+    flows: Optional[CashFlows]
+
+
+def _cash_of(c: Curve, volumes: Sequence[float]) -> Optional[CashFlows]:
+    """The hardware cash flows of curve ``c`` over month volumes (a composite's: its parts' at their
+    shares), None when it buys nothing."""
+    if c.parts:
+        return sum_flows([x for share, part in c.parts if (x := _cash_of(part, [share * t for t in volumes])) is not None],
+                         len(volumes))
+    return c.cash(volumes) if c.cash is not None else None
+
+
+def migration(scenario: Scenario, c: Curve, today: Curve, months: Optional[int] = None) -> Migration:
+    """Months 1..N of moving from today's option (curve ``today``) to an option (curve ``c``).
+
+    Month m carries share ``s_m = functions.migration_share(m, S, L)`` of its volume ``t_m`` on
+    the new option and the rest on today's: ``c(s_m t_m) + today((1 - s_m) t_m)``, each term
+    only while its share is above 0, so during the overlap both pay their fixed costs (the
+    double run), before the switch the new option costs nothing and after the overlap today's
+    option is switched off. Prices follow the month's API price factor. The new option's
+    one-time costs are paid when the move starts (time S: month 0 when S = 0, else added to
+    month S); a kind that buys hardware counts its cash over its own months (S + 1 .. N, at its
+    volumes ``s_m t_m``), shifted to start at time S. Today's option is costed at its run-rate."""
+    h, v = scenario.horizon, scenario.volume
+    n, start = (h.months if months is None else months), h.switch_month
+    volumes = _month_weights(v.daily_tokens, v.monthly_growth, h.api_price_decline_per_year, h.discount_rate_per_year, n)[0]
+    monthly, own = [], []
+    for m, t in enumerate(volumes, start=1):
+        pf = f.price_factor(h.api_price_decline_per_year, m)
+        share = f.migration_share(m, h.switch_month, h.overlap_months)
+        cost = today.at((1.0 - share) * t, pf) if share < 1.0 else 0.0
+        if share > 0.0:
+            cost += c.at(share * t, pf)
+            own.append(share * t)
+        monthly.append(cost)
+    at_start = c.one_time
+    flows = _cash_of(c, own) if own else None
+    if flows is not None:
+        at_start += flows.at_start
+        for j, x in enumerate(flows.by_month):
+            monthly[start + j] += x
+    one_time = 0.0
+    if h.switch_month == 0:
+        one_time = at_start
+    elif h.switch_month <= n:
+        monthly[h.switch_month - 1] += at_start  # paid at time S, with month S (a move starting after the horizon pays nothing)
+    return Migration(one_time, monthly, flows)
+
+
+def horizon_npv(scenario: Scenario, c: Curve, option: Optional[str] = None, *, scale: float = 1.0) -> float:
     """The NPV over the horizon of an option with curve ``c``: month m at ``T0 (1 + g)^(m-1)``
     tokens/day and API price factor ``(1 - d)^((m-1)/12)``, one-time cost at month 0, discounted
     at ``(1 + r)^(1/12) - 1`` a month (the months of :func:`tco.tco_series`). The affine part is
     three sums; only a stepped option's unit counts are summed month by month. A kind that buys
     hardware adds its cash flows (purchases, residuals, terminal value) in place of its run-rate
-    capital charge, exactly as :func:`tco.tco_series` does. ``scale``: the option carries that
-    share of each month's volume (a component of a composite, which sums its parts' NPVs)."""
-    if c.parts:
-        return sum(horizon_npv(scenario, part, scale * share) for share, part in c.parts)
+    capital charge, exactly as :func:`tco.tco_series` does. An ``option`` reached by a phased
+    move (see :func:`migrating`) is summed month by month from :func:`migration`. ``scale``: the
+    option carries that share of each month's volume (a component of a composite, which sums its
+    parts' NPVs)."""
     h, v = scenario.horizon, scenario.volume
     volumes, weights, w, wt, wpt = _month_weights(v.daily_tokens, v.monthly_growth, h.api_price_decline_per_year,
                                                   h.discount_rate_per_year, h.months)
+    if migrating(scenario, option):
+        moved = migration(scenario, c, curve(scenario, scenario.context.current_option))  # type: ignore[arg-type]
+        return moved.one_time + sum(weight * x for weight, x in zip(weights, moved.monthly))
+    if c.parts:
+        return sum(horizon_npv(scenario, part, scale=scale * share) for share, part in c.parts)
     if scale != 1.0:
         volumes = tuple(scale * t for t in volumes)
     token = c.token_slope * scale * (wpt if c.follows_decline else wt)

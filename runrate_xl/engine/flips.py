@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from typing import Callable, Optional
 
-from .curve import curve, horizon_npv
+from .curve import curve, horizon_npv, moved_with
 from .errors import RunrateError
 from .results import FlipPoint
 from .scenario import Scenario
@@ -50,20 +50,21 @@ def flip_points(scenario: Scenario, chosen: str, allowed: list[str]) -> list[Fli
     if not others:
         return []
     base_curve = {o: curve(scenario, o) for o in allowed}
-    base_npv = {o: horizon_npv(scenario, base_curve[o]) for o in allowed}
+    base_npv = {o: horizon_npv(scenario, base_curve[o], o) for o in allowed}
 
     def gap_of(d: Driver) -> Gap:
         """The gap at a value of driver ``d``: the NPVs of the options it moves (their curves re-read
         when it moves a cost at a given volume, today's curves over the moved horizon otherwise),
         each value computed once (the bisection starts from values the scan already priced)."""
-        moved = scenario.dependents(d.option) if d.option is not None else allowed  # a composite moves with its components
+        # a composite moves with its components; with a phased move every option carries today's
+        moved = moved_with(scenario, scenario.dependents(d.option) if d.option is not None else allowed)
         known: dict[float, tuple[float, str]] = {}
 
         def gap(value: float) -> tuple[float, str]:
             if value in known:
                 return known[value]
             s = d.set(scenario, value)
-            npvs = {o: horizon_npv(s, curve(s, o) if d.reprices else base_curve[o]) if o in moved else base_npv[o] for o in allowed}
+            npvs = {o: horizon_npv(s, curve(s, o) if d.reprices else base_curve[o], o) if o in moved else base_npv[o] for o in allowed}
             best = min(others, key=lambda o: npvs[o])
             known[value] = npvs[chosen] - npvs[best], best
             return known[value]

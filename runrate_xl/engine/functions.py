@@ -281,6 +281,7 @@ def api_cost(
     >>> api_cost(50_000_000, 1.5, 1.5)
     2250.0
     """
+    _check_retry(retry_rate, 5.0)  # an input here; the combined rate of failed attempts enters the breakdowns
     return sum(
         api_token_breakdown(
             tokens_per_day, input_price_per_1m, output_price_per_1m, input_share, days_per_month,
@@ -581,6 +582,126 @@ def payback(setup_cost: float, monthly_saving: float) -> float:
     return setup_cost / monthly_saving
 
 
+MAX_ATTEMPTS = 5  # attempts per task at most (retrying a failed task)
+RETRY_RATE_CEILING = (1.0 + 5.0) * MAX_ATTEMPTS - 1.0  # retry_rate 5 on every one of 5 attempts
+
+
+def expected_attempts(success_rate: float, max_attempts: int = 2) -> float:
+    """Expected attempts per task when a failed attempt is retried, up to ``k`` attempts in all,
+    each succeeding with probability ``p`` (first-attempt success rate, attempts independent):
+    ``sum_(j=0)^(k-1) (1 - p)^j = (1 - (1 - p)^k) / p``.
+
+    At p = 0.8 and k = 2: every task is tried once, the 20% that fail once more: 1.2 attempts.
+
+    >>> round(expected_attempts(0.8, 2), 12)
+    1.2
+    >>> expected_attempts(1.0, 2), expected_attempts(0.5, 1)
+    (1.0, 1.0)
+    """
+    p = _check_success(success_rate)
+    k = _check_attempts(max_attempts)
+    if p == 1.0 or k == 1:
+        return 1.0
+    return min(float(k), max(1.0, (1.0 - (1.0 - p) ** k) / p))  # within [1, k] despite float rounding
+
+
+def failed_share(success_rate: float, max_attempts: int = 2) -> float:
+    """Share of tasks that still fail after ``k`` attempts (they go to a person): ``(1 - p)^k``.
+    With ``on_failure: human`` there is no retry: k = 1, so ``1 - p``.
+
+    At p = 0.8 and k = 2, 0.2 x 0.2 = 4% of tasks reach a person:
+
+    >>> round(failed_share(0.8, 2), 12), round(failed_share(0.8, 1), 12)
+    (0.04, 0.2)
+    """
+    p = _check_success(success_rate)
+    k = _check_attempts(max_attempts)
+    return 0.0 if p == 1.0 else (1.0 - p) ** k
+
+
+def retry_rate_with_attempts(retry_rate: float, attempts: float) -> float:
+    """Extra tokens as a fraction when every task takes ``A`` attempts on average and each attempt
+    re-sends ``r`` of its tokens (the technical ``retry_rate``: timeouts, rate limits):
+    ``(1 + r) x A - 1``. One concept: both are tokens sent again, counted in the "Retries" line
+    and in the capacity the self-hosted and on-prem options size from. ``A = 1`` gives ``r``.
+
+    5% technical retries and 1.2 attempts per task: 1.05 x 1.2 - 1 = 26% extra tokens:
+
+    >>> round(retry_rate_with_attempts(0.05, 1.2), 12), retry_rate_with_attempts(0.05, 1.0)
+    (0.26, 0.05)
+    """
+    r = _check_retry(retry_rate, 5.0)
+    a = check_finite("attempts", attempts)
+    if not 1.0 <= a <= MAX_ATTEMPTS:
+        raise InputError("attempts", attempts, f"expected attempts per task between 1 and {MAX_ATTEMPTS}")
+    return r if a == 1.0 else (1.0 + r) * a - 1.0
+
+
+def cost_per_successful_task(monthly_cost: float, tasks_per_month: float, failed_share: float = 0.0) -> float:
+    """USD per successful task: the monthly cost, failures included (retried tokens, failed tasks
+    handled by a person), over the tasks the model gets right within its attempts,
+    ``cost / (tasks x (1 - failed_share))``, the unit of per-resolution prices (seed 002).
+
+    10,000 tasks a month at 80% first-attempt success, retried once (1.2 attempts; 4% still fail
+    and go to a person at $5): tokens $1,000 x 1.2 = $1,200, people 400 x $5 = $2,000; 9,600
+    successful tasks: $3,200 / 9,600 = $0.333:
+
+    >>> round(cost_per_successful_task(1_200 + 400 * 5.0, 10_000, 0.04), 6)
+    0.333333
+    """
+    check_non_negative("monthly_cost", monthly_cost)
+    check_positive("tasks_per_month", tasks_per_month)
+    failed = check_fraction("failed_share", failed_share)
+    if failed >= 1.0:
+        raise NoAnswer("no successful task: every task fails")
+    return monthly_cost / (tasks_per_month * (1.0 - failed))
+
+
+def cost_per_success(cost_per_attempt: float, success_rate: float, cost_per_review: float = 0.0, max_attempts: int = 2,
+                     on_failure: str = "retry") -> float:
+    """USD per successful task from per-attempt figures: every task takes ``A`` attempts (retry:
+    ``(1 - (1 - p)^k) / p``; human: 1), a share ``F`` (retry: ``(1 - p)^k``; human: ``1 - p``)
+    still fails and goes to a person at ``cost_per_review``, and only the others succeed::
+
+        (cost_per_attempt x A + F x cost_per_review) / (1 - F)
+
+    With no fixed costs this is the engine's total monthly cost / successful tasks. $0.10 per
+    attempt at 80%, retried once, $5 per review: (0.10 x 1.2 + 0.04 x 5) / 0.96 = $0.333; without
+    retry, (0.10 + 0.2 x 5) / 0.8 = $1.375:
+
+    >>> round(cost_per_success(0.10, 0.8, 5.0), 6), round(cost_per_success(0.10, 0.8, 5.0, on_failure="human"), 6)
+    (0.333333, 1.375)
+    """
+    c = check_non_negative("cost_per_attempt", cost_per_attempt)
+    review = check_non_negative("cost_per_review", cost_per_review)
+    if on_failure not in ("retry", "human"):
+        raise InputError("on_failure", on_failure, "retry or human")
+    k = 1 if on_failure == "human" else max_attempts
+    attempts = expected_attempts(success_rate, k)
+    failed = failed_share(success_rate, k)
+    return (c * attempts + failed * review) / (1.0 - failed)
+
+
+def migration_share(month: int, switch_month: int = 0, overlap_months: int = 0) -> float:
+    """The new option's share of the traffic in month ``m`` (1-based) of a move that starts after
+    month ``S`` (``switch_month``) with ``L`` months of overlap: 0 up to month S (today's option
+    carries everything), ``(m - S) / (L + 1)`` in the overlap months S + 1 .. S + L (a linear
+    ramp; today's option carries the rest and both pay their fixed costs), 1 afterwards.
+
+    A 3-month overlap starting now: 25%, 50%, 75%, then 100%:
+
+    >>> [migration_share(m, 0, 3) for m in range(1, 6)]
+    [0.25, 0.5, 0.75, 1.0, 1.0]
+    >>> [migration_share(m, 2, 0) for m in range(1, 5)]
+    [0.0, 0.0, 1.0, 1.0]
+    """
+    if month <= switch_month:
+        return 0.0
+    if month <= switch_month + overlap_months:
+        return (month - switch_month) / (overlap_months + 1.0)
+    return 1.0
+
+
 def cost_per_outcome(monthly_cost: float, outcomes_per_month: float) -> float:
     """USD per business outcome: ``monthly_cost / outcomes_per_month``.
 
@@ -741,8 +862,24 @@ def _check_days(days_per_month: float) -> float:
     return d
 
 
-def _check_retry(retry_rate: float) -> float:
+def _check_retry(retry_rate: float, ceiling: float = RETRY_RATE_CEILING) -> float:
+    # up to 5 as an input; up to RETRY_RATE_CEILING once failed tasks' attempts are included
     r = check_finite("retry_rate", retry_rate)
-    if not 0 <= r <= 5:
-        raise InputError("retry_rate", retry_rate, "a fraction of extra tokens between 0 and 5", hint="0.05 = 5% retried")
+    if not 0 <= r <= ceiling:
+        raise InputError("retry_rate", retry_rate, f"a fraction of extra tokens between 0 and {ceiling:g}", hint="0.05 = 5% retried")
     return r
+
+
+def _check_success(success_rate: float) -> float:
+    p = check_finite("success_rate", success_rate)
+    if not 0 < p <= 1:
+        hint = f" (use {p / 100:g})" if 1 < p <= 100 else ""
+        raise InputError("success_rate", success_rate, f"a first-attempt success rate > 0 and <= 1{hint}")
+    return p
+
+
+def _check_attempts(max_attempts: int) -> int:
+    k = check_finite("max_attempts", max_attempts)
+    if k != int(k) or not 1 <= k <= MAX_ATTEMPTS:
+        raise InputError("max_attempts", max_attempts, f"a whole number of attempts from 1 to {MAX_ATTEMPTS}")
+    return int(k)

@@ -11,7 +11,8 @@ from typing import Optional
 
 from . import functions as f
 from .kinds import Breakdown, kind_of
-from .results import LineItem, OptionCost
+from .kinds.base import task_volumes
+from .results import LineItem, OptionCost, TaskCost
 from .scenario import Scenario
 
 
@@ -60,4 +61,29 @@ def option_cost(scenario: Scenario, option: str) -> OptionCost:
         blended_price_per_1m=blended,
         details=b.details,
         notes=b.notes,
+        cost_per_1m_tokens=(total / f.monthly_tokens(scenario.volume.daily_tokens, scenario.volume.days_per_month) * f.PER_MILLION
+                            if scenario.volume.daily_tokens > 0 else None),
+        tasks=task_cost(scenario, o, total),
+    )
+
+
+def task_cost(scenario: Scenario, o, total: float) -> Optional[TaskCost]:
+    """Cost per successful task at today's volume (see ``results.TaskCost``); None when there is
+    neither a request count nor context.outcomes_per_month, or the option carries no hidden costs."""
+    hidden = getattr(o, "hidden", None)
+    if hidden is None:
+        return None
+    volumes = task_volumes(scenario, hidden, scenario.volume.daily_tokens)
+    outcomes = scenario.context.outcomes_per_month
+    tasks = outcomes if outcomes is not None else (volumes.tasks if volumes is not None else None)
+    if not tasks:
+        return None
+    return TaskCost(
+        basis="outcomes" if outcomes is not None else "requests", tasks_per_month=tasks,
+        successful_tasks_per_month=tasks * (1.0 - hidden.failed_share), failed_share=hidden.failed_share,
+        success_rate=hidden.success_rate, on_failure=hidden.on_failure, attempts_per_task=hidden.attempts_per_task,
+        retries_per_month=volumes.retries if volumes is not None else None,
+        failed_to_people_per_month=volumes.failed_to_people if volumes is not None else None,
+        cost_per_successful_task=f.cost_per_successful_task(total, tasks, hidden.failed_share),
+        cost_per_request=total / volumes.tasks if volumes is not None and volumes.tasks > 0 else None,
     )

@@ -23,6 +23,26 @@ class LineItem(Result):
     behaviour: Literal["fixed", "variable"] = Field(..., description="variable = proportional to volume.")
 
 
+class TaskCost(Result):
+    """Cost per successful task of one option, and what its failures add (a month, at today's volume).
+
+    Tasks are requests a month, or ``context.outcomes_per_month`` when given (``basis``); the
+    successful ones are those the model gets right within its attempts (the others go to a person,
+    whose cost is in the total)."""
+
+    basis: Literal["requests", "outcomes"] = Field(..., description="What a task is: a request, or a business outcome (context.outcomes_per_month).")
+    tasks_per_month: float = Field(..., description="Tasks a month: requests a month, or context.outcomes_per_month.")
+    successful_tasks_per_month: float = Field(..., description="Tasks a month the model gets right within its attempts: tasks x (1 - failed share).")
+    success_rate: float = Field(..., description="First-attempt success rate.")
+    on_failure: Literal["retry", "human"]
+    attempts_per_task: float = Field(..., description="Expected attempts per request: (1 - (1 - p)^k) / p when failures are retried, else 1.")
+    retries_per_month: Optional[float] = Field(None, description="Attempts a month beyond the first, from failed tasks (needs a request count).")
+    failed_to_people_per_month: Optional[float] = Field(None, description="Tasks a month a person handles because the model failed (needs a request count).")
+    cost_per_successful_task: float = Field(..., description="Total monthly cost (failures included) / successful tasks a month, USD.")
+    failed_share: float = Field(..., description="Share of tasks still failing after every attempt (to a person): (1 - p)^k, or 1 - p without retry.")
+    cost_per_request: Optional[float] = Field(None, description="Total monthly cost / requests a month, USD (needs a request count).")
+
+
 class OptionCost(Result):
     option: str = Field(..., description="The option's id.")
     kind: str = Field(..., description="The option's kind: api, fine_tuned, self_hosted.")
@@ -41,6 +61,8 @@ class OptionCost(Result):
     )
     details: dict[str, float] = Field(default_factory=dict, description="Derived figures, e.g. gpus, utilization.")
     notes: list[str] = Field(default_factory=list)
+    cost_per_1m_tokens: Optional[float] = Field(None, description="Total monthly cost (all items, hidden included) per 1M tokens of volume; None at a volume of 0.")
+    tasks: Optional[TaskCost] = Field(None, description="Cost per successful task, with the volumes failures add; None without a task count.")
 
 
 class CheaperRange(Result):

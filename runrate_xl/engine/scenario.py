@@ -145,6 +145,19 @@ class Horizon(StrictModel):
         0.0, ge=0, lt=1, description="Yearly decline of API token prices (seed 004: 40-90% over 24 months)."
     )
     discount_rate_per_year: float = Field(0.0, ge=0, le=1, description="Discount rate for NPV, per year.")
+    switch_month: int = Field(
+        0, ge=0, le=120, description=("Migration: months today's option (context.current_option) carries all the traffic "
+                                      "before the move to another option starts (default 0: the move is immediate). The "
+                                      "other option's one-time costs are paid when the move starts."))
+    overlap_months: int = Field(
+        0, ge=0, le=120, description=("Migration: months both today's option and the new one run after the switch (both "
+                                      "pay their fixed costs); traffic moves linearly, (m - switch_month) / "
+                                      "(overlap_months + 1) in overlap month m (seed 004 warns of 6-12 months)."))
+
+    @property
+    def migrates(self) -> bool:
+        """Whether a move off today's option is phased (a switch month or an overlap)."""
+        return self.switch_month > 0 or self.overlap_months > 0
 
 
 class SensitivitySettings(StrictModel):

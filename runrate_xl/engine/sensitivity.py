@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 from .breakeven import breakeven_volume, primary_pair
-from .curve import Curve, curve, horizon_npv
+from .curve import Curve, curve, horizon_npv, moved_with
 from .kinds import OptionDriver, is_composite, kind_of
 from .kinds.self_hosted import utilization_field
 from .results import SensitivityGrid, SensitivityRow
@@ -101,10 +101,12 @@ def drivers(scenario: Scenario) -> list[Driver]:
 def _costs(s: Scenario, moved: list[str], base: tuple[dict[str, float], dict[str, float]],
            curves: dict[str, Curve]) -> tuple[dict[str, float], dict[str, float]]:
     """(monthly totals, horizon NPVs) per option: the moved ones from ``curves`` (their cost
-    curves in ``s``), the others as in ``base``."""
+    curves in ``s``), the others as in ``base``; with a phased move, every option's NPV carries
+    today's option in its first months, so all of them move with it."""
     t = s.volume.daily_tokens
     totals = {o: curves[o].at(t) if o in moved else base[0][o] for o in s.option_ids()}
-    npvs = {o: horizon_npv(s, curves[o]) if o in moved else base[1][o] for o in s.option_ids()}
+    horizon_moved = moved_with(s, moved)
+    npvs = {o: horizon_npv(s, curves[o], o) if o in horizon_moved else base[1][o] for o in s.option_ids()}
     return totals, npvs
 
 

@@ -57,7 +57,7 @@ class _Costs:
         self.bounds = route_bounds(mix, sends)
 
     def npv(self, route: dict[str, float]) -> float:
-        return sum(horizon_npv(self.scenario, self.curves[c], s) for c, s in route.items() if s > 0)
+        return sum(horizon_npv(self.scenario, self.curves[c], scale=s) for c, s in route.items() if s > 0)
 
     def monthly(self, route: dict[str, float]) -> float:
         return sum(self.curves[c].at(s * self.t0) for c, s in route.items() if s > 0)
@@ -216,7 +216,7 @@ def route_cost(scenario: Scenario, route: dict[str, float]) -> tuple[float, floa
     checked = _route_of(scenario, route)
     t0 = scenario.volume.daily_tokens
     monthly = sum(option_total(scenario, cid, share * t0) for cid, share in checked.items() if share > 0)
-    npv = sum(horizon_npv(scenario, curve(scenario, cid), share) for cid, share in checked.items() if share > 0)
+    npv = sum(horizon_npv(scenario, curve(scenario, cid), scale=share) for cid, share in checked.items() if share > 0)
     return monthly, npv
 
 

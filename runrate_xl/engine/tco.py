@@ -7,13 +7,16 @@ spread evenly (refresh_cost / interval per month), so with no growth, decline or
 ``total = N * monthly + one_time`` exactly. A kind that buys hardware (``Kind.cash``) is counted
 in cash: its run-rate capital charge is replaced by the purchases (month 0 and later), the
 residuals received and the terminal book value (see ``kinds/on_prem.py``), stated in
-``TcoSeries.capital``.
+``TcoSeries.capital``. An option reached by a phased move off today's option
+(``horizon.switch_month``, ``horizon.overlap_months``) carries today's option in its first
+months and both during the overlap (see ``curve.migration``); payback and crossover, read from
+the series, move with it.
 """
 
 from __future__ import annotations
 
 from . import functions as f
-from .curve import curve
+from .curve import curve, migrating, migration
 from .kinds import kind_of
 from .results import CapitalView, Crossover, Payback, TcoSeries
 from .scenario import Scenario
@@ -28,15 +31,21 @@ def tco_series(scenario: Scenario, option: str, months: int | None = None) -> Tc
     o = scenario.option(option)
     kind = kind_of(o)
     monthly, volumes = [], []
-    for m in range(1, n + 1):
-        t = t0 * f.growth_factor(scenario.volume.monthly_growth, m)
-        monthly.append(cost.at(t, f.price_factor(h.api_price_decline_per_year, m)))
-        volumes.append(t)
+    flows = None
+    if migrating(scenario, option):
+        moved = migration(scenario, cost, curve(scenario, scenario.context.current_option), n)  # type: ignore[arg-type]
+        one_time, monthly, flows = moved.one_time, moved.monthly, moved.flows
+    else:
+        for m in range(1, n + 1):
+            t = t0 * f.growth_factor(scenario.volume.monthly_growth, m)
+            monthly.append(cost.at(t, f.price_factor(h.api_price_decline_per_year, m)))
+            volumes.append(t)
+        flows = kind.cash(scenario, o, volumes) if kind.cash is not None else None  # None: a mix without bought hardware
+        if flows is not None:
+            one_time += flows.at_start
+            monthly = [c + x for c, x in zip(monthly, flows.by_month)]
     capital = None
-    flows = kind.cash(scenario, o, volumes) if kind.cash is not None else None  # None: a mix without bought hardware
     if flows is not None:
-        one_time += flows.at_start
-        monthly = [c + x for c, x in zip(monthly, flows.by_month)]
         capital = CapitalView(
             capex=flows.capex, residual_received=flows.residual_received, terminal_value=flows.terminal_value,
             run_rate_capital=flows.run_rate_capital, depreciation=flows.depreciation, interest=flows.interest,

@@ -86,6 +86,8 @@ def options_table(ev: Evaluation) -> Table:
     t.rows.append(Row(f"Total {months} months", [fmt.usd(ev.tco[o].total) for o in names]))
     if ev.scenario.horizon.discount_rate_per_year > 0:
         t.rows.append(Row(f"NPV {months} months", [fmt.usd(ev.tco[o].npv) for o in names]))
+    for unit in presentation.unit_cost_rows(ev, compact=True):
+        t.rows.append(Row(unit["label"], [fmt.usd_rate(unit["values"][o]) for o in names], css="sub"))
     status = []
     excluded = {r.option for r in rec.reasons if r.effect in ("excludes", "blocks") and r.option}
     for o in names:
@@ -558,9 +560,10 @@ def memo_context(ev: Evaluation, memo_date: dt.date) -> dict:
         "options_table": options_table(ev),
         "iceberg_table": iceberg_table(ev),
         "tco_rows": [{"label": label(ev, o), "one_time": fmt.usd(t.one_time_cost), "total": fmt.usd(t.total), "npv": fmt.usd(t.npv)} for o, t in ev.tco.items()],
-        "crossovers": ([c.reason for c in ev.crossovers] + [p.reason for p in ev.paybacks]
+        "crossovers": (presentation.migration_lines(ev) + [c.reason for c in ev.crossovers] + [p.reason for p in ev.paybacks]
                        + presentation.capital_lines(ev)),  # bought servers: capex / opex and the cash they add
         "splits": split_tables(ev),
+        "failure_lines": presentation.failure_lines(ev),
         "breakeven_caption": breakeven_caption(ev),
         "tornado": tornado_rows(ev),
         "tornado_caption": tornado_caption(ev),

@@ -44,7 +44,7 @@ class Block:
 def hidden_rates(s: L.Slot, w: Written) -> None:
     """The hidden items every option carries (engine/kinds/base.HIDDEN_ITEMS)."""
     h, on, o = f"in_{s.frag}_hidden", s.on, s.frag
-    w.rates["human_review"] = f"=IF({on},c_requests_rate*{h}_review_share*c_{o}_review_unit,\"\")"
+    w.rates["human_review"] = f"=IF({on},c_requests_rate*({h}_review_share+c_{o}_failed)*c_{o}_review_unit,\"\")"
     w.rates["tool_calls"] = f"=IF({on},c_requests_rate*{h}_tool_calls_per_request*{h}_price_per_tool_call,\"\")"
     w.fixed["observability"] = f"{h}_observability_monthly"
     w.fixed["vector_db"] = f"{h}_vector_db_monthly"
@@ -118,7 +118,7 @@ def _api_write(c, lay: L.Layout, s: L.Slot) -> Written:
     w.rates["reasoning_tokens"] = (f"=c_requests_rate*{i}_reasoning_tokens_per_request*({sync}*c_{p}_s_out"
                                    f"+{i}_batch_share*c_{p}_p_batch_out){pm}{k}")
     w.rates["batch_tokens"] = f"={D}*{i}_batch_share*({sh}*c_{p}_p_batch_in+(1-{sh})*c_{p}_p_batch_out){pm}{k}"
-    w.rates["retries"] = f"=IF({s.on},{i}_retry_rate*SUM({{first_rate}}:{{prev_rate}}),\"\")"
+    w.rates["retries"] = f"=IF({s.on},c_{s.frag}_retry_all*SUM({{first_rate}}:{{prev_rate}}),\"\")"
     hidden_rates(s, w)
     w.one_time = f"{i}_setup_cost"
     return w
@@ -159,7 +159,7 @@ def _ft_write(c, lay: L.Layout, s: L.Slot) -> Written:
     w = Written()
     w.rates["input_tokens"] = f"=IF({on},{D}*{sh}*{i}_input_price_per_1m/k_per_million,\"\")"
     w.rates["output_tokens"] = f"=IF({on},{D}*(1-{sh})*{i}_output_price_per_1m/k_per_million,\"\")"
-    w.rates["retries"] = f"=IF({on},{i}_retry_rate*SUM({{first_rate}}:{{prev_rate}}),\"\")"
+    w.rates["retries"] = f"=IF({on},c_{s.frag}_retry_all*SUM({{first_rate}}:{{prev_rate}}),\"\")"
     w.fixed["hosting"] = f"{i}_hosting_monthly"
     w.fixed["refresh"] = f"{i}_refresh_cost/{i}_refresh_interval_months"
     hidden_rates(s, w)
@@ -208,7 +208,7 @@ def _sh_write(c, lay: L.Layout, s: L.Slot) -> Written:
     c.line(f"c_{p}_target", "Planning: target utilization", f"=IF(c_{p}_implied,1,{i}_target_utilization)", "%", L.PCT,
            "implied: 100%")
     c.line(f"c_{p}_redundancy", "Planning: redundancy", f"=IF(c_{p}_implied,1,{i}_redundancy)", "x", "0.00", "implied: 1")
-    c.line(f"c_{p}_retry", "Planning: retries on the GPUs", f"=IF(c_{p}_implied,0,{i}_retry_rate)", "%", L.PCT,
+    c.line(f"c_{p}_retry", "Planning: retries on the GPUs", f"=IF(c_{p}_implied,0,c_{p}_retry_all)", "%", L.PCT,
            "implied: in the stated utilization")
     c.line(f"c_{p}_capacity_tps", "Throughput per instance (deployment)",
            f"=IF(c_{p}_capacity,IF({i}_mode=\"capacity\",{i}_tokens_per_second_per_gpu*{i}_gpus_per_instance,"
@@ -235,7 +235,7 @@ def _sh_write(c, lay: L.Layout, s: L.Slot) -> Written:
     w.fixed["gpu_in_use"] = f"c_{p}_infra*c_{p}_utilization"
     w.fixed["idle_gpu"] = f"c_{p}_infra*(1-c_{p}_utilization)"
     w.rates["running_cost"] = f"=IF({on},{D}*{i}_variable_cost_per_1m/k_per_million,\"\")"
-    w.rates["retries"] = f"=IF({on},{{prev_rate}}*{i}_retry_rate,\"\")"
+    w.rates["retries"] = f"=IF({on},{{prev_rate}}*c_{p}_retry_all,\"\")"
     operations(s, w)
     return w
 
@@ -306,8 +306,8 @@ def _op_write(c, lay: L.Layout, s: L.Slot) -> Written:
     c.line(f"c_{p}_target", "Planning: target utilization", f"=IF(c_{p}_implied,1,{i}_target_utilization)", "%", L.PCT,
            "stated fleet: 100%")
     c.line(f"c_{p}_redundancy", "Planning: redundancy", f"=IF(c_{p}_implied,1,{i}_redundancy)", "x", "0.00", "stated fleet: 1")
-    c.line(f"c_{p}_retry", "Planning: retries on the GPUs", f"=IF(c_{p}_implied,0,{i}_retry_rate)", "%", L.PCT,
-           "stated fleet: in its utilization")
+    c.line(f"c_{p}_retry", "Planning: retries on the GPUs", f"=IF(c_{p}_implied,0,c_{p}_retry_all)", "%", L.PCT,
+           "stated fleet: in its utilization; else technical retries and failed attempts")
     c.line(f"c_{p}_min_units", "Planning: servers at the smallest volume", f"=IF(c_{p}_implied,{i}_servers,1)", "servers",
            L.INT, "stated fleet: its servers")
     c.line(f"c_{p}_capacity_tps", "Throughput per server at 100%",
@@ -340,11 +340,11 @@ def _op_write(c, lay: L.Layout, s: L.Slot) -> Written:
            f"=c_{p}_unit_capital+c_{p}_unit_maintenance+c_{p}_unit_power_idle+{i}_facilities_monthly_per_server", "USD/month", L.USD,
            "capital + maintenance + idle power + facilities")
     c.line(f"c_{p}_utilization", "Average GPU utilization",
-           f"=IF({on},IF(c_{p}_sized,c_tokens_per_day*(1+{i}_retry_rate)/k_seconds_per_day/(c_{p}_instances*c_{p}_capacity_tps),"
+           f"=IF({on},IF(c_{p}_sized,c_tokens_per_day*(1+c_{p}_retry)/k_seconds_per_day/(c_{p}_instances*c_{p}_capacity_tps),"
            f"{i}_utilization*c_tokens_per_day/c_{p}_reference*({i}_servers/c_{p}_instances)),\"\")", "%", L.PCT,
            "stated: scales with volume, over the servers in use")
     c.line(f"c_{p}_load_rate", "Power under load per token/day",
-           f"=IF({on},IF(c_{p}_sized,c_{p}_unit_energy*(1-{i}_idle_power_share)*(1+{i}_retry_rate)/(k_seconds_per_day*c_{p}_capacity_tps),"
+           f"=IF({on},IF(c_{p}_sized,c_{p}_unit_energy*(1-{i}_idle_power_share)*(1+c_{p}_retry)/(k_seconds_per_day*c_{p}_capacity_tps),"
            f"{i}_servers*c_{p}_unit_energy*(1-{i}_idle_power_share)*{i}_utilization/c_{p}_reference),0)",
            "USD/month per token/day", "0.000000000")
     c.line(f"c_{p}_step", "Volume per server step", f"=IF(c_{p}_capacity,c_{p}_capacity_tps"

@@ -191,6 +191,8 @@ SCENARIO_SECTIONS: list[tuple[str, list[tuple]]] = [
         ("horizon.months", "TCO horizon", "months", "int", "0"),
         ("horizon.api_price_decline_per_year", "API price decline per year", "%/year", "number", PCT),
         ("horizon.discount_rate_per_year", "Discount rate (NPV)", "%/year", "number", PCT),
+        ("horizon.switch_month", "Migration: months before the move starts", "months", "int", "0"),
+        ("horizon.overlap_months", "Migration: months both options run", "months", "int", "0"),
         ("sensitivity.swing", "Sensitivity swing (tornado, memo)", "+/- %", "number", PCT),
     ]),
     ("Business context", [
@@ -284,6 +286,9 @@ HIDDEN_NICE: dict[str, tuple[str, str, str]] = {
     "vector_db_monthly": ("Vector DB / embeddings storage", "USD/month", USD),
     "evaluation_monthly": ("Evaluation and quality monitoring", "USD/month", USD),
     "gateway_monthly": ("API gateway / routing", "USD/month", USD),
+    "success_rate": ("Tasks right at the first attempt", "%", PCT),
+    "on_failure": ("A failed task is (retry / human)", "choice", "@"),
+    "max_attempts": ("Attempts per task at most (retry)", "attempts", "0"),
 }
 TIER_NICE = {"above_input_tokens": ("Above input tokens/request", "int", INT),
              "input_price_per_1m": ("Input USD/1M tokens", "number", PRICE),
@@ -580,7 +585,8 @@ SUMMARY_ROWS: list[tuple[str, str, str, str]] = [
     ("tco_total", "TCO over the horizon", "USD", USD),
     ("npv", "NPV of costs over the horizon", "USD", USD),
     ("payback_months", "Payback vs today's option", "months", MONTHS_FMT),
-    ("cost_per_outcome", "Cost per outcome", "USD/outcome", USD2),
+    ("cost_per_outcome", "Cost per successful outcome", "USD/outcome", USD2),
+    ("cost_per_successful_task", "Cost per successful task (failures included)", "USD/task", USD2),
 ]
 
 # Break-even table (Outputs): one row per pair of options, these columns.
@@ -607,12 +613,13 @@ def monthly_columns(lay: Layout) -> dict[str, str]:
     instances of each self-hosted option, servers of each on-prem option (in use, bought,
     reaching their end of life, owned), then each option's monthly cost, cumulative cost and the
     months in which its cumulative cost is not yet below today's option's (payback reads the last)."""
-    keys = ["month", "active", "tokens_per_day", "price_factor", "discount_factor"]
+    keys = ["month", "active", "tokens_per_day", "price_factor", "discount_factor", "mig_share"]
     keys += [f"{s.frag}_instances" for s in lay.of_kind("self_hosted")]
     for s in lay.of_kind("on_prem"):  # servers in use, bought, reaching their end of life, owned (cash series)
         keys += [f"{s.frag}_instances", f"{s.frag}_bought", f"{s.frag}_retired", f"{s.frag}_owned"]
     keys += [f"{s.frag}_monthly" for s in lay.slots] + [f"{s.frag}_cumulative" for s in lay.slots]
     keys += [f"{s.frag}_behind" for s in lay.slots]  # payback: months not yet below today's option
+    keys += [f"{s.frag}_rest" for s in lay.slots]  # a phased move: each option as today's option, at the rest of the traffic
     return {k: get_column_letter(2 + i) for i, k in enumerate(keys)}
 
 

@@ -423,6 +423,9 @@ def _build_calculations(book: Book) -> None:
            "USD/month", L.USD)
     c.line("c_cur_one_time", "Today's one-time cost",
            "=CHOOSE(c_cur_index," + ",".join(f"c_{s.frag}_one_time" for s in lay.slots) + ")", "USD", L.USD)
+    c.line("c_migrates", "A phased move off today's option (switch month or overlap)",
+           "=OR(N(in_horizon_switch_month)>0,N(in_horizon_overlap_months)>0)", "TRUE/FALSE",
+           "other options carry today's option until the switch and both during the overlap")
     for s in lay.slots:
         o = s.frag
         k, row = f"c_{o}_pb_k", f"c_{o}_pb_row"
@@ -459,6 +462,15 @@ def _option_block(c: Calc, lay: L.Layout, s: L.Slot) -> None:
            f"=IF(ISNUMBER({h}_cost_per_review),{h}_cost_per_review,IF(AND(ISNUMBER({h}_review_minutes),"
            f"ISNUMBER({h}_reviewer_hourly_rate)),{h}_review_minutes/k_minutes_per_hour*{h}_reviewer_hourly_rate,0))",
            "USD/review", L.USD2)
+    sr, how, k = f"{h}_success_rate", f"{h}_on_failure", f"{h}_max_attempts"
+    perfect = f"OR(NOT(ISNUMBER({sr})),{sr}>=1,{sr}<=0)"
+    c.line(f"c_{p}_attempts", "Attempts per request (failures retried)",
+           f"=IF(OR({perfect},{how}=\"human\"),1,(1-(1-{sr})^{k})/{sr})", "attempts", "0.0000",
+           "(1 - (1 - p)^k) / p when failures are retried, else 1")
+    c.line(f"c_{p}_failed", "Share of tasks failing to a person", f"=IF({perfect},0,IF({how}=\"human\",1-{sr},(1-{sr})^{k}))",
+           "%", "0.00%", "(1 - p)^k when retried, 1 - p when not; at the review cost")
+    c.line(f"c_{p}_retry_all", "Extra tokens: retries and failed attempts", f"=(1+N(in_{p}_retry_rate))*c_{p}_attempts-1", "%", L.PCT,
+           "(1 + retry rate) x attempts - 1")
     block = block_of(s.kind)
     w = block.write(c, lay, s)
     _header(ws, c.row, ["Line item", "USD/month", "Unit", "USD/month per token/day", "Visible/hidden", "Fixed/variable", "Key"])
@@ -646,11 +658,13 @@ def _build_monthly(book: Book) -> None:
     _title(ws, "Monthly series", "Volume grows monthly; API prices decline yearly; one-time costs at month 0. Rows past the horizon stay blank.")
     M = L.monthly_columns(lay)
     heads = {"month": ("Month", "#"), "active": ("In horizon", "TRUE/FALSE"), "tokens_per_day": ("Tokens per day", "tokens/day"),
-             "price_factor": ("API price factor", "x"), "discount_factor": ("Discount factor", "x")}
+             "price_factor": ("API price factor", "x"), "discount_factor": ("Discount factor", "x"),
+             "mig_share": ("New option's traffic share (migration)", "%")}
     for s in lay.slots:
         heads[f"{s.frag}_monthly"] = (s.id, "USD/month")
         heads[f"{s.frag}_cumulative"] = (s.id, "USD cumulative")
         heads[f"{s.frag}_behind"] = (s.id, "month or -1")
+        heads[f"{s.frag}_rest"] = (f"{s.id} as today's option", "USD/month, rest of traffic")
         if s.kind == "self_hosted":
             heads[f"{s.frag}_instances"] = (f"{s.id} GPUs", "instances")
         if block_of(s.kind).cash is not None:
@@ -687,7 +701,10 @@ def _build_monthly(book: Book) -> None:
                 _bought_columns(ws, M, s, m, r, first)
             if m == 0:
                 bought = f"+{M[f'{s.frag}_bought']}{r}*c_{s.frag}_unit_cost" if block_of(s.kind).cash is not None else ""
-                _calc(ws, f"{col}{r}", f"=IF({s.on},c_{s.frag}_one_time{bought},\"\")", L.USD)
+                one_time = f"c_{s.frag}_one_time"
+                if block_of(s.kind).cash is None:  # paid when the move starts (with month S) when it does not start now
+                    one_time = f"IF(AND({_moving(s)},N(in_horizon_switch_month)>0),0,{one_time})"
+                _calc(ws, f"{col}{r}", f"=IF({s.on},{one_time}{bought},\"\")", L.USD)
             else:
                 _calc(ws, f"{col}{r}", f"=IF(AND({act},{s.on}),{col}{r - 1}+{mcol}{r},\"\")", L.USD)
         today = "CHOOSE(c_cur_index," + ",".join(f"{M[f'{x.frag}_cumulative']}{r}" for x in lay.slots) + ")"
@@ -701,6 +718,13 @@ def _build_monthly(book: Book) -> None:
         _calc(ws, t, f"=IF({act},c_tokens_per_day*(1+in_volume_monthly_growth)^({M['month']}{r}-1),\"\")", L.INT)
         pf = f"{M['price_factor']}{r}"
         _calc(ws, pf, f"=IF({act},(1-in_horizon_api_price_decline_per_year)^(({M['month']}{r}-1)/k_months_per_year),\"\")", "0.0000")
+        share, month = f"{M['mig_share']}{r}", f"{M['month']}{r}"
+        sw, ov = "N(in_horizon_switch_month)", "N(in_horizon_overlap_months)"
+        _calc(ws, share, f"=IF({act},IF({month}<={sw},0,IF({month}<={sw}+{ov},({month}-{sw})/({ov}+1),1)),\"\")", "0.00%")
+        for s in lay.slots:  # each option's cost as today's option carrying the traffic the new one does not yet carry
+            rest = block_of(s.kind).monthly(s, f"((1-{share})*{t})", pf, "")
+            _calc(ws, f"{M[f'{s.frag}_rest']}{r}", f"=IF(AND({act},{s.on}),IF({share}<1,{rest},0),\"\")", L.USD)
+        today_rest = "CHOOSE(c_cur_index," + ",".join(f"{M[f'{x.frag}_rest']}{r}" for x in lay.slots) + ")"
         for s in lay.slots:
             inst, block = "", block_of(s.kind)
             if s.kind == "self_hosted":
@@ -712,8 +736,13 @@ def _build_monthly(book: Book) -> None:
                 _calc(ws, inst, f"=IF(AND({act},{s.on}),{block.units(s, t)},\"\")", L.INT)
                 cash = block.cash(s, {"units": inst, "bought": f"{M[f'{s.frag}_bought']}{r}",
                                       "retired": f"{M[f'{s.frag}_retired']}{r}", "month": f"{M['month']}{r}"})
-            _calc(ws, f"{M[f'{s.frag}_monthly']}{r}",
-                  f"=IF(AND({act},{s.on}),{block.monthly(s, t, pf, inst)}{cash},\"\")", L.USD)
+            own = f"{block.monthly(s, t, pf, inst)}{cash}"
+            if block.cash is None:  # a phased move (engine curve.migration); bought hardware: see the Checks sheet
+                at_share = block.monthly(s, f"({share}*{t})", pf, "")
+                moved = (f"IF({share}>0,{at_share},0)+IF({share}<1,{today_rest},0)"
+                         f"+IF({month}=N(in_horizon_switch_month),c_{s.frag}_one_time,0)")
+                own = f"IF({_moving(s)},{moved},{own})"
+            _calc(ws, f"{M[f'{s.frag}_monthly']}{r}", f"=IF(AND({act},{s.on}),{own},\"\")", L.USD)
     for key, col in M.items():
         if key == "month":
             continue
@@ -728,6 +757,11 @@ def _build_monthly(book: Book) -> None:
     ws.print_title_rows = f"{hr}:{hr + 1}"
     _page(ws, landscape=True)
     _protect(ws)
+
+
+def _moving(s: L.Slot) -> str:
+    """TRUE when option ``s`` is reached by a phased move off today's option."""
+    return f"AND(c_migrates,in_context_current_option<>\"{s.id}\")"
 
 
 def _volume_rate(s: L.Slot) -> str:
@@ -802,12 +836,17 @@ def _build_outputs(book: Book) -> None:
             elif key == "tco_total":
                 formula = f"=IF({on},INDEX(ser_{o}_cumulative,in_horizon_months+1),\"\")"
             elif key == "npv":
-                month0 = f"INDEX(ser_{o}_cumulative,1)" if block_of(s.kind).cash is not None else f"c_{o}_one_time"  # + servers bought
+                month0 = f"INDEX(ser_{o}_cumulative,1)"  # one-time costs (+ servers bought; 0 when a move starts later)
                 formula = f"=IF({on},{month0}+SUMPRODUCT(ser_{o}_monthly,{disc}),\"\")"
             elif key == "payback_months":
                 formula = f"=c_{o}_payback"
             elif key == "cost_per_outcome":
-                formula = f"=IF(AND({on},ISNUMBER(in_context_outcomes_per_month)),c_{o}_total/in_context_outcomes_per_month,\"\")"
+                formula = (f"=IF(AND({on},ISNUMBER(in_context_outcomes_per_month)),"
+                           f"c_{o}_total/(in_context_outcomes_per_month*(1-c_{o}_failed)),\"\")")
+            elif key == "cost_per_successful_task":
+                tasks = "IF(ISNUMBER(in_context_outcomes_per_month),in_context_outcomes_per_month,c_requests_rate*c_tokens_per_day)"
+                formula = (f"=IF(AND({on},OR(ISNUMBER(in_context_outcomes_per_month),AND(c_has_size,c_tokens_per_day>0))),"
+                           f"c_{o}_total/({tasks}*(1-c_{o}_failed)),\"\")")
             else:  # pragma: no cover - layout and builder disagree
                 raise KeyError(key)
             _calc(ws, f"{s.col}{r}", formula, fmt, S.BOLD if bold else S.CALC)
@@ -1115,7 +1154,8 @@ def _build_checks(book: Book) -> None:
             (f"{s.id}: total = fixed + variable", f"IF({on},{near(f'c_{o}_total', f'c_{o}_fixed+c_{o}_variable')},TRUE)", "Calculations"),
             (f"{s.id}: total = sum of the iceberg line items (Outputs)",
              f"IF({on},{near(f'c_{o}_total', 'SUM(' + ','.join(f'out_li_{o}_{k}' for k, *_ in lay.line_items(s)) + ')')},TRUE)", "Outputs"),
-            (f"{s.id}: month 1 of the series = today's total", f"IF({on},{near(f'c_{o}_total', m1)},TRUE)", "Monthly"),
+            (f"{s.id}: month 1 of the series = today's total (unless a move is phased)",
+             f"IF(AND({on},NOT({_moving(s)})),{near(f'c_{o}_total', m1)},TRUE)", "Monthly"),
         ]
     rows += [
         ("Volume: tokens per day, or requests per month with tokens per request",
@@ -1125,7 +1165,7 @@ def _build_checks(book: Book) -> None:
          + near("in_volume_tokens_per_day", "in_volume_requests_per_month*in_volume_tokens_per_request/in_volume_days_per_month") + ")", "Inputs"),
         ("Per-request hidden costs (review, tool calls) have a request size",
          "OR(c_has_size,AND(" + ",".join(f"c_{s.frag}_other_slope{_volume_rate(s)}=0" for s in lay.slots) + ","
-         + ",".join(f"OR(NOT({s.on}),in_{s.frag}_hidden_review_share*c_{s.frag}_review_unit"
+         + ",".join(f"OR(NOT({s.on}),(in_{s.frag}_hidden_review_share+c_{s.frag}_failed)*c_{s.frag}_review_unit"
                     f"+in_{s.frag}_hidden_tool_calls_per_request*in_{s.frag}_hidden_price_per_tool_call=0)" for s in lay.slots)
          + "))", "Inputs"),
         ("Today's option is one of the options compared",
@@ -1134,11 +1174,15 @@ def _build_checks(book: Book) -> None:
     for s in lay.slots:
         rows += block_of(s.kind).checks(s)
     for s in lay.slots:
+        if block_of(s.kind).cash is not None:
+            rows.append((f"{s.id}: a phased move to bought servers is not in this workbook's series yet (the engine's figures, "
+                         "Outputs, include it)", f"NOT(AND({s.on},{_moving(s)}))", "Inputs"))
+    for s in lay.slots:
         h = f"in_{s.frag}_hidden"
         rows.append((f"{s.id}: review cost given one way (cost per review, or minutes with rate) when reviews happen",
                      f"OR(NOT({s.on}),AND(NOT(AND(ISNUMBER({h}_cost_per_review),OR(ISNUMBER({h}_review_minutes),ISNUMBER({h}_reviewer_hourly_rate)))),"
                      f"ISNUMBER({h}_review_minutes)=ISNUMBER({h}_reviewer_hourly_rate),"
-                     f"OR({h}_review_share=0,ISNUMBER({h}_cost_per_review),ISNUMBER({h}_review_minutes))))", "Inputs"))
+                     f"OR(AND({h}_review_share=0,c_{s.frag}_failed=0),ISNUMBER({h}_cost_per_review),ISNUMBER({h}_review_minutes))))", "Inputs"))
     for s in lay.of_kind("api"):
         tiers = []
         for i in range(L.MAX_TIERS):

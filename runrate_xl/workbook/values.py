@@ -96,6 +96,8 @@ def output_values(ev: Evaluation, lay: Optional[L.Layout] = None) -> dict[str, V
                 out[name] = "" if s.id == current or p is None else ("never" if p.months is None else p.months)
             elif key == "cost_per_outcome":
                 out[name] = outcomes[s.id].cost_per_outcome if s.id in outcomes else ""
+            elif key == "cost_per_successful_task":
+                out[name] = oc.tasks.cost_per_successful_task if oc.tasks is not None else ""
             else:
                 out[name] = _blank(getattr(oc, key))
         for key, *_ in lay.line_items(s):

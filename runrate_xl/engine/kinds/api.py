@@ -66,7 +66,7 @@ class ApiOption(OptionBase):
     service_tier: ServiceTier = Field(
         "standard", description="Service tier of the traffic not sent through the batch API: standard, flex (cheaper, slower) or priority (dearer, faster).")
     negotiated_discount_share: Fraction = Field(0.0, description="Negotiated discount off every token price (enterprise or committed-spend agreement).")
-    retry_rate: float = Field(0.0, ge=0, le=5, description="Extra tokens re-sent by retries, as a fraction.")
+    retry_rate: float = Field(0.0, ge=0, le=5, description="Extra tokens re-sent by retries (timeouts, rate limits), as a fraction; retried failed tasks (hidden.success_rate) come on top.")
     setup_cost: Usd = Field(0.0, description="One-time integration cost, USD (seed 000: ~$0).")
     hidden: HiddenCosts = Field(default_factory=HiddenCosts)
 
@@ -187,7 +187,7 @@ def breakdown(scenario: "Scenario", api: ApiOption, t: float, price_factor: floa
                          "(reasoning tokens are counted per request)")
     parts = f.api_invoice_breakdown(
         t, scaled["input"], scaled["output"], scenario.volume.input_share, scenario.volume.days_per_month,  # type: ignore[arg-type]
-        api.cached_share, api.batch_share, api.retry_rate,
+        api.cached_share, api.batch_share, api.hidden.retry_rate(api.retry_rate),
         scaled["cached_input"], scaled["batch_input"], scaled["batch_output"],
         api.cache_write_share, api.cache_write_1h_share, scaled["cache_write"], scaled["cache_write_1h"],
         requests, api.reasoning_tokens_per_request, api.negotiated_discount_share,

@@ -221,6 +221,29 @@ def requests_per_month(scenario: "Scenario", tokens_per_day: float) -> Optional[
     return f.monthly_tokens(tokens_per_day, scenario.volume.days_per_month) / size
 
 
+REVIEW_WITH_FAILURES = "Human review + failed tasks"
+
+
+@dataclass(frozen=True)
+class TaskVolumes:
+    """What failures add, a month, at one volume: tasks (requests), attempts, retried attempts and
+    the tasks a person handles because the model failed (see HiddenCosts.success_rate)."""
+
+    tasks: float
+    attempts_per_task: float
+    retries: float
+    failed_to_people: float
+
+
+def task_volumes(scenario: "Scenario", hidden: HiddenCosts, tokens_per_day: float) -> Optional[TaskVolumes]:
+    """The option's task volumes at a volume; None when the volume has no request count."""
+    n = requests_per_month(scenario, tokens_per_day)
+    if n is None:
+        return None
+    a = hidden.attempts_per_task
+    return TaskVolumes(n, a, n * (a - 1.0), n * hidden.failed_share)
+
+
 def hidden_items(scenario: "Scenario", option_id: str, hidden: HiddenCosts, tokens_per_day: float) -> list[Item]:
     per_request = hidden.per_request_cost
     requests = requests_per_month(scenario, tokens_per_day)
@@ -228,12 +251,16 @@ def hidden_items(scenario: "Scenario", option_id: str, hidden: HiddenCosts, toke
         raise InputError(
             "volume.tokens_per_request", None,
             f"a request size (or requests_per_month), because {option_id}.hidden has per-request costs "
-            "(review_share, tool_calls_per_request)",
+            "(review_share, tool_calls_per_request, success_rate below 1)",
         )
     n = requests or 0.0
     h = HIDDEN_ITEMS
+    failed = hidden.failed_share
+    review = h["human_review"](n * (hidden.review_share + failed) * hidden.review_unit_cost)
+    if failed > 0:  # failed tasks a person handles, at the same review cost: one line of people's time
+        review = review._replace(label=REVIEW_WITH_FAILURES)
     return [
-        h["human_review"](n * hidden.review_share * hidden.review_unit_cost),
+        review,
         h["tool_calls"](n * hidden.tool_calls_per_request * hidden.price_per_tool_call),
         h["observability"](hidden.observability_monthly),
         h["vector_db"](hidden.vector_db_monthly),

@@ -189,7 +189,7 @@ def _breakdown(scenario: "Scenario", option: Any, t: float, price_factor: float)
     return Breakdown(items, one_time, token, details, notes)
 
 
-def _sum_flows(flows: list[CashFlows], months: int) -> Optional[CashFlows]:
+def sum_flows(flows: list[CashFlows], months: int) -> Optional[CashFlows]:
     if not flows:
         return None
     by_month = tuple(sum(fl.by_month[m] for fl in flows) for m in range(months))
@@ -214,7 +214,7 @@ def _cash(scenario: "Scenario", option: Any, volumes: Sequence[float], counts: A
         hook = kind_of(c).cash
         if share > 0.0 and hook is not None:
             flows.append(hook(scenario, c, [share * t for t in volumes]))
-    return _sum_flows(flows, len(volumes))
+    return sum_flows(flows, len(volumes))
 
 
 def _horizon_notes(scenario: "Scenario", option: Any) -> list[str]:

@@ -28,7 +28,7 @@ class FineTunedOption(OptionBase):
         6.0, gt=0, le=120, description="Months between re-fine-tunes as the base model goes stale."
     )
     refresh_cost: Usd = Field(0.0, description="USD per refresh; spread evenly over the interval.")
-    retry_rate: float = Field(0.0, ge=0, le=5, description="Extra tokens re-sent by retries, as a fraction.")
+    retry_rate: float = Field(0.0, ge=0, le=5, description="Extra tokens re-sent by retries (timeouts, rate limits), as a fraction; retried failed tasks (hidden.success_rate) come on top.")
     private: bool = Field(
         False, description="Private deployment (private-cloud endpoint, BAA, zero-retention contract): stays eligible under strict privacy.")
     hidden: HiddenCosts = Field(default_factory=HiddenCosts)
@@ -46,7 +46,7 @@ LINE_ITEMS = items_by_key(
 def breakdown(scenario: "Scenario", ft: FineTunedOption, t: float, price_factor: float) -> Breakdown:
     parts = f.api_token_breakdown(
         t, ft.input_price_per_1m, ft.output_price_per_1m, scenario.volume.input_share,
-        scenario.volume.days_per_month, retry_rate=ft.retry_rate,
+        scenario.volume.days_per_month, retry_rate=ft.hidden.retry_rate(ft.retry_rate),
     )
     amounts = {
         "input_tokens": parts["input_tokens"], "output_tokens": parts["output_tokens"], "retries": parts["retries"],

@@ -264,7 +264,7 @@ def servers_at(scenario: "Scenario", op: OnPremOption, t: float) -> tuple[int, f
             return op.servers, u  # type: ignore[return-value]
         n = _fleet_count(op, reference)(t)
         return n, u * (op.servers / n)  # type: ignore[operator]  # x 1.0 while the stated fleet suffices
-    return f.deployments(t, tps, op.peak_to_average, op.target_utilization, op.redundancy, op.retry_rate)
+    return f.deployments(t, tps, op.peak_to_average, op.target_utilization, op.redundancy, op.hidden.retry_rate(op.retry_rate))
 
 
 def breakdown(scenario: "Scenario", op: OnPremOption, t: float, price_factor: float) -> Breakdown:
@@ -315,15 +315,16 @@ def stepping(scenario: "Scenario", op: OnPremOption) -> Optional[Step]:
         return Step(reference / (op.utilization * op.servers), 1.0, _Unit(scenario, op).fixed,  # type: ignore[operator]
                     _fleet_count(op, reference), minimum=op.servers)  # type: ignore[arg-type]
     unit = _Unit(scenario, op)
-    width = tps * op.target_utilization * f.SECONDS_PER_DAY / ((1.0 + op.retry_rate) * op.peak_to_average)
+    width = tps * op.target_utilization * f.SECONDS_PER_DAY / ((1.0 + op.hidden.retry_rate(op.retry_rate)) * op.peak_to_average)
     return Step(width, op.redundancy, unit.fixed, _server_count(op, tps))
 
 
 def _server_count(op: OnPremOption, tps: float):
     """Servers sized from a capacity at ``t`` tokens/day (as ``functions.deployments`` counts
     them), with the inputs checked once rather than per call."""
-    f.deployments(0.0, tps, op.peak_to_average, op.target_utilization, op.redundancy, op.retry_rate)
-    return f.instance_counter(tps, op.peak_to_average, op.target_utilization, op.redundancy, 1.0 + op.retry_rate)
+    retry = op.hidden.retry_rate(op.retry_rate)
+    f.deployments(0.0, tps, op.peak_to_average, op.target_utilization, op.redundancy, retry)
+    return f.instance_counter(tps, op.peak_to_average, op.target_utilization, op.redundancy, 1.0 + retry)
 
 
 def cash_flows(scenario: "Scenario", op: OnPremOption, volumes: Sequence[float], counts: Optional[Sequence[int]] = None) -> CashFlows:

@@ -94,7 +94,7 @@ class SelfHostedOption(OptionBase):
     egress_monthly: Usd = Field(0.0, description="Network egress, USD per month.")
     setup_cost: Usd = Field(0.0, description="One-time build-out, USD (seed 000: $100k-$300k).")
     migration_cost: Usd = Field(0.0, description="One-time migration (prompts, evals), USD (seed 004: 6-12 months of pain).")
-    retry_rate: float = Field(0.0, ge=0, le=5, description="Extra tokens re-run by retries, as a fraction.")
+    retry_rate: float = Field(0.0, ge=0, le=5, description="Extra tokens re-run by retries (timeouts, errors), as a fraction; retried failed tasks (hidden.success_rate) come on top.")
     hidden: HiddenCosts = Field(default_factory=HiddenCosts)
 
     @model_validator(mode="after")
@@ -178,10 +178,10 @@ def _sizing(scenario: "Scenario", sh: SelfHostedOption) -> Optional[Sizing]:
             missing = next(n for n in ("instance_hourly_usd", "gpus_per_instance", "tokens_per_second_per_gpu") if getattr(sh, n) is None)
             raise InputError(f"{sh.id}.{missing}", None, f"a value (resolve {sh.id}.gpu through the GPU catalog first)")
         return Sizing(sh.tokens_per_second_per_gpu * sh.gpus_per_instance, sh.instance_hourly_usd * gpu_hours(scenario, sh),
-                      sh.peak_to_average, sh.target_utilization, sh.redundancy, sh.retry_rate)
+                      sh.peak_to_average, sh.target_utilization, sh.redundancy, sh.hidden.retry_rate(sh.retry_rate))
     if sh.capacity_tokens_per_day is not None:
         return Sizing(sh.capacity_tokens_per_day / f.SECONDS_PER_DAY, sh.infra_monthly,  # type: ignore[arg-type]
-                      sh.peak_to_average, sh.target_utilization, sh.redundancy, sh.retry_rate)
+                      sh.peak_to_average, sh.target_utilization, sh.redundancy, sh.hidden.retry_rate(sh.retry_rate))
     reference = implied_reference(scenario, sh)
     if reference is None:
         return None
@@ -236,7 +236,7 @@ def breakdown(scenario: "Scenario", sh: SelfHostedOption, t: float, price_factor
         "gpu_in_use": infra * utilization,  # type: ignore[operator]
         "idle_gpu": infra * (1.0 - utilization),  # type: ignore[operator]
         "running_cost": running,
-        "retries": running * sh.retry_rate,
+        "retries": running * sh.hidden.retry_rate(sh.retry_rate),
         "people": f.people_monthly(sh.fte, sh.fte_annual_cost),
         "ops_tooling": sh.ops_tooling_monthly,
         "storage": sh.storage_monthly,
