@@ -325,7 +325,7 @@ def scenario_from_rows(value: Any, name: str = "scenario"):
 
 def _conversion(field_type: str) -> str:
     """How a cell converts for a catalog field type: JSON text, text, or a number."""
-    return {"json": "json", "text": "text", "choice": "text"}.get(field_type, "number")
+    return {"json": "json", "text": "text", "choice": "text", "boolean": "boolean"}.get(field_type, "number")
 
 
 def _blank_cell(value: Any) -> bool:
@@ -333,8 +333,15 @@ def _blank_cell(value: Any) -> bool:
 
 
 def _cell_for_field(label: str, cell: Any, kind: str, json) -> Any:
+    if kind == "boolean":
+        from .fields import truth_value
+
+        flag = truth_value(cell)
+        if flag is None:
+            raise ExcelError("#VALUE!", label, cell, "TRUE or FALSE")
+        return flag
     if isinstance(cell, bool):
-        raise ExcelError("#VALUE!", label, cell, "a number or text (no scenario field is TRUE/FALSE)")
+        raise ExcelError("#VALUE!", label, cell, "a number or text (TRUE/FALSE only for a true/false field such as private)")
     if kind == "json":
         if not isinstance(cell, str):
             raise ExcelError("#VALUE!", label, cell, 'JSON text such as [{"above_input_tokens":200000,...}]')

@@ -36,7 +36,7 @@ _UTILIZATION_CHECK = typing.get_args(Utilization)[1]
 class Field:
     path: str  # dotted, e.g. volume.tokens_per_day or mini.hidden.review_share
     section: str  # volume, context, horizon, sensitivity, (scenario), or the option's id
-    type: str  # number | integer | fraction | utilization | text | choice | json
+    type: str  # number | integer | fraction | utilization | text | choice | json | boolean
     required: bool
     default: Any
     low: Optional[float] = None
@@ -65,6 +65,8 @@ class Field:
             return f"a utilization > 0 and <= 1 (e.g. 0.8{' or 80%' if percent else ''})"
         if self.type == "json":
             return "a JSON list"
+        if self.type == "boolean":
+            return "true or false (TRUE/FALSE, yes/no or 1/0)"
         if self.type == "text":
             return "text" + (f" of at most {self.max_length} characters" if self.max_length else "")
         what = "a whole number" if self.type == "integer" else "a number"
@@ -79,6 +81,18 @@ class Field:
         if self.high is not None:
             words.append(f"{'<=' if self.high_inclusive else '<'} {self.high:g}")
         return " and ".join(words)
+
+
+_TRUTH = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+
+
+def truth_value(raw: Any) -> Optional[bool]:
+    """A true/false cell (a spreadsheet boolean, 1/0, or the words true/false, yes/no); None for anything else."""
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, (int, float)) and raw in (0, 1):
+        return bool(raw)
+    return _TRUTH.get(raw.strip().lower()) if isinstance(raw, str) else None
 
 
 def _unit(leaf: str) -> str:
@@ -132,6 +146,8 @@ def _leaf(path: str, section: str, info: FieldInfo, option_kind: Optional[str]) 
         kind, choices = "choice", tuple(str(a) for a in typing.get_args(ann))
     elif origin in (list, dict) or ann in (list, dict):
         kind = "json"
+    elif ann is bool:
+        kind = "boolean"
     elif ann is str:
         kind = "text"
     elif ann is int:

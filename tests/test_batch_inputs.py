@@ -310,3 +310,16 @@ def test_every_catalog_field_is_a_batch_column_or_left_out_with_a_reason():
         covered = (f.path in paths or f.leaf in _NOT_COLUMNS or f.type == "json"
                    or (f.option_kind is not None and rest.startswith("hidden.") and rest[len("hidden."):] in shared))
         assert covered, f.path
+
+
+def test_a_true_false_field_reads_spreadsheet_booleans_and_words(tmp_path):
+    """api_private (a private-cloud API stays eligible under strict privacy) is true/false: TRUE,
+    yes, 1 turn it on, FALSE, no, 0 off; anything else names the column and what it takes."""
+    rows = [{**GOOD, "name": f"U{i}", "api_private": value} for i, value in enumerate([True, "yes", 1, False, "No", 0, "maybe"])]
+    src = tmp_path / "units.xlsx"
+    write_input_workbook(src, rows)
+    read = read_input(src).rows
+    assert [r.scenario.find_option("api").private for r in read[:6]] == [True, True, True, False, False, False]
+    problem, = read[6].problems
+    assert problem.column == "api_private" and problem.value == "maybe"
+    assert problem.expected == "true or false (TRUE/FALSE, yes/no or 1/0)"

@@ -206,6 +206,19 @@ def test_typed_scenario_range_with_excel_values():
     assert rel(udfs.RUNRATE_CROSSOVER(rows), 115_000_000.0)
 
 
+def test_a_true_false_field_takes_an_excel_boolean():
+    """api.private is TRUE/FALSE in a key/value range: a private-cloud API stays eligible under
+    strict privacy; a number in it is refused naming the key."""
+    rows = [["volume.tokens_per_day", 50_000_000], ["api.input_price_per_1m", 1.5], ["api.output_price_per_1m", 1.5],
+            ["api.private", True], ["self_hosted.infra_monthly", 4140], ["self_hosted.utilization", 0.8],
+            ["context.data_privacy", "strict"]]
+    assert udfs.scenario_of(rows).option("api").private is True
+    assert udfs.RUNRATE_RECOMMEND(rows) == "API"  # private: the cheaper API stays eligible
+    assert udfs.RUNRATE_RECOMMEND([r if r[0] != "api.private" else ["api.private", False] for r in rows]) == "Self-hosted"
+    refused = udfs.RUNRATE_RECOMMEND([r if r[0] != "api.private" else ["api.private", 7] for r in rows])
+    assert refused.startswith("#VALUE!") and "api.private" in refused and "TRUE or FALSE" in refused
+
+
 # --- Excel-shaped inputs -------------------------------------------------------------------
 
 @pytest.mark.parametrize("tokens", [50_000_000, 50_000_000.0, "50000000", " 50,000,000 ", "5e7", [[50_000_000]], [50_000_000]])

@@ -176,7 +176,8 @@ _PREFIX = {"api": "api_", "fine_tuned": "finetune_", "self_hosted": "selfhost_",
            "sensitivity": "sensitivity_", "rules": "rules_", "volume": "", "context": "", "(scenario)": ""}
 _SECTION = {"api": "API", "fine_tuned": "Fine-tuned", "self_hosted": "Self-hosted", "horizon": "Horizon",
             "sensitivity": "Sensitivity", "rules": "Decision rules", "volume": "Volume", "context": "Context", "(scenario)": "Business unit"}
-_KIND = {"fraction": "fraction", "utilization": "fraction", "integer": "integer", "choice": "choice", "text": "text"}
+_KIND = {"fraction": "fraction", "utilization": "fraction", "integer": "integer", "choice": "choice", "text": "text",
+         "boolean": "boolean"}
 
 
 def _derived_columns(named: tuple[Column, ...]) -> tuple[Column, ...]:

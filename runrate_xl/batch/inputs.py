@@ -30,7 +30,7 @@ from ..engine import Scenario
 from ..engine.errors import RunrateError, magnitude_problem, short_repr
 from ..engine.kinds import KINDS
 from ..engine.scenario import keyed_option_ids
-from ..fields import set_path, to_id_keyed
+from ..fields import set_path, to_id_keyed, truth_value
 from ..safe_yaml import load_yaml, yaml_problem
 from .columns import BY_NAME, COLUMNS, Column, column_of, columns_for, describe_kind, normalise_header
 
@@ -329,6 +329,11 @@ def convert(col: Column, raw: Any) -> Any:
                 raise ValueError(describe_kind(col))
             return int(value)
         return value
+    if kind == "boolean":
+        flag = truth_value(raw)
+        if flag is None:
+            raise ValueError(describe_kind(col))
+        return flag
     if isinstance(raw, bool) or isinstance(raw, (dict, list)):
         raise ValueError(describe_kind(col) if kind != "text" else "a single text value")
     if isinstance(raw, float) and raw.is_integer():
