@@ -35,6 +35,7 @@ from ..engine.kinds import KINDS
 from . import layout as L
 from . import styles as S
 from .blocks import block_of, capacity_instances, sh_cost
+from .catalog_sheet import build_catalog
 from .zipnorm import FIXED_TIME
 
 # The shipped template, found through importlib.resources (in a checkout or an editable install
@@ -154,10 +155,14 @@ def _protect(ws: Worksheet) -> None:
 # Inputs and Prices
 
 
-def _validation(spec: L.InputSpec) -> Optional[DataValidation]:
+def _validation(spec: L.InputSpec, kind: Optional[str] = None) -> Optional[DataValidation]:
     title = spec.label[:32]
     prompt = spec.help
-    if spec.kind in ("choice", "yesno"):
+    listed = L.CATALOG_LISTS.get((kind, spec.path.split(".", 1)[1])) if kind and spec.option else None
+    if listed is not None:
+        dv = DataValidation(type="list", formula1=listed, allow_blank=True)
+        prompt = f"{prompt} One of the Catalog sheet's names (blank: not used)."
+    elif spec.kind in ("choice", "yesno"):
         dv = DataValidation(type="list", formula1='"' + ",".join(spec.choices) + '"', allow_blank=spec.optional)
         prompt = f"{prompt} One of: {', '.join(spec.choices)}."
     elif spec.kind in ("number", "int"):
@@ -203,7 +208,7 @@ def _input_cell(book: Book, spec: L.InputSpec) -> None:
     c.number_format = spec.fmt
     if spec.path == "notes":
         c.alignment = S.WRAP
-    dv = _validation(spec)
+    dv = _validation(spec, book.lay.slot(spec.option).kind if spec.option else None)
     if dv is not None:
         ws.add_data_validation(dv)
     book.define(spec.name, spec.sheet, spec.cell)
@@ -554,17 +559,17 @@ def _one_stepped(c: Calc, name: str, affine: L.Slot, stepped: L.Slot, sign: str,
     c.line(c0, "Piecewise: fixed difference excl. GPUs", f"=IF({on},c_{x}_fixed-c_{y}_fixed_other,0)", "USD/month", L.USD)
     tie = f"{name}_tie"
     c.line(tie, "Piecewise: a difference this small is a tie",
-           f"=IF(c_{y}_capacity,k_tie*(ABS(c_{x}_fixed)+ABS(c_{y}_fixed_other)+{im}*({red}+1)),0)", "USD/month", "0.000000",
+           f"=IF({on},IF(c_{y}_capacity,k_tie*(ABS(c_{x}_fixed)+ABS(c_{y}_fixed_other)+{im}*({red}+1)),0),0)", "USD/month", "0.000000",
            "as in the engine")
     c.line(f"{name}_sign0", "Piecewise: first option dearer at the smallest volume",
-           f"=IF(c_{y}_capacity,{sign}({c0}-CEILING({red},1)*{im}+{s_}*{step}*k_tiny_step)>{tie},FALSE)", "TRUE/FALSE")
+           f"=IF({on},IF(c_{y}_capacity,{sign}({c0}-CEILING({red},1)*{im}+{s_}*{step}*k_tiny_step)>{tie},FALSE),FALSE)", "TRUE/FALSE")
     dlo = f"({c0}-CEILING(k_segments*{red},1)*{im}+{s_}*(k_segments-1)*{step})"
     lo = f"(k_segments-1)*{step}"
     root = f"({lo}-{dlo}/{name}_safe)"
     hit = (f"((k_segments>1)*(({sign}{dlo}>{tie})<>{name}_sign0)+({s_}<>0)*({root}>{lo})*({root}<k_segments*{step}*(1-k_root_edge))"
            f"*(({sign}{s_}>0)<>{name}_sign0))>0")
     c.line(f"{name}_k", "Piecewise: first GPU step where the order flips",
-           f"=IF(c_{y}_capacity,IFERROR(MATCH(1,({hit})*1,0),\"\"),\"\")", "step", "0", "array formula over 1..1000 steps",
+           f"=IF(AND({on},c_{y}_capacity),IFERROR(MATCH(1,({hit})*1,0),\"\"),\"\")", "step", "0", "array formula over 1..1000 steps",
            array=True)
     k = f"{name}_k"
     c.line(f"{name}_dlo", "Piecewise: difference at the step's start",
@@ -1158,11 +1163,60 @@ def _build_checks(book: Book) -> None:
     for rng in ("C5", results):
         ws.conditional_formatting.add(rng, CellIsRule(operator="equal", formula=['"OK"'], fill=S.OK_FILL))
         ws.conditional_formatting.add(rng, CellIsRule(operator="equal", formula=['"ERROR"'], fill=S.BAD_FILL))
+    last = _fingerprint(book, ws, last + 2)
     ws.freeze_panes = "B8"
     ws.print_area = f"A1:D{last}"
     ws.print_title_rows = "7:7"
     _page(ws, landscape=False)
     _protect(ws)
+
+
+def _fingerprint(book: Book, ws: Worksheet, r: int) -> int:
+    """What the engine's recommendation (Cover) was computed from, at generation and now: every
+    option's NPV and the business context its rules read. Row 6 says CURRENT while they agree and
+    CHANGED (naming what moved) once an edit moves them; it is not part of the master check (an
+    edit is not an error), it says the engine-written recommendation is as of generation."""
+    from .values import FINGERPRINT_CONTEXT
+
+    lay = book.lay
+    _section(ws, r, "The recommendation's inputs: at generation (engine) and now (not part of the master check)", "F")
+    _header(ws, r + 1, ["What the recommendation read", "At generation", "Now", "Same", "Shown as"])
+    ws.column_dimensions["E"].width = 10
+    ws.column_dimensions["F"].width = 16
+    r += 2
+    ws.cell(row=r, column=2, value="Tolerance for 'same' (relative)").font = S.LABEL
+    c = ws.cell(row=r, column=3, value=1e-6)
+    c.fill, c.font, c.number_format = S.CONSTANT_FILL, S.CALC, "0.0E+00"
+    book.define("k_fingerprint_tolerance", L.CHECKS, f"C{r}")
+    r += 1
+    first = r
+    changed = []
+    rows = [(f"NPV: {s.id}", f"gen_{s.frag}_npv", f"out_{s.frag}_npv", f"\"NPV of \"&c_{s.frag}_label", L.USD) for s in lay.slots]
+    rows += [(label, f"gen_{key}", name, f"\"{label}\"", "General") for key, label, name in FINGERPRINT_CONTEXT]
+    for label, gen, now, shown, fmt in rows:
+        ws.cell(row=r, column=2, value=label).font = S.LABEL
+        g = ws[f"C{r}"]
+        g.font, g.number_format = S.ENGINE, fmt
+        book.define(gen, L.CHECKS, f"C{r}")
+        _calc(ws, f"D{r}", f"=IF(ISBLANK({now}),\"\",{now})", fmt)
+        _calc(ws, f"E{r}", f"=IF(AND(ISNUMBER(C{r}),ISNUMBER(D{r})),ABS(D{r}-C{r})<=k_fingerprint_tolerance*MAX(1,ABS(C{r})),"
+                           f"AND(NOT(ISNUMBER(C{r})),NOT(ISNUMBER(D{r})),C{r}&\"\"=D{r}&\"\"))")
+        _calc(ws, f"F{r}", f"={shown}", "@")
+        changed.append(f"IF(E{r},\"\",F{r}&\"; \")")
+        r += 1
+    last = r - 1
+    book.define("chk_fingerprint_same", L.CHECKS, f"E{first}:E{last}")
+    ws["B6"] = "Recommendation (Cover) still matches the inputs"
+    ws["B6"].font = S.BOLD
+    _calc(ws, "C6", "=IF(COUNTIF(chk_fingerprint_same,TRUE)=ROWS(chk_fingerprint_same),\"CURRENT\",\"CHANGED\")", font=S.BOLD)
+    ws["C6"].alignment = S.CENTER
+    book.define("chk_recommendation_current", L.CHECKS, "C6")
+    _calc(ws, "D6", "=IF(C6=\"CURRENT\",\"as at generation\",\"changed since generation: \"&" + "&".join(changed)
+          + "&\"re-run runrate to refresh the recommendation\")", font=S.NOTE)
+    book.define("chk_recommendation_changes", L.CHECKS, "D6")
+    ws.conditional_formatting.add("C6", CellIsRule(operator="equal", formula=['"CURRENT"'], fill=S.OK_FILL))
+    ws.conditional_formatting.add("C6", CellIsRule(operator="equal", formula=['"CHANGED"'], fill=S.BAD_FILL))
+    return last
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1245,7 +1299,15 @@ def _build_cover(book: Book) -> None:
             _calc(ws, f"{s.col}{r}", f"=out_{s.frag}_{key}", fmt)
             ws[f"{s.col}{r}"].alignment = S.RIGHT
         _unit(ws, f"{lay.unit_col}{r}", unit)
+    npv_row = book.names[f"out_{lay.slots[0].frag}_npv"].split("$")[-1]  # the Outputs row of the NPVs, one column per option
+    npvs = f"'{L.OUTPUTS}'!$C${npv_row}:${lay.last_option_col}${npv_row}"
+    labels = f"'{L.OUTPUTS}'!$C$6:${lay.last_option_col}$6"
+    lowest = f"=IF(COUNT({npvs})=0,\"\",INDEX({labels},MATCH(MIN({npvs}),{npvs},0)))"
     facts = [("Recommended (engine, at generation)", "=eng_recommendation", "@", "from engine"),
+             ("Cheapest over the horizon (engine, at generation)", "=eng_cheapest_all", "@", "from engine"),
+             ("Why", "=eng_why", "@", "from engine"),
+             ("Recommendation status", "=chk_recommendation_current&\": \"&chk_recommendation_changes", "@", "see Checks"),
+             ("Lowest NPV of costs now (recalculates)", lowest, "@", "option"),
              ("Cheapest eligible over the horizon", "=eng_cheapest", "@", "from engine"),
              ("Saving vs today's option", "=eng_savings", "@", "from engine"),
              ("Caveats", "=eng_caveats", "@", "from engine"),
@@ -1255,11 +1317,17 @@ def _build_cover(book: Book) -> None:
     for i, (label, formula, fmt, unit) in enumerate(facts):
         r = 13 + i
         ws.cell(row=r, column=2, value=label).font = S.BOLD
-        _calc(ws, f"C{r}", formula, fmt, S.ENGINE if unit == "from engine" else S.BOLD)
-        if formula == "=eng_caveats":  # several sentences: wrapped over a taller row
+        if formula in ("=eng_cheapest_all", "=eng_why"):  # written by the generator into this cell
+            ws[f"C{r}"].font, ws[f"C{r}"].number_format = S.ENGINE, fmt
+            book.define(formula[1:], L.COVER, f"C{r}")
+        else:
+            _calc(ws, f"C{r}", formula, fmt, S.ENGINE if unit == "from engine" else S.BOLD)
+        if formula in ("=eng_caveats", "=eng_why") or label == "Recommendation status":  # sentences: a taller, wrapped row
             ws[f"C{r}"].alignment = S.WRAP
             ws.row_dimensions[r].height = 54
-        if unit == "from engine":
+        if formula == lowest:
+            book.define("cov_lowest_npv_now", L.COVER, f"C{r}")
+        if unit == "from engine" or label == "Recommendation status":
             ws.merge_cells(f"C{r}:{last_col}{r}")
         else:
             _unit(ws, f"D{r}", unit)
@@ -1271,6 +1339,7 @@ def _build_cover(book: Book) -> None:
     guide = [
         (L.INPUTS, "Volume, context, one column per option, hidden costs (blue on yellow = input)."),
         (L.PRICES, "Token and GPU prices per option, long-context tiers, constants and conventions."),
+        (L.CATALOG, "GPU instances, models and published throughput that capacity mode looks up (source, as-of)."),
         (L.CALC, "One block per option (its kind's formulas), break-even of every pair."),
         (L.MONTHLY, "Month-by-month cost with growth and price decline, cumulative TCO."),
         (L.OUTPUTS, "Summary per option, break-evens, the iceberg and the charts."),
@@ -1419,6 +1488,7 @@ def build_template(shape: L.Shape = L.LEGACY_SHAPE) -> Workbook:
     wb = book.wb
     _build_inputs(book)
     _build_prices(book)
+    build_catalog(book)
     _build_lists(book)
     _build_calculations(book)
     _build_monthly(book)
