@@ -105,7 +105,7 @@ def test_an_edited_workbook_agrees_with_runrate_read(edited, fid):
     assert _value(path, "cov_lowest_npv_now") == ev.scenario.label_of(ev.recommendation.cheapest_option)
     # the engine-written recommendation says it is as of generation, and what moved since
     assert _value(path, "chk_recommendation_current") == "CHANGED"
-    assert _value(path, "chk_recommendation_changes").startswith("changed since generation: NPV of ")
+    assert _value(path, "chk_recommendation_changes").startswith("moved since generation: NPV of ")
     for o in ev.scenario.options_of("self_hosted"):  # what the Catalog sheet gave is what the catalog gives
         if o.mode == "capacity":
             for name, expected in ((f"c_{o.id}_hourly", o.instance_hourly_usd), (f"c_{o.id}_gpus_per_instance", o.gpus_per_instance),

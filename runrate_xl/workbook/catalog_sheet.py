@@ -34,12 +34,11 @@ CONSTANTS = (
 )
 
 INSTANCE_COLS = ("Instance", "Cloud", "Region", "GPU", "GPUs per instance", "Memory per GPU (GB)", "Board power per GPU (W)",
-                 "Prices in force (terms)", "GPU figures: source", "GPU figures as of")
-PRICE_COLS = ("Key (instance|term)", "Instance", "Term", "USD per instance-hour", "In force", "Source", "As of")
-MODEL_COLS = ("Model", "Name", "Parameters (billions)", "Layers", "KV heads", "Head size", "Source", "As of")
+                 "Prices in force (terms)", "GPU figures as of", "GPU figures: source")
+PRICE_COLS = ("Key (instance|term)", "Instance", "Term", "USD per instance-hour", "In force", "As of", "Source")
+MODEL_COLS = ("Model", "Name", "Parameters (billions)", "Layers", "KV heads", "Head size", "As of", "Source")
 FIGURE_COLS = ("Model", "GPU", "GPUs", "Tensor parallel", "Precision", "Serving engine", "Output tokens/s",
-               "Input tokens/request", "Output tokens/request", "Prefill tokens/s", "Decode tokens/s", "Concurrency",
-               "Source", "As of")
+               "Input tokens/request", "Output tokens/request", "Prefill tokens/s", "Decode tokens/s", "Concurrency")
 HELPER_COLS = ("{id}: same model, GPU, precision", "{id}: GPUs divide the instance's", "{id}: tokens per request of the run",
                "{id}: memory usable (GB)", "{id}: tokens/day per replica", "{id}: tokens/day per instance (fits)")
 
@@ -65,6 +64,22 @@ def _in_force(day: dt.date) -> list[tuple[str, str, object]]:
     return out
 
 
+def _fit_widths(ws, first_row: int, cap: int = 48) -> None:
+    """Column widths from the longest value written (not formulas), so nothing is clipped up to
+    ``cap`` characters; a longer text (a source) is in its table's last column and runs on to the right."""
+    widest: dict[str, int] = {}
+    for row in ws.iter_rows(min_row=first_row):
+        for c in row:
+            if c.value is None or (isinstance(c.value, str) and c.value.startswith("=")) or (c.font is not None and c.font.sz == S.NOTE.sz):
+                continue  # formulas (helper columns have their width) and notes (they run across)
+            n = len(f"{c.value:,.2f}") if isinstance(c.value, float) else len(str(c.value))
+            if c.font is not None and c.font.b:  # headers wrap over two lines
+                n = (n + 1) // 2
+            widest[c.column_letter] = max(widest.get(c.column_letter, 0), n)
+    for col, n in widest.items():
+        ws.column_dimensions[col].width = max(ws.column_dimensions[col].width or 0, min(cap, n + 2))
+
+
 def build_catalog(book, day: dt.date | None = None) -> CatalogRows:
     """Write the Catalog sheet of ``book`` (a template.Book) and define its names."""
     from .template import _header, _page, _protect, _section, _title
@@ -74,10 +89,6 @@ def build_catalog(book, day: dt.date | None = None) -> CatalogRows:
     ws = book.ws(L.CATALOG)
     _title(ws, "Catalog", "GPU instances, open models and published throughput the capacity formulas look up "
                           "(values with their source and as-of date; the option inputs pick rows by name).")
-    widths = {"B": 30, "C": 14, "D": 14, "E": 12, "F": 12, "G": 14, "H": 14, "I": 14, "J": 14, "K": 12, "L": 12,
-              "M": 12, "N": 16, "O": 60, "P": 12}
-    for col, w in widths.items():
-        ws.column_dimensions[col].width = w
     row = 5
     # 1. GPU instances (one row each): the validation list of every self-hosted option's gpu.
     prices = _in_force(day)
@@ -94,7 +105,7 @@ def build_catalog(book, day: dt.date | None = None) -> CatalogRows:
         spec = specs[inst.gpu]
         for j, value in enumerate((iid, inst.cloud, inst.region, inst.gpu, inst.gpus_per_instance, spec.memory_gb,
                                    spec.tdp_watts if spec.tdp_watts is not None else "", ", ".join(terms_of.get(iid, [])),
-                                   spec.source, spec.as_of.isoformat())):
+                                   spec.as_of.isoformat(), spec.source)):
             ws.cell(row=r, column=2 + j, value=value).font = S.LABEL
     last = first + len(instance_catalog()) - 1
     for name, col in (("cat_instances", "B"), ("cat_inst_gpu", "E"), ("cat_inst_gpus", "F"), ("cat_inst_memory", "G"),
@@ -111,11 +122,11 @@ def build_catalog(book, day: dt.date | None = None) -> CatalogRows:
     for i, (iid, term, p) in enumerate(prices):
         r = first + i
         window = p.window()  # type: ignore[attr-defined]
-        for j, value in enumerate((f"{iid}|{term}", iid, term, p.usd_per_hour, window, p.source, p.as_of.isoformat())):  # type: ignore[attr-defined]
+        for j, value in enumerate((f"{iid}|{term}", iid, term, p.usd_per_hour, window, p.as_of.isoformat(), p.source)):  # type: ignore[attr-defined]
             ws.cell(row=r, column=2 + j, value=value).font = S.LABEL
         ws.cell(row=r, column=5).number_format = L.PRICE
     last = first + len(prices) - 1
-    for name, col in (("cat_price_key", "B"), ("cat_price_hourly", "E"), ("cat_price_source", "G"), ("cat_price_as_of", "H")):
+    for name, col in (("cat_price_key", "B"), ("cat_price_hourly", "E"), ("cat_price_source", "H"), ("cat_price_as_of", "G")):
         book.define(name, L.CATALOG, f"{col}{first}:{col}{last}")
     price_rows = (first, last)
     row = last + 2
@@ -127,7 +138,7 @@ def build_catalog(book, day: dt.date | None = None) -> CatalogRows:
     models = model_catalog()
     for i, (mid, m) in enumerate(models.items()):
         r = first + i
-        for j, value in enumerate((mid, m.name, m.parameters_b, m.layers, m.kv_heads, m.head_dim, m.source, m.as_of.isoformat())):
+        for j, value in enumerate((mid, m.name, m.parameters_b, m.layers, m.kv_heads, m.head_dim, m.as_of.isoformat(), m.source)):
             ws.cell(row=r, column=2 + j, value=value).font = S.LABEL
     last = first + len(models) - 1
     for name, col in (("cat_models", "B"), ("cat_model_params_b", "D"), ("cat_model_layers", "E"), ("cat_model_kv_heads", "F"),
@@ -159,7 +170,8 @@ def build_catalog(book, day: dt.date | None = None) -> CatalogRows:
     # 5. Published throughput, and per self-hosted option the capacity each figure gives its instance.
     sized = lay.of_kind("self_hosted")
     helper_first = 2 + len(FIGURE_COLS)
-    last_col = get_column_letter(helper_first + len(HELPER_COLS) * len(sized) - 1)
+    tail = helper_first + len(HELPER_COLS) * len(sized)  # as of, then the source (last: its text runs on to the right)
+    last_col = get_column_letter(tail + 1)
     _section(ws, row, "Published throughput (catalog/throughput.py): the capacity of each option's instance, figure by figure",
              last_col)
     ws.cell(row=row + 1, column=2, value=(
@@ -167,7 +179,7 @@ def build_catalog(book, day: dt.date | None = None) -> CatalogRows:
         "figure GPUs); it fits when weights + KV cache <= memory x figure GPUs x (1 - headroom). Per replica: prefill and "
         "decode rates at your mix when both are published and the request size is known, else the measured request rate at "
         "the measured mix. The option takes the largest tokens/day per instance that fits.")).font = S.NOTE
-    head = list(FIGURE_COLS) + [h.format(id=s.id) for s in sized for h in HELPER_COLS]
+    head = list(FIGURE_COLS) + [h.format(id=s.id) for s in sized for h in HELPER_COLS] + ["As of", "Source"]
     _header(ws, row + 2, head)
     ws.row_dimensions[row + 2].height = 40
     first = row + 3
@@ -177,8 +189,10 @@ def build_catalog(book, day: dt.date | None = None) -> CatalogRows:
         r = first + i
         for j, value in enumerate((f.model, f.gpu, f.gpus, f.tensor_parallel, f.precision, f.engine, f.output_tokens_per_second,
                                    f.input_tokens_per_request, f.output_tokens_per_request, f.prefill_tokens_per_second,
-                                   f.decode_tokens_per_second, f.concurrency, f.source, f.as_of.isoformat())):
+                                   f.decode_tokens_per_second, f.concurrency)):
             ws.cell(row=r, column=2 + j, value="" if value is None else value).font = S.LABEL
+        ws.cell(row=r, column=tail, value=f.as_of.isoformat()).font = S.LABEL
+        ws.cell(row=r, column=tail + 1, value=f.source).font = S.LABEL
     col = {k: get_column_letter(2 + j) for j, k in enumerate(("model", "gpu", "gpus", "tp", "precision", "engine", "out_tps",
                                                                "in_req", "out_req", "prefill", "decode"))}
     for k, s in enumerate(sized):
@@ -206,6 +220,7 @@ def build_catalog(book, day: dt.date | None = None) -> CatalogRows:
             ws.column_dimensions[h[j]].width = 16
         book.define(f"cat_{p}_run_tokens", L.CATALOG, f"{h[2]}{first}:{h[2]}{last}")
         book.define(f"cat_{p}_capacity", L.CATALOG, f"{h[5]}{first}:{h[5]}{last}")
+    _fit_widths(ws, first_row=5)
     ws.freeze_panes = "C5"
     ws.print_area = f"A1:{last_col}{last}"
     ws.print_title_rows = "1:3"

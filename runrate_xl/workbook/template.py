@@ -325,6 +325,8 @@ def _build_prices(book: Book) -> None:
     for i, (name, label, value, unit, note) in enumerate([
         ("k_half", "Cheaper-below probe", 0.5, "x break-even", "The engine compares options at half the break-even volume"),
         ("k_curve_span", "Cost-vs-volume chart span", 2.0, "x volume", "Chart runs to this multiple of the larger of current and break-even volume"),
+        ("k_curve_reach", "Cost-vs-volume chart: break-even shown up to", 10.0, "x today's volume",
+         "A break-even further out is named beside the chart, not drawn (the lines would coincide at today's volume)"),
     ] + ([("k_watts_per_kw", "Watts per kilowatt", 1000.0, "W/kW", "On-prem power: GPU board power is in W, electricity per kWh")]
          if lay.of_kind("on_prem") else [])):
         row = extra + i
@@ -981,6 +983,7 @@ def _build_sensitivity(book: Book) -> None:
     for s, col in zip(lay.slots, curve_cols):
         _calc(ws, f"{col}{r + 1}", f"=c_{s.frag}_label", "@", S.HEADER)
         ws[f"{col}{r + 1}"].fill, ws[f"{col}{r + 1}"].alignment = S.HEADER_FILL, S.CENTER
+    ws.row_dimensions[r + 1].height = 27  # option labels wrap over two lines
     inst_cols = dict(zip([s.id for s in hosted], curve_cols[len(lay.slots):]))
     for s in hosted:
         _header(ws, r + 1, [f"{s.id} GPUs"], inst_cols[s.id])
@@ -998,7 +1001,8 @@ def _build_sensitivity(book: Book) -> None:
         c = ws[f"B{row}"]
         c.value, c.fill, c.alignment = k, S.CONSTANT_FILL, S.CENTER
         t = f"C{row}"
-        _calc(ws, t, f"=k_curve_span*MAX(c_volume_basis,IF(c_be_found,c_be_t,0))*B{row}/MAX($B${first}:$B${last_pt})", L.INT)
+        _calc(ws, t, f"=k_curve_span*MAX(c_volume_basis,IF(c_be_found,IF(c_be_t<=k_curve_reach*c_volume_basis,c_be_t,0),0))"
+                     f"*B{row}/MAX($B${first}:$B${last_pt})", L.INT)
         for s in hosted:
             _calc(ws, f"{inst_cols[s.id]}{row}", f"=IF(c_{s.frag}_capacity,{capacity_instances(s, t)},\"\")", L.INT)
         for s, col in zip(lay.slots, curve_cols):
@@ -1010,8 +1014,12 @@ def _build_sensitivity(book: Book) -> None:
     book.curve = (first, last_pt, dict(zip([s.id for s in lay.slots], curve_cols)))
     row = last_pt + 2
     ws.cell(row=row, column=2, value="Break-even point").font = S.BOLD
-    _calc(ws, f"C{row}", "=IF(c_be_found,c_be_t,NA())", L.INT)
-    _calc(ws, f"D{row}", "=IF(c_be_found,out_be_monthly_cost,NA())", L.USD)
+    shown = f"AND(c_be_found,c_be_t<=MAX($C${first}:$C${last_pt}))"
+    _calc(ws, f"C{row}", f"=IF({shown},c_be_t,NA())", L.INT)
+    _calc(ws, f"D{row}", f"=IF({shown},out_be_monthly_cost,NA())", L.USD)
+    _calc(ws, f"E{row}", f"=IF(c_be_found,IF({shown},\"on the chart\",\"beyond the chart: \"&TEXT(c_be_t,\"#,##0\")&\" tokens/day, \""
+                         f"&TEXT(c_be_t/c_volume_basis,\"#,##0.0\")&\"x today\"),\"none: the costs do not cross\")", "@", S.NOTE)
+    book.define("curve_be_label", L.SENS, f"E{row}")
     book.define("curve_be_tokens", L.SENS, f"C{row}")
     book.define("curve_be_cost", L.SENS, f"D{row}")
     ws.cell(row=row + 1, column=2, value="Today").font = S.BOLD
@@ -1019,10 +1027,12 @@ def _build_sensitivity(book: Book) -> None:
     _calc(ws, f"D{row + 1}", "=c_cur_total", L.USD)
     book.define("curve_now_tokens", L.SENS, f"C{row + 1}")
     book.define("curve_now_cost", L.SENS, f"D{row + 1}")
+    ws.cell(row=row + 2, column=2, value="#N/A (grey) is deliberate: a point with nothing to draw (an option not compared, "
+            "or no break-even), so the chart leaves a gap instead of plotting zero.").font = S.NOTE
     last_col = curve_cols[-1] if curve_cols else "I"
     ws.conditional_formatting.add(f"C{first}:{last_col}{row + 1}", FormulaRule(formula=[f"ISNA(C{first})"], font=_grey_font()))
     ws.freeze_panes = "C4"
-    ws.print_area = f"A1:{get_column_letter(max(9, _col_index(last_col)))}{row + 1}"
+    ws.print_area = f"A1:{get_column_letter(max(9, _col_index(last_col)))}{row + 2}"
     ws.print_title_rows = "1:3"
     _page(ws, landscape=True)
     _protect(ws)
@@ -1211,8 +1221,8 @@ def _fingerprint(book: Book, ws: Worksheet, r: int) -> int:
     _calc(ws, "C6", "=IF(COUNTIF(chk_fingerprint_same,TRUE)=ROWS(chk_fingerprint_same),\"CURRENT\",\"CHANGED\")", font=S.BOLD)
     ws["C6"].alignment = S.CENTER
     book.define("chk_recommendation_current", L.CHECKS, "C6")
-    _calc(ws, "D6", "=IF(C6=\"CURRENT\",\"as at generation\",\"changed since generation: \"&" + "&".join(changed)
-          + "&\"re-run runrate to refresh the recommendation\")", font=S.NOTE)
+    _calc(ws, "D6", "=IF(C6=\"CURRENT\",\"the inputs are those the engine's recommendation was made for\",\"moved since generation: \"&"
+          + "&".join(changed) + "&\"the recommendation on the Cover is as of generation: run runrate again to refresh it\")", font=S.NOTE)
     book.define("chk_recommendation_changes", L.CHECKS, "D6")
     ws.conditional_formatting.add("C6", CellIsRule(operator="equal", formula=['"CURRENT"'], fill=S.OK_FILL))
     ws.conditional_formatting.add("C6", CellIsRule(operator="equal", formula=['"CHANGED"'], fill=S.BAD_FILL))
@@ -1304,7 +1314,7 @@ def _build_cover(book: Book) -> None:
     labels = f"'{L.OUTPUTS}'!$C$6:${lay.last_option_col}$6"
     lowest = f"=IF(COUNT({npvs})=0,\"\",INDEX({labels},MATCH(MIN({npvs}),{npvs},0)))"
     facts = [("Recommended (engine, at generation)", "=eng_recommendation", "@", "from engine"),
-             ("Cheapest over the horizon (engine, at generation)", "=eng_cheapest_all", "@", "from engine"),
+             ("Cheapest over the horizon (engine)", "=eng_cheapest_all", "@", "from engine"),
              ("Why", "=eng_why", "@", "from engine"),
              ("Recommendation status", "=chk_recommendation_current&\": \"&chk_recommendation_changes", "@", "see Checks"),
              ("Lowest NPV of costs now (recalculates)", lowest, "@", "option"),
@@ -1324,7 +1334,8 @@ def _build_cover(book: Book) -> None:
             _calc(ws, f"C{r}", formula, fmt, S.ENGINE if unit == "from engine" else S.BOLD)
         if formula in ("=eng_caveats", "=eng_why") or label == "Recommendation status":  # sentences: a taller, wrapped row
             ws[f"C{r}"].alignment = S.WRAP
-            ws.row_dimensions[r].height = 54
+            ws[f"B{r}"].alignment = S.WRAP  # the label at the top of its row, beside the text's first line
+            ws.row_dimensions[r].height = 54 if formula == "=eng_caveats" else 40
         if formula == lowest:
             book.define("cov_lowest_npv_now", L.COVER, f"C{r}")
         if unit == "from engine" or label == "Recommendation status":
