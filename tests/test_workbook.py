@@ -367,6 +367,19 @@ def test_rollup_rows_totals_and_savings(tmp_path, evaluations):
         write_rollup([], tmp_path / "none.xlsx")
 
 
+def test_rollup_values_say_where_and_when_they_come_from(tmp_path, evaluations):
+    evs = [evaluations[s] for s in ("preset-seed004-enterprise", "preset-seed004-startup")]
+    files = ["enterprise/enterprise.xlsx", "startup/startup.xlsx"]
+    path = write_rollup(evs, tmp_path / "r.xlsx", files, __import__("datetime").date(2026, 3, 1))
+    ws = openpyxl.load_workbook(path)["Portfolio"]
+    heads = [c.value for c in ws[4]]
+    col = heads.index("Values from") + 1
+    assert [ws.cell(r, col).value for r in (6, 7)] == files
+    assert "values copied" in ws["B3"].value and "2026-03-01" in ws["B3"].value
+    with pytest.raises(WorkbookError, match="one each"):
+        write_rollup(evs, tmp_path / "x.xlsx", files[:1])
+
+
 def test_cli_workbook_read_rollup(tmp_path):
     runner = CliRunner()
     out = tmp_path / "w.xlsx"
