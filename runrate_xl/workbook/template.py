@@ -551,7 +551,7 @@ def _pair_block(c: Calc, book: Book, a: L.Slot, b: L.Slot) -> None:
 
 def _one_stepped(c: Calc, name: str, affine: L.Slot, stepped: L.Slot, sign: str, on: str) -> None:
     """Piecewise break-even of an affine option against a capacity-mode one: the first GPU step
-    k (1..MAX_SEGMENTS, array formula) where the order flips at the step or a root lies inside.
+    k (1..MAX_SEGMENTS, one helper row each on Lists) where the order flips at the step or a root lies inside.
     ``sign`` "-" when the pair's first option is the stepped one (the difference is a - b)."""
     x, y = affine.frag, stepped.frag
     red, im, step = f"c_{y}_redundancy", f"c_{y}_instance_month", f"c_{y}_step"
@@ -565,14 +565,27 @@ def _one_stepped(c: Calc, name: str, affine: L.Slot, stepped: L.Slot, sign: str,
            "as in the engine")
     c.line(f"{name}_sign0", "Piecewise: first option dearer at the smallest volume",
            f"=IF({on},IF(c_{y}_capacity,{sign}({c0}-CEILING({red},1)*{im}+{s_}*{step}*k_tiny_step)>{tie},FALSE),FALSE)", "TRUE/FALSE")
-    dlo = f"({c0}-CEILING(k_segments*{red},1)*{im}+{s_}*(k_segments-1)*{step})"
-    lo = f"(k_segments-1)*{step}"
-    root = f"({lo}-{dlo}/{name}_safe)"
-    hit = (f"((k_segments>1)*(({sign}{dlo}>{tie})<>{name}_sign0)+({s_}<>0)*({root}>{lo})*({root}<k_segments*{step}*(1-k_root_edge))"
-           f"*(({sign}{s_}>0)<>{name}_sign0))>0")
+    # Step by step on the hidden Lists sheet (one row per GPU step k), so an auditor can follow where the order flips.
+    ws = c.book.ws(L.LISTS)
+    col0 = 8 + 8 * c.book.both_tables
+    c.book.both_tables += 1
+    K, DLO, LO, ROOT, HIT = [get_column_letter(col0 + i) for i in range(5)]
+    first, last = 4, 3 + L.MAX_SEGMENTS
+    ws[f"{K}2"] = f"Break-even steps: {affine.id} vs {stepped.id} ({stepped.id} steps)"
+    for col, head in zip((K, DLO, LO, ROOT, HIT), ("step k", "difference at the step's start", "step starts at",
+                                                   "root of the segment", "order flips here")):
+        ws[f"{col}3"] = head
+    live = f"AND({on},c_{y}_capacity)"
+    for r in range(first, last + 1):
+        ws[f"{K}{r}"] = f"=F{r}"
+        ws[f"{DLO}{r}"] = f"=IF({live},{c0}-CEILING({K}{r}*{red},1)*{im}+{s_}*({K}{r}-1)*{step},\"\")"
+        ws[f"{LO}{r}"] = f"=IF({live},({K}{r}-1)*{step},\"\")"
+        ws[f"{ROOT}{r}"] = f"=IF({live},{LO}{r}-{DLO}{r}/{name}_safe,\"\")"
+        ws[f"{HIT}{r}"] = (f"=IF({live},(({K}{r}>1)*(({sign}{DLO}{r}>{tie})<>{name}_sign0)+({s_}<>0)*({ROOT}{r}>{LO}{r})"
+                           f"*({ROOT}{r}<{K}{r}*{step}*(1-k_root_edge))*(({sign}{s_}>0)<>{name}_sign0))>0,FALSE)")
     c.line(f"{name}_k", "Piecewise: first GPU step where the order flips",
-           f"=IF(AND({on},c_{y}_capacity),IFERROR(MATCH(1,({hit})*1,0),\"\"),\"\")", "step", "0", "array formula over 1..1000 steps",
-           array=True)
+           f"=IF({live},IFERROR(MATCH(TRUE,'{L.LISTS}'!{HIT}{first}:{HIT}{last},0),\"\"),\"\")", "step", "0",
+           f"Lists sheet, columns {K}-{HIT}: one row per step")
     k = f"{name}_k"
     c.line(f"{name}_dlo", "Piecewise: difference at the step's start",
            f"=IF(ISNUMBER({k}),{c0}-CEILING({k}*{red},1)*{im}+{s_}*({k}-1)*{step},\"\")", "USD/month", L.USD)
@@ -1140,8 +1153,7 @@ def _build_checks(book: Book) -> None:
                      f"OR(NOT({s.on}),AND(NOT(AND(ISNUMBER({h}_cost_per_review),OR(ISNUMBER({h}_review_minutes),ISNUMBER({h}_reviewer_hourly_rate)))),"
                      f"ISNUMBER({h}_review_minutes)=ISNUMBER({h}_reviewer_hourly_rate),"
                      f"OR({h}_review_share=0,ISNUMBER({h}_cost_per_review),ISNUMBER({h}_review_minutes))))", "Inputs"))
-    for s in lay.of_kind("api"):
-        tiers = []
+    for s in lay.of_kind("api"):  # one row per tier: short formulas an auditor can read
         for i in range(L.MAX_TIERS):
             a, b, cc = (x.name for x in lay.tier_specs(s.id, i))
             filled = f"COUNT({a},{b},{cc})"
@@ -1149,8 +1161,8 @@ def _build_checks(book: Book) -> None:
             if i > 0:
                 prev = lay.tier_specs(s.id, i - 1)[0].name
                 row_ok = f"AND({row_ok},OR(ISBLANK({a}),AND(ISNUMBER({prev}),{a}>{prev})))"
-            tiers.append(row_ok)
-        rows.append((f"{s.id}: price tiers complete, filled from the top, thresholds increasing", "AND(" + ",".join(tiers) + ")", "Prices"))
+            rows.append((f"{s.id}: price tier {i + 1} complete or blank" + (", after tier {i}, threshold above it".format(i=i) if i else ""),
+                         row_ok, "Prices"))
     for spec in lay.specs:
         where = f"{spec.option}: " if spec.option else ""
         rows.append((f"Input within limits: {where}{spec.label} ({spec.sheet}!{spec.cell})", _input_check(lay, spec), spec.sheet))
