@@ -15,6 +15,7 @@ import yaml
 from typer.testing import CliRunner
 
 from runrate_xl.api import evaluate_scenario, scenario_from_dict
+from runrate_xl.catalog.resolve import resolve
 from runrate_xl.cli import app
 from runrate_xl.presets import preset_scenario
 from runrate_xl.workbook import WorkbookError, generate_workbook, read_workbook, workbook_bytes, write_rollup
@@ -137,7 +138,8 @@ def test_generation_is_deterministic(evaluations):
 def test_generate_read_round_trip_and_cached_values(tmp_path, sid, scenario, evaluations):
     ev = evaluations[sid]
     path = generate_workbook(scenario, tmp_path / "bu.xlsx", evaluation=ev)
-    assert read_workbook(path).model_dump() == ev.scenario.model_dump()
+    # capacity-mode figures the Catalog sheet gives are left blank (looked up); the catalog fills them again
+    assert resolve(read_workbook(path)).model_dump() == ev.scenario.model_dump()
     # Viewers that do not recalculate see the engine's values as cached results.
     wb = openpyxl.load_workbook(path, data_only=True)
     expected = V.expected_cells(ev, template_for(ev.scenario).names)
@@ -154,8 +156,9 @@ def test_generate_computes_the_evaluation_when_not_given(tmp_path):
     sc = preset_scenario("capacity-growth")  # catalog model and GPU: prices are resolved into the inputs
     path = generate_workbook(sc, tmp_path / "x.xlsx")
     back = read_workbook(path)
-    assert back.option("api").input_price_per_1m == 3.0 and back.find_option("self_hosted").instance_hourly_usd is not None
-    assert back == evaluate_scenario(sc).scenario
+    assert back.option("api").input_price_per_1m == 3.0
+    assert back.option("self_hosted").instance_hourly_usd is None  # looked up on the Catalog sheet from the GPU named
+    assert resolve(back) == evaluate_scenario(sc).scenario
 
 
 @pytest.mark.parametrize("name", HOSTILE_NAMES)
@@ -371,6 +374,19 @@ def test_rollup_rows_totals_and_savings(tmp_path, evaluations):
     assert len([n for n in zipfile.ZipFile(path).namelist() if n.startswith("xl/charts/")]) == 1
     with pytest.raises(WorkbookError):
         write_rollup([], tmp_path / "none.xlsx")
+
+
+def test_rollup_values_say_where_and_when_they_come_from(tmp_path, evaluations):
+    evs = [evaluations[s] for s in ("preset-seed004-enterprise", "preset-seed004-startup")]
+    files = ["enterprise/enterprise.xlsx", "startup/startup.xlsx"]
+    path = write_rollup(evs, tmp_path / "r.xlsx", files, __import__("datetime").date(2026, 3, 1))
+    ws = openpyxl.load_workbook(path)["Portfolio"]
+    heads = [c.value for c in ws[4]]
+    col = heads.index("Values from") + 1
+    assert [ws.cell(r, col).value for r in (6, 7)] == files
+    assert "values copied" in ws["B3"].value and "2026-03-01" in ws["B3"].value
+    with pytest.raises(WorkbookError, match="one each"):
+        write_rollup(evs, tmp_path / "x.xlsx", files[:1])
 
 
 def test_cli_workbook_read_rollup(tmp_path):

@@ -114,10 +114,37 @@ def mismatches(ev, path) -> tuple[int, list]:
 
 
 def failing_checks(path) -> list:
-    ws = openpyxl.load_workbook(path, data_only=True)["Checks"]
-    rows = [(ws[f"B{r}"].value, ws[f"C{r}"].value) for r in range(8, ws.max_row + 1) if ws[f"B{r}"].value]
+    wb = openpyxl.load_workbook(path, data_only=True)
+    ws = wb["Checks"]
+    rows = [(ws[f"B{c.row}"].value, c.value) for c in _cells(wb, "chk_results")]
     assert len(rows) > 100
     return [r for r in rows if r[1] != "OK"] + ([("master", ws["C5"].value)] if ws["C5"].value != "OK" else [])
+
+
+ERRORS = ("#DIV/0!", "#N/A", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!")
+
+
+def _cells(wb, name):
+    sheet, ref = next(iter(wb.defined_names[name].destinations))
+    rng = wb[sheet][ref.replace("$", "")]
+    return [c for row in rng for c in row] if isinstance(rng, tuple) else [rng]
+
+
+def error_cells(path) -> list:
+    """Every cell showing a spreadsheet error, on every sheet, except the chart-gap #N/A points
+    (curve data of an option switched off, a break-even that is not found), which are labelled."""
+    wb = openpyxl.load_workbook(path, data_only=True)
+    gaps = {(c.parent.title, c.coordinate) for name in wb.defined_names if name.startswith("curve_") for c in _cells(wb, name)}
+    bad = []
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                v = c.value
+                if isinstance(v, str) and (v in ERRORS or v.startswith("Err:")):
+                    if v == "#N/A" and (ws.title, c.coordinate) in gaps:
+                        continue
+                    bad.append((ws.title, c.coordinate, v))
+    return bad
 
 
 @pytest.mark.parametrize("sid", [s for s, _ in SCENARIOS])
@@ -127,6 +154,9 @@ def test_recalculated_outputs_equal_the_engine(recalculated, sid):
     assert n > 900
     assert not bad, f"{len(bad)} cells differ from the engine, e.g. {bad[:5]}"
     assert not failing_checks(path)
+    assert not error_cells(path), error_cells(path)[:10]
+    wb = openpyxl.load_workbook(path, data_only=True)
+    assert _cells(wb, "chk_recommendation_current")[0].value == "CURRENT"  # the engine's recommendation is for these inputs
 
 
 def test_analyst_edits_recalculate_and_read_back(recalculated):

@@ -200,7 +200,8 @@ def write_portfolio(result: BatchResult) -> None:
     def rollup() -> None:  # openpyxl holds every row while it writes: in a child that then exits
         from ..workbook.rollup import rollup_bytes
 
-        atomic_write_bytes(out / "portfolio.xlsx", in_child(rollup_bytes, evaluations))
+        sources = [f"{u.folder}/{u.folder}.xlsx" for u in evaluations.units]
+        atomic_write_bytes(out / "portfolio.xlsx", in_child(rollup_bytes, evaluations, sources, result.as_of))
         result.files.append("portfolio.xlsx")
 
     def memo() -> None:  # laid out part by part, each part in a child (what WeasyPrint keeps dies with it)

@@ -81,7 +81,8 @@ def rollup(
     scenarios = scenarios_from_args(sources, preset, "give scenario files or workbooks, or --preset NAME (repeatable)")
     evaluations = evaluate_all(scenarios, date)
     try:
-        path = write_rollup(evaluations, output)
+        names = [p.name for p in (sources or [])] + [f"preset {name}" for name in preset]
+        path = write_rollup(evaluations, output, names if len(names) == len(evaluations) else None, date)
     except RunrateError as exc:
         raise fail(str(exc)) from None
     except OSError as exc:

@@ -210,16 +210,17 @@ def _sh_write(c, lay: L.Layout, s: L.Slot) -> Written:
     c.line(f"c_{p}_redundancy", "Planning: redundancy", f"=IF(c_{p}_implied,1,{i}_redundancy)", "x", "0.00", "implied: 1")
     c.line(f"c_{p}_retry", "Planning: retries on the GPUs", f"=IF(c_{p}_implied,0,c_{p}_retry_all)", "%", L.PCT,
            "implied: in the stated utilization")
+    _sh_catalog(c, s)
     c.line(f"c_{p}_capacity_tps", "Throughput per instance (deployment)",
-           f"=IF(c_{p}_capacity,IF({i}_mode=\"capacity\",{i}_tokens_per_second_per_gpu*{i}_gpus_per_instance,"
+           f"=IF(c_{p}_capacity,IF({i}_mode=\"capacity\",c_{p}_tps_per_gpu*c_{p}_gpus_per_instance,"
            f"IF(c_{p}_implied,c_{p}_reference/{i}_utilization/k_seconds_per_day,"
            f"{i}_capacity_tokens_per_day/k_seconds_per_day)),\"\")", "tokens/s", L.INT)
     c.line(f"c_{p}_instances", "GPU instances (today)", f"=IF(c_{p}_capacity," + capacity_instances(s, "c_tokens_per_day") + ",\"\")",
            "instances", L.INT, "peak / (throughput x target), x redundancy")
-    c.line(f"c_{p}_gpus", "GPUs (today)", f"=IF(AND(c_{p}_capacity,{i}_mode=\"capacity\"),c_{p}_instances*{i}_gpus_per_instance,\"\")",
+    c.line(f"c_{p}_gpus", "GPUs (today)", f"=IF(AND(c_{p}_capacity,{i}_mode=\"capacity\"),c_{p}_instances*c_{p}_gpus_per_instance,\"\")",
            "GPUs", L.INT)
     c.line(f"c_{p}_instance_month", "Cost of one instance (deployment)",
-           f"=IF(c_{p}_capacity,IF({i}_mode=\"capacity\",{i}_instance_hourly_usd*IF(ISNUMBER({i}_hours_per_month),{i}_hours_per_month,"
+           f"=IF(c_{p}_capacity,IF({i}_mode=\"capacity\",c_{p}_hourly*IF(ISNUMBER({i}_hours_per_month),{i}_hours_per_month,"
            f"in_volume_days_per_month*k_hours_per_day),"
            f"IF(c_{p}_implied,{i}_infra_monthly/{i}_utilization,{i}_infra_monthly)),\"\")",
            "USD/month", L.USD, "implied: I / U")
@@ -238,6 +239,58 @@ def _sh_write(c, lay: L.Layout, s: L.Slot) -> Written:
     w.rates["retries"] = f"=IF({on},{{prev_rate}}*c_{p}_retry_all,\"\")"
     operations(s, w)
     return w
+
+
+def _sh_catalog(c, s: L.Slot) -> None:
+    """Capacity mode: the instance price, GPUs per instance and throughput per GPU in force, each
+    yours when its cell on Prices is filled, else looked up on the Catalog sheet from the GPU
+    instance, price term, model and precision named on Inputs (catalog/resolve._resolve_gpu)."""
+    p, i, on = s.frag, f"in_{s.frag}", s.on
+    mode = f"AND({on},{i}_mode=\"capacity\")"
+    c.line(f"c_{p}_cat_row", "Catalog: row of the GPU instance", f"=IF(AND({mode},LEN({i}_gpu)>0),IFERROR(MATCH({i}_gpu,cat_instances,0),0),0)",
+           "row", "0", "0: none named, or not in the Catalog")
+    c.line(f"c_{p}_cat_gpu", "Catalog: GPU of the instance", f"=IF(c_{p}_cat_row>0,INDEX(cat_inst_gpu,c_{p}_cat_row),\"\")", "GPU", "@")
+    c.line(f"c_{p}_cat_gpus", "Catalog: GPUs per instance", f"=IF(c_{p}_cat_row>0,INDEX(cat_inst_gpus,c_{p}_cat_row),\"\")", "GPUs", "0")
+    c.line(f"c_{p}_cat_memory", "Catalog: memory per GPU", f"=IF(c_{p}_cat_row>0,INDEX(cat_inst_memory,c_{p}_cat_row),\"\")", "GB", "0")
+    c.line(f"c_{p}_price_row", "Catalog: row of the instance's price at the term",
+           f"=IF(c_{p}_cat_row>0,IFERROR(MATCH({i}_gpu&\"|\"&{i}_pricing_term,cat_price_key,0),0),0)", "row", "0",
+           "0: no price of that term in force")
+    c.line(f"c_{p}_catalog_hourly", "Catalog: instance price at the term",
+           f"=IF(c_{p}_price_row>0,IF({i}_pricing_term=\"spot\",IF(ISNUMBER({i}_spot_interruption_overhead),"
+           f"INDEX(cat_price_hourly,c_{p}_price_row)*(1+{i}_spot_interruption_overhead),\"\"),INDEX(cat_price_hourly,c_{p}_price_row)),\"\")",
+           "USD/hour", L.PRICE, "spot: x (1 + hours lost to interruptions)")
+    c.line(f"c_{p}_hourly", "Instance price in force", f"=IF(ISNUMBER({i}_instance_hourly_usd),{i}_instance_hourly_usd,c_{p}_catalog_hourly)",
+           "USD/hour", L.PRICE, "yours (Prices) or the Catalog's")
+    c.line(f"c_{p}_price_source", "Instance price: source",
+           f"=IF(ISNUMBER({i}_instance_hourly_usd),\"your value (Prices)\",IF(c_{p}_price_row>0,"
+           f"INDEX(cat_price_source,c_{p}_price_row)&\" (as of \"&INDEX(cat_price_as_of,c_{p}_price_row)&\")\",\"\"))", "text", "@")
+    c.line(f"c_{p}_gpus_per_instance", "GPUs per instance in force",
+           f"=IF(ISNUMBER({i}_gpus_per_instance),{i}_gpus_per_instance,c_{p}_cat_gpus)", "GPUs", "0", "yours (Inputs) or the Catalog's")
+    c.line(f"c_{p}_model_row", "Catalog: row of the model", f"=IF(AND({mode},LEN({i}_model)>0),IFERROR(MATCH({i}_model,cat_models,0),0),0)",
+           "row", "0", "0: none named, or not in the Catalog")
+    c.line(f"c_{p}_in_tokens", "Input tokens per request (your mix)", "=IF(c_has_size,c_request_size*in_volume_input_share,\"\")",
+           "tokens/request", L.INT)
+    c.line(f"c_{p}_out_tokens", "Output tokens per request (your mix)", "=IF(c_has_size,c_request_size*(1-in_volume_input_share),\"\")",
+           "tokens/request", L.INT)
+    c.line(f"c_{p}_context", "Memory check: context per request",
+           f"=IF(c_{p}_model_row>0,IF(AND(ISNUMBER({i}_context_tokens),{i}_context_tokens<>0),{i}_context_tokens,IF(c_has_size,"
+           f"c_request_size,IF(COUNT(cat_{p}_run_tokens)>0,MAX(cat_{p}_run_tokens),1))),\"\")", "tokens", L.INT,
+           "given, else the request size, else the longest benchmark request")
+    c.line(f"c_{p}_weight_bytes", "Memory check: bytes per weight",
+           f"=IF(c_{p}_model_row>0,IFERROR(INDEX(cat_precision_bytes,MATCH({i}_precision,cat_precisions,0)),\"\"),\"\")", "bytes", "0.0")
+    m = f"c_{p}_model_row"
+    c.line(f"c_{p}_mem_needed", "Memory check: weights + KV cache per replica",
+           f"=IF(ISNUMBER(c_{p}_weight_bytes),INDEX(cat_model_params_b,{m})*k_params_per_b*c_{p}_weight_bytes/k_bytes_per_gb"
+           f"+k_kv_tensors*INDEX(cat_model_layers,{m})*INDEX(cat_model_kv_heads,{m})*INDEX(cat_model_head_dim,{m})*k_kv_bytes"
+           f"*c_{p}_context*{i}_concurrent_requests/k_bytes_per_gb,\"\")", "GB", "0.00",
+           "params x bytes + 2 x layers x KV heads x head size x 2 bytes x context x requests")
+    c.line(f"c_{p}_cat_capacity", "Catalog: capacity per instance (best published figure that fits)",
+           f"=IF(COUNT(cat_{p}_capacity)>0,MAX(cat_{p}_capacity),\"\")", "tokens/day", L.INT, "Catalog sheet, this option's columns")
+    c.line(f"c_{p}_catalog_tps", "Catalog: throughput per GPU", f"=IF(ISNUMBER(c_{p}_cat_capacity),c_{p}_cat_capacity/k_seconds_per_day/c_{p}_cat_gpus,\"\")",
+           "tokens/s", "#,##0.00")
+    c.line(f"c_{p}_tps_per_gpu", "Throughput per GPU in force",
+           f"=IF(ISNUMBER({i}_tokens_per_second_per_gpu),{i}_tokens_per_second_per_gpu,c_{p}_catalog_tps)", "tokens/s", "#,##0.00",
+           "yours (Inputs) or the Catalog's")
 
 
 def sh_cost(s: L.Slot, t: str, instances: Optional[str] = None, utilization: Optional[str] = None) -> str:
@@ -266,9 +319,20 @@ def _sh_checks(s: L.Slot) -> list:
         (f"{s.id}: simple mode has infrastructure and either utilization or capacity (not both)",
          f"OR(NOT({on}),{i}_mode<>\"simple\",AND(ISNUMBER({i}_infra_monthly),ISNUMBER({i}_utilization)<>ISNUMBER({i}_capacity_tokens_per_day)))",
          "Inputs"),
-        (f"{s.id}: capacity mode has instance price, GPUs per instance and throughput",
-         f"OR(NOT({on}),{i}_mode<>\"capacity\",AND(ISNUMBER({i}_instance_hourly_usd),ISNUMBER({i}_gpus_per_instance),ISNUMBER({i}_tokens_per_second_per_gpu)))",
-         "Inputs, Prices"),
+        (f"{s.id}: capacity mode has instance price, GPUs per instance and throughput (yours on Prices, or the Catalog's)",
+         f"OR(NOT({on}),{i}_mode<>\"capacity\",AND(ISNUMBER(c_{p}_hourly),ISNUMBER(c_{p}_gpus_per_instance),ISNUMBER(c_{p}_tps_per_gpu)))",
+         "Inputs, Prices, Catalog"),
+        (f"{s.id}: the GPU instance named is on the Catalog sheet",
+         f"OR(NOT({on}),{i}_mode<>\"capacity\",LEN({i}_gpu)=0,c_{p}_cat_row>0)", "Inputs, Catalog"),
+        (f"{s.id}: the Catalog has a price of the instance for the price term (or give the instance price)",
+         f"OR(NOT({on}),{i}_mode<>\"capacity\",LEN({i}_gpu)=0,ISNUMBER({i}_instance_hourly_usd),ISNUMBER(c_{p}_catalog_hourly))",
+         "Inputs, Catalog"),
+        (f"{s.id}: the model named is on the Catalog sheet",
+         f"OR(NOT({on}),{i}_mode<>\"capacity\",LEN({i}_model)=0,ISNUMBER({i}_tokens_per_second_per_gpu),c_{p}_model_row>0)",
+         "Inputs, Catalog"),
+        (f"{s.id}: a published throughput for the model, GPU and precision whose weights and KV cache fit (Catalog)",
+         f"OR(NOT({on}),{i}_mode<>\"capacity\",LEN({i}_model)=0,ISNUMBER({i}_tokens_per_second_per_gpu),ISNUMBER(c_{p}_cat_capacity))",
+         "Inputs, Catalog"),
         (f"{s.id}: capacity_basis unlimited only in simple mode with a utilization",
          f"OR(NOT({on}),{i}_capacity_basis<>\"unlimited\",AND({i}_mode=\"simple\",ISNUMBER({i}_utilization)))", "Inputs"),
         (f"{s.id}: average utilization is above 0 and at most 100%",

@@ -209,6 +209,9 @@ def workbook_bytes(evaluation: Evaluation, *, cache_values: bool = True, templat
                                 f"{L.MAX_TIERS} (the Prices sheet has that many rows per API option)")
     inputs: dict[str, dict[str, tuple[Any, str]]] = {}
     values = V.input_values(scenario, lay)
+    if "cat_instances" in t.names:  # the template looks catalog figures up: leave them blank (see V.catalog_lookups)
+        for name in V.catalog_lookups(scenario, lay):
+            values[name] = None
     for name, value in values.items():
         spec = lay.by_name[name]
         if name not in t.names:
@@ -218,7 +221,7 @@ def workbook_bytes(evaluation: Evaluation, *, cache_values: bool = True, templat
                                 "scenario.xlsx from the shipped one")
         sheet, refs = t.names[name]
         inputs.setdefault(sheet, {})[refs[0]] = (value, f"{sheet}!{refs[0]} ({spec.path})")
-    for name, text in V.engine_texts(evaluation).items():
+    for name, text in {**V.engine_texts(evaluation), **V.generation_values(evaluation, lay)}.items():
         if name not in t.names:
             continue
         sheet, refs = t.names[name]

@@ -41,10 +41,12 @@ class LayoutError(RunrateError, ValueError):
 
 
 # Sheet names, in tab order.
-COVER, INPUTS, PRICES, CALC, MONTHLY, OUTPUTS, SENS, CHECKS, LISTS = (
-    "Cover", "Inputs", "Prices", "Calculations", "Monthly", "Outputs", "Sensitivity", "Checks", "Lists",
+COVER, INPUTS, PRICES, CATALOG, CALC, MONTHLY, OUTPUTS, SENS, CHECKS, LISTS = (
+    "Cover", "Inputs", "Prices", "Catalog", "Calculations", "Monthly", "Outputs", "Sensitivity", "Checks", "Lists",
 )
-SHEETS = (COVER, INPUTS, PRICES, CALC, MONTHLY, OUTPUTS, SENS, CHECKS, LISTS)
+SHEETS = (COVER, INPUTS, PRICES, CATALOG, CALC, MONTHLY, OUTPUTS, SENS, CHECKS, LISTS)
+# Option inputs that name a row of the Catalog sheet: (kind, field) -> the defined name of its list.
+CATALOG_LISTS: dict[tuple[str, str], str] = {("self_hosted", "gpu"): "cat_instances", ("self_hosted", "model"): "cat_models"}
 
 MAX_MONTHS = 120  # Horizon.months le=120: one row per month, blank beyond the horizon
 MAX_TIERS = 5  # long-context price tiers the Prices sheet holds per API option

@@ -10,9 +10,10 @@ are not totalled (different units' alternatives do not add up to anything).
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from pathlib import Path
-from typing import Sequence
+from typing import Optional, Sequence
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference, Series
@@ -77,7 +78,11 @@ def rollup_rows(evaluations: Sequence[Evaluation]) -> list[list]:
     return rows
 
 
-def rollup_bytes(evaluations: Sequence[Evaluation]) -> bytes:
+def rollup_bytes(evaluations: Sequence[Evaluation], sources: Optional[Sequence[str]] = None,
+                 as_of: Optional[dt.date] = None) -> bytes:
+    """The roll-up as xlsx bytes. ``sources``: each unit's workbook (the file its values come from),
+    ``as_of``: the day they were evaluated; both are written beside the values, which are copies
+    and do not follow later edits of those workbooks."""
     if not evaluations:
         raise WorkbookError("write_rollup: got no evaluations, expected at least one business unit")
     wb = Workbook()
@@ -85,13 +90,20 @@ def rollup_bytes(evaluations: Sequence[Evaluation]) -> bytes:
     ws.title = "Portfolio"
     ws.sheet_view.showGridLines = False
     columns = rollup_columns(evaluations)
+    if sources is not None:
+        if len(sources) != len(evaluations):
+            raise WorkbookError(f"write_rollup: got {len(sources)} source files for {len(evaluations)} business units, expected one each")
+        columns = columns + [("Values from", "file", max(14, 2 + max(len(x) for x in sources)), "@")]
     ws.column_dimensions["A"].width = 2
     ws["B1"] = "Portfolio roll-up: LLM cost by business unit"
     ws["B1"].font = S.TITLE
     ws["B2"] = (f"{len(evaluations)} business units. Savings vs today = cost of today's option minus cost of the "
                 "recommended option (hybrid: its cheapest eligible option). USD per month unless marked.")
     ws["B2"].font = S.NOTE
-    ws["B3"] = ("Monthly costs and recommendations are the engine's; savings and totals are live formulas. "
+    when = f" as evaluated on {as_of.isoformat()}" if as_of else ""
+    where = " (each unit's file: Values from)" if sources is not None else ""
+    ws["B3"] = (f"Monthly costs and recommendations are values copied from the engine's results{where}{when}: they do not "
+                "follow later edits of a unit's workbook (run the batch again). Savings and totals are live formulas. "
                 "Option columns are not totalled: different units' alternatives do not add up.")
     ws["B3"].font = S.NOTE
     for i, (head, unit, width, _fmt) in enumerate(columns):
@@ -104,6 +116,8 @@ def rollup_bytes(evaluations: Sequence[Evaluation]) -> bytes:
     ws.row_dimensions[4].height = 30
     cached: dict[str, object] = {}
     rows = rollup_rows(evaluations)
+    if sources is not None:
+        rows = [row + [src] for row, src in zip(rows, sources)]
     last = FIRST_ROW + len(rows) - 1
     L_ = {h: get_column_letter(2 + i) for i, (h, *_r) in enumerate(columns)}
     for r, values in enumerate(rows, start=FIRST_ROW):
@@ -180,6 +194,7 @@ def rollup_bytes(evaluations: Sequence[Evaluation]) -> bytes:
     return write_zip(entries)
 
 
-def write_rollup(evaluations: list[Evaluation], path) -> Path:
+def write_rollup(evaluations: list[Evaluation], path, sources: Optional[Sequence[str]] = None,
+                 as_of: Optional[dt.date] = None) -> Path:
     """Write the portfolio roll-up workbook (atomically) and return its path."""
-    return atomic_write_bytes(Path(path), rollup_bytes(list(evaluations)))
+    return atomic_write_bytes(Path(path), rollup_bytes(list(evaluations), sources, as_of))

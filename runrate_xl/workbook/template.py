@@ -35,6 +35,7 @@ from ..engine.kinds import KINDS
 from . import layout as L
 from . import styles as S
 from .blocks import block_of, capacity_instances, sh_cost
+from .catalog_sheet import build_catalog
 from .zipnorm import FIXED_TIME
 
 # The shipped template, found through importlib.resources (in a checkout or an editable install
@@ -154,10 +155,14 @@ def _protect(ws: Worksheet) -> None:
 # Inputs and Prices
 
 
-def _validation(spec: L.InputSpec) -> Optional[DataValidation]:
+def _validation(spec: L.InputSpec, kind: Optional[str] = None) -> Optional[DataValidation]:
     title = spec.label[:32]
     prompt = spec.help
-    if spec.kind in ("choice", "yesno"):
+    listed = L.CATALOG_LISTS.get((kind, spec.path.split(".", 1)[1])) if kind and spec.option else None
+    if listed is not None:
+        dv = DataValidation(type="list", formula1=listed, allow_blank=True)
+        prompt = f"{prompt} One of the Catalog sheet's names (blank: not used)."
+    elif spec.kind in ("choice", "yesno"):
         dv = DataValidation(type="list", formula1='"' + ",".join(spec.choices) + '"', allow_blank=spec.optional)
         prompt = f"{prompt} One of: {', '.join(spec.choices)}."
     elif spec.kind in ("number", "int"):
@@ -203,7 +208,7 @@ def _input_cell(book: Book, spec: L.InputSpec) -> None:
     c.number_format = spec.fmt
     if spec.path == "notes":
         c.alignment = S.WRAP
-    dv = _validation(spec)
+    dv = _validation(spec, book.lay.slot(spec.option).kind if spec.option else None)
     if dv is not None:
         ws.add_data_validation(dv)
     book.define(spec.name, spec.sheet, spec.cell)
@@ -320,6 +325,8 @@ def _build_prices(book: Book) -> None:
     for i, (name, label, value, unit, note) in enumerate([
         ("k_half", "Cheaper-below probe", 0.5, "x break-even", "The engine compares options at half the break-even volume"),
         ("k_curve_span", "Cost-vs-volume chart span", 2.0, "x volume", "Chart runs to this multiple of the larger of current and break-even volume"),
+        ("k_curve_reach", "Cost-vs-volume chart: break-even shown up to", 10.0, "x today's volume",
+         "A break-even further out is named beside the chart, not drawn (the lines would coincide at today's volume)"),
     ] + ([("k_watts_per_kw", "Watts per kilowatt", 1000.0, "W/kW", "On-prem power: GPU board power is in W, electricity per kWh")]
          if lay.of_kind("on_prem") else [])):
         row = extra + i
@@ -570,7 +577,7 @@ def _band(s: L.Slot, red: str) -> str:
 
 def _one_stepped(c: Calc, name: str, affine: L.Slot, stepped: L.Slot, sign: str, on: str) -> None:
     """Piecewise break-even of an affine option against a capacity-mode one: the first GPU step
-    k (1..MAX_SEGMENTS, array formula) where the order flips at the step or a root lies inside.
+    k (1..MAX_SEGMENTS, one helper row each on Lists) where the order flips at the step or a root lies inside.
     ``sign`` "-" when the pair's first option is the stepped one (the difference is a - b)."""
     x, y = affine.frag, stepped.frag
     red, im, step = f"c_{y}_redundancy", f"c_{y}_instance_month", f"c_{y}_step"
@@ -580,18 +587,31 @@ def _one_stepped(c: Calc, name: str, affine: L.Slot, stepped: L.Slot, sign: str,
     c.line(c0, "Piecewise: fixed difference excl. GPUs", f"=IF({on},c_{x}_fixed-c_{y}_fixed_other,0)", "USD/month", L.USD)
     tie = f"{name}_tie"
     c.line(tie, "Piecewise: a difference this small is a tie",
-           f"=IF(c_{y}_capacity,k_tie*(ABS(c_{x}_fixed)+ABS(c_{y}_fixed_other)+{im}*({_band(stepped, red)})),0)", "USD/month", "0.000000",
+           f"=IF({on},IF(c_{y}_capacity,k_tie*(ABS(c_{x}_fixed)+ABS(c_{y}_fixed_other)+{im}*({_band(stepped, red)})),0),0)", "USD/month", "0.000000",
            "as in the engine")
     c.line(f"{name}_sign0", "Piecewise: first option dearer at the smallest volume",
-           f"=IF(c_{y}_capacity,{sign}({c0}-{_units(stepped, f'CEILING({red},1)')}*{im}+{s_}*{step}*k_tiny_step)>{tie},FALSE)", "TRUE/FALSE")
-    dlo = f"({c0}-{_units(stepped, f'CEILING(k_segments*{red},1)')}*{im}+{s_}*(k_segments-1)*{step})"
-    lo = f"(k_segments-1)*{step}"
-    root = f"({lo}-{dlo}/{name}_safe)"
-    hit = (f"((k_segments>1)*(({sign}{dlo}>{tie})<>{name}_sign0)+({s_}<>0)*({root}>{lo})*({root}<k_segments*{step}*(1-k_root_edge))"
-           f"*(({sign}{s_}>0)<>{name}_sign0))>0")
+           f"=IF({on},IF(c_{y}_capacity,{sign}({c0}-{_units(stepped, f'CEILING({red},1)')}*{im}+{s_}*{step}*k_tiny_step)>{tie},FALSE),FALSE)", "TRUE/FALSE")
+    # Step by step on the hidden Lists sheet (one row per GPU step k), so an auditor can follow where the order flips.
+    ws = c.book.ws(L.LISTS)
+    col0 = 8 + 8 * c.book.both_tables
+    c.book.both_tables += 1
+    K, DLO, LO, ROOT, HIT = [get_column_letter(col0 + i) for i in range(5)]
+    first, last = 4, 3 + L.MAX_SEGMENTS
+    ws[f"{K}2"] = f"Break-even steps: {affine.id} vs {stepped.id} ({stepped.id} steps)"
+    for col, head in zip((K, DLO, LO, ROOT, HIT), ("step k", "difference at the step's start", "step starts at",
+                                                   "root of the segment", "order flips here")):
+        ws[f"{col}3"] = head
+    live = f"AND({on},c_{y}_capacity)"
+    for r in range(first, last + 1):
+        ws[f"{K}{r}"] = f"=F{r}"
+        ws[f"{DLO}{r}"] = f"=IF({live},{c0}-{_units(stepped, f'CEILING({K}{r}*{red},1)')}*{im}+{s_}*({K}{r}-1)*{step},\"\")"
+        ws[f"{LO}{r}"] = f"=IF({live},({K}{r}-1)*{step},\"\")"
+        ws[f"{ROOT}{r}"] = f"=IF({live},{LO}{r}-{DLO}{r}/{name}_safe,\"\")"
+        ws[f"{HIT}{r}"] = (f"=IF({live},(({K}{r}>1)*(({sign}{DLO}{r}>{tie})<>{name}_sign0)+({s_}<>0)*({ROOT}{r}>{LO}{r})"
+                           f"*({ROOT}{r}<{K}{r}*{step}*(1-k_root_edge))*(({sign}{s_}>0)<>{name}_sign0))>0,FALSE)")
     c.line(f"{name}_k", "Piecewise: first GPU step where the order flips",
-           f"=IF(c_{y}_capacity,IFERROR(MATCH(1,({hit})*1,0),\"\"),\"\")", "step", "0", "array formula over 1..1000 steps",
-           array=True)
+           f"=IF({live},IFERROR(MATCH(TRUE,'{L.LISTS}'!{HIT}{first}:{HIT}{last},0),\"\"),\"\")", "step", "0",
+           f"Lists sheet, columns {K}-{HIT}: one row per step")
     k = f"{name}_k"
     c.line(f"{name}_dlo", "Piecewise: difference at the step's start",
            f"=IF(ISNUMBER({k}),{c0}-{_units(stepped, f'CEILING({k}*{red},1)')}*{im}+{s_}*({k}-1)*{step},\"\")", "USD/month", L.USD)
@@ -1029,6 +1049,7 @@ def _build_sensitivity(book: Book) -> None:
     for s, col in zip(lay.slots, curve_cols):
         _calc(ws, f"{col}{r + 1}", f"=c_{s.frag}_label", "@", S.HEADER)
         ws[f"{col}{r + 1}"].fill, ws[f"{col}{r + 1}"].alignment = S.HEADER_FILL, S.CENTER
+    ws.row_dimensions[r + 1].height = 27  # option labels wrap over two lines
     inst_cols = dict(zip([s.id for s in hosted], curve_cols[len(lay.slots):]))
     for s in hosted:
         _header(ws, r + 1, [f"{s.id} GPUs"], inst_cols[s.id])
@@ -1046,7 +1067,8 @@ def _build_sensitivity(book: Book) -> None:
         c = ws[f"B{row}"]
         c.value, c.fill, c.alignment = k, S.CONSTANT_FILL, S.CENTER
         t = f"C{row}"
-        _calc(ws, t, f"=k_curve_span*MAX(c_volume_basis,IF(c_be_found,c_be_t,0))*B{row}/MAX($B${first}:$B${last_pt})", L.INT)
+        _calc(ws, t, f"=k_curve_span*MAX(c_volume_basis,IF(c_be_found,IF(c_be_t<=k_curve_reach*c_volume_basis,c_be_t,0),0))"
+                     f"*B{row}/MAX($B${first}:$B${last_pt})", L.INT)
         for s in hosted:
             _calc(ws, f"{inst_cols[s.id]}{row}", f"=IF(c_{s.frag}_capacity,{capacity_instances(s, t)},\"\")", L.INT)
         for s, col in zip(lay.slots, curve_cols):
@@ -1058,8 +1080,12 @@ def _build_sensitivity(book: Book) -> None:
     book.curve = (first, last_pt, dict(zip([s.id for s in lay.slots], curve_cols)))
     row = last_pt + 2
     ws.cell(row=row, column=2, value="Break-even point").font = S.BOLD
-    _calc(ws, f"C{row}", "=IF(c_be_found,c_be_t,NA())", L.INT)
-    _calc(ws, f"D{row}", "=IF(c_be_found,out_be_monthly_cost,NA())", L.USD)
+    shown = f"AND(c_be_found,c_be_t<=MAX($C${first}:$C${last_pt}))"
+    _calc(ws, f"C{row}", f"=IF({shown},c_be_t,NA())", L.INT)
+    _calc(ws, f"D{row}", f"=IF({shown},out_be_monthly_cost,NA())", L.USD)
+    _calc(ws, f"E{row}", f"=IF(c_be_found,IF({shown},\"on the chart\",\"beyond the chart: \"&TEXT(c_be_t,\"#,##0\")&\" tokens/day, \""
+                         f"&TEXT(c_be_t/c_volume_basis,\"#,##0.0\")&\"x today\"),\"none: the costs do not cross\")", "@", S.NOTE)
+    book.define("curve_be_label", L.SENS, f"E{row}")
     book.define("curve_be_tokens", L.SENS, f"C{row}")
     book.define("curve_be_cost", L.SENS, f"D{row}")
     ws.cell(row=row + 1, column=2, value="Today").font = S.BOLD
@@ -1067,10 +1093,12 @@ def _build_sensitivity(book: Book) -> None:
     _calc(ws, f"D{row + 1}", "=c_cur_total", L.USD)
     book.define("curve_now_tokens", L.SENS, f"C{row + 1}")
     book.define("curve_now_cost", L.SENS, f"D{row + 1}")
+    ws.cell(row=row + 2, column=2, value="#N/A (grey) is deliberate: a point with nothing to draw (an option not compared, "
+            "or no break-even), so the chart leaves a gap instead of plotting zero.").font = S.NOTE
     last_col = curve_cols[-1] if curve_cols else "I"
     ws.conditional_formatting.add(f"C{first}:{last_col}{row + 1}", FormulaRule(formula=[f"ISNA(C{first})"], font=_grey_font()))
     ws.freeze_panes = "C4"
-    ws.print_area = f"A1:{get_column_letter(max(9, _col_index(last_col)))}{row + 1}"
+    ws.print_area = f"A1:{get_column_letter(max(9, _col_index(last_col)))}{row + 2}"
     ws.print_title_rows = "1:3"
     _page(ws, landscape=True)
     _protect(ws)
@@ -1183,8 +1211,7 @@ def _build_checks(book: Book) -> None:
                      f"OR(NOT({s.on}),AND(NOT(AND(ISNUMBER({h}_cost_per_review),OR(ISNUMBER({h}_review_minutes),ISNUMBER({h}_reviewer_hourly_rate)))),"
                      f"ISNUMBER({h}_review_minutes)=ISNUMBER({h}_reviewer_hourly_rate),"
                      f"OR(AND({h}_review_share=0,c_{s.frag}_failed=0),ISNUMBER({h}_cost_per_review),ISNUMBER({h}_review_minutes))))", "Inputs"))
-    for s in lay.of_kind("api"):
-        tiers = []
+    for s in lay.of_kind("api"):  # one row per tier: short formulas an auditor can read
         for i in range(L.MAX_TIERS):
             a, b, cc = (x.name for x in lay.tier_specs(s.id, i))
             filled = f"COUNT({a},{b},{cc})"
@@ -1192,8 +1219,8 @@ def _build_checks(book: Book) -> None:
             if i > 0:
                 prev = lay.tier_specs(s.id, i - 1)[0].name
                 row_ok = f"AND({row_ok},OR(ISBLANK({a}),AND(ISNUMBER({prev}),{a}>{prev})))"
-            tiers.append(row_ok)
-        rows.append((f"{s.id}: price tiers complete, filled from the top, thresholds increasing", "AND(" + ",".join(tiers) + ")", "Prices"))
+            rows.append((f"{s.id}: price tier {i + 1} complete or blank" + (", after tier {i}, threshold above it".format(i=i) if i else ""),
+                         row_ok, "Prices"))
     for spec in lay.specs:
         where = f"{spec.option}: " if spec.option else ""
         rows.append((f"Input within limits: {where}{spec.label} ({spec.sheet}!{spec.cell})", _input_check(lay, spec), spec.sheet))
@@ -1216,11 +1243,60 @@ def _build_checks(book: Book) -> None:
     for rng in ("C5", results):
         ws.conditional_formatting.add(rng, CellIsRule(operator="equal", formula=['"OK"'], fill=S.OK_FILL))
         ws.conditional_formatting.add(rng, CellIsRule(operator="equal", formula=['"ERROR"'], fill=S.BAD_FILL))
+    last = _fingerprint(book, ws, last + 2)
     ws.freeze_panes = "B8"
     ws.print_area = f"A1:D{last}"
     ws.print_title_rows = "7:7"
     _page(ws, landscape=False)
     _protect(ws)
+
+
+def _fingerprint(book: Book, ws: Worksheet, r: int) -> int:
+    """What the engine's recommendation (Cover) was computed from, at generation and now: every
+    option's NPV and the business context its rules read. Row 6 says CURRENT while they agree and
+    CHANGED (naming what moved) once an edit moves them; it is not part of the master check (an
+    edit is not an error), it says the engine-written recommendation is as of generation."""
+    from .values import FINGERPRINT_CONTEXT
+
+    lay = book.lay
+    _section(ws, r, "The recommendation's inputs: at generation (engine) and now (not part of the master check)", "F")
+    _header(ws, r + 1, ["What the recommendation read", "At generation", "Now", "Same", "Shown as"])
+    ws.column_dimensions["E"].width = 10
+    ws.column_dimensions["F"].width = 16
+    r += 2
+    ws.cell(row=r, column=2, value="Tolerance for 'same' (relative)").font = S.LABEL
+    c = ws.cell(row=r, column=3, value=1e-6)
+    c.fill, c.font, c.number_format = S.CONSTANT_FILL, S.CALC, "0.0E+00"
+    book.define("k_fingerprint_tolerance", L.CHECKS, f"C{r}")
+    r += 1
+    first = r
+    changed = []
+    rows = [(f"NPV: {s.id}", f"gen_{s.frag}_npv", f"out_{s.frag}_npv", f"\"NPV of \"&c_{s.frag}_label", L.USD) for s in lay.slots]
+    rows += [(label, f"gen_{key}", name, f"\"{label}\"", "General") for key, label, name in FINGERPRINT_CONTEXT]
+    for label, gen, now, shown, fmt in rows:
+        ws.cell(row=r, column=2, value=label).font = S.LABEL
+        g = ws[f"C{r}"]
+        g.font, g.number_format = S.ENGINE, fmt
+        book.define(gen, L.CHECKS, f"C{r}")
+        _calc(ws, f"D{r}", f"=IF(ISBLANK({now}),\"\",{now})", fmt)
+        _calc(ws, f"E{r}", f"=IF(AND(ISNUMBER(C{r}),ISNUMBER(D{r})),ABS(D{r}-C{r})<=k_fingerprint_tolerance*MAX(1,ABS(C{r})),"
+                           f"AND(NOT(ISNUMBER(C{r})),NOT(ISNUMBER(D{r})),C{r}&\"\"=D{r}&\"\"))")
+        _calc(ws, f"F{r}", f"={shown}", "@")
+        changed.append(f"IF(E{r},\"\",F{r}&\"; \")")
+        r += 1
+    last = r - 1
+    book.define("chk_fingerprint_same", L.CHECKS, f"E{first}:E{last}")
+    ws["B6"] = "Recommendation (Cover) still matches the inputs"
+    ws["B6"].font = S.BOLD
+    _calc(ws, "C6", "=IF(COUNTIF(chk_fingerprint_same,TRUE)=ROWS(chk_fingerprint_same),\"CURRENT\",\"CHANGED\")", font=S.BOLD)
+    ws["C6"].alignment = S.CENTER
+    book.define("chk_recommendation_current", L.CHECKS, "C6")
+    _calc(ws, "D6", "=IF(C6=\"CURRENT\",\"the inputs are those the engine's recommendation was made for\",\"moved since generation: \"&"
+          + "&".join(changed) + "&\"the recommendation on the Cover is as of generation: run runrate again to refresh it\")", font=S.NOTE)
+    book.define("chk_recommendation_changes", L.CHECKS, "D6")
+    ws.conditional_formatting.add("C6", CellIsRule(operator="equal", formula=['"CURRENT"'], fill=S.OK_FILL))
+    ws.conditional_formatting.add("C6", CellIsRule(operator="equal", formula=['"CHANGED"'], fill=S.BAD_FILL))
+    return last
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1303,7 +1379,15 @@ def _build_cover(book: Book) -> None:
             _calc(ws, f"{s.col}{r}", f"=out_{s.frag}_{key}", fmt)
             ws[f"{s.col}{r}"].alignment = S.RIGHT
         _unit(ws, f"{lay.unit_col}{r}", unit)
+    npv_row = book.names[f"out_{lay.slots[0].frag}_npv"].split("$")[-1]  # the Outputs row of the NPVs, one column per option
+    npvs = f"'{L.OUTPUTS}'!$C${npv_row}:${lay.last_option_col}${npv_row}"
+    labels = f"'{L.OUTPUTS}'!$C$6:${lay.last_option_col}$6"
+    lowest = f"=IF(COUNT({npvs})=0,\"\",INDEX({labels},MATCH(MIN({npvs}),{npvs},0)))"
     facts = [("Recommended (engine, at generation)", "=eng_recommendation", "@", "from engine"),
+             ("Cheapest over the horizon (engine)", "=eng_cheapest_all", "@", "from engine"),
+             ("Why", "=eng_why", "@", "from engine"),
+             ("Recommendation status", "=chk_recommendation_current&\": \"&chk_recommendation_changes", "@", "see Checks"),
+             ("Lowest NPV of costs now (recalculates)", lowest, "@", "option"),
              ("Cheapest eligible over the horizon", "=eng_cheapest", "@", "from engine"),
              ("Saving vs today's option", "=eng_savings", "@", "from engine"),
              ("Caveats", "=eng_caveats", "@", "from engine"),
@@ -1313,11 +1397,18 @@ def _build_cover(book: Book) -> None:
     for i, (label, formula, fmt, unit) in enumerate(facts):
         r = 13 + i
         ws.cell(row=r, column=2, value=label).font = S.BOLD
-        _calc(ws, f"C{r}", formula, fmt, S.ENGINE if unit == "from engine" else S.BOLD)
-        if formula == "=eng_caveats":  # several sentences: wrapped over a taller row
+        if formula in ("=eng_cheapest_all", "=eng_why"):  # written by the generator into this cell
+            ws[f"C{r}"].font, ws[f"C{r}"].number_format = S.ENGINE, fmt
+            book.define(formula[1:], L.COVER, f"C{r}")
+        else:
+            _calc(ws, f"C{r}", formula, fmt, S.ENGINE if unit == "from engine" else S.BOLD)
+        if formula in ("=eng_caveats", "=eng_why") or label == "Recommendation status":  # sentences: a taller, wrapped row
             ws[f"C{r}"].alignment = S.WRAP
-            ws.row_dimensions[r].height = 54
-        if unit == "from engine":
+            ws[f"B{r}"].alignment = S.WRAP  # the label at the top of its row, beside the text's first line
+            ws.row_dimensions[r].height = 54 if formula == "=eng_caveats" else 40
+        if formula == lowest:
+            book.define("cov_lowest_npv_now", L.COVER, f"C{r}")
+        if unit == "from engine" or label == "Recommendation status":
             ws.merge_cells(f"C{r}:{last_col}{r}")
         else:
             _unit(ws, f"D{r}", unit)
@@ -1329,6 +1420,7 @@ def _build_cover(book: Book) -> None:
     guide = [
         (L.INPUTS, "Volume, context, one column per option, hidden costs (blue on yellow = input)."),
         (L.PRICES, "Token and GPU prices per option, long-context tiers, constants and conventions."),
+        (L.CATALOG, "GPU instances, models and published throughput that capacity mode looks up (source, as-of)."),
         (L.CALC, "One block per option (its kind's formulas), break-even of every pair."),
         (L.MONTHLY, "Month-by-month cost with growth and price decline, cumulative TCO."),
         (L.OUTPUTS, "Summary per option, break-evens, the iceberg and the charts."),
@@ -1477,6 +1569,7 @@ def build_template(shape: L.Shape = L.LEGACY_SHAPE) -> Workbook:
     wb = book.wb
     _build_inputs(book)
     _build_prices(book)
+    build_catalog(book)
     _build_lists(book)
     _build_calculations(book)
     _build_monthly(book)

@@ -1,0 +1,150 @@
+"""An analyst edits a generated workbook (issue #15 item 5): for every option kind and mode, valid
+edits made with openpyxl (mode, GPU, price term, an option on/off, a volume, a driver) are
+recalculated by LibreOffice, and every output the workbook shows must equal `runrate read` of
+the edited file + evaluate to 1e-9 relative, with the Checks sheet OK and no error cell on any
+sheet (the deliberate #N/A chart gaps aside). Switching an option to capacity mode and naming a
+catalog GPU, as the help text invites, looks its price, GPUs and throughput up on the Catalog
+sheet; a name the Catalog does not have is a failing check, not a stale number.
+"""
+
+from __future__ import annotations
+
+import math
+
+import openpyxl
+import pytest
+
+from runrate_xl.api import evaluate_scenario
+from runrate_xl.presets import preset_scenario
+from runrate_xl.workbook import read_workbook, workbook_bytes
+
+from .libreoffice import recalculate, soffice
+from .test_workbook_libreoffice import _cells, error_cells, failing_checks, mismatches
+from .workbook_scenarios import ON_PREM
+
+pytestmark = [pytest.mark.libreoffice, pytest.mark.slow,
+              pytest.mark.skipif(soffice() is None, reason="LibreOffice (soffice) is not installed")]
+
+CAPACITY_70B = {"in_self_hosted_mode": "capacity", "in_self_hosted_gpu": "aws-p5.48xlarge",
+                "in_self_hosted_model": "llama-3.1-70b", "in_self_hosted_precision": "fp8"}
+# file id: (base scenario, kinds and modes it covers, {defined name: new value})
+EDITS = {
+    "api-driver": ("seed004-startup", "api; self_hosted simple implied; fine_tuned switched on", {
+        "in_volume_requests_per_month": 3_000_000, "in_api_retry_rate": 0.05,
+        "in_api_hidden_review_share": 0.05, "in_api_hidden_cost_per_review": None, "in_api_hidden_review_minutes": 3,
+        "in_api_hidden_reviewer_hourly_rate": 50, "in_fine_tuned_included": "Yes",
+        "in_fine_tuned_input_price_per_1m": 0.3, "in_fine_tuned_output_price_per_1m": 1.2}),
+    "ft-off-sh-implied": ("seed000-1m-inferences", "fine_tuned off; self_hosted implied at a stated volume", {
+        "in_fine_tuned_included": "No", "in_self_hosted_utilization": 0.45,
+        "in_self_hosted_utilization_at_tokens_per_day": 80_000_000, "in_volume_monthly_growth": 0.05}),
+    "sh-unlimited": ("seed003-50m-80pct", "self_hosted simple unlimited (single box); implied to capacity mode", {
+        "in_single_box_utilization": 0.6, "in_volume_tokens_per_day": 90_000_000, **CAPACITY_70B}),
+    "sh-stated": ("seed003-500m-95pct", "self_hosted simple with a stated capacity", {
+        "in_self_hosted_utilization": None, "in_self_hosted_capacity_tokens_per_day": 150_000_000,
+        "in_horizon_months": 48}),
+    "sh-gpu": ("capacity-growth", "self_hosted capacity: another GPU instance", {
+        "in_self_hosted_gpu": "aws-g5.12xlarge", "in_volume_monthly_growth": 0.02}),
+    "sh-term": ("capacity-growth", "self_hosted capacity: another GPU, model and a 1-year term", {
+        "in_self_hosted_gpu": "gcp-a3-highgpu-8g", "in_self_hosted_model": "llama-3.1-70b",
+        "in_self_hosted_precision": "fp8", "in_self_hosted_pricing_term": "1yr"}),
+    "sh-spot": ("capacity-growth", "self_hosted capacity: spot with its interruption overhead", {
+        "in_self_hosted_gpu": "gcp-a2-ultragpu-1g", "in_self_hosted_model": "llama-3.1-8b",
+        "in_self_hosted_precision": "fp8", "in_self_hosted_pricing_term": "spot",
+        "in_self_hosted_spot_interruption_overhead": 0.1, "in_self_hosted_concurrent_requests": 16}),
+    "op-capacity": ("buy-vs-rent-8xh100", "on_prem sized from capacity; rented GPUs on another instance", {
+        "in_volume_tokens_per_day": 400_000_000, "in_buy_pue": 1.3, "in_rent_gpu": "lambda-h100-8"}),
+    "op-stated": ("on-prem-stated", "on_prem stated fleet", {
+        "in_own_servers": 3, "in_own_utilization": 0.4, "in_api_hidden_observability_monthly": 2500}),
+}
+UNKNOWN = ("capacity-growth", {"in_self_hosted_gpu": "aws-not-a-gpu"})
+
+
+def _base(name: str):
+    if name in ON_PREM:
+        from runrate_xl.api import scenario_from_dict
+
+        return scenario_from_dict(ON_PREM[name])
+    return preset_scenario(name)
+
+
+def _edit(path, changes) -> None:
+    wb = openpyxl.load_workbook(path)
+    for name, value in changes.items():
+        sheet, ref = next(iter(wb.defined_names[name].destinations))
+        wb[sheet][ref.replace("$", "")].value = value
+    wb.save(path)
+
+
+@pytest.fixture(scope="module")
+def edited(tmp_path_factory):
+    src = tmp_path_factory.mktemp("edits")
+    jobs = {}
+    for fid, (base, _what, changes) in list(EDITS.items()) + [("unknown-gpu", (UNKNOWN[0], "", UNKNOWN[1]))]:
+        ev = evaluate_scenario(_base(base))
+        path = src / f"{fid}.xlsx"
+        path.write_bytes(workbook_bytes(ev))
+        _edit(path, changes)
+        jobs[fid] = (ev, path)
+    outs = recalculate([p for _, p in jobs.values()], tmp_path_factory.mktemp("edits-recalculated"))
+    return {fid: (ev, out) for (fid, (ev, _)), out in zip(jobs.items(), outs)}
+
+
+def _value(path, name):
+    return _cells(openpyxl.load_workbook(path, data_only=True), name)[0].value
+
+
+@pytest.mark.parametrize("fid", list(EDITS))
+def test_an_edited_workbook_agrees_with_runrate_read(edited, fid):
+    _, path = edited[fid]
+    ev = evaluate_scenario(read_workbook(path))
+    n, bad = mismatches(ev, path)
+    assert n > 900
+    assert not bad, f"{fid}: {len(bad)} cells differ from runrate read + evaluate, e.g. {bad[:5]}"
+    assert not failing_checks(path), fid
+    assert not error_cells(path), f"{fid}: error cells {error_cells(path)[:10]}"
+    assert _value(path, "cov_lowest_npv_now") == ev.scenario.label_of(ev.recommendation.cheapest_option)
+    # the engine-written recommendation says it is as of generation, and what moved since
+    assert _value(path, "chk_recommendation_current") == "CHANGED"
+    assert _value(path, "chk_recommendation_changes").startswith("moved since generation: NPV of ")
+    for o in ev.scenario.options_of("self_hosted"):  # what the Catalog sheet gave is what the catalog gives
+        if o.mode == "capacity":
+            for name, expected in ((f"c_{o.id}_hourly", o.instance_hourly_usd), (f"c_{o.id}_gpus_per_instance", o.gpus_per_instance),
+                                   (f"c_{o.id}_tps_per_gpu", o.tokens_per_second_per_gpu)):
+                assert math.isclose(_value(path, name.replace("-", "_")), expected, rel_tol=1e-9), (fid, name)
+
+
+def test_the_edits_cover_every_kind_and_mode(edited):
+    seen = set()
+    for fid in EDITS:
+        sc = read_workbook(edited[fid][1])
+        for o in sc.options:
+            if o.kind == "self_hosted":
+                basis = ("capacity" if o.mode == "capacity" else "unlimited" if o.capacity_basis == "unlimited"
+                         else "stated" if o.capacity_tokens_per_day is not None else "implied")
+                seen.add(f"self_hosted {basis}")
+            elif o.kind == "on_prem":
+                seen.add(f"on_prem {'stated' if o.servers is not None else 'capacity'}")
+            else:
+                seen.add(o.kind)
+    assert seen >= {"api", "fine_tuned", "self_hosted implied", "self_hosted unlimited", "self_hosted stated",
+                    "self_hosted capacity", "on_prem stated", "on_prem capacity"}
+
+
+def test_switching_to_capacity_mode_and_naming_a_gpu_prices_it(edited):
+    """The issue's case: simple -> capacity with a catalog GPU recalculates (no #DIV/0!), and a
+    different GPU changes the instance price and the instance count."""
+    ev, path = edited["sh-unlimited"]
+    assert _value(path, "c_self_hosted_hourly") == pytest.approx(55.04)
+    assert isinstance(_value(path, "c_self_hosted_instances"), (int, float))
+    base, moved = edited["sh-gpu"]
+    before, after = base.options["self_hosted"].details, evaluate_scenario(read_workbook(moved)).options["self_hosted"].details
+    assert _value(moved, "c_self_hosted_hourly") == pytest.approx(5.672) != base.scenario.option("self_hosted").instance_hourly_usd
+    assert (_value(moved, "c_self_hosted_instances"), _value(moved, "c_self_hosted_gpus")) == (after["instances"], after["gpus"])
+    assert after["gpus"] != before["gpus"]
+
+
+def test_an_unknown_gpu_is_a_failing_check_not_a_stale_price(edited):
+    _, path = edited["unknown-gpu"]
+    failing = [label for label, _ in failing_checks(path)]
+    assert any("GPU instance named is on the Catalog sheet" in label for label in failing), failing
+    assert _value(path, "c_self_hosted_hourly") in (None, "")  # not the old instance's price
