@@ -423,6 +423,7 @@ def flip_lines(ev: Evaluation, limit: Optional[int] = None) -> list[str]:
     flips = [fp for fp in ev.flips if fp.value is not None]
     flips.sort(key=lambda fp: abs(math.log(fp.value / fp.base_value)) if fp.base_value > 0 and fp.value > 0 else abs(fp.value - fp.base_value))
     out = []
+    edges = 0  # flips closer to today's value than the display rounds
     shown = flips if limit is None else flips[:limit]
     for fp in shown:
         suffix = f" ({label(ev, fp.option)})" if fp.option else ""  # the driver's own name, without its option's
@@ -434,13 +435,15 @@ def flip_lines(ev: Evaluation, limit: Optional[int] = None) -> list[str]:
             unit = " points" if points else "%"
             change = (f"{'up' if moved > 0 else 'down'} by less than 0.001{unit}" if abs(moved) < 0.001
                       else f"{moved:+.3g}{unit}")
-            found = getattr(ev.scenario.find_option(chosen), "split", None) == "cheapest"
-            out.append(f"{name} {change} from today's {today} (a knife edge"
-                       + (": the split found sits at a capacity step, and this holds the route fixed; a re-run finds the "
-                          "split again" if found else "") + f"): {label(ev, fp.to_option)} becomes cheaper than {label(ev, chosen)} {hp}.")
+            edges += 1
+            out.append(f"{name} {change} from today's {today} (a knife edge): {label(ev, fp.to_option)} becomes cheaper "
+                       f"than {label(ev, chosen)} {hp}.")
             continue
         out.append(f"{name} at {at} instead of {today}: "
                    f"{label(ev, fp.to_option)} becomes cheaper than {label(ev, chosen)} {hp}.")
+    if edges and getattr(ev.scenario.find_option(chosen), "split", None) == "cheapest":
+        out.append("The knife edges are where the split found sits at a capacity step: they hold the route fixed, and a "
+                   "re-run finds the split again.")
     if len(flips) > len(shown):
         out.append(f"{len(flips) - len(shown)} more drivers would change the answer further from today's values.")
     steady = [fp for fp in ev.flips if fp.value is None]

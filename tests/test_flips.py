@@ -84,4 +84,5 @@ def test_a_flip_closer_than_the_display_rounds_is_said_as_a_knife_edge():
     same = [line for line in lines if (m := re.search(r" at (.+?) instead of (.+?): ", line)) and m.group(1) == m.group(2)]
     assert not same, same
     edge = [line for line in lines if "knife edge" in line]
-    assert edge and all("by less than 0.001" in line and "re-run finds the split again" in line for line in edge), edge
+    assert edge and all("by less than 0.001" in line for line in edge[:-1]), edge
+    assert "re-run finds the split again" in edge[-1]  # said once, after them
