@@ -19,7 +19,7 @@ from runrate_xl.presets import preset_scenario
 from runrate_xl.workbook import read_workbook, workbook_bytes
 
 from .libreoffice import recalculate, soffice
-from .test_workbook_libreoffice import _cells, error_cells, failing_checks, mismatches
+from .test_workbook_libreoffice import _cells, _edit, error_cells, failing_checks, mismatches
 from .workbook_scenarios import ON_PREM
 
 pytestmark = [pytest.mark.libreoffice, pytest.mark.slow,
@@ -65,14 +65,6 @@ def _base(name: str):
 
         return scenario_from_dict(ON_PREM[name])
     return preset_scenario(name)
-
-
-def _edit(path, changes) -> None:
-    wb = openpyxl.load_workbook(path)
-    for name, value in changes.items():
-        sheet, ref = next(iter(wb.defined_names[name].destinations))
-        wb[sheet][ref.replace("$", "")].value = value
-    wb.save(path)
 
 
 @pytest.fixture(scope="module")

@@ -213,6 +213,15 @@ class Kind:
         return {**self.line_items, **HIDDEN_ITEMS}
 
 
+def anchor_utilization(option: Any, reference: Optional[float]) -> Any:
+    """``option`` with the volume its stated utilization holds at (``reference``) made explicit, so
+    that a copy of the scenario at another volume keeps today's hardware (the sensitivity's volume
+    driver); unchanged without a reference or when the volume is already stated."""
+    if reference is None or option.utilization_at_tokens_per_day is not None:
+        return option
+    return option.model_copy(update={"utilization_at_tokens_per_day": reference})
+
+
 def requests_per_month(scenario: "Scenario", tokens_per_day: float) -> Optional[float]:
     """Requests per month at a volume, holding the request size fixed; None without a size."""
     size = scenario.volume.request_size

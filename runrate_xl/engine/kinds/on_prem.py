@@ -37,7 +37,7 @@ from pydantic import Field, model_validator
 from .. import functions as f
 from ..common import Fraction, HiddenCosts, Usd, Utilization
 from ..errors import InputError
-from .base import (Breakdown, CashFlows, Kind, LineItemSpec, OptionBase, OptionDriver, Step, field_driver, hidden_items,
+from .base import (Breakdown, anchor_utilization, CashFlows, Kind, LineItemSpec, OptionBase, OptionDriver, Step, field_driver, hidden_items,
                    items_by_key, unit_counts)
 
 if TYPE_CHECKING:
@@ -411,10 +411,7 @@ def drivers(op: OnPremOption) -> list[OptionDriver]:
 def anchored(scenario: "Scenario", op: OnPremOption) -> OnPremOption:
     """The option with the volume its stated utilization holds at made explicit, so that a copy
     of the scenario at another volume keeps today's fleet (the sensitivity's volume driver)."""
-    reference = fleet_reference(scenario, op)
-    if reference is None or op.utilization_at_tokens_per_day is not None:
-        return op
-    return op.model_copy(update={"utilization_at_tokens_per_day": reference})
+    return anchor_utilization(op, fleet_reference(scenario, op))
 
 
 KIND = Kind(

@@ -19,7 +19,7 @@ from pydantic import Field, model_validator
 from .. import functions as f
 from ..common import Fraction, HiddenCosts, Usd, Utilization
 from ..errors import InputError
-from .base import Breakdown, Kind, LineItemSpec, OptionBase, Step, OptionDriver, field_driver, hidden_items, items_by_key
+from .base import Breakdown, anchor_utilization, Kind, LineItemSpec, OptionBase, Step, OptionDriver, field_driver, hidden_items, items_by_key
 
 if TYPE_CHECKING:
     from ..scenario import Scenario
@@ -264,10 +264,7 @@ def stepping(scenario: "Scenario", sh: SelfHostedOption) -> Optional[Step]:
 def anchored(scenario: "Scenario", sh: SelfHostedOption) -> SelfHostedOption:
     """The option with the volume its stated utilization holds at made explicit, so that a copy
     of the scenario at another volume keeps today's hardware (the sensitivity's volume driver)."""
-    reference = implied_reference(scenario, sh)
-    if reference is None or sh.utilization_at_tokens_per_day is not None:
-        return sh
-    return sh.model_copy(update={"utilization_at_tokens_per_day": reference})
+    return anchor_utilization(sh, implied_reference(scenario, sh))
 
 
 def drivers(sh: SelfHostedOption) -> list[OptionDriver]:
