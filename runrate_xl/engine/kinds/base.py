@@ -67,6 +67,22 @@ def items_by_key(*specs: LineItemSpec) -> dict[str, LineItemSpec]:
     return {s.key: s for s in specs}
 
 
+# What running your own hardware adds, rented or bought (self-hosted and on-prem; the workbook's
+# blocks.operations writes the same lines), after the kind's hardware items.
+OPERATION_ITEMS = items_by_key(
+    LineItemSpec("people", "People (MLOps)", True, False),
+    LineItemSpec("ops_tooling", "Ops tooling", True, False),
+    LineItemSpec("storage", "Storage", True, False),
+    LineItemSpec("egress", "Egress", True, False),
+)
+
+
+def operation_amounts(option: Any) -> dict[str, float]:
+    """USD/month of the OPERATION_ITEMS of an option that runs its own hardware."""
+    return {"people": f.people_monthly(option.fte, option.fte_annual_cost), "ops_tooling": option.ops_tooling_monthly,
+            "storage": option.storage_monthly, "egress": option.egress_monthly}
+
+
 # Every option carries these (seed 000/002's costs below the waterline), after its own items.
 HIDDEN_ITEMS = items_by_key(
     LineItemSpec("human_review", "Human review", True, True),

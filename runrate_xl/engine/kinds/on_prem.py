@@ -37,7 +37,7 @@ from pydantic import Field, model_validator
 from .. import functions as f
 from ..common import Fraction, HiddenCosts, Usd, Utilization
 from ..errors import InputError
-from .base import (Breakdown, anchor_utilization, CashFlows, Kind, LineItemSpec, OptionBase, OptionDriver, Step, field_driver, hidden_items,
+from .base import (OPERATION_ITEMS, Breakdown, anchor_utilization, operation_amounts, CashFlows, Kind, LineItemSpec, OptionBase, OptionDriver, Step, field_driver, hidden_items,
                    items_by_key, unit_counts)
 
 if TYPE_CHECKING:
@@ -161,10 +161,7 @@ LINE_ITEMS = items_by_key(
     LineItemSpec("power_idle", "Power, idle draw", True, False),
     LineItemSpec("power_load", "Power, load", True, True),
     LineItemSpec("facilities", "Facilities (space, cooling)", True, False),
-    LineItemSpec("people", "People (MLOps)", True, False),
-    LineItemSpec("ops_tooling", "Ops tooling", True, False),
-    LineItemSpec("storage", "Storage", True, False),
-    LineItemSpec("egress", "Egress", True, False),
+    *OPERATION_ITEMS.values(),
 )
 
 NO_VOLUME = ("at a volume of 0 the stated utilization implies no capacity, so the stated servers are taken to carry any "
@@ -278,10 +275,7 @@ def breakdown(scenario: "Scenario", op: OnPremOption, t: float, price_factor: fl
         "power_idle": n * unit.power_idle,
         "power_load": load,
         "facilities": n * unit.facilities,
-        "people": f.people_monthly(op.fte, op.fte_annual_cost),
-        "ops_tooling": op.ops_tooling_monthly,
-        "storage": op.storage_monthly,
-        "egress": op.egress_monthly,
+        **operation_amounts(op),
     }
     items = [LINE_ITEMS[k](amounts[k]) for k in LINE_ITEMS] + hidden_items(scenario, op.id, op.hidden, t)
     total = sum(i.amount for i in items)

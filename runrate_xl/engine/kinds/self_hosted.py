@@ -19,7 +19,7 @@ from pydantic import Field, model_validator
 from .. import functions as f
 from ..common import Fraction, HiddenCosts, Usd, Utilization
 from ..errors import InputError
-from .base import Breakdown, anchor_utilization, Kind, LineItemSpec, OptionBase, Step, OptionDriver, field_driver, hidden_items, items_by_key
+from .base import OPERATION_ITEMS, Breakdown, anchor_utilization, operation_amounts, Kind, LineItemSpec, OptionBase, Step, OptionDriver, field_driver, hidden_items, items_by_key
 
 if TYPE_CHECKING:
     from ..scenario import Scenario
@@ -127,10 +127,7 @@ LINE_ITEMS = items_by_key(
     LineItemSpec("idle_gpu", "Idle GPU capacity", True, False),
     LineItemSpec("running_cost", "Per-token running cost", False, True),
     LineItemSpec("retries", "Retries", True, True),
-    LineItemSpec("people", "People (MLOps)", True, False),
-    LineItemSpec("ops_tooling", "Ops tooling", True, False),
-    LineItemSpec("storage", "Storage", True, False),
-    LineItemSpec("egress", "Egress", True, False),
+    *OPERATION_ITEMS.values(),
 )
 
 
@@ -237,10 +234,7 @@ def breakdown(scenario: "Scenario", sh: SelfHostedOption, t: float, price_factor
         "idle_gpu": infra * (1.0 - utilization),  # type: ignore[operator]
         "running_cost": running,
         "retries": running * sh.hidden.retry_rate(sh.retry_rate),
-        "people": f.people_monthly(sh.fte, sh.fte_annual_cost),
-        "ops_tooling": sh.ops_tooling_monthly,
-        "storage": sh.storage_monthly,
-        "egress": sh.egress_monthly,
+        **operation_amounts(sh),
     }
     items = [LINE_ITEMS[k](amounts[k]) for k in LINE_ITEMS] + hidden_items(scenario, sh.id, sh.hidden, t)
     return Breakdown(items, sh.setup_cost + sh.migration_cost, 0.0, details, notes)
