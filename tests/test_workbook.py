@@ -277,15 +277,12 @@ def test_cover_recommendation_and_cheapest_come_from_the_presentation_layer(eval
     ([{"id": "own-gpus", "kind": "api", "input_price_per_1m": 1.0, "output_price_per_1m": 2.0},
       {"id": "own_gpus", "kind": "api", "input_price_per_1m": 1.0, "output_price_per_1m": 2.0}],
      r"options: the ids 'own-gpus' and 'own_gpus' both name workbook cells own_gpus_\*; expected ids that differ"),
-    # a mix (or cascade) has no live formulas yet: refused in words, never written with wrong numbers
+    # a mix sending traffic to bought servers has no live formulas yet: refused in words, never written with wrong numbers
     ([{"id": "api", "kind": "api", "input_price_per_1m": 1.0, "output_price_per_1m": 2.0},
-      {"id": "mini", "kind": "api", "input_price_per_1m": 0.1, "output_price_per_1m": 0.4},
-      {"id": "hybrid-1", "kind": "mix", "route": {"api": 0.3, "mini": 0.7}}],
-     r"options: a mix option cannot be written as live workbook formulas yet"),
-    ([{"id": "api", "kind": "api", "input_price_per_1m": 1.0, "output_price_per_1m": 2.0},
-      {"id": "mini", "kind": "api", "input_price_per_1m": 0.1, "output_price_per_1m": 0.4},
-      {"id": "esc", "kind": "cascade", "first": "mini", "then": "api", "escalation_share": 0.15}],
-     r"options: a cascade option cannot be written as live workbook formulas yet"),
+      {"id": "own", "kind": "on_prem", "servers": 2, "utilization": 0.5, "server_price": 100000, "gpus_per_server": 4,
+       "gpu_tdp_watts": 700},
+      {"id": "hybrid-1", "kind": "mix", "route": {"api": 0.3, "own": 0.7}}],
+     r"hybrid-1: a mix that sends traffic to the on_prem option own cannot be written as live workbook formulas yet"),
 ])
 def test_options_the_layout_cannot_take_are_refused_clearly(tmp_path, options, match):
     sc = scenario_from_dict({"volume": {"tokens_per_day": 1e6}, "options": options})

@@ -237,11 +237,9 @@ ON_PREM = {
 
 
 def all_scenarios():
-    """(id, Scenario) for every preset, every seeded random scenario and the several-option ones.
-    Presets with a mix or cascade are left out: the workbook has no live formulas for them yet
-    and refuses them in words (tests/test_workbook.py, tests/test_batch_options.py)."""
-    out = [(f"preset-{name}", p.scenario) for name, p in presets().items()
-           if not any(o.kind in ("mix", "cascade") for o in p.scenario.options)]
+    """(id, Scenario) for every preset (with the mix and cascade ones), every seeded random
+    scenario, the on-prem ones and the several-option ones."""
+    out = [(f"preset-{name}", p.scenario) for name, p in presets().items()]
     out += [(f"random-{seed:02d}", scenario_from_dict(random_scenario(seed))) for seed in RANDOM_SEEDS]
     out += [(sid, scenario_from_dict(data)) for sid, data in ON_PREM.items()]
     return out + several_option_scenarios()

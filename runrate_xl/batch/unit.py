@@ -51,10 +51,9 @@ def process_unit(job: UnitJob) -> UnitResult:
 
         if stage("scenario", lambda: write_scenario_yaml(ev, folder / "scenario.yaml")):
             res.files.append(f"{job.folder}/scenario.yaml")
-        composite = [o for o in ev.scenario.options if o.kind in ("mix", "cascade")]
-        if composite:  # no live formulas for them yet: the unit's other deliverables and roll-up row stand
-            notes.append(f"workbook: not written: the {composite[0].kind} option {composite[0].id} has no live workbook "
-                         "formulas yet (the memo, summary and roll-up carry its engine figures)")
+        unwritable = _composite_not_in_workbook(ev)
+        if unwritable:  # a mix routing to bought servers: the unit's other deliverables and roll-up row stand
+            notes.append(f"workbook: not written: {unwritable} (the memo, summary and roll-up carry its engine figures)")
         elif stage("workbook", lambda: write_workbook(ev, target(".xlsx"), job.as_of)):
             res.files.append(f"{job.folder}/{job.folder}.xlsx")
         pdf = stage("memo", lambda: write_memo(ev, target(".pdf"), job.as_of))
@@ -147,3 +146,17 @@ def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+def _composite_not_in_workbook(ev: Evaluation) -> str:
+    """Why the unit's mix or cascade cannot be written as live workbook formulas ("" when it can;
+    anything else the workbook refuses is the workbook stage's error)."""
+    from ..workbook import layout as L
+
+    if not any(o.kind in L.COMPOSITE_KINDS for o in ev.scenario.options):
+        return ""
+    try:
+        L.check_writable(ev.scenario, L.layout_for(L.shape_of(ev.scenario)))
+    except L.LayoutError as exc:
+        return str(exc)
+    return ""

@@ -24,6 +24,8 @@ class Written:
     rates: dict[str, str] = field(default_factory=dict)  # key -> formula (may use {first_rate}/{prev_rate})
     fixed: dict[str, str] = field(default_factory=dict)  # key -> expression (no leading "=")
     one_time: str = "0"
+    # key -> condition: the line item shows blank unless it holds (a composite's component not run)
+    when: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class Block:
     # series adds to its run-rate given the row's cells {"units", "bought", "retired", "month"}.
     units: Optional[Callable[[L.Slot, str], str]] = None
     cash: Optional[Callable[[L.Slot, dict], str]] = None
+    composite: bool = False  # a mix or cascade: the sum of the workbook's other options at their shares
 
 
 def hidden_rates(s: L.Slot, w: Written) -> None:
@@ -457,6 +460,132 @@ def _op_checks(s: L.Slot) -> list:
     ]
 
 
+# --- mix and cascade ---------------------------------------------------------------------------
+# A composite's cost at volume t is the sum of its components' own costs at their volumes (engine
+# kinds/composite.py): each component j carries share_j x t (mix: its route share; cascade: 1 for
+# `first`, the escalation share for `then`), its fixed and one-time costs are paid once, and a
+# component at share 0 is not run (no cost at all). Stepped components follow their own volume.
+
+
+def _share(m: L.Slot, c: L.Slot) -> str:
+    return f"c_{m.frag}_sh_{c.frag}"
+
+
+def _comp_volume(m: L.Slot, c: L.Slot, t: str) -> str:
+    return f"{_share(m, c)}*{t}" if t == "c_tokens_per_day" else f"({_share(m, c)}*{t})"
+
+
+def _mix_write(c, lay: L.Layout, m: L.Slot) -> Written:
+    p = m.frag
+    comps = lay.components(m)
+    w = Written()
+    for j in comps:
+        if j.kind == "mix" or j.kind == "cascade":  # pragma: no cover - components() leaves them out
+            continue
+        if m.kind == "mix":
+            c.line(_share(m, j), f"Share of the traffic to {j.id}", f"=N(in_{p}_route_{j.frag})", "%", L.PCT,
+                   "the route (Inputs); blank: not routed")
+            weight = _share(m, j)
+        else:
+            c.line(_share(m, j), f"Share of the volume {j.id} carries",
+                   f"=IF(in_{p}_first=\"{j.id}\",1,0)+IF(in_{p}_then=\"{j.id}\",in_{p}_escalation_share,0)", "%", L.PCT,
+                   "first: every request; then: the escalated share")
+            weight = None
+        c.line(f"c_{p}_t_{j.frag}", f"{j.id}: its volume today", f"={_share(m, j)}*c_tokens_per_day", "tokens/day", L.INT,
+               "share x today's tokens/day")
+        if j.kind == "self_hosted":
+            t, q = f"c_{p}_t_{j.frag}", j.frag
+            c.line(f"c_{p}_{q}_units", f"{j.id}: GPU instances at its volume",
+                   f"=IF(AND({_share(m, j)}>0,c_{q}_capacity),{capacity_instances(j, t)},\"\")", "instances", L.INT)
+            c.line(f"c_{p}_{q}_infra", f"{j.id}: GPU infrastructure at its volume",
+                   f"=IF({_share(m, j)}>0,IF(c_{q}_capacity,c_{p}_{q}_units*c_{q}_instance_month,c_{q}_infra),\"\")", "USD/month", L.USD)
+            c.line(f"c_{p}_{q}_util", f"{j.id}: average GPU utilization at its volume",
+                   f"=IF({_share(m, j)}>0,IF(c_{q}_capacity,{t}*(1+c_{q}_retry)/k_seconds_per_day/(c_{p}_{q}_units*c_{q}_capacity_tps),"
+                   f"in_{q}_utilization),\"\")", "%", L.PCT)
+        for key, _label, _hidden, variable in lay.line_items(j):
+            k = f"{j.frag}__{key}"
+            w.when[k] = f"{_share(m, j)}>0"
+            if variable:
+                w.rates[k] = f"={_share(m, j)}*c_rate_{j.frag}_{key}"
+            elif j.kind == "self_hosted" and key == "gpu_in_use":
+                w.fixed[k] = f"c_{p}_{j.frag}_infra*c_{p}_{j.frag}_util"
+            elif j.kind == "self_hosted" and key == "idle_gpu":
+                w.fixed[k] = f"c_{p}_{j.frag}_infra*(1-c_{p}_{j.frag}_util)"
+            else:
+                w.fixed[k] = f"c_li_{j.frag}_{key}"
+    if m.kind == "mix":
+        failed = "+".join(f"{_share(m, j)}*c_{j.frag}_failed" for j in comps)
+        note = "sum of share x each option's failed share"
+    else:
+        e = f"in_{p}_escalation_share"
+        failed = "+".join(f"(IF(in_{p}_first=\"{j.id}\",1-{e},0)+IF(in_{p}_then=\"{j.id}\",{e},0))*c_{j.frag}_failed" for j in comps)
+        note = "(1 - escalation) x first's failed share + escalation x then's"
+    c.line(f"c_{p}_failed", "Share of tasks failing (to a person)", f"={failed}", "%", "0.00%", note)
+    stepped = [f"AND({_share(m, j)}>0,c_{j.frag}_capacity)" for j in comps if j.kind in ("self_hosted", "on_prem")]
+    c.line(f"c_{p}_stepped", "A component steps with volume (GPU instances)", f"=OR({','.join(stepped)})" if stepped else "=FALSE",
+           "TRUE/FALSE", "its cost curve is piecewise: see the break-even table")
+    w.one_time = "+".join(f"IF({_share(m, j)}>0,c_{j.frag}_one_time,0)" for j in comps)
+    return w
+
+
+def _mix_cost(m: L.Slot, t: str, lay: Optional[L.Layout] = None) -> str:
+    """Monthly cost of a composite at volume t: each routed component's own cost at its share of t."""
+    lay = lay or L.layout_for(m.shape)
+    parts = [f"IF({_share(m, j)}>0,{block_of(j.kind).cost_at(j, _comp_volume(m, j, t))},0)" for j in lay.components(m)]
+    return "(" + "+".join(parts) + ")"
+
+
+def _mix_monthly(m: L.Slot, t: str, pf: str, inst: str) -> str:
+    lay = L.layout_for(m.shape)
+    parts = [f"IF({_share(m, j)}>0,{block_of(j.kind).monthly(j, _comp_volume(m, j, t), pf, '')},0)" for j in lay.components(m)]
+    return "(" + "+".join(parts) + ")"
+
+
+def _mix_checks(m: L.Slot) -> list:
+    lay = L.layout_for(m.shape)
+    p, comps = m.frag, lay.components(m)
+    ids = ", ".join(j.id for j in comps)
+    if m.kind == "cascade":
+        known = lambda x: "OR(" + ",".join(f"{x}=\"{j.id}\"" for j in comps) + ")"  # noqa: E731
+        return [
+            (f"{m.id}: first and then name two different options ({ids})",
+             f"AND({known(f'in_{p}_first')},{known(f'in_{p}_then')},in_{p}_first<>in_{p}_then)", "Inputs"),
+        ]
+    shares = [f"in_{p}_route_{j.frag}" for j in comps]
+    rows = [
+        (f"{m.id}: at least two options in the route", f"COUNT({','.join(shares)})>=2", "Inputs"),
+        (f"{m.id}: the route's shares sum to 1", f"ABS(SUM({','.join(shares)})-1)<=k_tolerance", "Inputs"),
+        (f"{m.id}: quality_min_share and quality_option go together, and the quality option is in the route",
+         f"IF(ISNUMBER(in_{p}_quality_min_share),OR(" + ",".join(f"AND(in_{p}_quality_option=\"{j.id}\",ISNUMBER(in_{p}_route_{j.frag}))"
+                                                                 for j in comps) + f"),LEN(in_{p}_quality_option)=0)", "Inputs"),
+        (f"{m.id}: the quality option gets at least quality_min_share of the traffic",
+         f"OR(NOT(ISNUMBER(in_{p}_quality_min_share)),"
+         + "+".join(f"IF(in_{p}_quality_option=\"{j.id}\",{_share(m, j)},0)" for j in comps)
+         + f">=in_{p}_quality_min_share-k_tolerance)", "Inputs"),
+        (f"{m.id}: options that keep data in-house get at least in_house_min_share of the traffic",
+         f"OR(NOT(ISNUMBER(in_{p}_in_house_min_share)),{_in_house(m, comps)}>=in_{p}_in_house_min_share-k_tolerance)", "Inputs"),
+        (f"{m.id}: the route is the engine's cheapest split found at generation (split: cheapest; an edit of the route or "
+         "of the costs moves it: run `runrate read` + evaluate for the new split)",
+         f"OR(in_{p}_split<>\"cheapest\"," + "AND(" + ",".join(f"ABS({_share(m, j)}-N(gen_{p}_split_{j.frag}))<=k_tolerance"
+                                                                  for j in comps) + "))", "Inputs, Calculations"),
+    ]
+    return rows
+
+
+def _in_house(m: L.Slot, comps: list) -> str:
+    """Share of a mix's traffic to options that keep data in-house (engine Kind.sends_data_out:
+    a third-party kind unless marked private)."""
+    from ..engine.kinds import KINDS
+
+    parts = []
+    for j in comps:
+        if KINDS[j.kind].third_party:
+            parts.append(f"IF(N(in_{j.frag}_private)=1,{_share(m, j)},0)")
+        else:
+            parts.append(_share(m, j))
+    return "(" + "+".join(parts) + ")"
+
+
 BLOCKS: dict[str, Block] = {
     "api": Block(_api_write, _affine_cost, _api_monthly, checks=_api_checks),
     "fine_tuned": Block(_ft_write, _affine_cost, _ft_monthly),
@@ -465,15 +594,13 @@ BLOCKS: dict[str, Block] = {
     "on_prem": Block(_op_write, lambda s, t: op_cost(s, t), lambda s, t, pf, inst: op_cost(s, t, inst),
                      stepped=lambda s: f"c_{s.frag}_capacity", checks=_op_checks, blended=False,
                      unit_items=("capital", "maintenance", "power_idle", "facilities"), units=op_units, cash=_op_cash),
+    "mix": Block(_mix_write, _mix_cost, _mix_monthly, checks=_mix_checks, blended=False, composite=True),
+    "cascade": Block(_mix_write, _mix_cost, _mix_monthly, checks=_mix_checks, blended=False, composite=True),
 }
 
 
 def block_of(kind: str) -> Block:
     found = BLOCKS.get(kind)
-    if found is None and kind in ("mix", "cascade"):
-        raise L.LayoutError(f"options: a {kind} option cannot be written as live workbook formulas yet (its cost is the sum "
-                            f"of its components' at their shares, which the engine, memo, CLI and UDFs price); expected "
-                            f"options of the kinds {', '.join(BLOCKS)} only: leave the {kind} out of the workbook's scenario")
     if found is None:
         raise L.LayoutError(f"options: the kind {kind!r} has no workbook formula block yet (runrate_xl/workbook/blocks.py); "
                             f"expected one of {', '.join(BLOCKS)}")

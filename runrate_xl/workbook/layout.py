@@ -50,6 +50,10 @@ CATALOG_LISTS: dict[tuple[str, str], str] = {("self_hosted", "gpu"): "cat_instan
 
 MAX_MONTHS = 120  # Horizon.months le=120: one row per month, blank beyond the horizon
 MAX_TIERS = 5  # long-context price tiers the Prices sheet holds per API option
+COMPOSITE_KINDS = ("mix", "cascade")  # options made of the workbook's other options (engine kinds/composite.py)
+# Kinds a workbook's mix or cascade cannot route to yet: bought servers would need a purchase series
+# per composite (the engine prices it; generate.check_composites refuses such a scenario in words).
+UNROUTABLE_KINDS = ("on_prem",)
 MAX_OPTIONS = 8  # option columns a workbook lays out (the cover and outputs stay printable)
 YES, NO = "Yes", "No"
 FIRST_OPTION_COL = 3  # column C
@@ -121,6 +125,7 @@ class Slot:
     frag: str  # name fragment
     col: str  # its column on Inputs, Prices, Outputs and the Cover
     switchable: bool  # has an Included (Yes/No) input (the legacy shape's fine_tuned and self_hosted)
+    shape: tuple = field(default=(), repr=False, compare=False)  # the workbook's shape (a composite reads its components)
 
     @property
     def default_label(self) -> str:
@@ -404,11 +409,32 @@ class Layout:
     def pairs(self) -> list[tuple[Slot, Slot]]:
         return [(a, b) for i, a in enumerate(self.slots) for b in self.slots[i + 1:]]
 
+    def components(self, slot: Slot) -> list[Slot]:
+        """The options a mix or cascade can route traffic to: every option of the workbook that is
+        not itself a mix or cascade (a mix's route has a share cell for each; blank: not routed)."""
+        if slot.kind not in COMPOSITE_KINDS:
+            return []
+        return [s for s in self.slots if s.kind not in COMPOSITE_KINDS + UNROUTABLE_KINDS]
+
     def line_items(self, slot: Slot) -> list[tuple[str, str, bool, bool]]:
+        """(key, label, hidden, variable) of the option's line items; a composite's are its
+        components', keyed ``<component fragment>__<item key>`` (engine: ``<id>.<key>``)."""
+        if slot.kind in COMPOSITE_KINDS:
+            return [(f"{c.frag}__{k}", f"{c.id}: {label}", hidden, variable)
+                    for c in self.components(slot) for k, label, hidden, variable in self.line_items(c)]
         return [(i.key, i.label, i.hidden, i.variable) for i in KINDS[slot.kind].all_line_items.values()]
 
     def token_items(self, slot: Slot) -> tuple[str, ...]:
+        if slot.kind in COMPOSITE_KINDS:
+            return tuple(f"{c.frag}__{k}" for c in self.components(slot) for k in self.token_items(c))
         return tuple(i.key for i in KINDS[slot.kind].line_items.values() if i.token)
+
+    def engine_item_key(self, slot: Slot, key: str) -> str:
+        """The engine's key of a line item (a composite's: ``<component id>.<item key>``)."""
+        if slot.kind in COMPOSITE_KINDS:
+            frag, _, rest = key.partition("__")
+            return f"{next(c.id for c in self.components(slot) if c.frag == frag)}.{rest}"
+        return key
 
     @cached_property
     def by_path(self) -> dict[str, InputSpec]:
@@ -448,7 +474,7 @@ def layout_for(shape: Shape) -> Layout:
     legacy = shape == LEGACY_SHAPE
     for i, (option_id, kind) in enumerate(shape):
         lay.slots.append(Slot(option_id, kind, i, fragment(option_id), get_column_letter(FIRST_OPTION_COL + i),
-                              legacy and option_id != "api"))
+                              legacy and option_id != "api", shape))
     frags = {s.id: s.frag for s in lay.slots}
     unit_col = lay.unit_col
     specs = lay.specs
@@ -516,6 +542,8 @@ def layout_for(shape: Shape) -> Layout:
             for s in lay.slots:
                 if s.kind != kind and not rest.startswith("hidden."):
                     continue
+                if s.kind in COMPOSITE_KINDS and rest.startswith("hidden."):
+                    continue  # a composite's hidden costs are its components' (engine kinds/composite.py)
                 path = f"{s.id}.{rest}"
                 optional = None
                 if kind == "api" and rest in ("input_price_per_1m", "output_price_per_1m"):
@@ -532,6 +560,24 @@ def layout_for(shape: Shape) -> Layout:
                  if fc.type != "json" and fc.path != "label" and not fc.path.startswith("hidden.") and not on_prices_sheet(fc.path)]
         if rests:
             row = option_table(INPUTS, f"{KINDS[kind].label} options", [(kind, r) for r in rests], row, lay.input_sections)
+    mixes = lay.of_kind("mix")
+    if mixes:  # a mix's route: one share cell per option it can send traffic to (blank: not in the route)
+        title = "Mix routes: share of the traffic to each option"
+        lay.input_sections[title] = row
+        lay.header_rows[(INPUTS, title)] = row + 1
+        row += 2
+        rows = []
+        for c in lay.components(mixes[0]):
+            rows.append((f"route.{c.id}", f"Share to {c.id}", "%", PCT))
+            for m in mixes:
+                specs.append(InputSpec(f"{m.id}.route.{c.id}", f"Share to {c.id}", "%", "number", INPUTS, f"{m.col}{row}", PCT,
+                                       optional=True, minimum=0.0, maximum=1.0, option=m.id, name=f"in_{m.frag}_route_{c.frag}",
+                                       unit_cell=f"{unit_col}{row}",
+                                       help=(f"Share of the mix's traffic sent to {c.id}, 0-1; the shares of a mix sum to 1. "
+                                             "Blank: not in the route.")))
+            row += 1
+        lay.option_rows[title] = rows
+        row += 1
     hidden = [fc.path for fc in kind_fields(lay.slots[0].kind) if fc.path.startswith("hidden.")]
     row = option_table(INPUTS, "Hidden costs (the iceberg)", [(lay.slots[0].kind, r) for r in hidden], row, lay.input_sections)
     lay.inputs_last_row = row
@@ -565,6 +611,30 @@ def layout_for(shape: Shape) -> Layout:
         raise LayoutError(f"options: the ids {', '.join(lay.ids)} give the same workbook cell name twice ({', '.join(dup[:3])}); "
                           "expected ids whose names do not run into another option's field names")
     return lay
+
+
+def check_writable(scenario, lay: Layout) -> None:
+    """Refuse, naming the field, what this layout's formulas would price wrongly: a mix or cascade
+    routing traffic to a kind it cannot route to yet (bought servers), and a failure handled by
+    escalation (``hidden.on_failure: escalate``), whose escalated volume the workbook does not carry yet."""
+    from ..engine.kinds import components
+
+    for o in scenario.options:
+        hidden = getattr(o, "hidden", None)
+        if getattr(hidden, "on_failure", None) == "escalate":
+            raise LayoutError(f"{o.id}.hidden.on_failure: got 'escalate', expected 'retry' or 'human' in a workbook (a failure "
+                              "escalated to another option is priced by the engine, memo, CLI and UDFs; the workbook's formulas "
+                              "carry retries and human handling only)")
+        if o.kind not in COMPOSITE_KINDS:
+            continue
+        ok = {c.id for c in lay.components(lay.slot(o.id))}
+        for cid, _share in components(o):
+            if cid not in ok:
+                kind = scenario.option(cid).kind
+                raise LayoutError(f"{o.id}: a {o.kind} that sends traffic to the {kind} option {cid} cannot be written as live "
+                                  f"workbook formulas yet (bought servers would need their own purchase series per {o.kind}); "
+                                  f"expected a {o.kind} of API, fine-tuned or self-hosted options: the engine, memo, CLI and "
+                                  f"UDFs price it; leave the {o.kind} out of the workbook's scenario")
 
 
 def legacy_layout() -> Layout:

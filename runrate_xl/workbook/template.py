@@ -464,6 +464,10 @@ def _option_block(c: Calc, lay: L.Layout, s: L.Slot) -> None:
     if s.switchable:
         c.line(f"c_{p}_on", "Included", f"=in_{p}_included=\"Yes\"", "TRUE/FALSE")
     c.line(f"c_{p}_label", "Label", f"=IF(LEN(in_{p}_label)>0,in_{p}_label,\"{s.default_label}\")", "text", "@")
+    block = block_of(s.kind)
+    if block.composite:
+        _composite_block(c, lay, s, block)
+        return
     h = f"in_{p}_hidden"
     c.line(f"c_{p}_review_unit", "Cost per human review",
            f"=IF(ISNUMBER({h}_cost_per_review),{h}_cost_per_review,IF(AND(ISNUMBER({h}_review_minutes),"
@@ -478,8 +482,31 @@ def _option_block(c: Calc, lay: L.Layout, s: L.Slot) -> None:
            "%", "0.00%", "(1 - p)^k when retried, 1 - p when not; at the review cost")
     c.line(f"c_{p}_retry_all", "Extra tokens: retries and failed attempts", f"=(1+N(in_{p}_retry_rate))*c_{p}_attempts-1", "%", L.PCT,
            "(1 + retry rate) x attempts - 1")
-    block = block_of(s.kind)
     w = block.write(c, lay, s)
+    _line_items(c, lay, s, block, w)
+
+
+def _composite_block(c: Calc, lay: L.Layout, s: L.Slot, block) -> None:
+    """A mix or cascade: the share each option carries, its line items at that share, totals."""
+    p = s.frag
+    c.line(f"c_{p}_review_unit", "Cost per human review", "=0", "USD/review", L.USD2, "a composite's reviews are its components'")
+    w = block.write(c, lay, s)
+    _line_items(c, lay, s, block, w)
+    if s.kind == "mix":
+        ws = c.ws
+        r = c.row
+        ws.cell(row=r, column=2, value="The engine's cheapest split (as of generation; a value, it does not recalculate)").font = S.BOLD
+        c.row += 1
+        for j in lay.components(s):
+            c.line(f"gen_{p}_split_{j.frag}", f"Engine's cheapest share to {j.id} (as of generation)", "", "%", L.PCT,
+                   "engine value: it does not follow edits (split: cheapest prices the route at it)")
+            ws[f"C{c.row - 1}"].font = S.ENGINE
+            ws[f"C{c.row - 1}"].value = None
+
+
+def _line_items(c: Calc, lay: L.Layout, s: L.Slot, block, w) -> None:
+    ws, book = c.ws, c.book
+    p, on = s.frag, s.on
     _header(ws, c.row, ["Line item", "USD/month", "Unit", "USD/month per token/day", "Visible/hidden", "Fixed/variable", "Key"])
     c.row += 1
     first = c.row
@@ -491,13 +518,16 @@ def _option_block(c: Calc, lay: L.Layout, s: L.Slot) -> None:
         r = c.row
         ws.cell(row=r, column=2, value=label).font = S.LABEL
         _unit(ws, f"D{r}", "USD/month")
+        run = w.when.get(key, on)
         if variable:
             formula = w.rates[key].format(first_rate=f"E{first}", prev_rate=f"E{r - 1}")
             _calc(ws, f"E{r}", formula, "0.000000000")
-            _calc(ws, f"C{r}", f"=IF({on},E{r}*c_tokens_per_day,\"\")", L.USD2)
+            _calc(ws, f"C{r}", f"=IF({run},E{r}*c_tokens_per_day,\"\")", L.USD2)
+            if any(x.kind in L.COMPOSITE_KINDS for x in lay.slots):  # a mix's items read the rate (blocks._mix_write)
+                book.define(f"c_rate_{p}_{key}", L.CALC, f"E{r}")
             (token_rows if key in tokens else other_rate_rows).append(r)
         else:
-            _calc(ws, f"C{r}", f"=IF({on},{w.fixed[key]},\"\")", L.USD2)
+            _calc(ws, f"C{r}", f"=IF({run},{w.fixed[key]},\"\")", L.USD2)
         ws.cell(row=r, column=6, value="Hidden" if hidden else "Visible").font = S.NOTE
         ws.cell(row=r, column=7, value="Variable" if variable else "Fixed").font = S.NOTE
         ws.cell(row=r, column=8, value=key).font = S.NOTE
@@ -948,6 +978,15 @@ def _build_outputs(book: Book) -> None:
                          "\"piecewise (GPU steps)\",\"closed form\")" if any(block_of(x.kind).stepped(x) for x in (a, b)) else "\"closed form\"")
                       + ",\"none: the costs do not cross\"),\"\")",
         }
+        composite = [x for x in (a, b) if block_of(x.kind).composite]
+        if composite:  # its cost curve steps where a component does: the formulas above would be wrong (values.py)
+            from .values import STEPPED_COMPOSITE_PAIR
+
+            stepped = f"OR({','.join(f'c_{x.frag}_stepped' for x in composite)})"
+            for key in be:
+                if key != "pair":
+                    said = STEPPED_COMPOSITE_PAIR.get(key, "")
+                    be[key] = f"=IF({stepped},\"{said}\",{be[key][1:]})"
         for key, _label, _unit_text, fmt in L.BREAKEVEN_COLUMNS:
             col = get_column_letter(2 + cols.index(key))
             _calc(ws, f"{col}{r}", be[key], fmt)
@@ -1194,7 +1233,8 @@ def _build_checks(book: Book) -> None:
         ("Per-request hidden costs (review, tool calls) have a request size",
          "OR(c_has_size,AND(" + ",".join(f"c_{s.frag}_other_slope{_volume_rate(s)}=0" for s in lay.slots) + ","
          + ",".join(f"OR(NOT({s.on}),(in_{s.frag}_hidden_review_share+c_{s.frag}_failed)*c_{s.frag}_review_unit"
-                    f"+in_{s.frag}_hidden_tool_calls_per_request*in_{s.frag}_hidden_price_per_tool_call=0)" for s in lay.slots)
+                    f"+in_{s.frag}_hidden_tool_calls_per_request*in_{s.frag}_hidden_price_per_tool_call=0)" for s in lay.slots
+                    if not block_of(s.kind).composite)
          + "))", "Inputs"),
         ("Today's option is one of the options compared",
          "OR(" + ",".join(f"AND(in_context_current_option=\"{s.id}\",{s.on})" for s in lay.slots) + ")", "Inputs"),
@@ -1206,6 +1246,8 @@ def _build_checks(book: Book) -> None:
             rows.append((f"{s.id}: a phased move to bought servers is not in this workbook's series yet (the engine's figures, "
                          "Outputs, include it)", f"NOT(AND({s.on},{_moving(s)}))", "Inputs"))
     for s in lay.slots:
+        if block_of(s.kind).composite:
+            continue  # its hidden costs are its components'
         h = f"in_{s.frag}_hidden"
         rows.append((f"{s.id}: review cost given one way (cost per review, or minutes with rate) when reviews happen",
                      f"OR(NOT({s.on}),AND(NOT(AND(ISNUMBER({h}_cost_per_review),OR(ISNUMBER({h}_review_minutes),ISNUMBER({h}_reviewer_hourly_rate)))),"

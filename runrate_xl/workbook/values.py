@@ -110,6 +110,21 @@ def _pair_values(ev: Evaluation, be: BreakEven, first: str, second: str) -> dict
     }
 
 
+# A pair with a mix or cascade whose component steps with volume (GPU instances at its share): the
+# workbook's break-even formulas handle one cost curve with one step width, not a sum of several,
+# so the table says so in words instead of a wrong number (the engine's is in the memo and CLI).
+STEPPED_COMPOSITE_PAIR = {
+    "tokens_per_day": "not in the workbook",
+    "method": "a composite with GPU steps: see the memo or runrate evaluate",
+}
+
+
+def _stepped_composite(ev: Evaluation, a: L.Slot, b: L.Slot) -> bool:
+    from ..engine.curve import curve
+
+    return any(s.kind in L.COMPOSITE_KINDS and bool(curve(ev.scenario, s.id).widths) for s in (a, b))
+
+
 def output_values(ev: Evaluation, lay: Optional[L.Layout] = None) -> dict[str, Value]:
     """Single-cell outputs: defined name -> the engine's value ("" where the sheet shows blank)."""
     sc = ev.scenario
@@ -134,15 +149,20 @@ def output_values(ev: Evaluation, lay: Optional[L.Layout] = None) -> dict[str, V
             elif key == "cost_per_outcome":
                 out[name] = outcomes[s.id].cost_per_outcome if s.id in outcomes else ""
             elif key == "cost_per_successful_task":
+                if oc.tasks is None and s.kind in L.COMPOSITE_KINDS:
+                    continue  # the engine gives none for a composite yet; the workbook's formula is tested by hand
                 out[name] = oc.tasks.cost_per_successful_task if oc.tasks is not None else ""
             else:
                 out[name] = _blank(getattr(oc, key))
         for key, *_ in lay.line_items(s):
-            out[f"out_li_{s.frag}_{key}"] = "" if oc is None else next(i.monthly_usd for i in oc.line_items if i.key == key)
+            ekey = lay.engine_item_key(s, key)
+            out[f"out_li_{s.frag}_{key}"] = "" if oc is None else next((i.monthly_usd for i in oc.line_items if i.key == ekey), "")
     engine_pairs = {(b.option_a, b.option_b): b for b in ev.breakevens}
     for a, b in lay.pairs():
         be = engine_pairs.get((a.id, b.id))
         cells = _pair_values(ev, be, a.id, b.id) if be is not None else {k: "" for k, *_ in L.BREAKEVEN_COLUMNS}
+        if be is not None and _stepped_composite(ev, a, b):
+            cells = {**{k: "" for k, *_ in L.BREAKEVEN_COLUMNS}, "pair": cells["pair"], **STEPPED_COMPOSITE_PAIR}
         for key, value in cells.items():
             out[L.breakeven_name(a, b, key)] = value
     be = ev.breakeven
@@ -208,6 +228,10 @@ def generation_values(ev: Evaluation, lay: Optional[L.Layout] = None) -> dict[st
     the recommendation (None: blank, an option not compared)."""
     lay = lay or layout_of(ev.scenario)
     out: dict[str, Value] = {f"gen_{s.frag}_npv": ev.tco[s.id].npv if s.id in ev.tco else None for s in lay.slots}
+    for split in ev.splits:  # the engine's cheapest split of each mix (a value: it does not recalculate)
+        m = lay.slot(split.option)
+        for j in lay.components(m):
+            out[f"gen_{m.frag}_split_{j.frag}"] = split.route.get(j.id)
     ctx = ev.scenario.context
     for key, _label, _name in FINGERPRINT_CONTEXT:
         out[f"gen_{key}"] = getattr(ctx, key)
