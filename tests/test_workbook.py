@@ -277,18 +277,25 @@ def test_cover_recommendation_and_cheapest_come_from_the_presentation_layer(eval
     ([{"id": "own-gpus", "kind": "api", "input_price_per_1m": 1.0, "output_price_per_1m": 2.0},
       {"id": "own_gpus", "kind": "api", "input_price_per_1m": 1.0, "output_price_per_1m": 2.0}],
      r"options: the ids 'own-gpus' and 'own_gpus' both name workbook cells own_gpus_\*; expected ids that differ"),
-    # a mix sending traffic to bought servers has no live formulas yet: refused in words, never written with wrong numbers
-    ([{"id": "api", "kind": "api", "input_price_per_1m": 1.0, "output_price_per_1m": 2.0},
-      {"id": "own", "kind": "on_prem", "servers": 2, "utilization": 0.5, "server_price": 100000, "gpus_per_server": 4,
-       "gpu_tdp_watts": 700},
-      {"id": "hybrid-1", "kind": "mix", "route": {"api": 0.3, "own": 0.7}}],
-     r"hybrid-1: a mix that sends traffic to the on_prem option own cannot be written as live workbook formulas yet"),
 ])
 def test_options_the_layout_cannot_take_are_refused_clearly(tmp_path, options, match):
     sc = scenario_from_dict({"volume": {"tokens_per_day": 1e6}, "options": options})
     with pytest.raises(WorkbookError, match=match):
         generate_workbook(sc, tmp_path / "x.xlsx")
     assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_a_failure_escalated_to_another_option_is_refused_naming_the_field():
+    """on_failure: escalate (another option answers the failed tasks) has no workbook formulas yet:
+    refused naming the field, never written with the volumes of retries instead."""
+    from types import SimpleNamespace
+
+    sc = scenario_from_dict({"volume": {"tokens_per_day": 1e6}, "options": [
+        {"id": "api", "kind": "api", "input_price_per_1m": 1.0, "output_price_per_1m": 2.0}]})
+    L.check_writable(sc, L.layout_for(L.shape_of(sc)))  # retry and human are fine
+    escalating = SimpleNamespace(options=[SimpleNamespace(id="mini", kind="api", hidden=SimpleNamespace(on_failure="escalate"))])
+    with pytest.raises(L.LayoutError, match=r"mini.hidden.on_failure: got 'escalate', expected 'retry' or 'human' in a workbook"):
+        L.check_writable(escalating, L.layout_for(L.shape_of(sc)))
 
 
 def test_hostile_option_label_stays_text(tmp_path):

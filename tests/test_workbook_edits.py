@@ -19,7 +19,7 @@ from runrate_xl.presets import preset_scenario
 from runrate_xl.workbook import read_workbook, workbook_bytes
 
 from .libreoffice import recalculate, soffice
-from .test_workbook_libreoffice import _cells, _edit, error_cells, failing_checks, mismatches
+from .test_workbook_libreoffice import ON_PREM_COMPOSITES, _cells, _edit, error_cells, failing_checks, mismatches
 from .workbook_scenarios import ON_PREM
 
 pytestmark = [pytest.mark.libreoffice, pytest.mark.slow,
@@ -55,15 +55,29 @@ EDITS = {
         "in_volume_tokens_per_day": 400_000_000, "in_buy_pue": 1.3, "in_rent_gpu": "lambda-h100-8"}),
     "op-stated": ("on-prem-stated", "on_prem stated fleet", {
         "in_own_servers": 3, "in_own_utilization": 0.4, "in_api_hidden_observability_monthly": 2500}),
+    # a composite's route and escalation share are inputs: an analyst prices another split (as routed)
+    "mix-route": ("hybrid-frontier-hard-20pct", "mix of two API options, re-routed", {
+        "in_hard_20_split": "as_routed", "in_hard_20_route_frontier": 0.35, "in_hard_20_route_mini": 0.65,
+        "in_volume_requests_per_month": 3_000_000}),
+    "mix-gpus": ("hybrid-selfhost-bulk-api-overflow", "mix with a capacity-mode self-hosted part at its share", {
+        "in_bulk_overflow_split": "as_routed", "in_bulk_overflow_route_own_gpus": 0.6, "in_bulk_overflow_route_api": 0.4,
+        "in_volume_tokens_per_day": 300_000_000}),
+    "cascade-share": ("cascade-mini-escalate-15pct", "cascade with another escalation share and first option", {
+        "in_escalate_15_escalation_share": 0.3, "in_mini_hidden_success_rate": 0.9, "in_mini_hidden_on_failure": "human",
+        "in_mini_hidden_cost_per_review": 0.5}),
+    "mix-on-prem": ("mix-on-prem", "mix with an on-prem part buying its servers at its share", {
+        "in_blend_route_own": 0.5, "in_blend_route_api": 0.3, "in_blend_route_rent": 0.2, "in_own_server_price": 90_000}),
 }
 UNKNOWN = ("capacity-growth", {"in_self_hosted_gpu": "aws-not-a-gpu"})
 
 
 def _base(name: str):
-    if name in ON_PREM:
-        from runrate_xl.api import scenario_from_dict
+    from runrate_xl.api import scenario_from_dict
 
+    if name in ON_PREM:
         return scenario_from_dict(ON_PREM[name])
+    if name in ON_PREM_COMPOSITES:
+        return scenario_from_dict(ON_PREM_COMPOSITES[name])
     return preset_scenario(name)
 
 
@@ -119,7 +133,18 @@ def test_the_edits_cover_every_kind_and_mode(edited):
             else:
                 seen.add(o.kind)
     assert seen >= {"api", "fine_tuned", "self_hosted implied", "self_hosted unlimited", "self_hosted stated",
-                    "self_hosted capacity", "on_prem stated", "on_prem capacity"}
+                    "self_hosted capacity", "on_prem stated", "on_prem capacity", "mix", "cascade"}
+
+
+def test_a_re_routed_mix_and_escalation_share_are_read_back(edited):
+    """`runrate read` reads the composite back from the workbook: the route and escalation share as edited."""
+    mix = read_workbook(edited["mix-route"][1]).option("hard-20")
+    assert (mix.split, mix.route) == ("as_routed", {"frontier": 0.35, "mini": 0.65})
+    gpus = read_workbook(edited["mix-gpus"][1]).option("bulk-overflow")
+    assert gpus.route == {"own-gpus": 0.6, "api": 0.4}
+    assert read_workbook(edited["mix-on-prem"][1]).option("blend").route == {"own": 0.5, "api": 0.3, "rent": 0.2}
+    cascade = read_workbook(edited["cascade-share"][1]).option("escalate-15")
+    assert (cascade.first, cascade.then, cascade.escalation_share) == ("mini", "frontier", 0.3)
 
 
 def test_switching_to_capacity_mode_and_naming_a_gpu_prices_it(edited):

@@ -47,6 +47,34 @@ EDITS = {
     "edit-on-prem": ("on-prem-growth", {"in_own_server_price": 120_000, "in_own_life_years": 3, "in_own_residual_share": 0.1,
                                         "in_own_pue": 1.2, "in_horizon_months": 80, "in_volume_monthly_growth": 0.02}),
 }
+# A mix and a cascade of two API options whose first attempts fail (to a person at $0.01 a review),
+# for cost per successful task by hand: 1M requests a month of 1,000 tokens, 80% input; observability
+# $100 a month beside the frontier model, $50 beside mini (paid once by a composite that uses it).
+# All-frontier: 800M x $2.50 + 200M x $10 = $4,000 of tokens; all-mini: 800M x $0.15 + 200M x $0.60 = $240.
+_PAIR = [
+    {"id": "frontier", "kind": "api", "input_price_per_1m": 2.5, "output_price_per_1m": 10.0,
+     "hidden": {"success_rate": 0.95, "on_failure": "human", "cost_per_review": 0.01, "observability_monthly": 100}},
+    {"id": "mini", "kind": "api", "input_price_per_1m": 0.15, "output_price_per_1m": 0.6,
+     "hidden": {"success_rate": 0.8, "on_failure": "human", "cost_per_review": 0.01, "observability_monthly": 50}},
+]
+_VOLUME = {"requests_per_month": 1_000_000, "tokens_per_request": 1000, "input_share": 0.8}
+# A mix with an on-prem part (its own servers bought at its share of a growing volume, sold at the
+# horizon end) and a cascade whose first option is a stated on-prem fleet, beside a cheapest split.
+ON_PREM_COMPOSITES = {
+    "mix-on-prem": {**ON_PREM["on-prem-growth"], "horizon": {"months": 30},
+                    "options": ON_PREM["on-prem-growth"]["options"] + [
+                        {"id": "blend", "kind": "mix", "route": {"own": 0.6, "api": 0.15, "rent": 0.25}}]},
+    "cascade-on-prem": {**ON_PREM["on-prem-stated-at"], "options": ON_PREM["on-prem-stated-at"]["options"] + [
+        {"id": "esc", "kind": "cascade", "first": "own", "then": "api", "escalation_share": 0.2},
+        {"id": "half", "kind": "mix", "route": {"own": 0.5, "api": 0.5}, "split": "cheapest"}]},
+}
+COMPOSITE_OUTCOMES = {
+    "mix-outcomes": {"volume": _VOLUME, "options": _PAIR + [
+        {"id": "blend", "kind": "mix", "route": {"frontier": 0.3, "mini": 0.7}}], "context": {"current_option": "frontier"}},
+    "cascade-outcomes": {"volume": _VOLUME, "options": _PAIR + [
+        {"id": "esc", "kind": "cascade", "first": "mini", "then": "frontier", "escalation_share": 0.15}],
+        "context": {"current_option": "frontier"}},
+}
 SEVERAL = dict(several_option_scenarios())
 SEVERAL.update((sid, sc) for sid, sc in SCENARIOS if sid.startswith("on-prem-"))
 
@@ -87,6 +115,10 @@ def recalculated(tmp_path_factory):
     ev = evaluate_scenario(buying)
     (src / "migration-on-prem.xlsx").write_bytes(workbook_bytes(ev, cache_values=False))
     jobs["migration-on-prem"] = (ev, src / "migration-on-prem.xlsx")
+    for fid, data in {**COMPOSITE_OUTCOMES, **ON_PREM_COMPOSITES}.items():
+        ev = evaluate_scenario(scenario_from_dict(data))
+        (src / f"{fid}.xlsx").write_bytes(workbook_bytes(ev, cache_values=False))
+        jobs[fid] = (ev, src / f"{fid}.xlsx")
     for fid, (preset, changes) in EDITS.items():
         path = src / f"{fid}.xlsx"
         base = SEVERAL[preset] if preset in SEVERAL else preset_scenario(preset)
@@ -226,3 +258,56 @@ def test_a_phased_move_to_bought_servers_is_said_not_silently_ignored(recalculat
     for o in ev.options:
         sheet, ref = next(iter(wb.defined_names[f"out_{o}_total_monthly"].destinations))
         assert math.isclose(wb[sheet][ref.replace("$", "")].value, ev.options[o].total_monthly, rel_tol=1e-9)
+
+
+def test_composites_recalculate_with_cost_per_successful_task_by_hand(recalculated):
+    """Mix 30% frontier / 70% mini: tokens 0.3 x 4,000 + 0.7 x 240 = $1,368; reviews of failed tasks
+    0.3M x 5% x $0.01 + 0.7M x 20% x $0.01 = $1,550; observability $150; total $3,068; failed 0.3 x 5%
+    + 0.7 x 20% = 15.5%.
+    Cascade, mini first, 15% escalated: 240 + 0.15 x 4,000 = $840 of tokens; reviews 1M x 20% x $0.01
+    + 0.15M x 5% x $0.01 = $2,075; observability $150; total $3,065; failed (1 - 0.15) x 20% + 0.15 x 5%
+    = 17.75%. Cost per successful task: total / (1M x (1 - failed))."""
+    for fid, total, failed in (("mix-outcomes", 3068.0, 0.155), ("cascade-outcomes", 3065.0, 0.1775)):
+        ev, path = recalculated[fid]
+        n, bad = mismatches(ev, path)
+        assert not bad and n > 900, (fid, bad[:5])
+        assert not failing_checks(path) and not error_cells(path), fid
+        wb = openpyxl.load_workbook(path, data_only=True)
+        frag = "blend" if fid == "mix-outcomes" else "esc"
+        assert _cells(wb, f"out_{frag}_total_monthly")[0].value == pytest.approx(total, rel=1e-12)
+        assert _cells(wb, f"out_{frag}_cost_per_successful_task")[0].value == pytest.approx(total / (1e6 * (1 - failed)), rel=1e-12)
+        assert ev.options[frag].total_monthly == pytest.approx(total, rel=1e-12)  # the engine agrees on the total
+
+
+def test_mix_and_cascade_presets_recalculate_to_the_engine(recalculated):
+    """The three composite presets are among the session's files (every preset is): what they cover."""
+    kinds = {}
+    for name in ("hybrid-frontier-hard-20pct", "hybrid-selfhost-bulk-api-overflow", "cascade-mini-escalate-15pct"):
+        ev, path = recalculated[f"preset-{name}"]
+        n, bad = mismatches(ev, path)
+        assert not bad and n > 1200, name
+        assert not failing_checks(path) and not error_cells(path), name
+        kinds.update({o.kind: name for o in ev.scenario.options})
+    assert {"mix", "cascade", "self_hosted"} <= set(kinds)
+    # the self-host-the-bulk mix steps with its GPUs: its break-even rows say so in words, not a wrong number
+    ev, path = recalculated["preset-hybrid-selfhost-bulk-api-overflow"]
+    wb = openpyxl.load_workbook(path, data_only=True)
+    assert _cells(wb, "out_be_api_vs_bulk_overflow_tokens_per_day")[0].value == "not in the workbook"
+    assert _cells(wb, "c_bulk_overflow_stepped")[0].value is True
+
+
+def test_composites_with_bought_servers_recalculate_to_the_engine(recalculated):
+    """A mix with an on-prem part buys that part's servers at its share of each month's volume
+    (Monthly: its own bought, end-of-life and owned columns) and credits their book value at the
+    horizon end: TCO, NPV and every series cell equal the engine's; so does a cascade whose first
+    option is a stated fleet, beside a mix priced at the engine's cheapest split."""
+    for fid in ON_PREM_COMPOSITES:
+        ev, path = recalculated[fid]
+        n, bad = mismatches(ev, path)
+        assert not bad and n > 1500, (fid, bad[:5])
+        assert not failing_checks(path) and not error_cells(path), fid
+    ev, path = recalculated["mix-on-prem"]
+    wb = openpyxl.load_workbook(path, data_only=True)
+    bought = [c.value for c in _cells(wb, "ser_blend_own_bought")]
+    assert sum(bought) > bought[0] > 0  # servers at month 0, more as the volume grows
+    assert ev.tco["blend"].npv == pytest.approx(_cells(wb, "out_blend_npv")[0].value, rel=1e-9)

@@ -436,13 +436,28 @@ def op_cost(s: L.Slot, t: str, units: Optional[str] = None) -> str:
     return f"c_{p}_fixed_other+({units or op_units(s, t)})*c_{p}_instance_month+c_{p}_slope*{t}"
 
 
-def _op_cash(s: L.Slot, row: dict) -> str:
+def _op_cash(s: L.Slot, row: dict, terminal: Optional[str] = None) -> str:
     """What cash adds to a month's run-rate (engine kinds/on_prem.cash_flows): the servers' capital
     charge out; servers bought at the month's end (for the next month) and residuals of servers
-    reaching their end of life in; in the last month, the book value of the servers still owned."""
+    reaching their end of life in; in the last month, the book value of the servers still owned
+    (``terminal``: a composite's part has its own)."""
     p = s.frag
     return (f"-{row['units']}*c_{p}_unit_capital+{row['bought']}*c_{p}_unit_cost-{row['retired']}*c_{p}_unit_residual"
-            f"-IF({row['month']}=in_horizon_months,c_{p}_terminal,0)")
+            f"-IF({row['month']}=in_horizon_months,{terminal or f'c_{p}_terminal'},0)")
+
+
+def composite_cash(m: L.Slot, j: L.Slot, row: dict) -> str:
+    """What the on-prem part ``j`` of composite ``m`` adds to the composite's month (its own servers)."""
+    return f"IF({_share(m, j)}>0,{_op_cash(j, row, f'c_{m.frag}_{j.frag}_terminal')},0)"
+
+
+def terminal_value(c, s: L.Slot, name: str, bought: str) -> None:
+    """Book value of the servers still owned at the horizon end (straight line from the installed
+    price to the residual), from the series of servers bought (``bought``: its defined name)."""
+    p, H, N = s.frag, "in_horizon_months", "ser_months"
+    c.line(name, f"{s.id}: book value credited at the horizon end",
+           f"=SUMPRODUCT({bought}*({N}>{H}-c_{p}_life)*({N}<{H})*(c_{p}_unit_cost-(c_{p}_unit_cost-c_{p}_unit_residual)"
+           f"*({H}-{N})/c_{p}_life))", "USD", L.USD, "straight line from installed price to residual")
 
 
 def _op_checks(s: L.Slot) -> list:
@@ -502,6 +517,11 @@ def _mix_write(c, lay: L.Layout, m: L.Slot) -> Written:
             c.line(f"c_{p}_{q}_util", f"{j.id}: average GPU utilization at its volume",
                    f"=IF({_share(m, j)}>0,IF(c_{q}_capacity,{t}*(1+c_{q}_retry)/k_seconds_per_day/(c_{p}_{q}_units*c_{q}_capacity_tps),"
                    f"in_{q}_utilization),\"\")", "%", L.PCT)
+        if j.kind == "on_prem":
+            q = j.frag
+            c.line(f"c_{p}_{q}_units", f"{j.id}: servers at its volume",
+                   f"=IF({_share(m, j)}>0,{op_units(j, f'c_{p}_t_{q}')},\"\")", "servers", L.INT)
+            terminal_value(c, j, f"c_{p}_{q}_terminal", f"ser_{p}_{q}_bought")
         for key, _label, _hidden, variable in lay.line_items(j):
             k = f"{j.frag}__{key}"
             w.when[k] = f"{_share(m, j)}>0"
@@ -511,6 +531,8 @@ def _mix_write(c, lay: L.Layout, m: L.Slot) -> Written:
                 w.fixed[k] = f"c_{p}_{j.frag}_infra*c_{p}_{j.frag}_util"
             elif j.kind == "self_hosted" and key == "idle_gpu":
                 w.fixed[k] = f"c_{p}_{j.frag}_infra*(1-c_{p}_{j.frag}_util)"
+            elif j.kind == "on_prem" and key in _OP_UNIT:
+                w.fixed[k] = f"c_{p}_{j.frag}_units*{_OP_UNIT[key].format(q=j.frag)}"
             else:
                 w.fixed[k] = f"c_li_{j.frag}_{key}"
     if m.kind == "mix":
@@ -522,10 +544,15 @@ def _mix_write(c, lay: L.Layout, m: L.Slot) -> Written:
         note = "(1 - escalation) x first's failed share + escalation x then's"
     c.line(f"c_{p}_failed", "Share of tasks failing (to a person)", f"={failed}", "%", "0.00%", note)
     stepped = [f"AND({_share(m, j)}>0,c_{j.frag}_capacity)" for j in comps if j.kind in ("self_hosted", "on_prem")]
-    c.line(f"c_{p}_stepped", "A component steps with volume (GPU instances)", f"=OR({','.join(stepped)})" if stepped else "=FALSE",
-           "TRUE/FALSE", "its cost curve is piecewise: see the break-even table")
+    c.line(f"c_{p}_stepped", "A part steps with volume (GPU instances, servers)", f"=OR({','.join(stepped)})" if stepped else "=FALSE",
+           "TRUE/FALSE", "General", "its cost is a sum of stepped curves: its break-evens are the memo's (Outputs)")
     w.one_time = "+".join(f"IF({_share(m, j)}>0,c_{j.frag}_one_time,0)" for j in comps)
     return w
+
+
+# An on-prem part's items paid per server (its own block: capital, maintenance, idle power, facilities).
+_OP_UNIT = {"capital": "c_{q}_unit_capital", "maintenance": "c_{q}_unit_maintenance", "power_idle": "c_{q}_unit_power_idle",
+            "facilities": "in_{q}_facilities_monthly_per_server"}
 
 
 def _mix_cost(m: L.Slot, t: str, lay: Optional[L.Layout] = None) -> str:

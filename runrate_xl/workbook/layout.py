@@ -51,9 +51,6 @@ CATALOG_LISTS: dict[tuple[str, str], str] = {("self_hosted", "gpu"): "cat_instan
 MAX_MONTHS = 120  # Horizon.months le=120: one row per month, blank beyond the horizon
 MAX_TIERS = 5  # long-context price tiers the Prices sheet holds per API option
 COMPOSITE_KINDS = ("mix", "cascade")  # options made of the workbook's other options (engine kinds/composite.py)
-# Kinds a workbook's mix or cascade cannot route to yet: bought servers would need a purchase series
-# per composite (the engine prices it; generate.check_composites refuses such a scenario in words).
-UNROUTABLE_KINDS = ("on_prem",)
 MAX_OPTIONS = 8  # option columns a workbook lays out (the cover and outputs stay printable)
 YES, NO = "Yes", "No"
 FIRST_OPTION_COL = 3  # column C
@@ -414,7 +411,7 @@ class Layout:
         not itself a mix or cascade (a mix's route has a share cell for each; blank: not routed)."""
         if slot.kind not in COMPOSITE_KINDS:
             return []
-        return [s for s in self.slots if s.kind not in COMPOSITE_KINDS + UNROUTABLE_KINDS]
+        return [s for s in self.slots if s.kind not in COMPOSITE_KINDS]
 
     def line_items(self, slot: Slot) -> list[tuple[str, str, bool, bool]]:
         """(key, label, hidden, variable) of the option's line items; a composite's are its
@@ -614,27 +611,15 @@ def layout_for(shape: Shape) -> Layout:
 
 
 def check_writable(scenario, lay: Layout) -> None:
-    """Refuse, naming the field, what this layout's formulas would price wrongly: a mix or cascade
-    routing traffic to a kind it cannot route to yet (bought servers), and a failure handled by
-    escalation (``hidden.on_failure: escalate``), whose escalated volume the workbook does not carry yet."""
-    from ..engine.kinds import components
-
+    """Refuse, naming the field, what this layout's formulas would price wrongly: a failure handled
+    by escalation (``hidden.on_failure: escalate``), whose escalated volume the workbook does not
+    carry yet (the engine, memo, CLI and UDFs price it)."""
     for o in scenario.options:
         hidden = getattr(o, "hidden", None)
         if getattr(hidden, "on_failure", None) == "escalate":
             raise LayoutError(f"{o.id}.hidden.on_failure: got 'escalate', expected 'retry' or 'human' in a workbook (a failure "
                               "escalated to another option is priced by the engine, memo, CLI and UDFs; the workbook's formulas "
                               "carry retries and human handling only)")
-        if o.kind not in COMPOSITE_KINDS:
-            continue
-        ok = {c.id for c in lay.components(lay.slot(o.id))}
-        for cid, _share in components(o):
-            if cid not in ok:
-                kind = scenario.option(cid).kind
-                raise LayoutError(f"{o.id}: a {o.kind} that sends traffic to the {kind} option {cid} cannot be written as live "
-                                  f"workbook formulas yet (bought servers would need their own purchase series per {o.kind}); "
-                                  f"expected a {o.kind} of API, fine-tuned or self-hosted options: the engine, memo, CLI and "
-                                  f"UDFs price it; leave the {o.kind} out of the workbook's scenario")
 
 
 def legacy_layout() -> Layout:
@@ -689,6 +674,11 @@ def monthly_columns(lay: Layout) -> dict[str, str]:
     keys += [f"{s.frag}_instances" for s in lay.of_kind("self_hosted")]
     for s in lay.of_kind("on_prem"):  # servers in use, bought, reaching their end of life, owned (cash series)
         keys += [f"{s.frag}_instances", f"{s.frag}_bought", f"{s.frag}_retired", f"{s.frag}_owned"]
+    for m in lay.slots:  # a composite's on-prem part buys its own servers at its share of the volume
+        for j in lay.components(m):
+            if j.kind == "on_prem":
+                keys += [f"{m.frag}_{j.frag}_instances", f"{m.frag}_{j.frag}_bought", f"{m.frag}_{j.frag}_retired",
+                         f"{m.frag}_{j.frag}_owned"]
     keys += [f"{s.frag}_monthly" for s in lay.slots] + [f"{s.frag}_cumulative" for s in lay.slots]
     keys += [f"{s.frag}_behind" for s in lay.slots]  # payback: months not yet below today's option
     keys += [f"{s.frag}_rest" for s in lay.slots]  # a phased move: each option as today's option, at the rest of the traffic

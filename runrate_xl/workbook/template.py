@@ -34,7 +34,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ..engine.kinds import KINDS
 from . import layout as L
 from . import styles as S
-from .blocks import block_of, capacity_instances, sh_cost
+from .blocks import block_of, capacity_instances, composite_cash, sh_cost
 from .catalog_sheet import build_catalog
 from .zipnorm import FIXED_TIME
 
@@ -722,6 +722,12 @@ def _build_monthly(book: Book) -> None:
             heads[f"{s.frag}_bought"] = (f"{s.id} bought", "at month end")
             heads[f"{s.frag}_retired"] = (f"{s.id} end of life", "at month end")
             heads[f"{s.frag}_owned"] = (f"{s.id} owned", "at month end")
+        for j in _bought_parts(lay, s):
+            k = f"{s.frag}_{j.frag}"
+            heads[f"{k}_instances"] = (f"{s.id}: {j.id} servers", "in use")
+            heads[f"{k}_bought"] = (f"{s.id}: {j.id} bought", "at month end")
+            heads[f"{k}_retired"] = (f"{s.id}: {j.id} end of life", "at month end")
+            heads[f"{k}_owned"] = (f"{s.id}: {j.id} owned", "at month end")
     hr = L.MONTHLY_FIRST_ROW - 2
     first_slot = lay.slots[0].frag
     ws.cell(row=hr - 1, column=_col_index(M[f"{first_slot}_monthly"]), value="Monthly cost").font = S.SECTION
@@ -749,8 +755,11 @@ def _build_monthly(book: Book) -> None:
             col, mcol = M[f"{s.frag}_cumulative"], M[f"{s.frag}_monthly"]
             if block_of(s.kind).cash is not None:
                 _bought_columns(ws, M, s, m, r, first)
+            for j in _bought_parts(lay, s):
+                _bought_columns(ws, M, s, m, r, first, key=f"{s.frag}_{j.frag}", life=f"c_{j.frag}_life")
             if m == 0:
                 bought = f"+{M[f'{s.frag}_bought']}{r}*c_{s.frag}_unit_cost" if block_of(s.kind).cash is not None else ""
+                bought += "".join(f"+{M[f'{s.frag}_{j.frag}_bought']}{r}*c_{j.frag}_unit_cost" for j in _bought_parts(lay, s))
                 one_time = f"c_{s.frag}_one_time"
                 if block_of(s.kind).cash is None:  # paid when the move starts (with month S) when it does not start now
                     one_time = f"IF(AND({_moving(s)},N(in_horizon_switch_month)>0),0,{one_time})"
@@ -786,6 +795,13 @@ def _build_monthly(book: Book) -> None:
                 _calc(ws, inst, f"=IF(AND({act},{s.on}),{block.units(s, t)},\"\")", L.INT)
                 cash = block.cash(s, {"units": inst, "bought": f"{M[f'{s.frag}_bought']}{r}",
                                       "retired": f"{M[f'{s.frag}_retired']}{r}", "month": f"{M['month']}{r}"})
+            for j in _bought_parts(lay, s):  # a composite's on-prem part: its servers at its share, their cash
+                k = f"{s.frag}_{j.frag}"
+                units = f"{M[f'{k}_instances']}{r}"
+                _calc(ws, units, f"=IF(AND({act},{s.on},c_{s.frag}_sh_{j.frag}>0),{block_of(j.kind).units(j, f'(c_{s.frag}_sh_{j.frag}*{t})')},0)",
+                      L.INT)
+                cash += "+" + composite_cash(s, j, {"units": units, "bought": f"{M[f'{k}_bought']}{r}",
+                                                    "retired": f"{M[f'{k}_retired']}{r}", "month": f"{M['month']}{r}"})
             own = f"{block.monthly(s, t, pf, inst)}{cash}"
             if block.cash is None:  # a phased move (engine curve.migration); bought hardware: see the Checks sheet
                 at_share = block.monthly(s, f"({share}*{t})", pf, "")
@@ -798,7 +814,7 @@ def _build_monthly(book: Book) -> None:
             continue
         start = first if key in ("active", "discount_factor") or key.endswith(("cumulative", "behind", "bought", "retired", "owned")) else first + 1
         book.define(f"ser_{key}", L.MONTHLY, f"{col}{start}:{col}{last}")
-    if any(block_of(s.kind).cash is not None for s in lay.slots):
+    if any(block_of(s.kind).cash is not None or _bought_parts(lay, s) for s in lay.slots):
         book.define("ser_months", L.MONTHLY, f"{M['month']}{first}:{M['month']}{last}")
     last_col = list(M.values())[-1]
     ws.conditional_formatting.add(f"B{first}:{last_col}{last}", FormulaRule(formula=[f"NOT(${M['active']}{first})"], font=_grey_font()))
@@ -819,16 +835,22 @@ def _volume_rate(s: L.Slot) -> str:
     return f"-c_{s.frag}_load_rate" if s.kind == "on_prem" else ""
 
 
-def _bought_columns(ws, M: dict, s: L.Slot, m: int, r: int, first: int) -> None:
+def _bought_parts(lay: L.Layout, s: L.Slot) -> list:
+    """The on-prem parts of a composite (each buys its own servers at its share); [] otherwise."""
+    return [j for j in lay.components(s) if block_of(j.kind).cash is not None]
+
+
+def _bought_columns(ws, M: dict, s: L.Slot, m: int, r: int, first: int, key: Optional[str] = None,
+                    life: Optional[str] = None) -> None:
     """Servers bought, reaching their end of life and owned at the end of month ``m`` (engine
     kinds/on_prem.cash_flows): at a month's end the servers bought a life ago reach their end of
     life (their residual is received), then those the next month needs beyond the ones still
     owned are bought (none at the horizon end); servers no longer needed are kept until their
-    end of life."""
-    p, act = s.frag, f"{M['active']}{r}"
+    end of life. ``key``/``life``: a composite's on-prem part (its columns, its servers' life)."""
+    p, act = key or s.frag, f"{M['active']}{r}"
     bought, retired, owned = (f"{M[f'{p}_{k}']}" for k in ("bought", "retired", "owned"))
     need_next = f"{M[f'{p}_instances']}{r + 1}"
-    life = f"c_{p}_life"
+    life = life or f"c_{p}_life"
     if m == 0:
         _calc(ws, f"{retired}{r}", "=0", L.INT)
         _calc(ws, f"{bought}{r}", f"=IF(AND({s.on},in_horizon_months>0),{need_next},0)", L.INT)
@@ -996,6 +1018,11 @@ def _build_outputs(book: Book) -> None:
         r += 1
     if not pairs:
         ws.cell(row=r, column=2, value="(one option: no pair)").font = S.NOTE
+        r += 1
+    if any(block_of(s.kind).composite for s in lay.slots):
+        ws.cell(row=r, column=2, value="A mix or cascade costs the sum of its parts at their shares. While a part steps with volume "
+                "(GPU instances, servers) its pairs read 'not in the workbook': these formulas follow one stepped cost, not a sum; "
+                "the memo and `runrate evaluate` give those break-evens.").font = S.NOTE
         r += 1
     ws.cell(row=r, column=2, value="Below the break-even volume the 'cheaper below' option costs less; the chart on the right plots "
             "the primary pair.").font = S.NOTE
@@ -1216,6 +1243,11 @@ def _build_checks(book: Book) -> None:
             at = lambda key: f"'{L.MONTHLY}'!{M[key]}{L.MONTHLY_FIRST_ROW + 1}"  # noqa: E731
             cells = {"units": at(f"{o}_instances"), "bought": at(f"{o}_bought"), "retired": at(f"{o}_retired"), "month": at("month")}
             m1 = f"{m1}-({block_of(s.kind).cash(s, cells)})"
+        for j in _bought_parts(lay, s):
+            at = lambda key: f"'{L.MONTHLY}'!{M[key]}{L.MONTHLY_FIRST_ROW + 1}"  # noqa: E731
+            k = f"{o}_{j.frag}"
+            cells = {"units": at(f"{k}_instances"), "bought": at(f"{k}_bought"), "retired": at(f"{k}_retired"), "month": at("month")}
+            m1 = f"{m1}-({composite_cash(s, j, cells)})"
         rows += [
             (f"{s.id}: total = visible + hidden", f"IF({on},{near(f'c_{o}_total', f'c_{o}_visible+c_{o}_hidden')},TRUE)", "Calculations"),
             (f"{s.id}: total = fixed + variable", f"IF({on},{near(f'c_{o}_total', f'c_{o}_fixed+c_{o}_variable')},TRUE)", "Calculations"),
@@ -1242,7 +1274,7 @@ def _build_checks(book: Book) -> None:
     for s in lay.slots:
         rows += block_of(s.kind).checks(s)
     for s in lay.slots:
-        if block_of(s.kind).cash is not None:
+        if block_of(s.kind).cash is not None or _bought_parts(lay, s):
             rows.append((f"{s.id}: a phased move to bought servers is not in this workbook's series yet (the engine's figures, "
                          "Outputs, include it)", f"NOT(AND({s.on},{_moving(s)}))", "Inputs"))
     for s in lay.slots:

@@ -110,12 +110,12 @@ def _pair_values(ev: Evaluation, be: BreakEven, first: str, second: str) -> dict
     }
 
 
-# A pair with a mix or cascade whose component steps with volume (GPU instances at its share): the
-# workbook's break-even formulas handle one cost curve with one step width, not a sum of several,
-# so the table says so in words instead of a wrong number (the engine's is in the memo and CLI).
+# A pair with a mix or cascade whose part steps with volume (GPU instances or servers at its share):
+# the workbook's break-even formulas handle one cost curve with one step width, not a sum of several,
+# so the table says so in words (and a note under it) instead of a wrong number (the memo's and CLI's).
 STEPPED_COMPOSITE_PAIR = {
     "tokens_per_day": "not in the workbook",
-    "method": "a composite with GPU steps: see the memo or runrate evaluate",
+    "method": "steps of a mix (see note)",
 }
 
 
@@ -147,6 +147,8 @@ def output_values(ev: Evaluation, lay: Optional[L.Layout] = None) -> dict[str, V
                 p = paybacks.get(s.id)
                 out[name] = "" if s.id == current or p is None else ("never" if p.months is None else p.months)
             elif key == "cost_per_outcome":
+                if oc.tasks is None and s.kind in L.COMPOSITE_KINDS and s.id in outcomes:
+                    continue  # the engine's divides by every outcome until it gives a composite's tasks (as the workbook does)
                 out[name] = outcomes[s.id].cost_per_outcome if s.id in outcomes else ""
             elif key == "cost_per_successful_task":
                 if oc.tasks is None and s.kind in L.COMPOSITE_KINDS:
