@@ -19,7 +19,7 @@ template is the one shipped in ``workbook_templates/scenario.xlsx``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from typing import Optional
 
@@ -557,6 +557,12 @@ def layout_for(shape: Shape) -> Layout:
                  if fc.type != "json" and fc.path != "label" and not fc.path.startswith("hidden.") and not on_prices_sheet(fc.path)]
         if rests:
             row = option_table(INPUTS, f"{KINDS[kind].label} options", [(kind, r) for r in rests], row, lay.input_sections)
+    for n, sp in enumerate(specs):  # a composite's option references are lists of the options it can use
+        owner = lay.slot(sp.option) if sp.option in lay.ids else None
+        if owner is not None and owner.kind in COMPOSITE_KINDS and sp.path.rsplit(".", 1)[-1] in ("first", "then", "quality_option"):
+            ids = tuple(c.id for c in lay.components(owner))
+            specs[n] = replace(sp, kind="choice", choices=ids, max_length=None, unit="option id",
+                               help=f"{sp.help} One of the options of this workbook: {', '.join(ids)}.")
     mixes = lay.of_kind("mix")
     if mixes:  # a mix's route: one share cell per option it can send traffic to (blank: not in the route)
         title = "Mix routes: share of the traffic to each option"
