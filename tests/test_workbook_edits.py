@@ -65,6 +65,8 @@ EDITS = {
     "cascade-share": ("cascade-mini-escalate-15pct", "cascade with another escalation share and first option", {
         "in_escalate_15_escalation_share": 0.3, "in_mini_hidden_success_rate": 0.9, "in_mini_hidden_on_failure": "human",
         "in_mini_hidden_cost_per_review": 0.5}),
+    "op-gpu": ("buy-vs-rent-8xh100", "on_prem: another GPU type, its server price and power looked up on the Catalog sheet", {
+        "in_buy_gpu_type": "A100-80GB", "in_volume_tokens_per_day": 200_000_000}),
     "mix-on-prem": ("mix-on-prem", "mix with an on-prem part buying its servers at its share", {
         "in_blend_route_own": 0.5, "in_blend_route_api": 0.3, "in_blend_route_rent": 0.2, "in_own_server_price": 90_000}),
 }
@@ -165,3 +167,14 @@ def test_an_unknown_gpu_is_a_failing_check_not_a_stale_price(edited):
     failing = [label for label, _ in failing_checks(path)]
     assert any("GPU instance named is on the Catalog sheet" in label for label in failing), failing
     assert _value(path, "c_self_hosted_hourly") in (None, "")  # not the old instance's price
+
+
+def test_an_on_prem_gpu_change_looks_its_server_price_and_power_up(edited):
+    """8x H100 -> 8x A100-80GB on an on-prem option whose price and power came from the catalog:
+    the Catalog sheet's server ($160,000, was $285,000) and board power (400 W, was 700 W) follow."""
+    base, moved = edited["op-gpu"]
+    assert base.scenario.option("buy").server_price == 285_000 and base.scenario.option("buy").gpu_tdp_watts == 700
+    assert (_value(moved, "c_buy_server_price"), _value(moved, "c_buy_tdp")) == (160_000, 400)
+    assert _value(moved, "in_buy_server_price") is None  # left blank at generation: the catalog's figure
+    resolved = evaluate_scenario(read_workbook(moved)).scenario.option("buy")
+    assert (resolved.server_price, resolved.gpu_tdp_watts) == (160_000, 400)

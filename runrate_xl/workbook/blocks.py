@@ -385,10 +385,25 @@ def _op_write(c, lay: L.Layout, s: L.Slot) -> Written:
     c.line(f"c_{p}_instances", "Servers (today)", f"=IF({on},{op_units(s, 'c_tokens_per_day')},\"\")", "servers", L.INT,
            "stated, or peak / (throughput x target) x redundancy")
     c.line(f"c_{p}_gpus", "GPUs (today)", f"=IF({on},c_{p}_instances*{i}_gpus_per_server,\"\")", "GPUs", L.INT)
+    c.line(f"c_{p}_server_row", "Catalog: row of the server (GPU type and GPUs per server)",
+           f"=IF(LEN({i}_gpu_type)>0,IFERROR(MATCH({i}_gpu_type&\"|\"&{i}_gpus_per_server,cat_server_key,0),0),0)", "row", "0",
+           "0: none named, or not in the Catalog")
+    c.line(f"c_{p}_server_price", "Server price in force",
+           f"=IF(ISNUMBER({i}_server_price),{i}_server_price,IF(c_{p}_server_row>0,INDEX(cat_server_price,c_{p}_server_row),\"\"))",
+           "USD/server", L.USD, "yours (Prices) or the Catalog's")
+    c.line(f"c_{p}_install_share", "Installation share in force",
+           f"=IF(ISNUMBER({i}_install_share),{i}_install_share,IF(AND(NOT(ISNUMBER({i}_server_price)),c_{p}_server_row>0),"
+           f"INDEX(cat_server_install,c_{p}_server_row)/INDEX(cat_server_price,c_{p}_server_row),\"\"))", "%", L.PCT,
+           "yours (Inputs), or the Catalog's with its server price")
+    c.line(f"c_{p}_gpu_row", "Catalog: row of the GPU type", f"=IF(LEN({i}_gpu_type)>0,IFERROR(MATCH({i}_gpu_type,cat_gpu_types,0),0),0)",
+           "row", "0", "0: none named, or not in the Catalog")
+    c.line(f"c_{p}_tdp", "Board power per GPU in force",
+           f"=IF(ISNUMBER({i}_gpu_tdp_watts),{i}_gpu_tdp_watts,IF(c_{p}_gpu_row>0,INDEX(cat_gpu_tdp,c_{p}_gpu_row),\"\"))",
+           "W", "0", "yours (Prices) or the Catalog's")
     c.line(f"c_{p}_life", "Life of a server", f"=ROUND({i}_life_years*k_months_per_year,0)", "months", "0")
     c.line(f"c_{p}_rate", "Monthly cost of capital", f"=(1+{i}_cost_of_capital_per_year)^(1/k_months_per_year)-1", "%/month", "0.0000%")
-    c.line(f"c_{p}_unit_cost", "Server installed (paid when bought)", f"={i}_server_price*(1+{i}_install_share)", "USD/server", L.USD)
-    c.line(f"c_{p}_unit_residual", "Residual at the end of its life", f"={i}_server_price*{i}_residual_share", "USD/server", L.USD)
+    c.line(f"c_{p}_unit_cost", "Server installed (paid when bought)", f"=c_{p}_server_price*(1+c_{p}_install_share)", "USD/server", L.USD)
+    c.line(f"c_{p}_unit_residual", "Residual at the end of its life", f"=c_{p}_server_price*{i}_residual_share", "USD/server", L.USD)
     c.line(f"c_{p}_unit_capital", "Capital charge per server",
            f"=IF(c_{p}_rate=0,(c_{p}_unit_cost-c_{p}_unit_residual)/c_{p}_life,-PMT(c_{p}_rate,c_{p}_life,c_{p}_unit_cost,-c_{p}_unit_residual))",
            "USD/month", L.USD2, "-PMT(r, life, price x (1 + install), -residual)")
@@ -396,11 +411,11 @@ def _op_write(c, lay: L.Layout, s: L.Slot) -> Written:
            f"=(c_{p}_unit_cost-c_{p}_unit_residual)/c_{p}_life", "USD/month", L.USD2)
     c.line(f"c_{p}_unit_interest", "P&L: interest per server (capital charge - depreciation)",
            f"=c_{p}_unit_capital-c_{p}_unit_depreciation", "USD/month", L.USD2)
-    c.line(f"c_{p}_unit_maintenance", "Maintenance per server", f"={i}_server_price*{i}_maintenance_share_per_year/k_months_per_year",
+    c.line(f"c_{p}_unit_maintenance", "Maintenance per server", f"=c_{p}_server_price*{i}_maintenance_share_per_year/k_months_per_year",
            "USD/month", L.USD2)
     c.line(f"c_{p}_hours", "Hours per month", "=in_volume_days_per_month*k_hours_per_day", "hours", "0.0", "days x 24")
     c.line(f"c_{p}_unit_energy", "Electricity per server flat out (PUE included)",
-           f"={i}_gpus_per_server*{i}_gpu_tdp_watts/k_watts_per_kw*{i}_pue*c_{p}_hours*{i}_power_price_per_kwh", "USD/month", L.USD2,
+           f"={i}_gpus_per_server*c_{p}_tdp/k_watts_per_kw*{i}_pue*c_{p}_hours*{i}_power_price_per_kwh", "USD/month", L.USD2,
            "GPUs x TDP x PUE x hours x price")
     c.line(f"c_{p}_unit_power_idle", "Idle draw per server", f"=c_{p}_unit_energy*{i}_idle_power_share", "USD/month", L.USD2)
     c.line(f"c_{p}_instance_month", "Cost of one more server a month",
@@ -466,8 +481,10 @@ def _op_checks(s: L.Slot) -> list:
         (f"{s.id}: servers stated with utilization, or a capacity to size them",
          f"OR(NOT({on}),IF(ISNUMBER({i}_servers),ISNUMBER({i}_utilization),OR(ISNUMBER({i}_capacity_tokens_per_day),"
          f"ISNUMBER({i}_tokens_per_second_per_gpu))))", "Inputs"),
-        (f"{s.id}: server price, GPUs per server and GPU power are given",
-         f"OR(NOT({on}),AND(ISNUMBER({i}_server_price),ISNUMBER({i}_gpus_per_server),ISNUMBER({i}_gpu_tdp_watts)))", "Inputs, Prices"),
+        (f"{s.id}: server price, GPUs per server and GPU power are given (yours, or the Catalog's for the GPU type)",
+         f"OR(NOT({on}),AND(ISNUMBER(c_{p}_server_price),ISNUMBER({i}_gpus_per_server),ISNUMBER(c_{p}_tdp)))", "Inputs, Prices, Catalog"),
+        (f"{s.id}: an installation share is given (yours, or the Catalog's with its server price)",
+         f"OR(NOT({on}),ISNUMBER(c_{p}_install_share))", "Inputs"),
         (f"{s.id}: the life is a whole number of months",
          f"OR(NOT({on}),ABS({i}_life_years*k_months_per_year-c_{p}_life)<=k_tolerance)", "Inputs"),
         (f"{s.id}: average utilization is above 0 and at most 100%",

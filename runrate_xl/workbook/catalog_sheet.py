@@ -20,6 +20,7 @@ from openpyxl.utils import get_column_letter
 from ..catalog.gpu_specs import gpu_specs
 from ..catalog.instances import TERMS, instance_catalog
 from ..catalog.models import model_catalog
+from ..catalog.servers import server_catalog
 from ..catalog.throughput import throughput_catalog
 from ..engine import capacity as cap
 from . import layout as L
@@ -220,6 +221,8 @@ def build_catalog(book, day: dt.date | None = None) -> CatalogRows:
             ws.column_dimensions[h[j]].width = 16
         book.define(f"cat_{p}_run_tokens", L.CATALOG, f"{h[2]}{first}:{h[2]}{last}")
         book.define(f"cat_{p}_capacity", L.CATALOG, f"{h[5]}{first}:{h[5]}{last}")
+    if lay.of_kind("on_prem"):
+        last = _servers(book, ws, last + 2, day)
     _fit_widths(ws, first_row=5)
     ws.freeze_panes = "C5"
     ws.print_area = f"A1:{last_col}{last}"
@@ -227,3 +230,45 @@ def build_catalog(book, day: dt.date | None = None) -> CatalogRows:
     _page(ws, landscape=True)
     _protect(ws)
     return CatalogRows(instances, price_rows, model_rows, (first, last))
+
+
+SERVER_COLS = ("Key (GPU|GPUs)", "GPU", "GPUs per server", "Server price (USD)", "Installation (USD)", "As of", "Source")
+TDP_COLS = ("GPU", "Board power per GPU (W)", "As of", "Source")
+
+
+def _servers(book, ws, row: int, day: dt.date) -> int:
+    """On-prem: the GPU servers to buy in force on ``day`` (the latest price read on or before it,
+    catalog/servers.lookup_server) and each GPU's board power (catalog/gpu_specs), looked up by an
+    on-prem option's GPU type and GPUs per server when its own cells are blank. Returns the last row."""
+    from .template import _header, _section
+
+    in_force: dict[tuple, object] = {}
+    for srv in server_catalog():
+        if srv.as_of <= day and ((srv.gpu, srv.gpus) not in in_force or srv.as_of >= in_force[(srv.gpu, srv.gpus)].as_of):
+            in_force[(srv.gpu, srv.gpus)] = srv
+    _section(ws, row, f"GPU servers to buy (runrate servers), prices in force on {day.isoformat()}: on-prem options look "
+                      "them up by GPU type and GPUs per server", "P")
+    _header(ws, row + 1, SERVER_COLS)
+    ws.row_dimensions[row + 1].height = 27
+    first = row + 2
+    for i, ((gpu, gpus), srv) in enumerate(in_force.items()):
+        for j, value in enumerate((f"{gpu}|{gpus}", gpu, gpus, srv.price_usd, srv.install_usd, srv.as_of.isoformat(), srv.source)):
+            ws.cell(row=first + i, column=2 + j, value=value).font = S.LABEL
+        for col in (5, 6):
+            ws.cell(row=first + i, column=col).number_format = L.USD
+    last = first + max(len(in_force), 1) - 1
+    for name, col in (("cat_server_key", "B"), ("cat_server_price", "E"), ("cat_server_install", "F"),
+                      ("cat_server_as_of", "G"), ("cat_server_source", "H")):
+        book.define(name, L.CATALOG, f"{col}{first}:{col}{last}")
+    row = last + 2
+    specs = gpu_specs()
+    _section(ws, row, "GPU board power (runrate gpus): on-prem options look it up by GPU type", "P")
+    _header(ws, row + 1, TDP_COLS)
+    first = row + 2
+    for i, (gpu, spec) in enumerate(specs.items()):
+        for j, value in enumerate((gpu, "" if spec.tdp_watts is None else spec.tdp_watts, spec.as_of.isoformat(), spec.source)):
+            ws.cell(row=first + i, column=2 + j, value=value).font = S.LABEL
+    last = first + len(specs) - 1
+    for name, col in (("cat_gpu_types", "B"), ("cat_gpu_tdp", "C")):
+        book.define(name, L.CATALOG, f"{col}{first}:{col}{last}")
+    return last

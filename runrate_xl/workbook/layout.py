@@ -46,7 +46,8 @@ COVER, INPUTS, PRICES, CATALOG, CALC, MONTHLY, OUTPUTS, SENS, CHECKS, LISTS = (
 )
 SHEETS = (COVER, INPUTS, PRICES, CATALOG, CALC, MONTHLY, OUTPUTS, SENS, CHECKS, LISTS)
 # Option inputs that name a row of the Catalog sheet: (kind, field) -> the defined name of its list.
-CATALOG_LISTS: dict[tuple[str, str], str] = {("self_hosted", "gpu"): "cat_instances", ("self_hosted", "model"): "cat_models"}
+CATALOG_LISTS: dict[tuple[str, str], str] = {("self_hosted", "gpu"): "cat_instances", ("self_hosted", "model"): "cat_models",
+                                              ("on_prem", "gpu_type"): "cat_gpu_types"}
 
 MAX_MONTHS = 120  # Horizon.months le=120: one row per month, blank beyond the horizon
 MAX_TIERS = 5  # long-context price tiers the Prices sheet holds per API option
@@ -545,6 +546,8 @@ def layout_for(shape: Shape) -> Layout:
                 optional = None
                 if kind == "api" and rest in ("input_price_per_1m", "output_price_per_1m"):
                     optional = False  # the generator writes resolved prices; the formulas need them
+                if kind == "on_prem" and rest == "install_share":
+                    optional = True  # blank: the Catalog's, with its server price (a check says when there is none)
                 specs.append(_spec(fc, path, input_name(path, frags), label, unit, _cell_kind(fc), fmt, sheet,
                                    f"{s.col}{r}", f"{unit_col}{r}", option=s.id, optional=optional))
             r += 1

@@ -62,8 +62,10 @@ CATALOG_GROUPS = (
 def catalog_lookups(scenario: Scenario, lay: Optional[L.Layout] = None) -> set[str]:
     """Input names to leave blank because the workbook looks their value up on its Catalog sheet:
     the capacity-mode figures of a self-hosted option that are exactly what the catalog gives for
-    its GPU instance, term, model and precision today (so changing the GPU in the workbook changes
-    them). A value that differs (yours, or the catalog's on another day) stays written: it wins."""
+    its GPU instance, term, model and precision today, and an on-prem option's server price and
+    GPU power when they are the catalog's for its GPU type and GPUs per server (so changing the GPU
+    in the workbook changes them). A value that differs (yours, or the catalog's on another day)
+    stays written: it wins."""
     from ..catalog.resolve import resolve
 
     lay = lay or layout_of(scenario)
@@ -84,7 +86,29 @@ def catalog_lookups(scenario: Scenario, lay: Optional[L.Layout] = None) -> set[s
         for g in groups:
             if all(getattr(probe, leaf) == getattr(o, leaf) for leaf in g):
                 out.update(lay.by_path[f"{o.id}.{leaf}"].name for leaf in g if f"{o.id}.{leaf}" in lay.by_path)
+    for o in scenario.options_of("on_prem"):  # the server price and GPU power the Catalog gives for its GPU type
+        if not getattr(o, "gpu_type", None):
+            continue
+        data = scenario.model_dump()
+        mine = next(x for x in data["options"] if x["id"] == o.id)
+        for g in ON_PREM_GROUPS:
+            for leaf in g:
+                mine[leaf] = None
+        del mine["install_share"]  # not given: the catalog's own share comes with its price
+        try:
+            probe = resolve(Scenario.model_validate(data)).option(o.id)
+        except (ValueError, RunrateError):  # not in the catalog (or not on this day): keep yours
+            continue
+        for g in ON_PREM_GROUPS:
+            if all(getattr(probe, leaf) == getattr(o, leaf) for leaf in g if leaf.endswith(("price", "watts", "share"))):
+                out.update(lay.by_path[f"{o.id}.{leaf}"].name for leaf in g if f"{o.id}.{leaf}" in lay.by_path)
     return out
+
+
+# On-prem fields the catalog fills from the GPU type (catalog/resolve._resolve_on_prem): the value, then
+# its source; with the server price, its installation share (when it is the catalog's too).
+ON_PREM_GROUPS = (("server_price", "server_price_source", "server_price_as_of", "install_share"),
+                  ("gpu_tdp_watts", "tdp_source", "tdp_as_of"))
 
 
 def _blank(x: Optional[float]) -> Value:
