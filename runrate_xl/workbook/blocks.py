@@ -512,17 +512,13 @@ def _mix_write(c, lay: L.Layout, m: L.Slot) -> Written:
     comps = lay.components(m)
     w = Written()
     for j in comps:
-        if j.kind == "mix" or j.kind == "cascade":  # pragma: no cover - components() leaves them out
-            continue
         if m.kind == "mix":
             c.line(_share(m, j), f"Share of the traffic to {j.id}", f"=N(in_{p}_route_{j.frag})", "%", L.PCT,
                    "the route (Inputs); blank: not routed")
-            weight = _share(m, j)
         else:
             c.line(_share(m, j), f"Share of the volume {j.id} carries",
                    f"=IF(in_{p}_first=\"{j.id}\",1,0)+IF(in_{p}_then=\"{j.id}\",in_{p}_escalation_share,0)", "%", L.PCT,
                    "first: every request; then: the escalated share")
-            weight = None
         c.line(f"c_{p}_t_{j.frag}", f"{j.id}: its volume today", f"={_share(m, j)}*c_tokens_per_day", "tokens/day", L.INT,
                "share x today's tokens/day")
         if j.kind == "self_hosted":

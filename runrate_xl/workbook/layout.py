@@ -683,6 +683,9 @@ def monthly_columns(lay: Layout) -> dict[str, str]:
     keys += [f"{s.frag}_instances" for s in lay.of_kind("self_hosted")]
     for s in lay.of_kind("on_prem"):  # servers in use, bought, reaching their end of life, owned (cash series)
         keys += [f"{s.frag}_instances", f"{s.frag}_bought", f"{s.frag}_retired", f"{s.frag}_owned"]
+    for m in lay.slots:  # a composite: the volume it carries, each part's cost at its share (helper columns)
+        if m.kind in COMPOSITE_KINDS:
+            keys += [f"{m.frag}_carries"] + [f"{m.frag}_{j.frag}_part" for j in lay.components(m)]
     for m in lay.slots:  # a composite's on-prem part buys its own servers at its share of the volume
         for j in lay.components(m):
             if j.kind == "on_prem":

@@ -722,6 +722,10 @@ def _build_monthly(book: Book) -> None:
             heads[f"{s.frag}_bought"] = (f"{s.id} bought", "at month end")
             heads[f"{s.frag}_retired"] = (f"{s.id} end of life", "at month end")
             heads[f"{s.frag}_owned"] = (f"{s.id} owned", "at month end")
+        if block_of(s.kind).composite:
+            heads[f"{s.frag}_carries"] = (f"{s.id}: volume it carries", "tokens/day")
+            for j in lay.components(s):
+                heads[f"{s.frag}_{j.frag}_part"] = (f"{s.id}: {j.id} at its share", "USD/month")
         for j in _bought_parts(lay, s):
             k = f"{s.frag}_{j.frag}"
             heads[f"{k}_instances"] = (f"{s.id}: {j.id} servers", "in use")
@@ -803,8 +807,17 @@ def _build_monthly(book: Book) -> None:
                 cash += "+" + composite_cash(s, j, {"units": units, "bought": f"{M[f'{k}_bought']}{r}",
                                                     "retired": f"{M[f'{k}_retired']}{r}", "month": f"{M['month']}{r}"})
             own = f"{block.monthly(s, t, pf, inst)}{cash}"
+            at_share = block.monthly(s, f"({share}*{t})", pf, "")
+            if block.composite:  # one helper column per part: its own cost at its share of what the composite carries
+                carries = f"{M[f'{s.frag}_carries']}{r}"
+                _calc(ws, carries, f"=IF(AND({act},{s.on}),IF({_moving(s)},{share}*{t},{t}),\"\")", L.INT)
+                parts = [f"{M[f'{s.frag}_{j.frag}_part']}{r}" for j in lay.components(s)]
+                for j, cell in zip(lay.components(s), parts):
+                    _calc(ws, cell, f"=IF(AND({act},{s.on},c_{s.frag}_sh_{j.frag}>0),"
+                                    f"{block_of(j.kind).monthly(j, f'(c_{s.frag}_sh_{j.frag}*{carries})', pf, '')},0)", L.USD)
+                own = at_share = f"SUM({parts[0]}:{parts[-1]})"
+                own += cash
             if block.cash is None:  # a phased move (engine curve.migration); bought hardware: see the Checks sheet
-                at_share = block.monthly(s, f"({share}*{t})", pf, "")
                 moved = (f"IF({share}>0,{at_share},0)+IF({share}<1,{today_rest},0)"
                          f"+IF({month}=N(in_horizon_switch_month),c_{s.frag}_one_time,0)")
                 own = f"IF({_moving(s)},{moved},{own})"
