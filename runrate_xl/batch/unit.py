@@ -51,8 +51,8 @@ def process_unit(job: UnitJob) -> UnitResult:
 
         if stage("scenario", lambda: write_scenario_yaml(ev, folder / "scenario.yaml")):
             res.files.append(f"{job.folder}/scenario.yaml")
-        unwritable = _composite_not_in_workbook(ev)
-        if unwritable:  # a mix routing to bought servers: the unit's other deliverables and roll-up row stand
+        unwritable = _not_in_workbook(ev)
+        if unwritable:  # what the workbook cannot price yet: the unit's other deliverables and roll-up row stand
             notes.append(f"workbook: not written: {unwritable} (the memo, summary and roll-up carry its engine figures)")
         elif stage("workbook", lambda: write_workbook(ev, target(".xlsx"), job.as_of)):
             res.files.append(f"{job.folder}/{job.folder}.xlsx")
@@ -148,13 +148,14 @@ def _umask() -> int:
     return mask
 
 
-def _composite_not_in_workbook(ev: Evaluation) -> str:
-    """Why the unit's mix or cascade cannot be written as live workbook formulas ("" when it can;
-    anything else the workbook refuses is the workbook stage's error)."""
+def _not_in_workbook(ev: Evaluation) -> str:
+    """Why the unit's workbook cannot be written as live formulas ("" when it can): a failure
+    escalated to another option (layout.check_writable); anything else the workbook refuses is the
+    workbook stage's error. Imports the workbook only when such an option is there."""
+    if not any(getattr(getattr(o, "hidden", None), "on_failure", None) == "escalate" for o in ev.scenario.options):
+        return ""
     from ..workbook import layout as L
 
-    if not any(o.kind in L.COMPOSITE_KINDS for o in ev.scenario.options):
-        return ""
     try:
         L.check_writable(ev.scenario, L.layout_for(L.shape_of(ev.scenario)))
     except L.LayoutError as exc:
