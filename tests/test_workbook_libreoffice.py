@@ -115,6 +115,12 @@ def recalculated(tmp_path_factory):
     ev = evaluate_scenario(buying)
     (src / "migration-on-prem.xlsx").write_bytes(workbook_bytes(ev, cache_values=False))
     jobs["migration-on-prem"] = (ev, src / "migration-on-prem.xlsx")
+    for fid, preset in (("migration-cascade", "cascade-mini-escalate-15pct"), ("migration-mix-gpus", "hybrid-selfhost-bulk-api-overflow")):
+        moving = preset_scenario(preset)  # a phased move to a cascade (from the frontier model) and to a mix with GPUs (from the API)
+        moving = moving.model_copy(update={"horizon": moving.horizon.model_copy(update={"switch_month": 2, "overlap_months": 3})})
+        ev = evaluate_scenario(moving)
+        (src / f"{fid}.xlsx").write_bytes(workbook_bytes(ev, cache_values=False))
+        jobs[fid] = (ev, src / f"{fid}.xlsx")
     for fid, data in {**COMPOSITE_OUTCOMES, **ON_PREM_COMPOSITES}.items():
         ev = evaluate_scenario(scenario_from_dict(data))
         (src / f"{fid}.xlsx").write_bytes(workbook_bytes(ev, cache_values=False))
@@ -311,3 +317,13 @@ def test_composites_with_bought_servers_recalculate_to_the_engine(recalculated):
     bought = [c.value for c in _cells(wb, "ser_blend_own_bought")]
     assert sum(bought) > bought[0] > 0  # servers at month 0, more as the volume grows
     assert ev.tco["blend"].npv == pytest.approx(_cells(wb, "out_blend_npv")[0].value, rel=1e-9)
+
+
+def test_a_phased_move_to_a_composite_recalculates_to_the_engine(recalculated):
+    """Switch after 2 months, 3 months of overlap: the cascade and the mix with GPUs carry the moved
+    share of the traffic part by part (Monthly helper columns), today's option the rest."""
+    for fid in ("migration-cascade", "migration-mix-gpus"):
+        ev, path = recalculated[fid]
+        n, bad = mismatches(ev, path)
+        assert not bad and n > 1200, (fid, bad[:5])
+        assert not failing_checks(path) and not error_cells(path), fid
