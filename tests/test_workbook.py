@@ -436,3 +436,23 @@ def test_read_errors_name_the_option_by_id(tmp_path, evaluations, name, value, f
         read_workbook(path)
     msg = str(info.value)
     assert where in msg and field in msg and expected in msg, msg
+
+
+def test_the_units_own_texts_are_not_clipped_on_inputs():
+    """The value column is as wide as the unit's name and owner e-mail, and the notes row as tall
+    as its wrapped lines (an analyst reads them in the cells, not only in the formula bar)."""
+    from runrate_xl.presets import preset_scenario
+
+    email = "a.very-long-department-mailbox.name@subsidiary.example.com"  # 58 characters
+    notes = "Why this unit uses AI and who reviews it. " * 12  # 504 characters
+    sc = preset_scenario("seed004-startup").model_copy(update={"owner_email": email, "notes": notes})
+    ws = openpyxl.load_workbook(io.BytesIO(workbook_bytes(evaluate_scenario(sc))))["Inputs"]
+    cell = next(c for row in ws.iter_rows(max_row=20) for c in row if c.value == email)
+    assert ws.column_dimensions[cell.column_letter].width >= len(email) + 2
+    notes_cell = next(c for row in ws.iter_rows(max_row=20) for c in row if c.value == notes)
+    assert notes_cell.alignment.wrap_text
+    # 60 wide x 1.2 characters: 71 a line, 504 characters: 8 lines of 15 points
+    assert ws.row_dimensions[notes_cell.row].height == 8 * 15
+    plain = preset_scenario("seed004-startup").model_copy(update={"name": "Ops", "owner_email": None, "notes": ""})
+    short = openpyxl.load_workbook(io.BytesIO(workbook_bytes(evaluate_scenario(plain))))["Inputs"]
+    assert short.column_dimensions[cell.column_letter].width == 18  # the template's width when the texts fit

@@ -217,7 +217,7 @@ def build_catalog(book, day: dt.date | None = None) -> CatalogRows:
                 f"=IF(AND({h[1]}{r},{h[7]}{r},ISNUMBER({h[4]}{r}),ISNUMBER(c_{p}_mem_needed)),IF(c_{p}_mem_needed<={h[3]}{r},"
                 f"INT(c_{p}_cat_gpus/{at['gpus']})*{h[4]}{r},\"\"),\"\")",
                 f"=IF(AND({h[1]}{r},ISNUMBER({at['out_tps']}),NOT(AND(ISNUMBER({at['prefill']}),ISNUMBER({at['decode']}))),c_has_size),"
-                f"LN(MAX(c_{p}_in_tokens,1)/MAX({at['in_req']},1))^2+LN(MAX(c_{p}_out_tokens,1)/{at['out_req']})^2,\"\")",
+                f"SUMSQ(LN(MAX(c_{p}_in_tokens,1)/MAX({at['in_req']},1)),LN(MAX(c_{p}_out_tokens,1)/{at['out_req']})),\"\")",
                 # nearest: no figure of its configuration is nearer, nor as near and earlier in the file
                 f"=IF({h[1]}{r},IF(AND(ISNUMBER({at['prefill']}),ISNUMBER({at['decode']})),TRUE,IF(ISNUMBER({h[6]}{r}),"
                 f"SUMPRODUCT(({configurations}={at['configuration']})*ISNUMBER({distances})*(({distances}<{h[6]}{r})"
