@@ -456,3 +456,16 @@ def test_the_units_own_texts_are_not_clipped_on_inputs():
     plain = preset_scenario("seed004-startup").model_copy(update={"name": "Ops", "owner_email": None, "notes": ""})
     short = openpyxl.load_workbook(io.BytesIO(workbook_bytes(evaluate_scenario(plain))))["Inputs"]
     assert short.column_dimensions[cell.column_letter].width == 18  # the template's width when the texts fit
+
+
+@pytest.mark.parametrize("name", ["seed003-50m-80pct", "seed004-startup", "capacity-growth", "buy-vs-rent-8xh100"])
+def test_no_internal_seed_references_in_what_an_analyst_reads(name):
+    """Help texts, validation prompts and the engine's words carry no "seed NNN" (issue #15 item 4):
+    the source articles are named, or the aside that only cited one is left out."""
+    wb = openpyxl.load_workbook(io.BytesIO(workbook_bytes(evaluate_scenario(preset_scenario(name)))))
+    seen = []
+    for ws in wb.worksheets:
+        texts = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str) and not c.value.startswith("=")]
+        texts += [t for dv in ws.data_validations.dataValidation for t in (dv.prompt, dv.error) if t]
+        seen += [f"{ws.title}: {t}" for t in texts if re.search(r"\bseeds? \d{3}", t)]
+    assert not seen, seen[:5]

@@ -22,6 +22,7 @@ from ..catalog.instances import TERMS, instance_catalog
 from ..catalog.models import model_catalog
 from ..catalog.throughput import configuration, throughput_catalog
 from ..engine import capacity as cap
+from ..presentation import plain
 from . import layout as L
 from . import styles as S
 
@@ -107,7 +108,7 @@ def build_catalog(book, day: dt.date | None = None) -> CatalogRows:
         spec = specs[inst.gpu]
         for j, value in enumerate((iid, inst.cloud, inst.region, inst.gpu, inst.gpus_per_instance, spec.memory_gb,
                                    spec.tdp_watts if spec.tdp_watts is not None else "", ", ".join(terms_of.get(iid, [])),
-                                   spec.as_of.isoformat(), spec.source)):
+                                   spec.as_of.isoformat(), plain(spec.source))):
             ws.cell(row=r, column=2 + j, value=value).font = S.LABEL
     last = first + len(instance_catalog()) - 1
     for name, col in (("cat_instances", "B"), ("cat_inst_gpu", "E"), ("cat_inst_gpus", "F"), ("cat_inst_memory", "G"),
@@ -124,7 +125,7 @@ def build_catalog(book, day: dt.date | None = None) -> CatalogRows:
     for i, (iid, term, p) in enumerate(prices):
         r = first + i
         window = p.window()  # type: ignore[attr-defined]
-        for j, value in enumerate((f"{iid}|{term}", iid, term, p.usd_per_hour, window, p.as_of.isoformat(), p.source)):  # type: ignore[attr-defined]
+        for j, value in enumerate((f"{iid}|{term}", iid, term, p.usd_per_hour, window, p.as_of.isoformat(), plain(p.source))):  # type: ignore[attr-defined]
             ws.cell(row=r, column=2 + j, value=value).font = S.LABEL
         ws.cell(row=r, column=5).number_format = L.PRICE
     last = first + len(prices) - 1
@@ -140,7 +141,7 @@ def build_catalog(book, day: dt.date | None = None) -> CatalogRows:
     models = model_catalog()
     for i, (mid, m) in enumerate(models.items()):
         r = first + i
-        for j, value in enumerate((mid, m.name, m.parameters_b, m.layers, m.kv_heads, m.head_dim, m.as_of.isoformat(), m.source)):
+        for j, value in enumerate((mid, m.name, m.parameters_b, m.layers, m.kv_heads, m.head_dim, m.as_of.isoformat(), plain(m.source))):
             ws.cell(row=r, column=2 + j, value=value).font = S.LABEL
     last = first + len(models) - 1
     for name, col in (("cat_models", "B"), ("cat_model_params_b", "D"), ("cat_model_layers", "E"), ("cat_model_kv_heads", "F"),
@@ -195,7 +196,7 @@ def build_catalog(book, day: dt.date | None = None) -> CatalogRows:
                                    f.decode_tokens_per_second, f.concurrency, "|".join(str(v) for v in configuration(f)))):
             ws.cell(row=r, column=2 + j, value="" if value is None else value).font = S.LABEL
         ws.cell(row=r, column=tail, value=f.as_of.isoformat()).font = S.LABEL
-        ws.cell(row=r, column=tail + 1, value=f.source).font = S.LABEL
+        ws.cell(row=r, column=tail + 1, value=plain(f.source)).font = S.LABEL
     col = {k: get_column_letter(2 + j) for j, k in enumerate(("model", "gpu", "gpus", "tp", "precision", "engine", "out_tps",
                                                                "in_req", "out_req", "prefill", "decode", "concurrency",
                                                                "configuration"))}

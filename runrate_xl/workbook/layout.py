@@ -26,6 +26,7 @@ from typing import Optional
 from openpyxl.utils import get_column_letter
 
 from ..engine import functions as f
+from ..presentation import plain
 from ..engine.breakeven import MAX_SEGMENTS
 from ..engine.curve import PROBE_TOKENS_PER_DAY
 from ..engine.breakeven import ROOT_EDGE, TIE
@@ -336,7 +337,7 @@ def _spec(fc: Field, path: str, name: str, label: str, unit: str, kind: str, fmt
         max_length = _TEXT_LENGTHS.get(fc.leaf, 255)
     required_text = kind == "text" and fc.required or fc.path in ("name", "context.outcome_name")
     return InputSpec(path, label, unit, kind, sheet, cell, fmt, choices or fc.choices, opt, fc.low, fc.high,
-                     not fc.low_inclusive, not fc.high_inclusive, max_length, help or fc.help, option, name, unit_cell,
+                     not fc.low_inclusive, not fc.high_inclusive, max_length, plain(help or fc.help), option, name, unit_cell,
                      required_text)
 
 
