@@ -194,3 +194,71 @@ def test_nothing_fails_so_per_successful_task_is_per_request():
         assert t.failed_share == 0.0 and close(t.cost_per_successful_task, t.cost_per_request)
     assert close(option_cost(s, "m").tasks.cost_per_request, 0.3 * 0.1 + 0.7 * 0.25)
     assert close(option_cost(s, "c").tasks.cost_per_request, 0.1 + 0.2 * 0.25)
+
+
+def test_cost_per_success_function_matches_the_escalating_cascade():
+    from runrate_xl.udfs import FUNCTIONS
+
+    fn = FUNCTIONS["RUNRATE_COST_PER_SUCCESS"]
+    engine = option_cost(escalating(2), "casc").tasks.cost_per_successful_task
+    # mini $0.001 an attempt, 1.2 attempts; 4% to the frontier model at $0.01 + 10% x $5 = $0.51 a task, which fails 10%
+    by_hand = (0.001 * 1.2 + 0.04 * 0.51) / (1 - 0.04 * 0.1)
+    assert close(engine, by_hand) and close(fn(0.001, 0.8, 5, 2, "escalate", 0.51, 0.1), by_hand)
+    # without an escalation cost an escalate option is on its own: as retry (its failures to a person)
+    assert close(fn(0.10, 0.8, 5, 2, "escalate"), fn(0.10, 0.8, 5, 2, "retry"))
+    assert "retry, human or escalate" in fn(0.1, 0.8, 5, 2, "later")
+
+
+def test_the_memo_shows_a_cascades_cost_per_successful_task_on_page_one():
+    import io
+
+    from pypdf import PdfReader
+
+    from runrate_xl.report import render_memo
+
+    ev = evaluate(escalating(2))
+    pages = [" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(render_memo(ev))).pages]
+    # page 1's options table: the cascade's $2,160 / 99,600 = $0.0217 per successful task (no dash)
+    assert "Per successful task" in pages[0] and "$0.0217" in pages[0]
+    text = " ".join(pages)
+    assert "4,000 requests a month also go to" in text and "99.6% of tasks resolved" in text
+    assert "4.0% also to" in text  # the route says the escalation share it derives from mini's failures
+
+
+@pytest.mark.slow
+def test_a_batch_row_with_an_escalating_cascade_reports_its_cost_per_successful_task(tmp_path):
+    import csv
+    import datetime as dt
+    import json
+
+    import openpyxl
+
+    from runrate_xl.batch.inputs import read_input
+    from runrate_xl.batch.run import run_batch
+
+    header = ["Name", "requests_per_month", "tokens_per_request", "mini.kind", "mini.input_price_per_1m",
+              "mini.output_price_per_1m", "mini.hidden.cost_per_review", "mini.hidden.success_rate", "mini.hidden.on_failure",
+              "frontier.kind", "frontier.input_price_per_1m", "frontier.output_price_per_1m", "frontier.hidden.cost_per_review",
+              "frontier.hidden.success_rate", "frontier.hidden.on_failure", "casc.kind", "casc.first", "casc.then",
+              "casc.escalation_share"]
+    row = ["Support", 100_000, 1_000, "api", 1, 1, 5, 0.8, "escalate", "api", 10, 10, 5, 0.9, "human", "cascade", "mini",
+           "frontier", None]
+    wb = openpyxl.Workbook()
+    wb.active.append(header)
+    wb.active.append(row)
+    wb.save(tmp_path / "units.xlsx")
+    (unit,) = read_input(tmp_path / "units.xlsx").rows
+    assert unit.ok, unit.error_text()
+    assert unit.scenario.option("casc").escalation_share is None
+    result = run_batch(tmp_path / "units.xlsx", tmp_path / "out", jobs=1, as_of=dt.date(2026, 11, 23))
+    assert [u.status for u in result.units] == ["ok"], [u.error for u in result.units]
+    expected = option_cost(escalating(2), "casc").tasks.cost_per_successful_task
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())["units"][0]
+    assert summary["cost_per_successful_task_usd"]["casc"] == expected
+    assert close(summary["cost_per_successful_task_usd"]["mini"], 20_120 / 96_000)  # on its own: people handle its 4%
+    (line,) = csv.DictReader(io_text(tmp_path / "out" / "summary.csv"))
+    assert float(line["casc_cost_per_successful_task_usd"]) == expected
+
+
+def io_text(path):
+    return path.read_text().splitlines()

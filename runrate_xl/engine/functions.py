@@ -721,10 +721,12 @@ def composite_failed_share(kind: str, shares: Sequence[float], failed_shares: Se
 
 
 def cost_per_success(cost_per_attempt: float, success_rate: float, cost_per_review: float = 0.0, max_attempts: int = 2,
-                     on_failure: str = "retry") -> float:
-    """USD per successful task from per-attempt figures: every task takes ``A`` attempts (retry:
-    ``(1 - (1 - p)^k) / p``; human: 1), a share ``F`` (retry: ``(1 - p)^k``; human: ``1 - p``)
-    still fails and goes to a person at ``cost_per_review``, and only the others succeed::
+                     on_failure: str = "retry", escalation_cost: Optional[float] = None,
+                     escalation_failed_share: float = 0.0) -> float:
+    """USD per successful task from per-attempt figures: every task takes ``A`` attempts (retry,
+    escalate: ``(1 - (1 - p)^k) / p``; human: 1), a share ``F`` (retry, escalate: ``(1 - p)^k``;
+    human: ``1 - p``) still fails and goes to a person at ``cost_per_review``, and only the others
+    succeed::
 
         (cost_per_attempt x A + F x cost_per_review) / (1 - F)
 
@@ -734,14 +736,35 @@ def cost_per_success(cost_per_attempt: float, success_rate: float, cost_per_revi
 
     >>> round(cost_per_success(0.10, 0.8, 5.0), 6), round(cost_per_success(0.10, 0.8, 5.0, on_failure="human"), 6)
     (0.333333, 1.375)
+
+    ``on_failure`` escalate with an ``escalation_cost`` (USD per task escalated to a cascade's
+    ``then`` option, its own failures' handling included) and the share of those tasks the
+    ``then`` option still fails (``escalation_failed_share``, ``F_e``): the ``F`` still failing
+    go to ``then`` instead of a person, and a task fails only when ``then`` fails it too (the
+    engine's cascade whose first escalates, :func:`composite_failed_share`)::
+
+        (cost_per_attempt x A + F x escalation_cost) / (1 - F x F_e)
+
+    Without an ``escalation_cost`` an escalate option is on its own: as retry. $0.001 per attempt
+    at 80%, two attempts, escalated to a model at $0.01 a task that fails 10% of them (a person
+    at $5: $0.51 per escalated task): (0.001 x 1.2 + 0.04 x 0.51) / (1 - 0.04 x 0.1) = $0.02169:
+
+    >>> round(cost_per_success(0.001, 0.8, 5.0, 2, "escalate", 0.01 + 0.1 * 5.0, 0.1), 8)
+    0.02168675
     """
     c = check_non_negative("cost_per_attempt", cost_per_attempt)
     review = check_non_negative("cost_per_review", cost_per_review)
-    if on_failure not in ("retry", "human"):
-        raise InputError("on_failure", on_failure, "retry or human")
+    if on_failure not in ("retry", "human", "escalate"):
+        raise InputError("on_failure", on_failure, "retry, human or escalate")
     k = 1 if on_failure == "human" else max_attempts
     attempts = expected_attempts(success_rate, k)
     failed = failed_share(success_rate, k)
+    if on_failure == "escalate" and escalation_cost is not None:
+        then = check_non_negative("escalation_cost", escalation_cost)
+        then_failed = check_fraction("escalation_failed_share", escalation_failed_share)
+        if failed * then_failed >= 1.0:
+            raise NoAnswer("no successful task: every task fails")
+        return (c * attempts + failed * then) / (1.0 - failed * then_failed)
     return (c * attempts + failed * review) / (1.0 - failed)
 
 
