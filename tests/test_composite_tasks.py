@@ -262,3 +262,37 @@ def test_a_batch_row_with_an_escalating_cascade_reports_its_cost_per_successful_
 
 def io_text(path):
     return path.read_text().splitlines()
+
+
+def test_a_stated_share_is_not_left_behind_when_the_first_options_success_rate_moves():
+    s = escalating(2, escalation_share=0.04)
+    mini = s.option("mini")
+    moved = s.model_copy(update={"options": [mini.model_copy(update={"hidden": mini.hidden.model_copy(update={"success_rate": 0.5})}),
+                                             *s.options[1:]]})
+    # as a sensitivity copy does: mini now fails 25% after two attempts, and the cascade escalates that
+    assert close(option_cost(moved, "casc").details["frontier.share"], 0.25)
+
+
+@pytest.mark.libreoffice
+@pytest.mark.slow
+def test_the_workbook_prices_an_escalate_option_on_its_own_as_the_engine(tmp_path):
+    from runrate_xl.api import evaluate_scenario
+    from runrate_xl.workbook import read_workbook, workbook_bytes
+
+    from .libreoffice import recalculate, soffice
+    from .test_workbook_libreoffice import failing_checks, mismatches
+
+    if soffice() is None:
+        pytest.skip("LibreOffice (soffice) is not installed")
+    s = scenario_from_dict({"name": "escalate alone", "volume": {"requests_per_month": 100_000, "tokens_per_request": 1_000},
+                            "options": [{**MINI, "hidden": {"cost_per_review": 5.0, "success_rate": 0.8, "on_failure": "escalate"}},
+                                        FRONTIER]})
+    ev = evaluate_scenario(s)
+    path = tmp_path / "escalate.xlsx"
+    path.write_bytes(workbook_bytes(ev, cache_values=False))
+    assert read_workbook(path) == s  # the choice reads back
+    (out,) = recalculate([path], tmp_path / "out")
+    count, bad = mismatches(ev, out)
+    assert count > 50 and bad == []
+    assert not failing_checks(out)
+    assert close(ev.options["mini"].total_monthly, 120 + 4_000 * 5)  # its 4% to a person on its own, as the engine says

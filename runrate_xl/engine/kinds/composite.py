@@ -111,13 +111,16 @@ def first_escalates(scenario: "Scenario", option: Any) -> bool:
 
 
 def escalation_share(scenario: Optional["Scenario"], option: Any) -> float:
-    """The share of a cascade's requests that also go to ``then``: as stated, or, when ``first``
-    escalates its failures, ``first``'s failed share ``(1 - p)^k`` (check() makes the two agree)."""
-    if option.escalation_share is not None:
-        return option.escalation_share
+    """The share of a cascade's requests that also go to ``then``: when ``first`` escalates its
+    failures, ``first``'s failed share ``(1 - p)^k`` (a stated share must agree, see check(); a
+    copy of the scenario with first's success rate moved follows it); else as stated."""
     if scenario is None:
-        raise ValueError(f"{option.id}: the escalation share follows from {option.first}'s failures; pass the scenario")
-    return scenario.option(option.first).hidden.failed_share
+        if option.escalation_share is None:
+            raise ValueError(f"{option.id}: the escalation share follows from {option.first}'s failures; pass the scenario")
+        return option.escalation_share
+    if first_escalates(scenario, option):
+        return scenario.option(option.first).hidden.failed_share
+    return option.escalation_share
 
 
 def runs(scenario: "Scenario", option: Any) -> list[tuple[str, float, Any]]:
