@@ -15,10 +15,9 @@ from functools import lru_cache
 from typing import Callable, Optional, Sequence
 
 from . import functions as f
-from .kinds import CashFlows, Step, components, is_composite, kind_of
+from .kinds import CashFlows, Step, is_composite, kind_of
 from .kinds.base import unit_counts
-from .kinds.composite import sum_flows
-from .option_cost import option_breakdown
+from .kinds.composite import runs, sum_flows
 from .scenario import Scenario
 
 PROBE_TOKENS_PER_DAY = 1_000_000.0  # where a curve is read when the scenario's volume is 0
@@ -78,14 +77,19 @@ class Curve:
 def curve(scenario: Scenario, option: str) -> Curve:
     """The option's cost curve, read from its breakdown at today's volume (or a probe volume)."""
     o = scenario.option(option)
-    if is_composite(o):
-        parts = tuple((share, curve(scenario, cid)) for cid, share in components(o) if share > 0)
+    if is_composite(o):  # each component as the composite runs it (a cascade's escalating first: see composite.runs)
+        parts = tuple((share, _curve_of(scenario, c)) for _cid, share, c in runs(scenario, o) if share > 0)
         return Curve(sum(c.fixed for _, c in parts), sum(s * c.token_slope for s, c in parts),
                      sum(s * c.other_slope for s, c in parts), None, sum(c.one_time for _, c in parts), False, None, parts=parts)
+    return _curve_of(scenario, o)
+
+
+def _curve_of(scenario: Scenario, o) -> Curve:
+    """The curve of a plain option (given as the option itself, as a composite may run a copy of it)."""
     kind = kind_of(o)
     step = kind.stepping(scenario, o)
     t = scenario.volume.daily_tokens or PROBE_TOKENS_PER_DAY
-    b = option_breakdown(scenario, option, t)
+    b = kind.breakdown(scenario, o, t, 1.0)
     specs = kind.all_line_items
     token = sum(i.amount for i in b.items if i.variable and specs[i.key].token)
     other = sum(i.amount for i in b.items if i.variable and not specs[i.key].token)

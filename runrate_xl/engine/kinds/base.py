@@ -266,7 +266,7 @@ def task_volumes(scenario: "Scenario", hidden: HiddenCosts, tokens_per_day: floa
     if n is None:
         return None
     a = hidden.attempts_per_task
-    return TaskVolumes(n, a, n * (a - 1.0), n * hidden.failed_share)
+    return TaskVolumes(n, a, n * (a - 1.0), n * hidden.failed_to_people_share)
 
 
 def hidden_items(scenario: "Scenario", option_id: str, hidden: HiddenCosts, tokens_per_day: float) -> list[Item]:
@@ -280,7 +280,7 @@ def hidden_items(scenario: "Scenario", option_id: str, hidden: HiddenCosts, toke
         )
     n = requests or 0.0
     h = HIDDEN_ITEMS
-    failed = hidden.failed_share
+    failed = hidden.failed_to_people_share  # 0 for the first of a cascade that escalates its failures
     review = h["human_review"](n * (hidden.review_share + failed) * hidden.review_unit_cost)
     if failed > 0:  # failed tasks a person handles, at the same review cost: one line of people's time
         review = review._replace(label=REVIEW_WITH_FAILURES)
