@@ -290,7 +290,7 @@ HIDDEN_NICE: dict[str, tuple[str, str, str]] = {
     "evaluation_monthly": ("Evaluation and quality monitoring", "USD/month", USD),
     "gateway_monthly": ("API gateway / routing", "USD/month", USD),
     "success_rate": ("Tasks right at the first attempt", "%", PCT),
-    "on_failure": ("A failed task is (retry / human)", "choice", "@"),
+    "on_failure": ("A failed task is (retry / human / escalate)", "choice", "@"),
     "max_attempts": ("Attempts per task at most (retry)", "attempts", "0"),
 }
 TIER_NICE = {"above_input_tokens": ("Above input tokens/request", "int", INT),
