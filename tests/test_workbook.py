@@ -341,6 +341,9 @@ def test_first_version_workbooks_still_read(tmp_path):
     # its GPU-hours cell holds the 730 h that version billed: kept as stated (GPU months are now
     # the token month, days x 24, unless stated), so the workbook's own figures do not move
     assert sc.option("self_hosted").hours_per_month == 730
+    # and the price source as that version wrote it (the catalog now names the article, not "seed 003")
+    assert sc.option("api").price_source == "seed 003 price table (API vs self-hosted cost analysis framework)"
+    want = want.with_option(want.option("api").model_copy(update={"price_source": sc.option("api").price_source}))
     assert sc == want.with_option(want.option("self_hosted").model_copy(update={"hours_per_month": 730.0}))
 
 
