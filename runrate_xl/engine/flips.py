@@ -8,7 +8,9 @@ each side of its search range is probed and a flip there is bisected. A scenario
 (volume, review share, growth, price decline, discount rate) moves every option, so each side is
 scanned on a grid (geometric for a driver moved by a share, even for one moved by points) and
 the first step where the gap turns positive is bisected. The nearer flip is reported. NPVs come
-from cost curves (:mod:`curve`): one breakdown per option and value, then arithmetic.
+from cost curves (:mod:`curve`): a breakdown per moved option and value only where the driver
+moves what a volume costs; the volume and the horizon's drivers keep today's curves, and a driver
+that moves only how much volume a unit carries re-reads only the unit count (see :func:`gaps`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import math
 from typing import Callable, Optional
 
-from .curve import curve, horizon_npv, moved_with
+from .curve import Curve, curve, horizon_npv, migrating, moved_with, restepped
 from .errors import RunrateError
 from .results import FlipPoint
 from .scenario import Scenario
@@ -46,30 +48,9 @@ def search_range(d: Driver, base: float) -> tuple[float, float]:
 def flip_points(scenario: Scenario, chosen: str, allowed: list[str]) -> list[FlipPoint]:
     """One flip point per driver that has a value: where ``chosen`` stops being the cheapest of
     ``allowed`` (option ids) over the horizon, the nearest to today's value on either side."""
-    others = [o for o in allowed if o != chosen]
-    if not others:
+    if not [o for o in allowed if o != chosen]:
         return []
-    base_curve = {o: curve(scenario, o) for o in allowed}
-    base_npv = {o: horizon_npv(scenario, base_curve[o], o) for o in allowed}
-
-    def gap_of(d: Driver) -> Gap:
-        """The gap at a value of driver ``d``: the NPVs of the options it moves (their curves re-read
-        when it moves a cost at a given volume, today's curves over the moved horizon otherwise),
-        each value computed once (the bisection starts from values the scan already priced)."""
-        # a composite moves with its components; with a phased move every option carries today's
-        moved = moved_with(scenario, scenario.dependents(d.option) if d.option is not None else allowed)
-        known: dict[float, tuple[float, str]] = {}
-
-        def gap(value: float) -> tuple[float, str]:
-            if value in known:
-                return known[value]
-            s = d.set(scenario, value)
-            npvs = {o: horizon_npv(s, curve(s, o) if d.reprices else base_curve[o], o) if o in moved else base_npv[o] for o in allowed}
-            best = min(others, key=lambda o: npvs[o])
-            known[value] = npvs[chosen] - npvs[best], best
-            return known[value]
-        return gap
-
+    gap_of = gaps(scenario, chosen, allowed)
     out = []
     for d in drivers(scenario):
         base = d.get(scenario)
@@ -90,6 +71,60 @@ def flip_points(scenario: Scenario, chosen: str, allowed: list[str]) -> list[Fli
         out.append(FlipPoint(driver=d.key, option=d.option, label=d.label, base_value=base, searched_low=lo,
                              searched_high=hi, value=value, to_option=to))
     return out
+
+
+def gaps(scenario: Scenario, chosen: str, allowed: list[str]) -> Callable[[Driver], Gap]:
+    """For a driver, its gap function (see the module's doc): ``gap(v) = (NPV(chosen) - min over
+    the other allowed options NPV(o), that option)`` at driver value ``v``."""
+    others = [o for o in allowed if o != chosen]
+    base_curve = {o: curve(scenario, o) for o in allowed}
+    base_npv = {o: horizon_npv(scenario, base_curve[o], o) for o in allowed}
+    current = scenario.context.current_option
+    today: dict[str, Curve] = {}  # today's option's curve, read once if a phased move needs it
+
+    def gap_of(d: Driver) -> Gap:
+        """The gap at a value of driver ``d``: the NPVs of the options it moves, from their cost
+        curves at that value, each value computed once (the bisection starts from values the scan
+        already priced). A curve is re-read (one breakdown) only where the driver moves what a
+        volume costs: a driver of the horizon alone (growth, decline, discount) and the volume
+        (every option keeps today's hardware) keep today's curves, and a driver that moves only
+        how much volume a unit carries (``Driver.sizes_only``) re-reads only the unit count
+        (:func:`curve.restepped`). A phased move's NPVs carry today's option, whose curve is
+        passed along rather than re-read unless the driver moves it."""
+        # a composite moves with its components; with a phased move every option carries today's
+        owners = scenario.dependents(d.option) if d.option is not None else allowed
+        moved = moved_with(scenario, owners)
+        keeps = not d.reprices or d.curves_stay
+        known: dict[float, tuple[float, str]] = {}
+
+        def gap(value: float) -> tuple[float, str]:
+            if value in known:
+                return known[value]
+            s = d.set(scenario, value)
+            if keeps:
+                curves = {o: base_curve[o] for o in moved if o in allowed}
+            elif d.sizes_only:
+                curves = {o: restepped(s, o, base_curve[o], owners) if o in owners else base_curve[o] for o in moved if o in allowed}
+            else:
+                curves = {o: curve(s, o) if o in owners else base_curve[o] for o in moved if o in allowed}
+            npvs = {o: horizon_npv(s, curves[o], o, today=_today(s, curves)) if o in moved else base_npv[o] for o in allowed}
+            best = min(others, key=lambda o: npvs[o])
+            known[value] = npvs[chosen] - npvs[best], best
+            return known[value]
+
+        def _today(s: Scenario, curves: dict[str, Curve]) -> Optional[Curve]:
+            """Today's option's curve at this value, when known without a breakdown (None: read it)."""
+            if not migrating(s, chosen) and not any(migrating(s, o) for o in others):
+                return None
+            if current in curves:
+                return curves[current]
+            if keeps or current not in owners:
+                if current not in today:
+                    today[current] = base_curve[current] if current in base_curve else curve(scenario, current)
+                return today[current]
+            return None
+        return gap
+    return gap_of
 
 
 def _grid(d: Driver, base: float, end: float, steps: int) -> list[float]:

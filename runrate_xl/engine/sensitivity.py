@@ -36,6 +36,10 @@ class Driver:
     # whether it moves a cost at a given volume (False: growth, price decline and discount rate
     # move only the horizon, so every option's cost curve and every break-even stay today's)
     reprices: bool = True
+    sizes_only: bool = False  # an option's driver that moves only its unit count (OptionDriver.sizes_only)
+    # it moves where the costs are read, not the cost curves (volume: every option keeps today's
+    # hardware, Kind.anchored), so the flip search reads today's curves at each value
+    curves_stay: bool = False
 
 
 def _set_section(section: str, field: str):
@@ -72,7 +76,7 @@ def _option_driver(scenario: Scenario, option_id: str, d: OptionDriver) -> Drive
         d.name, label,
         lambda s: d.get(s.option(option_id)),
         lambda s, v: s.with_option(d.set(s.option(option_id), v)),
-        d.ceiling, option_id,
+        d.ceiling, option_id, sizes_only=d.sizes_only,
     )
 
 
@@ -83,7 +87,7 @@ def drivers(scenario: Scenario) -> list[Driver]:
     rest = [d for d in per_option if d not in api_first]
     return (
         [Driver("volume", "Volume (tokens/day)", lambda s: s.volume.daily_tokens,
-                lambda s, v: _scale_volume(s, v / s.volume.daily_tokens))]
+                lambda s, v: _scale_volume(s, v / s.volume.daily_tokens), curves_stay=True)]
         + api_first
         + [Driver("review_share", "Human review share", _review_share, _set_review_share, 1.0)]
         + rest
