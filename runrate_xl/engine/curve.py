@@ -74,6 +74,14 @@ class Curve:
             return [w / share for share, c in self.parts for w in c.widths]
         return [self.step.width] if self.step else []
 
+    @property
+    def steps(self) -> list[tuple[float, int]]:
+        """(width, fewest units) of each stepped part, as :attr:`widths`: the count cannot change
+        below ``fewest x width`` (a stated fleet's servers, ``Step.minimum``; 1 elsewhere)."""
+        if self.parts:
+            return [(w / share, m) for share, c in self.parts for w, m in c.steps]
+        return [(self.step.width, self.step.minimum)] if self.step else []
+
 
 def curve(scenario: Scenario, option: str) -> Curve:
     """The option's cost curve, read from its breakdown at today's volume (or a probe volume)."""
