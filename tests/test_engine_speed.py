@@ -5,6 +5,7 @@ exactly what the plain computation gives. The timings themselves are in ``make b
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -86,11 +87,15 @@ def test_tornado_rows_are_the_plain_recomputation(s):
 def _plain_gap(s, d, chosen, allowed):
     others = [o for o in allowed if o != chosen]
 
+    largest = {}
+
     def gap(value):
         sv = d.set(s, value)
         npvs = {o: horizon_npv(sv, curve(sv, o), o) for o in allowed}
         best = min(others, key=lambda o: npvs[o])
+        largest[value] = max(abs(x) for x in npvs.values())
         return npvs[chosen] - npvs[best], best
+    gap.scale = largest.__getitem__
     return gap
 
 
@@ -190,7 +195,7 @@ def test_flip_points_are_the_plain_search(name, ev):
     s, rec = ev.scenario, ev.recommendation
     by_key = {(d.key, d.option): d for d in drivers(s)}
     for fp in ev.flips:
-        d = by_key[(fp.driver, fp.option)]
+        d = dataclasses.replace(by_key[(fp.driver, fp.option)], affine=False)  # the plain scan
         plain = _plain_gap(s, d, rec.cheapest_allowed_option, rec.allowed_options)
         found = []
         for end in (fp.searched_low, fp.searched_high):
@@ -204,3 +209,23 @@ def test_flip_points_are_the_plain_search(name, ev):
         if value is not None:
             assert abs(fp.value - value) <= TOLERANCE * max(abs(value), 1e-12), (fp.driver, fp.value, value)
             assert fp.to_option == to
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(growth=True))
+def test_an_affine_driver_that_does_not_flip_at_its_ends_does_not_flip_between(s):
+    """The review share moves every NPV affinely, so the gap is convex: probing the ends of a side
+    gives exactly what scanning the side gives (None, or the same scan; a near-tie is scanned)."""
+    ids = s.option_ids()
+    for d in drivers(s):
+        if not d.affine:
+            continue
+        base = d.get(s)
+        if not base:
+            continue
+        lo, hi = search_range(d, base)
+        for chosen in ids:
+            gap = _plain_gap(s, d, chosen, ids)
+            for end in (lo, hi):
+                fast = _flip_towards(d, base, end, gap, monotonic=False)
+                assert fast == _flip_towards(dataclasses.replace(d, affine=False), base, end, gap, monotonic=False)

@@ -27,6 +27,7 @@ from .sensitivity import Driver, drivers
 GRID_STEPS = 6  # grid points per side for a scenario-wide driver
 MAX_ITERATIONS = 60  # root-finding steps per flip
 TOLERANCE = 1e-12  # relative width of the bracket at which a flip is located
+NEAR_TIE = 1e-9  # a gap within this share of the NPVs could be a tie that float rounding tips either way
 RELATIVE_RANGE = 4.0  # a driver moved by a share is searched from base / 4 to base x 4
 
 Gap = Callable[[float], tuple[float, str]]  # the gap and the cheapest other option at a driver value
@@ -96,6 +97,7 @@ def gaps(scenario: Scenario, chosen: str, allowed: list[str]) -> Callable[[Drive
         moved = moved_with(scenario, owners)
         keeps = not d.reprices or d.curves_stay
         known: dict[float, tuple[float, str]] = {}
+        largest: dict[float, float] = {}
 
         def gap(value: float) -> tuple[float, str]:
             if value in known:
@@ -110,7 +112,13 @@ def gaps(scenario: Scenario, chosen: str, allowed: list[str]) -> Callable[[Drive
             npvs = {o: horizon_npv(s, curves[o], o, today=_today(s, curves)) if o in moved else base_npv[o] for o in allowed}
             best = min(others, key=lambda o: npvs[o])
             known[value] = npvs[chosen] - npvs[best], best
+            largest[value] = max(abs(x) for x in npvs.values())
             return known[value]
+
+        def scale(value: float) -> float:
+            """The largest NPV (in absolute value) at a value already priced."""
+            return largest[value]
+        gap.scale = scale  # type: ignore[attr-defined]
 
         def _today(s: Scenario, curves: dict[str, Curve]) -> Optional[Curve]:
             """Today's option's curve at this value, when known without a breakdown (None: read it)."""
@@ -136,6 +144,8 @@ def _grid(d: Driver, base: float, end: float, steps: int) -> list[float]:
 def _flip_towards(d: Driver, base: float, end: float, gap: Gap, monotonic: bool) -> Optional[tuple[float, str]]:
     if end == base:
         return None
+    if d.affine and not monotonic and _below_at_both_ends(gap, base, end):
+        return None  # a convex gap below 0 at both ends of the side is below 0 between (Driver.affine)
     prev = base
     for v in _grid(d, base, end, 1 if monotonic else GRID_STEPS):
         try:
@@ -146,6 +156,20 @@ def _flip_towards(d: Driver, base: float, end: float, gap: Gap, monotonic: bool)
             return _bisect(prev, v, gap)
         prev = v
     return None
+
+
+def _below_at_both_ends(gap: Gap, base: float, end: float) -> bool:
+    """Whether the gap is below 0 at ``base`` and ``end`` by more than float rounding could move it
+    (1e-9 of the largest NPV there, ``gap.scale``): a tie at either end is left to the scan."""
+    scale = getattr(gap, "scale", None)
+    if scale is None:
+        return False
+    try:
+        ends = [gap(base)[0], gap(end)[0]]
+    except RunrateError:
+        return False  # the scan stops at the bound as before
+    margin = NEAR_TIE * max(scale(base), scale(end))
+    return all(g < -margin for g in ends)
 
 
 def _bisect(inside: float, outside: float, gap: Gap) -> tuple[float, str]:
