@@ -10,7 +10,7 @@ break-even search and the flip points scan thousands of volumes and values cheap
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Callable, Optional, Sequence
 
@@ -73,6 +73,14 @@ class Curve:
             return [w / share for share, c in self.parts for w in c.widths]
         return [self.step.width] if self.step else []
 
+    @property
+    def steps(self) -> list[tuple[float, int]]:
+        """(width, fewest units) of each stepped part, as :attr:`widths`: the count cannot change
+        below ``fewest x width`` (a stated fleet's servers, ``Step.minimum``; 1 elsewhere)."""
+        if self.parts:
+            return [(w / share, m) for share, c in self.parts for w, m in c.steps]
+        return [(self.step.width, self.step.minimum)] if self.step else []
+
 
 def curve(scenario: Scenario, option: str) -> Curve:
     """The option's cost curve, read from its breakdown at today's volume (or a probe volume)."""
@@ -94,13 +102,34 @@ def _curve_of(scenario: Scenario, o) -> Curve:
     token = sum(i.amount for i in b.items if i.variable and specs[i.key].token)
     other = sum(i.amount for i in b.items if i.variable and not specs[i.key].token)
     stepped = step.cost * step.count(t) if step else 0.0
-    cash = None
-    if kind.cash is not None:
-        hook = kind.cash
+    return Curve(b.total - token - other - stepped, token / t, other / t, step, b.one_time, kind.follows_api_price_decline,
+                 _cash_hook(scenario, o))
 
-        def cash(volumes: Sequence[float], counts: Optional[Sequence[int]] = None) -> CashFlows:
-            return hook(scenario, o, volumes, counts)
-    return Curve(b.total - token - other - stepped, token / t, other / t, step, b.one_time, kind.follows_api_price_decline, cash)
+
+def _cash_hook(scenario: Scenario, o) -> Optional[Callable[..., CashFlows]]:
+    """A curve's cash over month volumes, for a kind that buys hardware (None otherwise)."""
+    hook = kind_of(o).cash
+    if hook is None:
+        return None
+
+    def cash(volumes: Sequence[float], counts: Optional[Sequence[int]] = None) -> CashFlows:
+        return hook(scenario, o, volumes, counts)
+    return cash
+
+
+def restepped(scenario: Scenario, option: str, today: Curve, moved: Sequence[str]) -> Curve:
+    """The option's cost curve in ``scenario`` without a breakdown, from ``today`` (its curve in a
+    scenario that differs from this one only by a driver that moves how much volume a unit of
+    each ``moved`` option carries, ``OptionDriver.sizes_only``): the same fixed cost, slopes and
+    unit cost, with the unit count (and a bought unit's cash) read from ``scenario``. A composite
+    re-reads the parts that are ``moved`` options. Equal to :func:`curve` (tests/test_engine_speed.py)."""
+    o = scenario.option(option)
+    if is_composite(o):
+        ids = [cid for cid, share in components(o) if share > 0]
+        parts = tuple((share, restepped(scenario, cid, part, moved) if cid in moved else part)
+                      for cid, (share, part) in zip(ids, today.parts))
+        return replace(today, parts=parts, horizon={})
+    return replace(today, step=kind_of(o).stepping(scenario, o), cash=_cash_hook(scenario, o), horizon={})
 
 
 @lru_cache(maxsize=256)
@@ -201,7 +230,8 @@ def migration(scenario: Scenario, c: Curve, today: Curve, months: Optional[int] 
     return Migration(one_time, monthly, flows)
 
 
-def horizon_npv(scenario: Scenario, c: Curve, option: Optional[str] = None, *, scale: float = 1.0) -> float:
+def horizon_npv(scenario: Scenario, c: Curve, option: Optional[str] = None, *, scale: float = 1.0,
+                today: Optional[Curve] = None) -> float:
     """The NPV over the horizon of an option with curve ``c``: month m at ``T0 (1 + g)^(m-1)``
     tokens/day and API price factor ``(1 - d)^((m-1)/12)``, one-time cost at month 0, discounted
     at ``(1 + r)^(1/12) - 1`` a month (the months of :func:`tco.tco_series`). The affine part is
@@ -210,12 +240,13 @@ def horizon_npv(scenario: Scenario, c: Curve, option: Optional[str] = None, *, s
     capital charge, exactly as :func:`tco.tco_series` does. An ``option`` reached by a phased
     move (see :func:`migrating`) is summed month by month from :func:`migration`. ``scale``: the
     option carries that share of each month's volume (a component of a composite, which sums its
-    parts' NPVs)."""
+    parts' NPVs). ``today``: today's option's curve in ``scenario``, when the caller has it (else
+    a phased move reads it)."""
     h, v = scenario.horizon, scenario.volume
     volumes, weights, w, wt, wpt = _month_weights(v.daily_tokens, v.monthly_growth, h.api_price_decline_per_year,
                                                   h.discount_rate_per_year, h.months)
     if migrating(scenario, option):
-        moved = migration(scenario, c, curve(scenario, scenario.context.current_option))  # type: ignore[arg-type]
+        moved = migration(scenario, c, today if today is not None else curve(scenario, scenario.context.current_option))  # type: ignore[arg-type]
         return moved.one_time + sum(weight * x for weight, x in zip(weights, moved.monthly))
     if c.parts:
         return sum(horizon_npv(scenario, part, scale=scale * share) for share, part in c.parts)

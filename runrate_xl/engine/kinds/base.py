@@ -116,11 +116,15 @@ class OptionDriver:
     get: Callable[[Any], Optional[float]]
     set: Callable[[Any, float], Any]
     ceiling: Optional[float] = None  # fractions stop at 1
+    # it moves only how much volume one unit carries (the Step's width and count), never what a
+    # unit or anything else costs: a cost curve at another value is today's with its step re-read
+    # (curve.restepped), which the flip search uses instead of a breakdown per value
+    sizes_only: bool = False
 
 
-def field_driver(name: str, label: str, field_name: str, ceiling: Optional[float] = None) -> OptionDriver:
+def field_driver(name: str, label: str, field_name: str, ceiling: Optional[float] = None, sizes_only: bool = False) -> OptionDriver:
     return OptionDriver(name, label, lambda o: getattr(o, field_name),
-                        lambda o, v: o.model_copy(update={field_name: v}), ceiling)
+                        lambda o, v: o.model_copy(update={field_name: v}), ceiling, sizes_only)
 
 
 @dataclass(frozen=True)
