@@ -124,11 +124,15 @@ def restepped(scenario: Scenario, option: str, today: Curve, moved: Sequence[str
     unit cost, with the unit count (and a bought unit's cash) read from ``scenario``. A composite
     re-reads the parts that are ``moved`` options. Equal to :func:`curve` (tests/test_engine_speed.py)."""
     o = scenario.option(option)
-    if is_composite(o):
-        ids = [cid for cid, share in components(o) if share > 0]
-        parts = tuple((share, restepped(scenario, cid, part, moved) if cid in moved else part)
-                      for cid, (share, part) in zip(ids, today.parts))
+    if is_composite(o):  # each component as the composite runs it, as curve() reads it
+        run = [(cid, c) for cid, share, c in runs(scenario, o) if share > 0]
+        parts = tuple((share, _restepped_of(scenario, c, part) if cid in moved else part)
+                      for (cid, c), (share, part) in zip(run, today.parts))
         return replace(today, parts=parts, horizon={})
+    return _restepped_of(scenario, o, today)
+
+
+def _restepped_of(scenario: Scenario, o, today: Curve) -> Curve:
     return replace(today, step=kind_of(o).stepping(scenario, o), cash=_cash_hook(scenario, o), horizon={})
 
 
