@@ -5,8 +5,8 @@ Target (issue 16): peak RSS of any process at most 400 MB at 1,000 BUs, flat in 
 floor measured in the same run: the peak of a batch of one BU (imports, templates, fonts, one
 render). Printed, never asserted (tests/test_batch_memory.py asserts the slope, cheaply).
 
-`python -m bench.memory [--jobs J] [N ...]` (default: jobs 1 and 2; 50 200 1000 BUs, about half
-an hour on two cores). Each run is a fresh `runrate batch`
+`python -m bench.memory [--jobs J] [N ...]` (default: jobs 1 and 2; 100 300 1000 BUs, about an
+hour on two idle cores, several hours on a loaded machine). Each run is a fresh `runrate batch`
 subprocess; at exit it reports its own ru_maxrss (the parent) and that of its reaped children
 (the largest resident set any worker reached).
 """
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .batch import generate_input
 
-DEFAULT_UNITS = (50, 200, 1000)
+DEFAULT_UNITS = (100, 300, 1000)
 TARGET_MB = 400.0
 AS_OF = "2025-06-01"
 
@@ -61,6 +61,45 @@ def peak_rss_mb(units: int, jobs: int) -> tuple[float, float]:
         return parent_kb / 1024, child_kb / 1024
 
 
+# The portfolio stage alone (roll-up and memo, as run_batch runs them: each in a child process, the
+# memo in parts) over N units kept as the batch keeps them (compressed pickles), without running
+# N units first: the stage that grew most with N (the memo alone took ~400 MB at 1,000 units).
+_PORTFOLIO_PROBE = """
+import datetime as dt, resource, sys, tempfile
+from pathlib import Path
+from runrate_xl.api import evaluate_scenario
+from runrate_xl.presets import preset_scenario
+from runrate_xl.batch.model import BatchResult, UnitResult
+from runrate_xl.batch.run import write_portfolio
+from pypdf import PdfReader
+n = int(sys.argv[1])
+base = [evaluate_scenario(preset_scenario(p)) for p in ("seed000-1m-inferences", "healthcare-privacy", "capacity-growth", "seed004-startup")]
+units = []
+for i in range(n):
+    ev = base[i % len(base)]
+    unit = UnitResult(i, f"Unit {i:04d}", f"Unit-{i:04d}", "ok")
+    unit.evaluation = ev.model_copy(update={"scenario": ev.scenario.model_copy(update={"name": f"Unit {i:04d} of the list"})})
+    units.append(unit)
+del base, ev
+with tempfile.TemporaryDirectory() as tmp:
+    result = BatchResult(Path("units"), Path(tmp), dt.date(2026, 3, 2), 1, "none", units=units)
+    write_portfolio(result)
+    assert not result.portfolio_errors, result.portfolio_errors
+    pages = len(PdfReader(Path(tmp) / "portfolio.pdf").pages)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, pages)
+"""
+
+
+def portfolio_peak_mb(units: int) -> tuple[float, float, int]:
+    """(parent, largest child) peak RSS in MB of the portfolio stage over ``units`` units, and its pages."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run([sys.executable, "-c", _PORTFOLIO_PROBE, str(units)], capture_output=True, text=True, env=env)
+    if done.returncode != 0:
+        raise RuntimeError(f"portfolio stage exited {done.returncode}: {done.stderr[-2000:]}")
+    parent_kb, child_kb, pages = (int(v) for v in done.stdout.split()[-3:])
+    return parent_kb / 1024, child_kb / 1024, pages
+
+
 def main(argv: list[str] | None = None) -> None:
     args = list(argv if argv is not None else sys.argv[1:])
     job_counts = (1, 2)
@@ -69,6 +108,10 @@ def main(argv: list[str] | None = None) -> None:
         job_counts = (int(args[at + 1]),)
         del args[at:at + 2]
     sizes = sorted({int(a) for a in args} or set(DEFAULT_UNITS))
+    for n in sizes:
+        parent, child, pages = portfolio_peak_mb(n)
+        print(f"portfolio stage  {n:5d} units ({pages} pages)  parent {parent:7.1f} MB  largest child {child:7.1f} MB  "
+              f"target <= {TARGET_MB:.0f} ({max(parent, child) / TARGET_MB:4.2f} of it)", flush=True)
     for jobs in job_counts:
         floor = max(peak_rss_mb(1, jobs))
         print(f"batch memory  jobs={jobs}  floor (1 BU): peak RSS of any process {floor:7.1f} MB", flush=True)

@@ -642,6 +642,9 @@ def failure_lines(ev: Evaluation) -> list[str]:
     out = []
     for option in ev.scenario.options:
         c = ev.options.get(option.id)
+        if c is not None and c.tasks is not None and option.kind in ("mix", "cascade"):
+            out += _composite_failure_line(ev, option, c.tasks)
+            continue
         hidden = getattr(option, "hidden", None)
         if c is None or c.tasks is None or hidden is None or hidden.success_rate >= 1:
             continue
@@ -654,11 +657,41 @@ def failure_lines(ev: Evaluation) -> list[str]:
         else:
             how = "failures go to a person"
         people = fmt.count(t.failed_to_people_per_month)
+        if t.on_failure == "escalate":  # on its own a person handles them; as a cascade's first, its then option
+            cascades = [o for o in ev.scenario.options if o.kind == "cascade" and o.first == option.id]
+            tried = (f"failures retried up to {hidden.max_attempts} attempts in all ({t.attempts_per_task:.2f} attempts per request "
+                     f"on average, {fmt.count(t.retries_per_month)} retries a month, in the Retries line)")
+            still = f"the {fmt.pct(t.failed_share, 1)} still failing ({people} a month)"
+            where = (f"{still} escalate to {label(ev, cascades[0].then)} in {label(ev, cascades[0].id)}, and go to a person at "
+                     f"the review cost when {label(ev, option.id)} runs on its own (its human review line)" if cascades else
+                     f"{still} go to a person at the review cost (the human review line): escalate sends them on only as a "
+                     "cascade's first option")
+            out.append(f"{label(ev, option.id)}: {fmt.pct(t.success_rate)} right at the first attempt; {tried}; {where}; "
+                       f"{fmt.usd_cents(t.cost_per_successful_task)} per successful task on its own "
+                       f"({fmt.count(t.successful_tasks_per_month)} of {fmt.count(t.tasks_per_month)} {what} a month).")
+            continue
         out.append(f"{label(ev, option.id)}: {fmt.pct(t.success_rate)} right at the first attempt; {how} "
                    f"({people} a month at the review cost, in the human review line); "
                    f"{fmt.usd_cents(t.cost_per_successful_task)} per successful task "
                    f"({fmt.count(t.successful_tasks_per_month)} of {fmt.count(t.tasks_per_month)} {what} a month).")
     return out
+
+
+def _composite_failure_line(ev: Evaluation, option, t) -> list[str]:
+    """A mix's or cascade's tasks in words when any of them fails or is escalated on failure: the
+    requests escalated, the tasks resolved and the cost per successful task (the engine's TaskCost)."""
+    escalates = option.kind == "cascade" and getattr(ev.scenario.option(option.first), "hidden", None) is not None \
+        and ev.scenario.option(option.first).hidden.on_failure == "escalate"
+    if t.failed_share <= 0 and not escalates:
+        return []
+    parts = []
+    if option.kind == "cascade" and t.escalated_per_month is not None:
+        why = f" ({label(ev, option.first)}'s failures after every attempt)" if escalates else ""
+        parts.append(f"{fmt.count(t.escalated_per_month)} requests a month also go to {label(ev, option.then)}{why}")
+    what = task_name(ev)
+    parts.append(f"{fmt.pct(1.0 - t.failed_share, 1)} of {what} resolved ({fmt.count(t.successful_tasks_per_month)} of "
+                 f"{fmt.count(t.tasks_per_month)} a month; the others go to a person, in the human review lines)")
+    return [f"{label(ev, option.id)}: " + "; ".join(parts) + f"; {fmt.usd_rate(t.cost_per_successful_task)} per successful task."]
 
 
 def migration_lines(ev: Evaluation) -> list[str]:

@@ -94,7 +94,12 @@ ARGUMENTS: dict[str, Argument] = {
     "success_rate": Argument("Share of tasks right at the first attempt, fraction > 0 and <= 1 (0.8, not 80)."),
     "cost_per_review": Argument("Cost of a person handling a failed task, USD (the review cost). Default 0."),
     "max_attempts": Argument("Attempts per task at most when failures are retried, 1-5. Default 2."),
-    "on_failure": Argument("retry (try again up to max_attempts, then a person) or human (a person at once). Default retry."),
+    "on_failure": Argument("retry (try again up to max_attempts, then a person), human (a person at once) or escalate "
+                           "(up to max_attempts, then to a cascade's second option at escalation_cost). Default retry."),
+    "escalation_cost": Argument("on_failure escalate: USD per task escalated to the cascade's second option, its own failures "
+                                "included. Blank: the option on its own (a person handles its failures, as retry)."),
+    "escalation_failed_share": Argument("on_failure escalate: share of the escalated tasks the second option still fails, "
+                                        "fraction 0-1. Default 0."),
     "preset": Argument("Preset name, e.g. seed003-50m-80pct (see `runrate presets`)."),
     "scenario": Argument(
         "A 2-column key/value range (as RUNRATE_SCENARIO spills it) or a preset name.",
@@ -242,14 +247,18 @@ def RUNRATE_COST_PER_OUTCOME(monthly_cost, outcomes_per_month):
 
 
 @excel_function
-def RUNRATE_COST_PER_SUCCESS(cost_per_attempt, success_rate, cost_per_review=0, max_attempts=2, on_failure="retry"):
+def RUNRATE_COST_PER_SUCCESS(cost_per_attempt, success_rate, cost_per_review=0, max_attempts=2, on_failure="retry",
+                             escalation_cost=None, escalation_failed_share=0):
     """USD per successful task: (cost_per_attempt x A + F x cost_per_review) / (1 - F); A = (1-(1-p)^k)/p
-    attempts (retry) or 1, F = (1-p)^k or 1-p fail to a person.
+    or 1, F = (1-p)^k or 1-p fail. Escalated: (cost_per_attempt x A + F x E) / (1 - F x F_e).
     Example: =RUNRATE_COST_PER_SUCCESS(0.10, 0.8, 5) = 0.3333."""
-    how = choice("on_failure", on_failure, {"retry": "retry", "human": "human"}, "retry or human")
+    how = choice("on_failure", on_failure, {"retry": "retry", "human": "human", "escalate": "escalate"},
+                 "retry, human or escalate")
+    escalation = None if escalation_cost is None else number("escalation_cost", escalation_cost)
     return f.cost_per_success(*_numbers(cost_per_attempt=cost_per_attempt, success_rate=success_rate,
                                         cost_per_review=cost_per_review),
-                              whole_number("max_attempts", max_attempts, 1, f.MAX_ATTEMPTS), how)
+                              whole_number("max_attempts", max_attempts, 1, f.MAX_ATTEMPTS), how, escalation,
+                              number("escalation_failed_share", escalation_failed_share))
 
 
 # --- Scenario functions: evaluate_scenario, shaped for cells and spills --------------------

@@ -75,3 +75,31 @@ def test_primary_breakeven_is_the_first_crossing():
     ev = evaluate_scenario(get_preset("capacity-growth").scenario)
     assert ev.breakeven.crossings[0] == ev.breakeven.tokens_per_day
     assert ev.breakeven.ranges[0].option == ev.breakeven.cheaper_below
+
+
+def test_a_stated_fleet_past_the_step_limit_is_searched_from_its_fewest_servers():
+    # 1,500 stated servers at 50% of 1.5B tokens/day: the fleet carries 3B at 100%, one server
+    # w = 2M tokens/day, and servers are bought past 3B = 1,500 w. A server costs $1,000/month
+    # ($48,000 over 48 months, no installation, residual, cost of capital, maintenance, power or
+    # facilities); 100 FTE at $54,012/year add G = $450,100/month. The API at $20 per 1M tokens
+    # costs 30 x 20 / 1M = $0.0006 a month per token/day: at 3B it is $1.8M against the fleet's
+    # $1.95M, so it is cheaper all along the flat part, and past it each server (w of volume)
+    # costs the API 0.0006 x 2M = $1,200 against $1,000: at k servers the root of
+    # 0.0006 t = G + 1,000 k lies in ((k - 1) w, k w] first for k = 2,251 (k >= G / 200 = 2,250.5):
+    # t = (450,100 + 2,251,000) / 0.0006 = 4,501,833,333.3 tokens/day. The search used to start
+    # at one server and stop after 1,000 steps (2B tokens/day), inside the flat part.
+    from runrate_xl.engine.scenario import Scenario
+
+    s = Scenario.model_validate({
+        "name": "big fleet", "volume": {"tokens_per_day": 1.5e9},
+        "options": [{"id": "api", "kind": "api", "input_price_per_1m": 20.0, "output_price_per_1m": 20.0},
+                    {"id": "own", "kind": "on_prem", "servers": 1500, "utilization": 0.5, "server_price": 48_000,
+                     "install_share": 0, "life_years": 4, "residual_share": 0, "cost_of_capital_per_year": 0,
+                     "maintenance_share_per_year": 0, "gpus_per_server": 8, "gpu_tdp_watts": 700, "power_price_per_kwh": 0,
+                     "facilities_monthly_per_server": 0, "fte": 100, "fte_annual_cost": 54_012}],
+    })
+    be = find_breakeven(s, "api", "own")
+    assert be.found and be.method == "piecewise" and be.cheaper_below == "api"
+    assert rel(be.tokens_per_day, (450_100 + 2_251_000) / 0.0006)
+    assert rel(option_total(s, "api", be.tokens_per_day), option_total(s, "own", be.tokens_per_day))
+    assert option_total(s, "own", 3e9) == 1_950_100 and rel(option_total(s, "api", 3e9), 1_800_000)

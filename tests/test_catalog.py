@@ -285,3 +285,38 @@ def test_instance_capacity_picks_the_best_fitting_configuration():
     # 1x H100 3,400.4 x 8 replicas beats 2x 3,688.64 x 4, 4x 3,475.27 x 2 and 8x 3,931.83 x 1
     assert c.replicas == 8 and c.figure.gpus == 1
     assert rel(c.tokens_per_day, 8 * 3400.4 / 197 * 402 * 86_400)
+
+
+def test_a_configuration_published_at_several_mixes_uses_the_mix_nearest_yours():
+    # TensorRT-LLM 1.0, Llama 3.3 70B FP8 on 2x H100 (TP2), p5.48xlarge = 8x H100: 4 replicas.
+    # 2,000-token requests at 90% input (1,800 in / 200 out): nearest published mix 2,048/128
+    # (ln(1800/2048)^2 + ln(200/128)^2 = 0.0167 + 0.1991 = 0.216; 1000/1000: 0.345 + 2.590).
+    # 762 out tok/s / 128 x 2,176 tokens x 86,400 s x 4 replicas = 4,476.6M tokens/day.
+    volume = {"tokens_per_day": 500_000_000, "tokens_per_request": 2000, "input_share": 0.9}
+    sh = resolve(_capacity_scenario({"gpu": "aws-p5.48xlarge", "model": "llama-3.3-70b", "precision": "fp8"}, volume),
+                 AS_OF).option("self_hosted")
+    assert rel(sh.tokens_per_second_per_gpu, 4 * 762 / 128 * 2176 / 8)
+    assert "nearest of 10 published mixes (2048 in / 128 out)" in sh.throughput_source
+    assert "TensorRT-LLM" in sh.throughput_source and sh.throughput_as_of == "2026-12-02"
+    # the same model and GPUs on a generation-heavy mix (200 in / 1,800 out): nearest 128/2,048,
+    # 6,651 out tok/s / 2,048 x 2,176 x 4 / 8 = 3,533.7 tok/s per GPU, 0.55x the prompt-heavy 6,477
+    heavy = resolve(_capacity_scenario({"gpu": "aws-p5.48xlarge", "model": "llama-3.3-70b", "precision": "fp8"},
+                                       {**volume, "input_share": 0.1}), AS_OF).option("self_hosted")
+    assert rel(heavy.tokens_per_second_per_gpu, 4 * 6651 / 2048 * 2176 / 8)
+    assert "(128 in / 2048 out)" in heavy.throughput_source
+
+
+def test_several_published_mixes_without_a_request_size_are_refused():
+    s = _capacity_scenario({"gpu": "aws-p5en.48xlarge", "model": "llama-3.1-8b", "precision": "fp8"},
+                           {"tokens_per_day": 100_000_000})
+    with pytest.raises(InputError) as info:
+        resolve(s, AS_OF)
+    assert info.value.field == "volume.tokens_per_request"
+    assert "published at 10 request mixes" in str(info.value) and "2048/128" in str(info.value)
+
+
+def test_a_single_figure_configuration_keeps_its_one_mix():
+    # vLLM's one figure per configuration is used at any mix, as before (and the result says the mix differs)
+    inst, model = lookup_instance("lambda-h100-8"), lookup_model("llama-3.1-8b")
+    c = instance_capacity(inst, model, "fp8", input_tokens=3000, output_tokens=100, context_tokens=3100)
+    assert c.figure.engine == "vLLM 0.5.4" and "differs" in c.rule

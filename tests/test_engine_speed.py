@@ -5,13 +5,20 @@ exactly what the plain computation gives. The timings themselves are in ``make b
 
 from __future__ import annotations
 
+import dataclasses
+import math
+
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from runrate_xl.engine import evaluate, find_breakeven
 from runrate_xl.engine import functions as f
 from runrate_xl.engine.breakeven import breakeven_volume, primary_pair
-from runrate_xl.engine.curve import curve
+from runrate_xl.engine.curve import curve, horizon_npv, restepped
+from runrate_xl.engine.errors import RunrateError
+from runrate_xl.engine.flips import TOLERANCE, _flip_towards, gaps, search_range
+from runrate_xl.engine.scenario import Scenario
 from runrate_xl.engine.kinds.base import unit_counts
 from runrate_xl.engine.sensitivity import drivers, tornado
 from tests.test_engine_properties import scenarios
@@ -68,3 +75,157 @@ def test_tornado_rows_are_the_plain_recomputation(s):
             if d.option is None or d.option in pair:
                 plain = find_breakeven(d.set(s, value), *pair).tokens_per_day
                 assert be == plain or abs(be - plain) <= 1e-9 * plain
+
+
+# --- The flip search's shortcuts (issue #13 item 8) ------------------------------------------
+# The volume driver reads today's cost curves at every volume (every option keeps today's
+# hardware), a driver that moves only how much volume a unit carries re-reads only the unit count
+# (curve.restepped), and a phased move's NPVs are given today's option's curve instead of reading
+# it again. "Plain" below re-reads every curve at every value, as the search did before.
+
+
+def _plain_gap(s, d, chosen, allowed):
+    others = [o for o in allowed if o != chosen]
+
+    largest = {}
+
+    def gap(value):
+        sv = d.set(s, value)
+        npvs = {o: horizon_npv(sv, curve(sv, o), o) for o in allowed}
+        best = min(others, key=lambda o: npvs[o])
+        largest[value] = max(abs(x) for x in npvs.values())
+        return npvs[chosen] - npvs[best], best
+    gap.scale = largest.__getitem__
+    return gap
+
+
+def _shortcut_drivers(s):
+    return [d for d in drivers(s) if d.curves_stay or d.sizes_only or not d.reprices or s.horizon.migrates]
+
+
+@st.composite
+def on_prem_scenarios(draw):
+    """An API against bought servers, sized from a capacity or a stated fleet, with growth, price
+    decline and (sometimes) a phased move off the API."""
+    if draw(st.booleans()):
+        own = {"tokens_per_second_per_gpu": draw(st.floats(100, 3000)), "target_utilization": draw(st.floats(0.3, 1)),
+               "peak_to_average": draw(st.floats(1, 3)), "redundancy": draw(st.sampled_from([1.0, 1.5]))}
+    else:
+        own = {"servers": draw(st.integers(1, 40)), "utilization": draw(st.floats(0.1, 1))}
+    months = draw(st.integers(12, 60))
+    switch = draw(st.integers(0, 6)) if draw(st.booleans()) else 0
+    return Scenario.model_validate({
+        "name": "own", "volume": {"tokens_per_day": draw(st.floats(1e6, 5e9)), "monthly_growth": draw(st.floats(0, 0.08))},
+        "options": [{"id": "api", "kind": "api", "input_price_per_1m": draw(st.floats(0.05, 5)), "output_price_per_1m": draw(st.floats(0.1, 20))},
+                    {"id": "own", "kind": "on_prem", "server_price": draw(st.floats(2e4, 4e5)), "gpus_per_server": 8,
+                     "gpu_tdp_watts": 700, "fte": draw(st.floats(0, 3)), **own}],
+        "context": {"current_option": "api"},
+        "horizon": {"months": months, "discount_rate_per_year": draw(st.floats(0, 0.2)), "api_price_decline_per_year": draw(st.floats(0, 0.3)),
+                    "switch_month": switch, "overlap_months": draw(st.integers(0, 6)) if switch else 0},
+    })
+
+
+def _assert_gaps_are_plain(s, factors):
+    ids = s.option_ids()
+    for chosen in ids:
+        gap_of = gaps(s, chosen, ids)
+        scale = max(abs(horizon_npv(s, curve(s, o), o)) for o in ids) or 1.0
+        for d in _shortcut_drivers(s):
+            base = d.get(s)
+            if base is None or (base == 0 and d.points is None):
+                continue
+            lo, hi = search_range(d, base)
+            fast, plain = gap_of(d), _plain_gap(s, d, chosen, ids)
+            for k in factors:
+                value = lo + (hi - lo) * k
+                try:
+                    want = plain(value)
+                except RunrateError:
+                    continue  # beyond a bound of the model: the search stops there either way
+                got = fast(value)
+                assert abs(got[0] - want[0]) <= 1e-9 * scale, (d.key, value, got, want)
+                assert got[1] == want[1] or abs(got[0] - want[0]) <= 1e-9 * scale
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(growth=True), st.lists(st.floats(0, 1), min_size=1, max_size=4))
+def test_flip_gaps_with_shortcuts_are_the_plain_gaps(s, factors):
+    """Each shortcut gives the gap the plain re-reading gives, to 1e-9 of the NPVs (they differ by
+    float rounding: a curve read at another volume, or its fixed part without the unit count)."""
+    _assert_gaps_are_plain(s, factors)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(on_prem_scenarios(), st.lists(st.floats(0, 1), min_size=1, max_size=4))
+def test_flip_gaps_with_shortcuts_are_the_plain_gaps_on_prem_and_migrating(s, factors):
+    _assert_gaps_are_plain(s, factors)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(scenarios(capacity=True, growth=True), on_prem_scenarios()), st.floats(0.25, 4.0))
+def test_a_restepped_curve_is_the_curve(s, factor):
+    """A driver marked sizes_only moves nothing but the unit count: the curve re-read at another
+    value has today's fixed cost, slopes and unit cost, and the restepped curve's step is the
+    re-read one (the same width, cost and counts)."""
+    for d in drivers(s):
+        if not d.sizes_only:
+            continue
+        value = d.get(s) * factor
+        if d.ceiling is not None:
+            value = min(value, d.ceiling)
+        sv = d.set(s, value)
+        plain, fast = curve(sv, d.option), restepped(sv, d.option, curve(s, d.option), [d.option])
+        for a, b in ((plain.fixed, fast.fixed), (plain.token_slope, fast.token_slope), (plain.other_slope, fast.other_slope),
+                     (plain.one_time, fast.one_time), (plain.step.cost, fast.step.cost), (plain.step.width, fast.step.width)):
+            assert abs(a - b) <= 1e-9 * max(1.0, abs(a)), (d.key, a, b)
+        volumes = [s.volume.daily_tokens * x for x in (0.01, 0.5, 1, 3, 17)] + [plain.step.width * k for k in (1, 2, 5)]
+        assert [plain.step.count(t) for t in volumes] == [fast.step.count(t) for t in volumes]
+
+
+def _evaluations():
+    from tests.golden_files import evaluations
+    return list(evaluations())
+
+
+@pytest.mark.parametrize("name,ev", _evaluations(), ids=lambda x: x if isinstance(x, str) else "")
+def test_flip_points_are_the_plain_search(name, ev):
+    """Every preset, example and business unit: the flip search with its shortcuts finds the flip
+    the plain search (every curve re-read at every value) finds, within the bisection's tolerance
+    (relative 1e-12; found: at most 2e-15 apart, float rounding), and the same option."""
+    s, rec = ev.scenario, ev.recommendation
+    by_key = {(d.key, d.option): d for d in drivers(s)}
+    for fp in ev.flips:
+        d = dataclasses.replace(by_key[(fp.driver, fp.option)], affine=False)  # the plain scan
+        plain = _plain_gap(s, d, rec.cheapest_allowed_option, rec.allowed_options)
+        found = []
+        for end in (fp.searched_low, fp.searched_high):
+            hit = _flip_towards(d, fp.base_value, end, plain, monotonic=d.option is not None)
+            if hit is not None:
+                distance = (abs(hit[0] - fp.base_value) if (d.points is not None or fp.base_value == 0)
+                            else abs(math.log(hit[0] / fp.base_value)))
+                found.append((distance, *hit))
+        value, to = (min(found)[1:] if found else (None, None))
+        assert (fp.value is None) == (value is None), (fp.driver, fp.value, value)
+        if value is not None:
+            assert abs(fp.value - value) <= TOLERANCE * max(abs(value), 1e-12), (fp.driver, fp.value, value)
+            assert fp.to_option == to
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(growth=True))
+def test_an_affine_driver_that_does_not_flip_at_its_ends_does_not_flip_between(s):
+    """The review share moves every NPV affinely, so the gap is convex: probing the ends of a side
+    gives exactly what scanning the side gives (None, or the same scan; a near-tie is scanned)."""
+    ids = s.option_ids()
+    for d in drivers(s):
+        if not d.affine:
+            continue
+        base = d.get(s)
+        if not base:
+            continue
+        lo, hi = search_range(d, base)
+        for chosen in ids:
+            gap = _plain_gap(s, d, chosen, ids)
+            for end in (lo, hi):
+                fast = _flip_towards(d, base, end, gap, monotonic=False)
+                assert fast == _flip_towards(dataclasses.replace(d, affine=False), base, end, gap, monotonic=False)

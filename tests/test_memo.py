@@ -228,14 +228,22 @@ def test_portfolio_memo_sums_the_units(tmp_path):
         render_portfolio_memo([])
 
 
+def _many(n: int):
+    """``n`` evaluations: the three presets' in turn, each under a unit name of its own."""
+    base = [evaluate_scenario(preset_scenario(p)) for p in PRESETS]
+    return [base[i % 3].model_copy(update={"scenario": base[i % 3].scenario.model_copy(update={"name": f"Unit {i:03d} of the long list"})})
+            for i in range(n)]
+
+
 def test_a_long_portfolio_memo_is_laid_out_in_parts_and_still_lists_every_unit():
     """Past ``part_units`` units the memo is laid out part by part (bounded memory) and the pages
-    merged: every unit in the table and in the unit-by-unit section, one total, pages numbered
-    through the parts, the running header on every page but the first, the same bytes twice."""
+    merged: every unit in the table and in the unit-by-unit section once each, one total, no
+    section title repeated (a part starts where the previous one's pages end: the table header
+    repeats as on any page), pages numbered "Page N of M" through the parts, the running header
+    on every page but the first, the same bytes twice."""
     from runrate_xl.report.charts import portfolio_svg
 
-    base = [preset_scenario(p) for p in PRESETS]
-    evs = [evaluate_scenario(base[i % 3].model_copy(update={"name": f"Unit {i:02d} of the long list"})) for i in range(7)]
+    evs = _many(7)
     pdf = render_portfolio_memo(evs, memo_date=MEMO_DATE, part_units=3)
     pages = [p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages]
     text = "\n".join(pages)
@@ -243,11 +251,12 @@ def test_a_long_portfolio_memo_is_laid_out_in_parts_and_still_lists_every_unit()
     for ev in evs:
         # its table row and its paragraph (and any mention in the summary)
         assert text.count(ev.scenario.name) == 2 + head.count(ev.scenario.name), ev.scenario.name
-    assert text.count("Recommendation per business unit (continued)") == 2  # 3 + 3 + 1 rows
-    assert text.count("Unit by unit (continued)") == 2 and text.count("Run-rate as recommended") == 1
+    assert "(continued)" not in text
+    assert text.count("Recommendation per business unit") == 1 and text.count("Unit by unit") == 1
+    assert text.count("Run-rate as recommended") == 1  # the chart's title
     assert len([line for line in text.splitlines() if line.startswith("Total")]) == 1
     for number, page in enumerate(pages, start=1):
-        assert page.rstrip().endswith(f"Page {number}"), page[-200:]
+        assert page.rstrip().endswith(f"Page {number} of {len(pages)}"), page[-200:]
         assert ("Decision memo \u2014 All business units" in page) == (number > 1)
     assert render_portfolio_memo(evs, memo_date=MEMO_DATE, part_units=3) == pdf
     # one part (the default size for seven units) is the memo as it always was: "Page 1 of N"
@@ -255,6 +264,49 @@ def test_a_long_portfolio_memo_is_laid_out_in_parts_and_still_lists_every_unit()
     # the chart keeps its largest bars and sums the rest in one
     svg = portfolio_svg(evs, most=4)
     assert b"4 smaller business units" in svg and svg.count(b"of the long list") == 3
+
+
+A4_TOP, A4_BOTTOM = 842 - 21 * 72 / 25.4, 17 * 72 / 25.4  # the memo's content area on an A4 page, in points from the bottom
+FILLED = 0.8  # a page of a long portfolio memo is at least this full (the last page, and the one before the chart's, apart)
+
+
+def page_fills(pdf: bytes) -> list[float]:
+    """How far down each page's content area text reaches (0-1), from pypdf's text positions."""
+    fills = []
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        ys = []
+
+        def visit(text, cm, tm, font, size):
+            y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+            if text.strip() and A4_BOTTOM < y < A4_TOP:
+                ys.append(y)
+
+        page.extract_text(visitor_text=visit)
+        fills.append((A4_TOP - min(ys, default=A4_TOP)) / (A4_TOP - A4_BOTTOM))
+    return fills
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("units", [60, 120])
+def test_a_long_portfolio_memo_flows_across_its_parts_and_numbers_every_page_of_the_total(units):
+    """60 and 120 units (two and three parts at the default size): every footer says "Page N of
+    M"; every page is at least FILLED full but the last, and the one before the chart's page (the
+    chart of 40 bars takes a page of its own; what precedes it ends where the table ends); the
+    table header is on each page of the table; every unit once in the table and once unit by unit."""
+    evs = _many(units)
+    pdf = render_portfolio_memo(evs, memo_date=MEMO_DATE)
+    pages = [p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages]
+    for number, page in enumerate(pages, start=1):
+        assert page.rstrip().endswith(f"Page {number} of {len(pages)}"), page[-200:]
+    chart = next(i for i, page in enumerate(pages) if "Run-rate as recommended" in page)
+    fills = page_fills(pdf)
+    thin = [(i + 1, round(f, 2)) for i, f in enumerate(fills[:-1]) if f < FILLED and i != chart - 1]
+    assert thin == [], (thin, fills)
+    table = [p for p in pages if "TODAY /" in p]  # the table's header
+    assert len(table) >= units // 20 and all(p.startswith("BUSINESS\nUNIT\nRECOMMENDED") for p in table[1:])
+    text = "\n".join(pages)
+    for i in (0, units // 2, units - 1):
+        assert text.count(f"Unit {i:03d} of the long list \u2014 ") == 1 and text.count(f"Unit {i:03d} of") >= 2, i
 
 
 def test_formatting_helpers():

@@ -244,4 +244,4 @@ def test_the_excel_function_agrees_with_the_engine():
     human = scenario(api(success_rate=0.8, on_failure="human"))
     assert close(fn(0.10, 0.8, 5, 2, "human"), option_cost(human, "cheap").tasks.cost_per_successful_task)
     assert close(fn(0.10, 1, 5), 0.10)
-    assert fn(0.10, 80, 5).startswith("#NUM! success_rate") and fn(0.10, 0.8, 5, 2, "escalate").startswith("#VALUE! on_failure")
+    assert fn(0.10, 80, 5).startswith("#NUM! success_rate") and fn(0.10, 0.8, 5, 2, "later").startswith("#VALUE! on_failure")

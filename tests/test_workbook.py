@@ -285,17 +285,20 @@ def test_options_the_layout_cannot_take_are_refused_clearly(tmp_path, options, m
     assert not (tmp_path / "x.xlsx").exists()
 
 
-def test_a_failure_escalated_to_another_option_is_refused_naming_the_field():
-    """on_failure: escalate (another option answers the failed tasks) has no workbook formulas yet:
-    refused naming the field, never written with the volumes of retries instead."""
-    from types import SimpleNamespace
-
-    sc = scenario_from_dict({"volume": {"tokens_per_day": 1e6}, "options": [
-        {"id": "api", "kind": "api", "input_price_per_1m": 1.0, "output_price_per_1m": 2.0}]})
-    L.check_writable(sc, L.layout_for(L.shape_of(sc)))  # retry and human are fine
-    escalating = SimpleNamespace(options=[SimpleNamespace(id="mini", kind="api", hidden=SimpleNamespace(on_failure="escalate"))])
-    with pytest.raises(L.LayoutError, match=r"mini.hidden.on_failure: got 'escalate', expected 'retry' or 'human' in a workbook"):
-        L.check_writable(escalating, L.layout_for(L.shape_of(sc)))
+def test_a_cascade_whose_first_escalates_is_refused_naming_the_field():
+    """A cascade's first option with on_failure: escalate (its failures answered by `then`, not by
+    people) has no workbook formulas yet: refused naming the field, never written with its failures
+    priced as people's time. An escalate option on its own is written: it hands its failures to a
+    person after its attempts, as retry does (in the engine too)."""
+    mini = {"id": "mini", "kind": "api", "input_price_per_1m": 1.0, "output_price_per_1m": 1.0,
+            "hidden": {"cost_per_review": 5.0, "success_rate": 0.8, "on_failure": "escalate"}}
+    frontier = {"id": "frontier", "kind": "api", "input_price_per_1m": 10.0, "output_price_per_1m": 10.0}
+    alone = scenario_from_dict({"volume": {"requests_per_month": 100_000, "tokens_per_request": 1000}, "options": [mini, frontier]})
+    L.check_writable(alone, L.layout_for(L.shape_of(alone)))
+    cascade = scenario_from_dict({"volume": {"requests_per_month": 100_000, "tokens_per_request": 1000}, "options": [
+        mini, frontier, {"id": "casc", "kind": "cascade", "first": "mini", "then": "frontier"}]})
+    with pytest.raises(L.LayoutError, match=r"mini.hidden.on_failure: got 'escalate' for the first option of the cascade casc"):
+        L.check_writable(cascade, L.layout_for(L.shape_of(cascade)))
 
 
 def test_hostile_option_label_stays_text(tmp_path):
@@ -345,6 +348,9 @@ def test_first_version_workbooks_still_read(tmp_path):
     # its GPU-hours cell holds the 730 h that version billed: kept as stated (GPU months are now
     # the token month, days x 24, unless stated), so the workbook's own figures do not move
     assert sc.option("self_hosted").hours_per_month == 730
+    # and the price source as that version wrote it (the catalog now names the article, not "seed 003")
+    assert sc.option("api").price_source == "seed 003 price table (API vs self-hosted cost analysis framework)"
+    want = want.with_option(want.option("api").model_copy(update={"price_source": sc.option("api").price_source}))
     assert sc == want.with_option(want.option("self_hosted").model_copy(update={"hours_per_month": 730.0}))
 
 
@@ -440,3 +446,36 @@ def test_read_errors_name_the_option_by_id(tmp_path, evaluations, name, value, f
         read_workbook(path)
     msg = str(info.value)
     assert where in msg and field in msg and expected in msg, msg
+
+
+def test_the_units_own_texts_are_not_clipped_on_inputs():
+    """The value column is as wide as the unit's name and owner e-mail, and the notes row as tall
+    as its wrapped lines (an analyst reads them in the cells, not only in the formula bar)."""
+    from runrate_xl.presets import preset_scenario
+
+    email = "a.very-long-department-mailbox.name@subsidiary.example.com"  # 58 characters
+    notes = "Why this unit uses AI and who reviews it. " * 12  # 504 characters
+    sc = preset_scenario("seed004-startup").model_copy(update={"owner_email": email, "notes": notes})
+    ws = openpyxl.load_workbook(io.BytesIO(workbook_bytes(evaluate_scenario(sc))))["Inputs"]
+    cell = next(c for row in ws.iter_rows(max_row=20) for c in row if c.value == email)
+    assert ws.column_dimensions[cell.column_letter].width >= len(email) + 2
+    notes_cell = next(c for row in ws.iter_rows(max_row=20) for c in row if c.value == notes)
+    assert notes_cell.alignment.wrap_text
+    # 60 wide x 1.2 characters: 71 a line, 504 characters: 8 lines of 15 points
+    assert ws.row_dimensions[notes_cell.row].height == 8 * 15
+    plain = preset_scenario("seed004-startup").model_copy(update={"name": "Ops", "owner_email": None, "notes": ""})
+    short = openpyxl.load_workbook(io.BytesIO(workbook_bytes(evaluate_scenario(plain))))["Inputs"]
+    assert short.column_dimensions[cell.column_letter].width == 18  # the template's width when the texts fit
+
+
+@pytest.mark.parametrize("name", ["seed003-50m-80pct", "seed004-startup", "capacity-growth", "buy-vs-rent-8xh100"])
+def test_no_internal_seed_references_in_what_an_analyst_reads(name):
+    """Help texts, validation prompts and the engine's words carry no "seed NNN" (issue #15 item 4):
+    the source articles are named, or the aside that only cited one is left out."""
+    wb = openpyxl.load_workbook(io.BytesIO(workbook_bytes(evaluate_scenario(preset_scenario(name)))))
+    seen = []
+    for ws in wb.worksheets:
+        texts = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str) and not c.value.startswith("=")]
+        texts += [t for dv in ws.data_validations.dataValidation for t in (dv.prompt, dv.error) if t]
+        seen += [f"{ws.title}: {t}" for t in texts if re.search(r"\bseeds? \d{3}", t)]
+    assert not seen, seen[:5]

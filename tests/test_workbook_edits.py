@@ -51,6 +51,9 @@ EDITS = {
         "in_self_hosted_gpu": "gcp-a2-ultragpu-1g", "in_self_hosted_model": "llama-3.1-8b",
         "in_self_hosted_precision": "fp8", "in_self_hosted_pricing_term": "spot",
         "in_self_hosted_spot_interruption_overhead": 0.1, "in_self_hosted_concurrent_requests": 16}),
+    "sh-nearest-mix": ("capacity-growth", "self_hosted capacity: a configuration published at ten request mixes", {
+        "in_self_hosted_gpu": "aws-p5en.48xlarge", "in_self_hosted_model": "llama-3.3-70b",
+        "in_self_hosted_precision": "fp8", "in_volume_input_share": 0.9}),
     "op-capacity": ("buy-vs-rent-8xh100", "on_prem sized from capacity; rented GPUs on another instance", {
         "in_volume_tokens_per_day": 400_000_000, "in_buy_pue": 1.3, "in_rent_gpu": "lambda-h100-8"}),
     "op-stated": ("on-prem-stated", "on_prem stated fleet", {
@@ -178,3 +181,12 @@ def test_an_on_prem_gpu_change_looks_its_server_price_and_power_up(edited):
     assert _value(moved, "in_buy_server_price") is None  # left blank at generation: the catalog's figure
     resolved = evaluate_scenario(read_workbook(moved)).scenario.option("buy")
     assert (resolved.server_price, resolved.gpu_tdp_watts) == (160_000, 400)
+
+
+def test_the_catalog_sheet_takes_the_published_mix_nearest_yours(edited):
+    """TensorRT-LLM publishes Llama 3.3 70B FP8 on one H200 at ten request mixes. At 4,000-token
+    requests with 90% input (3,600 in / 400 out) the nearest is 5,000/500 (distance 0.157; 2,048/128:
+    1.62): 566 out tok/s / 500 x 5,500 tokens = 6,226 tokens/s per GPU (p5en: 8 replicas of 1x H200)."""
+    _, path = edited["sh-nearest-mix"]
+    assert _value(path, "c_self_hosted_tps_per_gpu") == pytest.approx(566 / 500 * 5500, rel=1e-12)
+    assert "5000 in / 500 out" in evaluate_scenario(read_workbook(path)).scenario.option("self_hosted").throughput_source

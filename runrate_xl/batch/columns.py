@@ -255,7 +255,8 @@ def columns_markdown() -> str:
     lines.append("| `<id>.route.<option id>` | Option `<id>` | a fraction between 0 and 1 (e.g. 0.8) | | A mix's share of "
                  "the traffic to one option (one column per option of the route; the shares sum to 1), e.g. "
                  "`blend.route.frontier` 0.2 and `blend.route.own-gpus` 0.8 with `blend.kind` mix. A cascade takes "
-                 "`<id>.first`, `<id>.then` and `<id>.escalation_share`. |")
+                 "`<id>.first`, `<id>.then` and `<id>.escalation_share` (left blank when the first option's "
+                 "`hidden.on_failure` is escalate: its failed share). |")
     return "\n".join(lines) + "\n"
 
 # Model-level checks (pydantic validators on a whole group) name the columns that feed them.

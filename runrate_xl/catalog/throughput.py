@@ -13,7 +13,11 @@ parallelism, concurrency, request mix). How capacity (tokens per day one instanc
    ``tokens/day = 86,400 x requests/s x (measured input + measured output)``
    (:func:`runrate_xl.engine.capacity.tokens_per_day_at_measured_mix`). The scenario's mix is
    NOT used to rescale it (that needs both rates); where the mixes differ the result says so:
-   the figure holds for requests like the benchmark's.
+   the figure holds for requests like the benchmark's. A configuration published at several
+   mixes (TensorRT-LLM's tables give ten per model x GPU) uses the mix nearest the scenario's:
+   the least ``ln(input / measured input)^2 + ln(output / measured output)^2``, the first in file
+   order on a tie; without a request size such a configuration is refused, because which mix
+   applies decides its capacity (4-8x between a 2,048/128 and a 128/2,048 request).
 
 An instance with more GPUs than a benchmark configuration runs ``instance GPUs / configuration
 GPUs`` independent replicas of it (data parallelism; configurations whose GPU count does not
@@ -25,6 +29,7 @@ precision with no published figure is an error saying so; nothing is estimated.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal, Optional, Protocol
@@ -144,6 +149,7 @@ def instance_capacity(
                   else f"published for {model.id}: {', '.join(others)}" if others else f"nothing is published for {model.id}")
         raise InputError(field, label, f"a model x GPU x precision with a published throughput ({detail}); "
                                         "no figure is estimated: give tokens_per_second_per_gpu from your own measurement")
+    usable = _nearest_mixes(usable, label, input_tokens, output_tokens)
     needed = cap.memory_needed_gb(model.parameters, precision, model.layers, model.kv_heads, model.head_dim,
                                   context_tokens, concurrent_requests)
     best: Optional[InstanceCapacity] = None
@@ -166,11 +172,45 @@ def instance_capacity(
     return best
 
 
+def configuration(figure: ThroughputFigure) -> tuple:
+    """What a figure was measured on, apart from the request mix: figures sharing it differ only in the mix."""
+    return (figure.model, figure.gpu, figure.precision, figure.gpus, figure.tensor_parallel, figure.engine, figure.uses_rates)
+
+
+def mix_distance(figure: ThroughputFigure, input_tokens: float, output_tokens: float) -> float:
+    """How far a measured mix is from the scenario's: ``ln(in / in_m)^2 + ln(out / out_m)^2``
+    (a zero input count is taken as one token, so a prompt-less mix still has a distance)."""
+    measured_in, measured_out = max(figure.input_tokens_per_request or 0.0, 1.0), figure.output_tokens_per_request or 1.0
+    return math.log(max(input_tokens, 1.0) / measured_in) ** 2 + math.log(max(output_tokens, 1.0) / measured_out) ** 2
+
+
+def _nearest_mixes(figures: list[ThroughputFigure], label: str, input_tokens: Optional[float],
+                   output_tokens: Optional[float]) -> list[ThroughputFigure]:
+    """Per configuration, the figure measured at the mix nearest the scenario's (the module's rule 2)."""
+    groups: dict[tuple, list[ThroughputFigure]] = {}
+    for f in figures:
+        groups.setdefault(configuration(f), []).append(f)
+    kept = []
+    for group in groups.values():
+        if len(group) == 1 or group[0].uses_rates:
+            kept += group
+            continue
+        if input_tokens is None or output_tokens is None:
+            mixes = ", ".join(f"{f.input_tokens_per_request:g}/{f.output_tokens_per_request:g}" for f in group)
+            raise InputError("volume.tokens_per_request", None,
+                             f"a request size: {label} is published at {len(group)} request mixes (input/output tokens: "
+                             f"{mixes}) and the one nearest yours decides its capacity")
+        kept.append(min(group, key=lambda f: mix_distance(f, input_tokens, output_tokens)))
+    return kept
+
+
 def _rule(figure: ThroughputFigure, replicas: int, input_tokens: Optional[float], output_tokens: Optional[float]) -> str:
     if figure.uses_rates and input_tokens is not None and output_tokens is not None:
         how = f"prefill and decode rates at your mix ({input_tokens:g} in / {output_tokens:g} out)"
     else:
-        how = "the measured request rate at the measured mix"
+        published = sum(1 for f in throughput_catalog() if configuration(f) == configuration(figure))
+        how = (f"the measured request rate at the nearest of {published} published mixes ({figure.input_tokens_per_request:g} in / "
+               f"{figure.output_tokens_per_request:g} out)" if published > 1 else "the measured request rate at the measured mix")
         if input_tokens is not None and output_tokens is not None and (
                 abs(input_tokens - figure.input_tokens_per_request) > 0.1 * figure.input_tokens_per_request  # type: ignore[operator]
                 or abs(output_tokens - figure.output_tokens_per_request) > 0.1 * figure.output_tokens_per_request):  # type: ignore[operator]

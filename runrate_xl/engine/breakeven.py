@@ -23,7 +23,7 @@ from .option_cost import option_breakdown
 from .results import BreakEven, CheaperRange
 from .scenario import Scenario
 
-MAX_SEGMENTS = 1000  # stepped costs: volume segments searched before reporting "none in range"
+MAX_SEGMENTS = 1000  # stepped costs: volume segments searched before reporting "none in range" (the first ends at a fleet's fewest units)
 TIE = 1e-9  # piecewise: a cost difference this small relative to the costs is a tie
 ROOT_EDGE = 1e-12  # a root this close (relative) to a step's end is a tie at the step, not a crossing inside it
 MAX_RANGES_IN_WORDS = 5  # beyond it a reason names the first and last ranges only (the result lists all)
@@ -116,10 +116,11 @@ def _reason(scenario: Scenario, a: str, b: str, ranges: list[CheaperRange], curr
             + ", ".join(parts) + f" tokens/day{tail}.{where}")
 
 
-def _boundaries(widths: list[float]) -> Iterator[float]:
-    """The volumes where some stepped option's count changes (multiples of each width), merged
-    and ascending."""
-    heap = [(w, w, 1) for w in widths]
+def _boundaries(steps: list[tuple[float, int]]) -> Iterator[float]:
+    """The volumes where some stepped option's count may change (multiples of each width, from
+    its fewest units on: a stated fleet of 1,500 servers cannot change below 1,500 widths, so its
+    first segment ends there and the step limit counts from its growth), merged and ascending."""
+    heap = [(m * w, w, m) for w, m in steps]
     heapq.heapify(heap)
     last = None
     while True:
@@ -149,6 +150,7 @@ def _piecewise(a: Curve, b: Curve, first_only: bool = False) -> tuple[list[float
     which one ("a" / "b") is cheaper at the smallest volume, and the volume the search stopped at
     if it hit the step limit first."""
     widths = a.widths + b.widths
+    steps = a.steps + b.steps
     stop = _stop_volume(a, b)
     tiny = min(widths) * 1e-9
 
@@ -162,7 +164,7 @@ def _piecewise(a: Curve, b: Curve, first_only: bool = False) -> tuple[list[float
     first = "b" if dearer_a else "a"
     crossings: list[float] = []
     lo = 0.0
-    for n, hi in enumerate(_boundaries(widths), start=1):
+    for n, hi in enumerate(_boundaries(steps), start=1):
         if n > MAX_SEGMENTS:
             return crossings, first, lo
         # Within (lo, hi] every count is constant, so diff is affine; evaluate it at two points.

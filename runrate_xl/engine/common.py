@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Optional
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from . import functions as f
 from .errors import magnitude_problem, short_repr
@@ -98,10 +98,15 @@ class HiddenCosts(StrictModel):
     success_rate: float = Field(
         1.0, gt=0, le=1, description=("Share of tasks the option gets right at the first attempt (default 1: no failures). "
                                       "Failures cost retried tokens and a person's time at the review cost."))
-    on_failure: Literal["retry", "human"] = Field(
+    on_failure: Literal["retry", "human", "escalate"] = Field(
         "retry", description=("What happens to a failed task: retry (tried again, up to max_attempts in all; tasks still "
-                              "failing go to a person) or human (a person handles it at the review cost)."))
-    max_attempts: int = Field(2, ge=1, le=5, description="on_failure retry: attempts per task at most, the first included.")
+                              "failing go to a person), human (a person handles it at the review cost) or escalate (tried up "
+                              "to max_attempts in all, then sent to the `then` option of a cascade whose `first` this option "
+                              "is; on its own, outside a cascade, a person handles it at the review cost)."))
+    max_attempts: int = Field(2, ge=1, le=5, description="on_failure retry or escalate: attempts per task at most, the first included.")
+    # Set on the copy a cascade runs as its ``first`` when on_failure is escalate (see ``escalating``):
+    # the tasks still failing go to the cascade's ``then`` option, not to a person. Not an input.
+    _escalated: bool = PrivateAttr(default=False)
 
     @model_validator(mode="after")
     def _review_cost_is_defined(self) -> "HiddenCosts":
@@ -126,8 +131,28 @@ class HiddenCosts(StrictModel):
 
     @property
     def failed_share(self) -> float:
-        """Share of tasks a person handles because the model failed: ``(1 - p)^k`` (retry), ``1 - p`` (human)."""
+        """Share of tasks still failing after every attempt: ``(1 - p)^k`` (retry, escalate), ``1 - p`` (human)."""
         return f.failed_share(self.success_rate, 1 if self.on_failure == "human" else self.max_attempts)
+
+    @property
+    def escalated(self) -> bool:
+        """Whether the failed tasks go to a cascade's ``then`` option (not to a person): set by ``escalating``."""
+        return self._escalated
+
+    def escalating(self) -> "HiddenCosts":
+        """A copy whose failed tasks go to a cascade's ``then`` option instead of a person (on_failure escalate,
+        as a cascade's ``first``): the same attempts and retried tokens, no review cost for the failures."""
+        if self.on_failure != "escalate":
+            raise ValueError(f"on_failure is {self.on_failure}, not escalate")
+        copy = self.model_copy()
+        copy._escalated = True
+        return copy
+
+    @property
+    def failed_to_people_share(self) -> float:
+        """Share of tasks a person handles because the model failed (at the review cost): the failed
+        share, or 0 when they are escalated to a cascade's ``then`` option (see ``escalating``)."""
+        return 0.0 if self._escalated else self.failed_share
 
     def retry_rate(self, retry_rate: float) -> float:
         """The option's extra tokens with the failed tasks' attempts included (see functions.retry_rate_with_attempts)."""
@@ -144,7 +169,7 @@ class HiddenCosts(StrictModel):
     @property
     def per_request_cost(self) -> float:
         """USD per request of the per-request hidden items (review, tool calls)."""
-        return (self.review_share + self.failed_share) * self.review_unit_cost + self.tool_calls_per_request * self.price_per_tool_call
+        return (self.review_share + self.failed_to_people_share) * self.review_unit_cost + self.tool_calls_per_request * self.price_per_tool_call
 
     @property
     def fixed_monthly(self) -> float:

@@ -10,15 +10,14 @@ break-even search and the flip points scan thousands of volumes and values cheap
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Callable, Optional, Sequence
 
 from . import functions as f
-from .kinds import CashFlows, Step, components, is_composite, kind_of
+from .kinds import CashFlows, Step, is_composite, kind_of
 from .kinds.base import unit_counts
-from .kinds.composite import sum_flows
-from .option_cost import option_breakdown
+from .kinds.composite import runs, sum_flows
 from .scenario import Scenario
 
 PROBE_TOKENS_PER_DAY = 1_000_000.0  # where a curve is read when the scenario's volume is 0
@@ -74,29 +73,67 @@ class Curve:
             return [w / share for share, c in self.parts for w in c.widths]
         return [self.step.width] if self.step else []
 
+    @property
+    def steps(self) -> list[tuple[float, int]]:
+        """(width, fewest units) of each stepped part, as :attr:`widths`: the count cannot change
+        below ``fewest x width`` (a stated fleet's servers, ``Step.minimum``; 1 elsewhere)."""
+        if self.parts:
+            return [(w / share, m) for share, c in self.parts for w, m in c.steps]
+        return [(self.step.width, self.step.minimum)] if self.step else []
+
 
 def curve(scenario: Scenario, option: str) -> Curve:
     """The option's cost curve, read from its breakdown at today's volume (or a probe volume)."""
     o = scenario.option(option)
-    if is_composite(o):
-        parts = tuple((share, curve(scenario, cid)) for cid, share in components(o) if share > 0)
+    if is_composite(o):  # each component as the composite runs it (a cascade's escalating first: see composite.runs)
+        parts = tuple((share, _curve_of(scenario, c)) for _cid, share, c in runs(scenario, o) if share > 0)
         return Curve(sum(c.fixed for _, c in parts), sum(s * c.token_slope for s, c in parts),
                      sum(s * c.other_slope for s, c in parts), None, sum(c.one_time for _, c in parts), False, None, parts=parts)
+    return _curve_of(scenario, o)
+
+
+def _curve_of(scenario: Scenario, o) -> Curve:
+    """The curve of a plain option (given as the option itself, as a composite may run a copy of it)."""
     kind = kind_of(o)
     step = kind.stepping(scenario, o)
     t = scenario.volume.daily_tokens or PROBE_TOKENS_PER_DAY
-    b = option_breakdown(scenario, option, t)
+    b = kind.breakdown(scenario, o, t, 1.0)
     specs = kind.all_line_items
     token = sum(i.amount for i in b.items if i.variable and specs[i.key].token)
     other = sum(i.amount for i in b.items if i.variable and not specs[i.key].token)
     stepped = step.cost * step.count(t) if step else 0.0
-    cash = None
-    if kind.cash is not None:
-        hook = kind.cash
+    return Curve(b.total - token - other - stepped, token / t, other / t, step, b.one_time, kind.follows_api_price_decline,
+                 _cash_hook(scenario, o))
 
-        def cash(volumes: Sequence[float], counts: Optional[Sequence[int]] = None) -> CashFlows:
-            return hook(scenario, o, volumes, counts)
-    return Curve(b.total - token - other - stepped, token / t, other / t, step, b.one_time, kind.follows_api_price_decline, cash)
+
+def _cash_hook(scenario: Scenario, o) -> Optional[Callable[..., CashFlows]]:
+    """A curve's cash over month volumes, for a kind that buys hardware (None otherwise)."""
+    hook = kind_of(o).cash
+    if hook is None:
+        return None
+
+    def cash(volumes: Sequence[float], counts: Optional[Sequence[int]] = None) -> CashFlows:
+        return hook(scenario, o, volumes, counts)
+    return cash
+
+
+def restepped(scenario: Scenario, option: str, today: Curve, moved: Sequence[str]) -> Curve:
+    """The option's cost curve in ``scenario`` without a breakdown, from ``today`` (its curve in a
+    scenario that differs from this one only by a driver that moves how much volume a unit of
+    each ``moved`` option carries, ``OptionDriver.sizes_only``): the same fixed cost, slopes and
+    unit cost, with the unit count (and a bought unit's cash) read from ``scenario``. A composite
+    re-reads the parts that are ``moved`` options. Equal to :func:`curve` (tests/test_engine_speed.py)."""
+    o = scenario.option(option)
+    if is_composite(o):  # each component as the composite runs it, as curve() reads it
+        run = [(cid, c) for cid, share, c in runs(scenario, o) if share > 0]
+        parts = tuple((share, _restepped_of(scenario, c, part) if cid in moved else part)
+                      for (cid, c), (share, part) in zip(run, today.parts))
+        return replace(today, parts=parts, horizon={})
+    return _restepped_of(scenario, o, today)
+
+
+def _restepped_of(scenario: Scenario, o, today: Curve) -> Curve:
+    return replace(today, step=kind_of(o).stepping(scenario, o), cash=_cash_hook(scenario, o), horizon={})
 
 
 @lru_cache(maxsize=256)
@@ -197,7 +234,8 @@ def migration(scenario: Scenario, c: Curve, today: Curve, months: Optional[int] 
     return Migration(one_time, monthly, flows)
 
 
-def horizon_npv(scenario: Scenario, c: Curve, option: Optional[str] = None, *, scale: float = 1.0) -> float:
+def horizon_npv(scenario: Scenario, c: Curve, option: Optional[str] = None, *, scale: float = 1.0,
+                today: Optional[Curve] = None) -> float:
     """The NPV over the horizon of an option with curve ``c``: month m at ``T0 (1 + g)^(m-1)``
     tokens/day and API price factor ``(1 - d)^((m-1)/12)``, one-time cost at month 0, discounted
     at ``(1 + r)^(1/12) - 1`` a month (the months of :func:`tco.tco_series`). The affine part is
@@ -206,12 +244,13 @@ def horizon_npv(scenario: Scenario, c: Curve, option: Optional[str] = None, *, s
     capital charge, exactly as :func:`tco.tco_series` does. An ``option`` reached by a phased
     move (see :func:`migrating`) is summed month by month from :func:`migration`. ``scale``: the
     option carries that share of each month's volume (a component of a composite, which sums its
-    parts' NPVs)."""
+    parts' NPVs). ``today``: today's option's curve in ``scenario``, when the caller has it (else
+    a phased move reads it)."""
     h, v = scenario.horizon, scenario.volume
     volumes, weights, w, wt, wpt = _month_weights(v.daily_tokens, v.monthly_growth, h.api_price_decline_per_year,
                                                   h.discount_rate_per_year, h.months)
     if migrating(scenario, option):
-        moved = migration(scenario, c, curve(scenario, scenario.context.current_option))  # type: ignore[arg-type]
+        moved = migration(scenario, c, today if today is not None else curve(scenario, scenario.context.current_option))  # type: ignore[arg-type]
         return moved.one_time + sum(weight * x for weight, x in zip(weights, moved.monthly))
     if c.parts:
         return sum(horizon_npv(scenario, part, scale=scale * share) for share, part in c.parts)

@@ -8,7 +8,9 @@ each side of its search range is probed and a flip there is bisected. A scenario
 (volume, review share, growth, price decline, discount rate) moves every option, so each side is
 scanned on a grid (geometric for a driver moved by a share, even for one moved by points) and
 the first step where the gap turns positive is bisected. The nearer flip is reported. NPVs come
-from cost curves (:mod:`curve`): one breakdown per option and value, then arithmetic.
+from cost curves (:mod:`curve`): a breakdown per moved option and value only where the driver
+moves what a volume costs; the volume and the horizon's drivers keep today's curves, and a driver
+that moves only how much volume a unit carries re-reads only the unit count (see :func:`gaps`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import math
 from typing import Callable, Optional
 
-from .curve import curve, horizon_npv, moved_with
+from .curve import Curve, curve, horizon_npv, migrating, moved_with, restepped
 from .errors import RunrateError
 from .results import FlipPoint
 from .scenario import Scenario
@@ -25,6 +27,7 @@ from .sensitivity import Driver, drivers
 GRID_STEPS = 6  # grid points per side for a scenario-wide driver
 MAX_ITERATIONS = 60  # root-finding steps per flip
 TOLERANCE = 1e-12  # relative width of the bracket at which a flip is located
+NEAR_TIE = 1e-9  # a gap within this share of the NPVs could be a tie that float rounding tips either way
 RELATIVE_RANGE = 4.0  # a driver moved by a share is searched from base / 4 to base x 4
 
 Gap = Callable[[float], tuple[float, str]]  # the gap and the cheapest other option at a driver value
@@ -46,30 +49,9 @@ def search_range(d: Driver, base: float) -> tuple[float, float]:
 def flip_points(scenario: Scenario, chosen: str, allowed: list[str]) -> list[FlipPoint]:
     """One flip point per driver that has a value: where ``chosen`` stops being the cheapest of
     ``allowed`` (option ids) over the horizon, the nearest to today's value on either side."""
-    others = [o for o in allowed if o != chosen]
-    if not others:
+    if not [o for o in allowed if o != chosen]:
         return []
-    base_curve = {o: curve(scenario, o) for o in allowed}
-    base_npv = {o: horizon_npv(scenario, base_curve[o], o) for o in allowed}
-
-    def gap_of(d: Driver) -> Gap:
-        """The gap at a value of driver ``d``: the NPVs of the options it moves (their curves re-read
-        when it moves a cost at a given volume, today's curves over the moved horizon otherwise),
-        each value computed once (the bisection starts from values the scan already priced)."""
-        # a composite moves with its components; with a phased move every option carries today's
-        moved = moved_with(scenario, scenario.dependents(d.option) if d.option is not None else allowed)
-        known: dict[float, tuple[float, str]] = {}
-
-        def gap(value: float) -> tuple[float, str]:
-            if value in known:
-                return known[value]
-            s = d.set(scenario, value)
-            npvs = {o: horizon_npv(s, curve(s, o) if d.reprices else base_curve[o], o) if o in moved else base_npv[o] for o in allowed}
-            best = min(others, key=lambda o: npvs[o])
-            known[value] = npvs[chosen] - npvs[best], best
-            return known[value]
-        return gap
-
+    gap_of = gaps(scenario, chosen, allowed)
     out = []
     for d in drivers(scenario):
         base = d.get(scenario)
@@ -92,6 +74,67 @@ def flip_points(scenario: Scenario, chosen: str, allowed: list[str]) -> list[Fli
     return out
 
 
+def gaps(scenario: Scenario, chosen: str, allowed: list[str]) -> Callable[[Driver], Gap]:
+    """For a driver, its gap function (see the module's doc): ``gap(v) = (NPV(chosen) - min over
+    the other allowed options NPV(o), that option)`` at driver value ``v``."""
+    others = [o for o in allowed if o != chosen]
+    base_curve = {o: curve(scenario, o) for o in allowed}
+    base_npv = {o: horizon_npv(scenario, base_curve[o], o) for o in allowed}
+    current = scenario.context.current_option
+    today: dict[str, Curve] = {}  # today's option's curve, read once if a phased move needs it
+
+    def gap_of(d: Driver) -> Gap:
+        """The gap at a value of driver ``d``: the NPVs of the options it moves, from their cost
+        curves at that value, each value computed once (the bisection starts from values the scan
+        already priced). A curve is re-read (one breakdown) only where the driver moves what a
+        volume costs: a driver of the horizon alone (growth, decline, discount) and the volume
+        (every option keeps today's hardware) keep today's curves, and a driver that moves only
+        how much volume a unit carries (``Driver.sizes_only``) re-reads only the unit count
+        (:func:`curve.restepped`). A phased move's NPVs carry today's option, whose curve is
+        passed along rather than re-read unless the driver moves it."""
+        # a composite moves with its components; with a phased move every option carries today's
+        owners = scenario.dependents(d.option) if d.option is not None else allowed
+        moved = moved_with(scenario, owners)
+        keeps = not d.reprices or d.curves_stay
+        known: dict[float, tuple[float, str]] = {}
+        largest: dict[float, float] = {}
+
+        def gap(value: float) -> tuple[float, str]:
+            if value in known:
+                return known[value]
+            s = d.set(scenario, value)
+            if keeps:
+                curves = {o: base_curve[o] for o in moved if o in allowed}
+            elif d.sizes_only:
+                curves = {o: restepped(s, o, base_curve[o], owners) if o in owners else base_curve[o] for o in moved if o in allowed}
+            else:
+                curves = {o: curve(s, o) if o in owners else base_curve[o] for o in moved if o in allowed}
+            npvs = {o: horizon_npv(s, curves[o], o, today=_today(s, curves)) if o in moved else base_npv[o] for o in allowed}
+            best = min(others, key=lambda o: npvs[o])
+            known[value] = npvs[chosen] - npvs[best], best
+            largest[value] = max(abs(x) for x in npvs.values())
+            return known[value]
+
+        def scale(value: float) -> float:
+            """The largest NPV (in absolute value) at a value already priced."""
+            return largest[value]
+        gap.scale = scale  # type: ignore[attr-defined]
+
+        def _today(s: Scenario, curves: dict[str, Curve]) -> Optional[Curve]:
+            """Today's option's curve at this value, when known without a breakdown (None: read it)."""
+            if not migrating(s, chosen) and not any(migrating(s, o) for o in others):
+                return None
+            if current in curves:
+                return curves[current]
+            if keeps or current not in owners:
+                if current not in today:
+                    today[current] = base_curve[current] if current in base_curve else curve(scenario, current)
+                return today[current]
+            return None
+        return gap
+    return gap_of
+
+
 def _grid(d: Driver, base: float, end: float, steps: int) -> list[float]:
     if d.points is not None or base == 0 or end <= 0:
         return [base + (end - base) * k / steps for k in range(1, steps + 1)]
@@ -101,6 +144,8 @@ def _grid(d: Driver, base: float, end: float, steps: int) -> list[float]:
 def _flip_towards(d: Driver, base: float, end: float, gap: Gap, monotonic: bool) -> Optional[tuple[float, str]]:
     if end == base:
         return None
+    if d.affine and not monotonic and _below_at_both_ends(gap, base, end):
+        return None  # a convex gap below 0 at both ends of the side is below 0 between (Driver.affine)
     prev = base
     for v in _grid(d, base, end, 1 if monotonic else GRID_STEPS):
         try:
@@ -111,6 +156,20 @@ def _flip_towards(d: Driver, base: float, end: float, gap: Gap, monotonic: bool)
             return _bisect(prev, v, gap)
         prev = v
     return None
+
+
+def _below_at_both_ends(gap: Gap, base: float, end: float) -> bool:
+    """Whether the gap is below 0 at ``base`` and ``end`` by more than float rounding could move it
+    (1e-9 of the largest NPV there, ``gap.scale``): a tie at either end is left to the scan."""
+    scale = getattr(gap, "scale", None)
+    if scale is None:
+        return False
+    try:
+        ends = [gap(base)[0], gap(end)[0]]
+    except RunrateError:
+        return False  # the scan stops at the bound as before
+    margin = NEAR_TIE * max(scale(base), scale(end))
+    return all(g < -margin for g in ends)
 
 
 def _bisect(inside: float, outside: float, gap: Gap) -> tuple[float, str]:

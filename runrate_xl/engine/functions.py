@@ -8,7 +8,7 @@ and the workbook template writes the same formulas in Excel syntax.
 from __future__ import annotations
 
 import math
-from typing import Optional
+from typing import Optional, Sequence
 
 from .errors import InputError, NoAnswer, check_finite, check_fraction, check_non_negative, check_positive
 
@@ -657,11 +657,76 @@ def cost_per_successful_task(monthly_cost: float, tasks_per_month: float, failed
     return monthly_cost / (tasks_per_month * (1.0 - failed))
 
 
+def composite_failed_share(kind: str, shares: Sequence[float], failed_shares: Sequence[float],
+                           first_escalates: bool = False) -> float:
+    """Share of a composite's tasks that still fail (the tasks its cost per successful task does
+    not count as successes).
+
+    Parameters
+    ----------
+    kind : {"mix", "cascade"}
+        A mix splits the tasks across its components; a cascade sends every task to ``first`` and
+        an escalation share ``e`` of them also to ``then``.
+    shares : sequence of float
+        Mix: the route's shares ``s_i`` (summing to 1). Cascade: ``(1, e)``, the share of the
+        tasks each of ``first`` and ``then`` sees.
+    failed_shares : sequence of float
+        Each component's own failed share ``F_i`` (``(1 - p)^k`` when retried or escalated,
+        ``1 - p`` when handed to a person at once; 0 for a component that never fails), in the
+        order of ``shares``.
+    first_escalates : bool, optional
+        Cascade only: ``first`` has ``on_failure: escalate``, so its failed tasks are the
+        escalated ones and are decided by ``then``.
+
+    Returns
+    -------
+    float
+        Mix: ``sum_i s_i x F_i``. Cascade: ``(1 - e) x F_first + e x F_then``, the escalated
+        tasks decided by ``then`` and the others by ``first``; when ``first`` escalates its
+        failures, none of the tasks it keeps fails, so ``e x F_then``.
+
+    Notes
+    -----
+    The composite's cost per successful task is then its total monthly cost (every component,
+    failures included) over ``tasks x (1 - failed)`` (:func:`cost_per_successful_task`), tasks
+    being ``context.outcomes_per_month`` when given, else the composite's requests a month.
+
+    Examples
+    --------
+    A mix sending 20% to a frontier model that never fails and 80% to a mini model failing 4%
+    of its tasks after a retry: 0.2 x 0 + 0.8 x 0.04 = 3.2%. A mini model that escalates the
+    4% it still fails after two attempts to a frontier model failing 1%: 0.04 x 0.01 = 0.04%;
+    the same cascade with a stated 15% escalation and mini's failures handed to people:
+    0.85 x 0.04 + 0.15 x 0.01 = 3.55%.
+
+    >>> round(composite_failed_share("mix", [0.2, 0.8], [0.0, 0.04]), 12)
+    0.032
+    >>> round(composite_failed_share("cascade", [1.0, 0.04], [0.04, 0.01], first_escalates=True), 12)
+    0.0004
+    >>> round(composite_failed_share("cascade", [1.0, 0.15], [0.04, 0.01]), 12)
+    0.0355
+    """
+    if len(shares) != len(failed_shares):
+        raise InputError("failed_shares", list(failed_shares), f"one failed share per component ({len(shares)})")
+    s = [check_fraction("share", x) for x in shares]
+    failed = [check_fraction("failed_share", x) for x in failed_shares]
+    if kind == "mix":
+        return min(1.0, sum(a * b for a, b in zip(s, failed)))
+    if kind == "cascade":
+        if len(s) != 2:
+            raise InputError("shares", list(shares), "(1, escalation share): a cascade's first and then")
+        e = s[1]
+        return min(1.0, (0.0 if first_escalates else (1.0 - e) * failed[0]) + e * failed[1])
+    raise InputError("kind", kind, "mix or cascade")
+
+
 def cost_per_success(cost_per_attempt: float, success_rate: float, cost_per_review: float = 0.0, max_attempts: int = 2,
-                     on_failure: str = "retry") -> float:
-    """USD per successful task from per-attempt figures: every task takes ``A`` attempts (retry:
-    ``(1 - (1 - p)^k) / p``; human: 1), a share ``F`` (retry: ``(1 - p)^k``; human: ``1 - p``)
-    still fails and goes to a person at ``cost_per_review``, and only the others succeed::
+                     on_failure: str = "retry", escalation_cost: Optional[float] = None,
+                     escalation_failed_share: float = 0.0) -> float:
+    """USD per successful task from per-attempt figures: every task takes ``A`` attempts (retry,
+    escalate: ``(1 - (1 - p)^k) / p``; human: 1), a share ``F`` (retry, escalate: ``(1 - p)^k``;
+    human: ``1 - p``) still fails and goes to a person at ``cost_per_review``, and only the others
+    succeed::
 
         (cost_per_attempt x A + F x cost_per_review) / (1 - F)
 
@@ -671,14 +736,35 @@ def cost_per_success(cost_per_attempt: float, success_rate: float, cost_per_revi
 
     >>> round(cost_per_success(0.10, 0.8, 5.0), 6), round(cost_per_success(0.10, 0.8, 5.0, on_failure="human"), 6)
     (0.333333, 1.375)
+
+    ``on_failure`` escalate with an ``escalation_cost`` (USD per task escalated to a cascade's
+    ``then`` option, its own failures' handling included) and the share of those tasks the
+    ``then`` option still fails (``escalation_failed_share``, ``F_e``): the ``F`` still failing
+    go to ``then`` instead of a person, and a task fails only when ``then`` fails it too (the
+    engine's cascade whose first escalates, :func:`composite_failed_share`)::
+
+        (cost_per_attempt x A + F x escalation_cost) / (1 - F x F_e)
+
+    Without an ``escalation_cost`` an escalate option is on its own: as retry. $0.001 per attempt
+    at 80%, two attempts, escalated to a model at $0.01 a task that fails 10% of them (a person
+    at $5: $0.51 per escalated task): (0.001 x 1.2 + 0.04 x 0.51) / (1 - 0.04 x 0.1) = $0.02169:
+
+    >>> round(cost_per_success(0.001, 0.8, 5.0, 2, "escalate", 0.01 + 0.1 * 5.0, 0.1), 8)
+    0.02168675
     """
     c = check_non_negative("cost_per_attempt", cost_per_attempt)
     review = check_non_negative("cost_per_review", cost_per_review)
-    if on_failure not in ("retry", "human"):
-        raise InputError("on_failure", on_failure, "retry or human")
+    if on_failure not in ("retry", "human", "escalate"):
+        raise InputError("on_failure", on_failure, "retry, human or escalate")
     k = 1 if on_failure == "human" else max_attempts
     attempts = expected_attempts(success_rate, k)
     failed = failed_share(success_rate, k)
+    if on_failure == "escalate" and escalation_cost is not None:
+        then = check_non_negative("escalation_cost", escalation_cost)
+        then_failed = check_fraction("escalation_failed_share", escalation_failed_share)
+        if failed * then_failed >= 1.0:
+            raise NoAnswer("no successful task: every task fails")
+        return (c * attempts + failed * then) / (1.0 - failed * then_failed)
     return (c * attempts + failed * review) / (1.0 - failed)
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Optional
 
 from . import functions as f
-from .kinds import Breakdown, kind_of
-from .kinds.base import task_volumes
+from .kinds import Breakdown, is_composite, kind_of
+from .kinds.base import requests_per_month, task_volumes
+from .kinds.composite import escalate_note, first_escalates, runs
 from .results import LineItem, OptionCost, TaskCost
 from .scenario import Scenario
 
@@ -60,7 +61,7 @@ def option_cost(scenario: Scenario, option: str) -> OptionCost:
         token_cost_monthly=b.token_cost,
         blended_price_per_1m=blended,
         details=b.details,
-        notes=b.notes,
+        notes=b.notes + [n for n in [escalate_note(option, getattr(o, "hidden", None))] if n],
         cost_per_1m_tokens=(total / f.monthly_tokens(scenario.volume.daily_tokens, scenario.volume.days_per_month) * f.PER_MILLION
                             if scenario.volume.daily_tokens > 0 else None),
         tasks=task_cost(scenario, o, total),
@@ -70,6 +71,8 @@ def option_cost(scenario: Scenario, option: str) -> OptionCost:
 def task_cost(scenario: Scenario, o, total: float) -> Optional[TaskCost]:
     """Cost per successful task at today's volume (see ``results.TaskCost``); None when there is
     neither a request count nor context.outcomes_per_month, or the option carries no hidden costs."""
+    if is_composite(o):
+        return composite_task_cost(scenario, o, total)
     hidden = getattr(o, "hidden", None)
     if hidden is None:
         return None
@@ -86,4 +89,42 @@ def task_cost(scenario: Scenario, o, total: float) -> Optional[TaskCost]:
         failed_to_people_per_month=volumes.failed_to_people if volumes is not None else None,
         cost_per_successful_task=f.cost_per_successful_task(total, tasks, hidden.failed_share),
         cost_per_request=total / volumes.tasks if volumes is not None and volumes.tasks > 0 else None,
+    )
+
+
+def composite_task_cost(scenario: Scenario, o, total: float) -> Optional[TaskCost]:
+    """A mix's or cascade's cost per successful task at today's volume: tasks are
+    context.outcomes_per_month when given, else the composite's requests a month; the failed share
+    is its components' (``functions.composite_failed_share``: a component without hidden costs
+    never fails); retries, tasks handed to people and attempts are its components' at their
+    volumes, as the composite runs them (a cascade's escalating first hands no failure to a
+    person). None when there is neither a request count nor context.outcomes_per_month."""
+    t = scenario.volume.daily_tokens
+    requests = requests_per_month(scenario, t)
+    outcomes = scenario.context.outcomes_per_month
+    tasks = outcomes if outcomes is not None else requests
+    if not tasks:
+        return None
+    shares, failed, attempts = [], [], 0.0
+    retries = people = 0.0
+    for _cid, share, c in runs(scenario, o):
+        hidden = getattr(c, "hidden", None)
+        shares.append(share)
+        failed.append(hidden.failed_share if hidden is not None else 0.0)
+        a = hidden.attempts_per_task if hidden is not None else 1.0
+        attempts += share * a
+        if requests is not None and hidden is not None:
+            v = task_volumes(scenario, hidden, share * t)
+            retries += v.retries
+            people += v.failed_to_people
+    failed_share = f.composite_failed_share(o.kind, shares, failed, first_escalates(scenario, o))
+    return TaskCost(
+        basis="outcomes" if outcomes is not None else "requests", tasks_per_month=tasks,
+        successful_tasks_per_month=tasks * (1.0 - failed_share), failed_share=failed_share,
+        success_rate=None, on_failure=None, attempts_per_task=attempts,
+        retries_per_month=retries if requests is not None else None,
+        failed_to_people_per_month=people if requests is not None else None,
+        escalated_per_month=shares[1] * requests if o.kind == "cascade" and requests is not None else None,
+        cost_per_successful_task=f.cost_per_successful_task(total, tasks, failed_share),
+        cost_per_request=total / requests if requests else None,
     )

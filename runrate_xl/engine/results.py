@@ -28,16 +28,19 @@ class TaskCost(Result):
 
     Tasks are requests a month, or ``context.outcomes_per_month`` when given (``basis``); the
     successful ones are those the model gets right within its attempts (the others go to a person,
-    whose cost is in the total)."""
+    whose cost is in the total). A composite's (mix, cascade) failed share is its components'
+    (``functions.composite_failed_share``); its volumes are the sums of its components'."""
 
     basis: Literal["requests", "outcomes"] = Field(..., description="What a task is: a request, or a business outcome (context.outcomes_per_month).")
     tasks_per_month: float = Field(..., description="Tasks a month: requests a month, or context.outcomes_per_month.")
     successful_tasks_per_month: float = Field(..., description="Tasks a month the model gets right within its attempts: tasks x (1 - failed share).")
-    success_rate: float = Field(..., description="First-attempt success rate.")
-    on_failure: Literal["retry", "human"]
-    attempts_per_task: float = Field(..., description="Expected attempts per request: (1 - (1 - p)^k) / p when failures are retried, else 1.")
+    success_rate: Optional[float] = Field(..., description="First-attempt success rate; None for a composite (its components have theirs).")
+    on_failure: Optional[Literal["retry", "human", "escalate"]] = Field(..., description="What a failure costs; None for a composite.")
+    attempts_per_task: float = Field(..., description=("Expected attempts per request: (1 - (1 - p)^k) / p when failures are retried "
+                                                       "or escalated, else 1; a composite: its components' at their shares, summed."))
     retries_per_month: Optional[float] = Field(None, description="Attempts a month beyond the first, from failed tasks (needs a request count).")
     failed_to_people_per_month: Optional[float] = Field(None, description="Tasks a month a person handles because the model failed (needs a request count).")
+    escalated_per_month: Optional[float] = Field(None, description="A cascade: requests a month also sent to its `then` option (escalation share x requests).")
     cost_per_successful_task: float = Field(..., description="Total monthly cost (failures included) / successful tasks a month, USD.")
     failed_share: float = Field(..., description="Share of tasks still failing after every attempt (to a person): (1 - p)^k, or 1 - p without retry.")
     cost_per_request: Optional[float] = Field(None, description="Total monthly cost / requests a month, USD (needs a request count).")

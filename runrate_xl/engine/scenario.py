@@ -225,7 +225,7 @@ class Scenario(StrictModel):
         """The option and the composites (mix, cascade) whose cost depends on it: what moves when
         one of its inputs moves."""
         return [option_id] + [o.id for o in self.options
-                              if is_composite(o) and any(cid == option_id for cid, _ in components(o))]
+                              if is_composite(o) and any(cid == option_id for cid, _ in components(o, self))]
 
     def with_option(self, option: Option) -> "Scenario":
         """A copy with the option of the same id replaced by ``option``."""

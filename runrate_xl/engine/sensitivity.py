@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 from .breakeven import breakeven_volume, primary_pair
-from .curve import Curve, curve, horizon_npv, moved_with
+from .curve import Curve, curve, horizon_npv, moved_with, restepped
 from .kinds import OptionDriver, is_composite, kind_of
 from .kinds.self_hosted import utilization_field
 from .results import SensitivityGrid, SensitivityRow
@@ -36,6 +36,14 @@ class Driver:
     # whether it moves a cost at a given volume (False: growth, price decline and discount rate
     # move only the horizon, so every option's cost curve and every break-even stay today's)
     reprices: bool = True
+    sizes_only: bool = False  # an option's driver that moves only its unit count (OptionDriver.sizes_only)
+    # it moves where the costs are read, not the cost curves (volume: every option keeps today's
+    # hardware, Kind.anchored), so the flip search reads today's curves at each value
+    curves_stay: bool = False
+    # every option's NPV is affine in it over its search range (the review share: no option's share
+    # reaches its cap of 1 below the driver's ceiling), so the gap of the flip search, a maximum of
+    # affine functions, is convex: at or below 0 at both ends of a side, it is there throughout
+    affine: bool = False
 
 
 def _set_section(section: str, field: str):
@@ -72,7 +80,7 @@ def _option_driver(scenario: Scenario, option_id: str, d: OptionDriver) -> Drive
         d.name, label,
         lambda s: d.get(s.option(option_id)),
         lambda s, v: s.with_option(d.set(s.option(option_id), v)),
-        d.ceiling, option_id,
+        d.ceiling, option_id, sizes_only=d.sizes_only,
     )
 
 
@@ -83,9 +91,9 @@ def drivers(scenario: Scenario) -> list[Driver]:
     rest = [d for d in per_option if d not in api_first]
     return (
         [Driver("volume", "Volume (tokens/day)", lambda s: s.volume.daily_tokens,
-                lambda s, v: _scale_volume(s, v / s.volume.daily_tokens))]
+                lambda s, v: _scale_volume(s, v / s.volume.daily_tokens), curves_stay=True)]
         + api_first
-        + [Driver("review_share", "Human review share", _review_share, _set_review_share, 1.0)]
+        + [Driver("review_share", "Human review share", _review_share, _set_review_share, 1.0, affine=True)]
         + rest
         + [Driver("growth", "Volume growth", lambda s: s.volume.monthly_growth, _set_section("volume", "monthly_growth"),
                   1.0, points=scenario.sensitivity.growth_points, floor=-0.5, reprices=False),
@@ -108,6 +116,18 @@ def _costs(s: Scenario, moved: list[str], base: tuple[dict[str, float], dict[str
     horizon_moved = moved_with(s, moved)
     npvs = {o: horizon_npv(s, curves[o], o) if o in horizon_moved else base[1][o] for o in s.option_ids()}
     return totals, npvs
+
+
+def _curve_at(d: Driver, s: Scenario, option: str, moved: list[str], today: dict[str, Curve]) -> Curve:
+    """The option's cost curve with driver ``d`` set (scenario ``s``): re-read (a breakdown) only
+    where the driver moves what a volume costs; today's for an option it does not move, for the
+    volume (every option keeps today's hardware) and for the horizon's drivers; today's with its
+    unit count re-read for a driver that moves only how much volume a unit carries."""
+    if option not in moved or not d.reprices or d.curves_stay:
+        return today[option]
+    if d.sizes_only:
+        return restepped(s, option, today[option], moved)
+    return curve(s, option)
 
 
 def tornado(scenario: Scenario, swing: Optional[float] = None) -> list[SensitivityRow]:
@@ -140,7 +160,7 @@ def tornado(scenario: Scenario, swing: Optional[float] = None) -> list[Sensitivi
         pair_moves = pair is not None and d.reprices and (d.option is None or any(o in pair for o in moved))
         sides = []
         for s in (s_low, s_high):
-            curves = {o: curve(s, o) if d.reprices and o in moved else today_curves[o] for o in ids}
+            curves = {o: _curve_at(d, s, o, moved, today_curves) for o in ids}
             sides.append((_costs(s, moved, today, curves),
                           breakeven_volume(curves[pair[0]], curves[pair[1]]) if pair_moves else breakeven))  # type: ignore[index]
         ((totals_low, npv_low), be_low), ((totals_high, npv_high), be_high) = sides

@@ -382,8 +382,10 @@ def _composite_assumptions(ev: Evaluation, option) -> list[dict]:
         found = " (the engine's cheapest split)" if option.split == "cheapest" else ""
         value = presentation.route_words(ev, option.route) + found
     else:
-        value = (f"every request to {label(ev, option.first)}, {fmt.pct(option.escalation_share)} also to "
-                 f"{label(ev, option.then)}")
+        share = ev.options[option.id].details.get(f"{option.then}.share", option.escalation_share)  # stated, or first's failed share
+        why = f" ({label(ev, option.first)}'s failures, escalated)" if option.escalation_share is None else ""
+        value = (f"every request to {label(ev, option.first)}, {fmt.pct(share, 1 if why else 0)} also to "
+                 f"{label(ev, option.then)}{why}")
     return [_row(f"Route of {label(ev, option.id)}", value, _SCENARIO_SRC, "-", option.id, items)]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
+from html import escape as html_escape
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, Sequence, Union
 
@@ -184,6 +185,22 @@ def _fits(document, max_pages: Optional[int]) -> bool:
     return (max_pages is None or n <= max_pages) and (n == 1 or last_page_fill(document) >= ORPHAN_FILL)
 
 
+FAR_OVER = 0.45  # pages past max_pages beyond which only the tightest set-up brings a memo back (see _next_level)
+
+
+def _next_level(document, level: int, max_pages: Optional[int]) -> int:
+    """The COMPACT_CSS set-up to try after ``level`` did not fit. A memo that runs over its
+    pages by more than FAR_OVER of a page at the normal set-up goes to the tightest one at once:
+    the two in between shrink a memo by 0.1-0.4 of a page (sections that keep together move as
+    blocks), so for every example and preset that far over they were two layouts spent in vain
+    (the densest memos were laid out four times; now twice)."""
+    if level == 0 and max_pages is not None and len(document.pages) > max_pages:
+        over = len(document.pages) - max_pages - 1 + last_page_fill(document)
+        if over > FAR_OVER:
+            return len(COMPACT_CSS)
+    return level + 1
+
+
 @functools.lru_cache(maxsize=1)
 def _font_configuration() -> FontConfiguration:
     return FontConfiguration()
@@ -202,13 +219,14 @@ def _stylesheets(texts: tuple[str, ...]) -> tuple[FontConfiguration, list]:
 def _to_pdf(html: str, charts: dict[str, bytes], extra_css: Optional[str] = None, *,
             fit: bool = False, max_pages: Optional[int] = None) -> tuple[bytes, MemoAssetFetcher]:
     """The PDF of ``html``. With ``fit``, a layout that runs over ``max_pages`` or ends on an
-    orphan page is laid out again with the tighter COMPACT_CSS set-ups, and the first that fits
-    (else the one with the fewest pages) is kept."""
+    orphan page is laid out again with the tighter COMPACT_CSS set-ups (skipping those that
+    cannot bring it back, see _next_level), and the first that fits (else the one with the fewest
+    pages) is kept."""
     fetcher = MemoAssetFetcher(charts)
     try:
         base = [text for text in (stylesheet_text(), extra_css) if text]
-        best = None
-        for level in range(len(COMPACT_CSS) + 1 if fit else 1):
+        best, level = None, 0
+        while level <= (len(COMPACT_CSS) if fit else 0):
             fonts, css = _stylesheets(tuple(base + list(COMPACT_CSS[:level])))
             document = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render(
                 stylesheets=css, font_config=fonts)
@@ -217,6 +235,7 @@ def _to_pdf(html: str, charts: dict[str, bytes], extra_css: Optional[str] = None
             if not fit or _fits(document, max_pages):
                 best = document
                 break
+            level = _next_level(document, level, max_pages)
         pdf = best.write_pdf(pdf_identifier=False, uncompressed_pdf=False)
     except AssetRefused as exc:
         raise ReportError(str(exc)) from None
@@ -244,33 +263,28 @@ def render_memo_with_fetcher(evaluation: Evaluation, *, memo_date: Optional[dt.d
 PART_UNITS = 50  # units per laid-out part of a long portfolio memo (WeasyPrint: ~0.45 MB per unit in a part)
 CHART_UNITS = 40  # bars in the portfolio chart; the rest are one bar (see portfolio_svg)
 
-# When the memo is laid out in parts, pages are numbered through the parts (no part knows the
-# total); a continuation part starts a new page that keeps the running header (the memo's first
-# page has none).
-_PARTS_CSS = """
-@page { @bottom-right { content: "Page " counter(page); } }
+# A memo laid out in parts leaves the page margins empty; once the parts' pages are counted, one
+# document of that many empty pages carries the margins (running header, "Page N of M") and is
+# laid over them (see _merge_pdfs).
+_PART_CSS = """
+@page { @top-left { content: none; } @top-right { content: none; } @bottom-left { content: none; } @bottom-right { content: none; } }
 """
-_CONTINUATION_CSS = _PARTS_CSS + """
+_MARGINS_CSS = """
 .running-strings { height: 0; overflow: hidden; visibility: hidden; }
 .running-strings .running-bu { string-set: bu content(); }
-@page :first { counter-reset: page %(first)d;
-  @top-left { content: "Decision memo \\2014  " string(bu); } @top-right { content: string(memodate); } }
+.blank-page { break-before: page; }
 """
 
 
-def _portfolio_parts(ctx: dict, part_units: int) -> list[dict]:
-    """The memo's sections split into parts of at most ``part_units`` units (one part when they fit)."""
+def _portfolio_window(ctx: dict, start: int, stop: int) -> dict:
+    """The template context of the memo's items ``start`` to ``stop`` (excluded): items 0..n-1 are
+    the table's rows, n..2n-1 the unit-by-unit paragraphs (see portfolio.html)."""
     rows = ctx["rows"]
-    base = {**ctx, "unit_count": len(rows)}
-    chunks = [rows[i:i + part_units] for i in range(0, len(rows), part_units)] or [[]]
-    if len(chunks) == 1:
-        return [{**base, "head": True, "table_rows": rows, "table_end": True, "show_chart": True,
-                 "unit_rows": rows, "units_continued": False}]
-    parts = [{**base, "head": i == 0, "table_rows": chunk, "table_end": i == len(chunks) - 1, "show_chart": False,
-              "unit_rows": [], "units_continued": False} for i, chunk in enumerate(chunks)]
-    parts += [{**base, "head": False, "table_rows": [], "table_end": False, "show_chart": i == 0,
-               "unit_rows": chunk, "units_continued": i > 0} for i, chunk in enumerate(chunks)]
-    return parts
+    n = len(rows)
+    unit_first = max(start, n)
+    return {**ctx, "unit_count": n, "head": start == 0,
+            "table_first": start, "table_rows": rows[start:min(stop, n)], "table_end": start <= n - 1 < stop or n == 0,
+            "show_chart": start <= n < stop or n == 0, "unit_first": unit_first, "unit_rows": rows[unit_first - n:max(0, stop - n)]}
 
 
 def portfolio_html(evaluations: Iterable[Evaluation], memo_date: Optional[dt.date] = None,
@@ -279,8 +293,7 @@ def portfolio_html(evaluations: Iterable[Evaluation], memo_date: Optional[dt.dat
     day = memo_date_default(memo_date)
     ctx = portfolio_context(evaluations, day, failures)
     ctx.update(_common(day), keywords="AI cost, TCO, portfolio")
-    part, = _portfolio_parts(ctx, max(1, len(ctx["rows"])))
-    return _template("portfolio.html").render(part)
+    return _template("portfolio.html").render(_portfolio_window(ctx, 0, 2 * len(ctx["rows"])))
 
 
 def render_portfolio_memo(evaluations: Sequence[Evaluation], path: Optional[PathLike] = None, *,
@@ -290,12 +303,16 @@ def render_portfolio_memo(evaluations: Sequence[Evaluation], path: Optional[Path
     """One memo summarising every business unit's recommendation and run-rate.
 
     ``evaluations`` is read twice, one evaluation at a time (a sequence that rebuilds each on
-    access keeps none of them). A memo of more than ``part_units`` units (default :data:`PART_UNITS`) is laid out in parts
-    of that many units, each its own document, and the parts' pages are merged: the memory
-    WeasyPrint needs is that of one part, however many units there are. ``isolate(fn, *args)``,
-    if given, runs each part's layout (e.g. in a fresh process, so that what WeasyPrint's native
-    libraries keep after each document does not add up; see runrate_xl.batch.pool.in_child), and
-    the chart and the merge too (matplotlib and pypdf hold what they draw or merge)."""
+    access keeps none of them). A memo of more than ``part_units`` units (default :data:`PART_UNITS`)
+    is laid out in parts of at most twice that many items (table rows and unit paragraphs: the
+    memory of a one-part memo of ``part_units`` units), each its own document. A part keeps the
+    pages before its last one and the next part starts with the item that last page started with,
+    so the pages flow as in one document (no half-empty page where a part ends); the pages are
+    merged and numbered "Page N of M" at the end. The memory WeasyPrint needs is that of one part,
+    however many units there are. ``isolate(fn, *args)``, if given, runs each part's layout (e.g.
+    in a fresh process, so that what WeasyPrint's native libraries keep after each document does
+    not add up; see runrate_xl.batch.pool.in_child), and the chart and the merge too (matplotlib
+    and pypdf hold what they draw or merge)."""
     isolate = isolate or (lambda fn, *args: fn(*args))
     if not evaluations:
         raise ReportError("evaluations: got an empty list, expected at least one business unit")
@@ -303,22 +320,38 @@ def render_portfolio_memo(evaluations: Sequence[Evaluation], path: Optional[Path
     ctx = portfolio_context(evaluations, day, failures)
     ctx.update(_common(day), keywords="AI cost, TCO, portfolio")
     charts = {"portfolio": isolate(portfolio_svg, evaluations, CHART_UNITS)}
-    parts = _portfolio_parts(ctx, max(1, part_units or PART_UNITS))
     template = _template("portfolio.html")
-    if len(parts) == 1:
-        return _finish(isolate(_fitted_pdf_bytes, template.render(parts[0]), charts), path)
-    pages = 0
-    pdfs = []
-    for i, part in enumerate(parts):
-        extra = _PARTS_CSS if i == 0 else _CONTINUATION_CSS % {"first": pages + 1}
-        pdf, count = isolate(_part_pdf, template.render(part), charts if part["show_chart"] else {}, extra)
+    size = max(1, part_units or PART_UNITS)
+    items = 2 * len(ctx["rows"])
+    if len(ctx["rows"]) <= size:
+        return _finish(isolate(_fitted_pdf_bytes, template.render(_portfolio_window(ctx, 0, items)), charts), path)
+    pdfs, pages, start = [], 0, 0
+    while start < items:
+        stop = min(items, start + 2 * size)
+        part = _portfolio_window(ctx, start, stop)
+        pdf, count, start = isolate(_part_pdf, template.render(part), charts if part["show_chart"] else {}, start, stop, items)
         pages += count
         pdfs.append(pdf)
-    return _finish(isolate(_merge_pdfs, pdfs), path)
+    return _finish(isolate(_merge_pdfs, pdfs, _margins_html(ctx, pages)), path)
 
 
-def _pdf_bytes(html: str, charts: dict[str, bytes], extra_css: Optional[str]) -> bytes:
-    return _to_pdf(html, charts, extra_css)[0]
+def _margins_html(ctx: dict, pages: int) -> str:
+    """``pages`` empty pages whose margins hold the memo's running header and page numbers."""
+    running = (f'<div class="running-strings"><span class="running-bu">{html_escape(ctx["heading"])}</span>'
+               f'<span class="memodate">{html_escape(ctx["date"])}</span></div>')
+    blanks = '<div class="blank-page"></div>' * (pages - 1)
+    return f"<!DOCTYPE html><html><body>{running}{blanks}</body></html>"
+
+
+def _items_on(page) -> set[int]:
+    """The numbers (data-item) of the portfolio items with a box on a laid-out page."""
+    found = set()
+    for box in page._page_box.descendants():
+        element = getattr(box, "element", None)
+        value = element.get("data-item") if element is not None else None
+        if value is not None:
+            found.add(int(value))
+    return found
 
 
 def _fitted_pdf_bytes(html: str, charts: dict[str, bytes]) -> bytes:
@@ -326,26 +359,45 @@ def _fitted_pdf_bytes(html: str, charts: dict[str, bytes]) -> bytes:
     return _to_pdf(html, charts, fit=True)[0]
 
 
-def _part_pdf(html: str, charts: dict[str, bytes], extra_css: Optional[str]) -> tuple[bytes, int]:
-    """A part of a long memo and its number of pages."""
-    from pypdf import PdfReader
+def _part_pdf(html: str, charts: dict[str, bytes], start: int, stop: int, items: int) -> tuple[bytes, int, int]:
+    """A part of a long memo (items ``start`` to ``stop``), its number of pages and the item the
+    next part starts with: unless the part reaches the last item, its last page is left to the
+    next part, which starts with the first item on it (an item that does not end on that page
+    starts on it: rows and paragraphs do not break, and what follows the last row or precedes
+    the first paragraph carries its number)."""
+    fetcher = MemoAssetFetcher(charts)
+    try:
+        fonts, css = _stylesheets((stylesheet_text(), _PART_CSS))
+        document = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render(stylesheets=css, font_config=fonts)
+        pages, following = document.pages, stop
+        if stop < items and len(pages) > 1:
+            cut = min(_items_on(pages[-1]), default=None)
+            if cut is not None and cut > start and not any(i >= cut for p in pages[:-1] for i in _items_on(p)):
+                pages, following = pages[:-1], cut
+        pdf = document.copy(pages).write_pdf(pdf_identifier=False, uncompressed_pdf=False)
+    except AssetRefused as exc:
+        raise ReportError(str(exc)) from None
+    return pdf, len(pages), following
 
-    pdf = _pdf_bytes(html, charts, extra_css)
-    return pdf, len(PdfReader(io.BytesIO(pdf)).pages)
 
-
-def _merge_pdfs(pdfs: list[bytes]) -> bytes:
-    """The parts' pages in order, with the first part's document information (title, dates)."""
+def _merge_pdfs(pdfs: list[bytes], margins_html: Optional[str] = None) -> bytes:
+    """The parts' pages in order, with the first part's document information (title, dates); with
+    ``margins_html``, each page's margins are drawn from the same page of that document."""
     from pypdf import PdfReader, PdfWriter
 
+    margins = PdfReader(io.BytesIO(_to_pdf(margins_html, {}, _MARGINS_CSS)[0])).pages if margins_html else None
     writer = PdfWriter()
     info = None
+    n = 0
     for pdf in pdfs:
         reader = PdfReader(io.BytesIO(pdf))
         if info is None:
             info = {k: str(v) for k, v in (reader.metadata or {}).items()}
         for page in reader.pages:
-            writer.add_page(page)
+            added = writer.add_page(page)
+            if margins is not None:
+                added.merge_page(margins[n])
+            n += 1
     writer.add_metadata(info or {})
     if hasattr(writer, "compress_identical_objects"):  # pypdf >= 4.3: objects the parts share, once
         writer.compress_identical_objects()

@@ -21,8 +21,9 @@ from ..catalog.gpu_specs import gpu_specs
 from ..catalog.instances import TERMS, instance_catalog
 from ..catalog.models import model_catalog
 from ..catalog.servers import server_catalog
-from ..catalog.throughput import throughput_catalog
+from ..catalog.throughput import configuration, throughput_catalog
 from ..engine import capacity as cap
+from ..presentation import plain
 from . import layout as L
 from . import styles as S
 
@@ -39,9 +40,11 @@ INSTANCE_COLS = ("Instance", "Cloud", "Region", "GPU", "GPUs per instance", "Mem
 PRICE_COLS = ("Key (instance|term)", "Instance", "Term", "USD per instance-hour", "In force", "As of", "Source")
 MODEL_COLS = ("Model", "Name", "Parameters (billions)", "Layers", "KV heads", "Head size", "As of", "Source")
 FIGURE_COLS = ("Model", "GPU", "GPUs", "Tensor parallel", "Precision", "Serving engine", "Output tokens/s",
-               "Input tokens/request", "Output tokens/request", "Prefill tokens/s", "Decode tokens/s", "Concurrency")
+               "Input tokens/request", "Output tokens/request", "Prefill tokens/s", "Decode tokens/s", "Concurrency",
+               "Configuration (figures differing only in the request mix)")
 HELPER_COLS = ("{id}: same model, GPU, precision", "{id}: GPUs divide the instance's", "{id}: tokens per request of the run",
-               "{id}: memory usable (GB)", "{id}: tokens/day per replica", "{id}: tokens/day per instance (fits)")
+               "{id}: memory usable (GB)", "{id}: tokens/day per replica", "{id}: tokens/day per instance (fits)",
+               "{id}: distance of the measured mix from yours", "{id}: nearest mix of its configuration")
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,7 @@ def build_catalog(book, day: dt.date | None = None) -> CatalogRows:
         spec = specs[inst.gpu]
         for j, value in enumerate((iid, inst.cloud, inst.region, inst.gpu, inst.gpus_per_instance, spec.memory_gb,
                                    spec.tdp_watts if spec.tdp_watts is not None else "", ", ".join(terms_of.get(iid, [])),
-                                   spec.as_of.isoformat(), spec.source)):
+                                   spec.as_of.isoformat(), plain(spec.source))):
             ws.cell(row=r, column=2 + j, value=value).font = S.LABEL
     last = first + len(instance_catalog()) - 1
     for name, col in (("cat_instances", "B"), ("cat_inst_gpu", "E"), ("cat_inst_gpus", "F"), ("cat_inst_memory", "G"),
@@ -123,7 +126,7 @@ def build_catalog(book, day: dt.date | None = None) -> CatalogRows:
     for i, (iid, term, p) in enumerate(prices):
         r = first + i
         window = p.window()  # type: ignore[attr-defined]
-        for j, value in enumerate((f"{iid}|{term}", iid, term, p.usd_per_hour, window, p.as_of.isoformat(), p.source)):  # type: ignore[attr-defined]
+        for j, value in enumerate((f"{iid}|{term}", iid, term, p.usd_per_hour, window, p.as_of.isoformat(), plain(p.source))):  # type: ignore[attr-defined]
             ws.cell(row=r, column=2 + j, value=value).font = S.LABEL
         ws.cell(row=r, column=5).number_format = L.PRICE
     last = first + len(prices) - 1
@@ -139,7 +142,7 @@ def build_catalog(book, day: dt.date | None = None) -> CatalogRows:
     models = model_catalog()
     for i, (mid, m) in enumerate(models.items()):
         r = first + i
-        for j, value in enumerate((mid, m.name, m.parameters_b, m.layers, m.kv_heads, m.head_dim, m.as_of.isoformat(), m.source)):
+        for j, value in enumerate((mid, m.name, m.parameters_b, m.layers, m.kv_heads, m.head_dim, m.as_of.isoformat(), plain(m.source))):
             ws.cell(row=r, column=2 + j, value=value).font = S.LABEL
     last = first + len(models) - 1
     for name, col in (("cat_models", "B"), ("cat_model_params_b", "D"), ("cat_model_layers", "E"), ("cat_model_kv_heads", "F"),
@@ -179,7 +182,8 @@ def build_catalog(book, day: dt.date | None = None) -> CatalogRows:
         "A figure is used when model, GPU and precision match and its GPUs divide the instance's (replicas = instance GPUs / "
         "figure GPUs); it fits when weights + KV cache <= memory x figure GPUs x (1 - headroom). Per replica: prefill and "
         "decode rates at your mix when both are published and the request size is known, else the measured request rate at "
-        "the measured mix. The option takes the largest tokens/day per instance that fits.")).font = S.NOTE
+        "the measured mix; a configuration published at several mixes uses the one nearest yours (least ln(in/measured in)^2 + "
+        "ln(out/measured out)^2). The option takes the largest tokens/day per instance that fits.")).font = S.NOTE
     head = list(FIGURE_COLS) + [h.format(id=s.id) for s in sized for h in HELPER_COLS] + ["As of", "Source"]
     _header(ws, row + 2, head)
     ws.row_dimensions[row + 2].height = 40
@@ -190,15 +194,18 @@ def build_catalog(book, day: dt.date | None = None) -> CatalogRows:
         r = first + i
         for j, value in enumerate((f.model, f.gpu, f.gpus, f.tensor_parallel, f.precision, f.engine, f.output_tokens_per_second,
                                    f.input_tokens_per_request, f.output_tokens_per_request, f.prefill_tokens_per_second,
-                                   f.decode_tokens_per_second, f.concurrency)):
+                                   f.decode_tokens_per_second, f.concurrency, "|".join(str(v) for v in configuration(f)))):
             ws.cell(row=r, column=2 + j, value="" if value is None else value).font = S.LABEL
         ws.cell(row=r, column=tail, value=f.as_of.isoformat()).font = S.LABEL
-        ws.cell(row=r, column=tail + 1, value=f.source).font = S.LABEL
+        ws.cell(row=r, column=tail + 1, value=plain(f.source)).font = S.LABEL
     col = {k: get_column_letter(2 + j) for j, k in enumerate(("model", "gpu", "gpus", "tp", "precision", "engine", "out_tps",
-                                                               "in_req", "out_req", "prefill", "decode"))}
+                                                               "in_req", "out_req", "prefill", "decode", "concurrency",
+                                                               "configuration"))}
+    configurations = f"{col['configuration']}{first}:{col['configuration']}{last}"
     for k, s in enumerate(sized):
         p, i = s.frag, f"in_{s.frag}"
         h = [get_column_letter(helper_first + len(HELPER_COLS) * k + j) for j in range(len(HELPER_COLS))]
+        distances = f"{h[6]}{first}:{h[6]}{last}"
         for r in range(first, last + 1):
             at = {key: f"{c}{r}" for key, c in col.items()}
             formulas = [
@@ -209,14 +216,21 @@ def build_catalog(book, day: dt.date | None = None) -> CatalogRows:
                 f"=IF({h[1]}{r},IF(AND(ISNUMBER({at['prefill']}),ISNUMBER({at['decode']}),c_has_size),"
                 f"k_seconds_per_day*(c_{p}_in_tokens+c_{p}_out_tokens)/(c_{p}_in_tokens/{at['prefill']}+c_{p}_out_tokens/{at['decode']}),"
                 f"IF(ISNUMBER({at['out_tps']}),k_seconds_per_day*{at['out_tps']}/{at['out_req']}*({at['in_req']}+{at['out_req']}),\"\")),\"\")",
-                f"=IF(AND({h[1]}{r},ISNUMBER({h[4]}{r}),ISNUMBER(c_{p}_mem_needed)),IF(c_{p}_mem_needed<={h[3]}{r},"
+                f"=IF(AND({h[1]}{r},{h[7]}{r},ISNUMBER({h[4]}{r}),ISNUMBER(c_{p}_mem_needed)),IF(c_{p}_mem_needed<={h[3]}{r},"
                 f"INT(c_{p}_cat_gpus/{at['gpus']})*{h[4]}{r},\"\"),\"\")",
+                f"=IF(AND({h[1]}{r},ISNUMBER({at['out_tps']}),NOT(AND(ISNUMBER({at['prefill']}),ISNUMBER({at['decode']}))),c_has_size),"
+                f"SUMSQ(LN(MAX(c_{p}_in_tokens,1)/MAX({at['in_req']},1)),LN(MAX(c_{p}_out_tokens,1)/{at['out_req']})),\"\")",
+                # nearest: no figure of its configuration is nearer, nor as near and earlier in the file
+                f"=IF({h[1]}{r},IF(AND(ISNUMBER({at['prefill']}),ISNUMBER({at['decode']})),TRUE,IF(ISNUMBER({h[6]}{r}),"
+                f"SUMPRODUCT(({configurations}={at['configuration']})*ISNUMBER({distances})*(({distances}<{h[6]}{r})"
+                f"+({distances}={h[6]}{r})*(ROW({distances})<ROW())))=0,"
+                f"SUMPRODUCT(({configurations}={at['configuration']})*({h[1]}{first}:{h[1]}{last}=TRUE))=1)),FALSE)",
             ]
             for j, formula in enumerate(formulas):
                 c = ws[f"{h[j]}{r}"]
                 c.value = formula
                 c.font = S.CALC
-                c.number_format = L.INT if j >= 2 else "General"
+                c.number_format = L.INT if 2 <= j <= 5 else ("0.000" if j == 6 else "General")
         for j in range(len(HELPER_COLS)):
             ws.column_dimensions[h[j]].width = 16
         book.define(f"cat_{p}_run_tokens", L.CATALOG, f"{h[2]}{first}:{h[2]}{last}")
@@ -252,7 +266,7 @@ def _servers(book, ws, row: int, day: dt.date) -> int:
     ws.row_dimensions[row + 1].height = 27
     first = row + 2
     for i, ((gpu, gpus), srv) in enumerate(in_force.items()):
-        for j, value in enumerate((f"{gpu}|{gpus}", gpu, gpus, srv.price_usd, srv.install_usd, srv.as_of.isoformat(), srv.source)):
+        for j, value in enumerate((f"{gpu}|{gpus}", gpu, gpus, srv.price_usd, srv.install_usd, srv.as_of.isoformat(), plain(srv.source))):
             ws.cell(row=first + i, column=2 + j, value=value).font = S.LABEL
         for col in (5, 6):
             ws.cell(row=first + i, column=col).number_format = L.USD
@@ -266,7 +280,7 @@ def _servers(book, ws, row: int, day: dt.date) -> int:
     _header(ws, row + 1, TDP_COLS)
     first = row + 2
     for i, (gpu, spec) in enumerate(specs.items()):
-        for j, value in enumerate((gpu, "" if spec.tdp_watts is None else spec.tdp_watts, spec.as_of.isoformat(), spec.source)):
+        for j, value in enumerate((gpu, "" if spec.tdp_watts is None else spec.tdp_watts, spec.as_of.isoformat(), plain(spec.source))):
             ws.cell(row=first + i, column=2 + j, value=value).font = S.LABEL
     last = first + len(specs) - 1
     for name, col in (("cat_gpu_types", "B"), ("cat_gpu_tdp", "C")):

@@ -254,6 +254,8 @@ def workbook_bytes(evaluation: Evaluation, *, cache_values: bool = True, templat
         sheet = files_to_sheet.get(entry)
         if sheet is not None and (sheet in inputs or sheet in cached):
             data = _patch_sheet(data.decode("utf-8"), inputs.get(sheet, {}), cached.get(sheet, {})).encode("utf-8")
+            if sheet == L.INPUTS:
+                data = _fit_text_inputs(data.decode("utf-8"), lay, scenario).encode("utf-8")
         elif entry.startswith("xl/charts/chart"):
             data = _trim_chart(data.decode("utf-8"), horizon_end, _series_refs(t, absent)).encode("utf-8")
         elif entry == "docProps/core.xml":
@@ -261,6 +263,39 @@ def workbook_bytes(evaluation: Evaluation, *, cache_values: bool = True, templat
             data = re.sub(r"<dc:title>.*?</dc:title>", literal_replacement(title), data.decode("utf-8")).encode("utf-8")
         out.append((entry, data))
     return write_zip(out)
+
+
+# Column widths are in widths of '0' in the default font; a text of n characters needs about n + 2.
+TEXT_COLUMN_MAX_WIDTH = 60
+LINE_HEIGHT_POINTS = 15
+AVERAGE_CHARS_PER_WIDTH = 1.2  # prose in the default font: letters are narrower than '0'
+MAX_ROW_HEIGHT_POINTS = 409  # Excel's limit
+
+
+def _fit_text_inputs(xml: str, lay: L.Layout, scenario: Scenario) -> str:
+    """Size the Inputs sheet to the unit's own texts so nothing is clipped: the value column as wide
+    as the name and owner e-mail (one line each, at most TEXT_COLUMN_MAX_WIDTH), the notes row as
+    tall as its wrapped lines."""
+    specs = {spec.path: spec for spec in lay.specs if spec.sheet == L.INPUTS and spec.path in ("name", "owner_email", "notes")}
+    if "notes" not in specs:
+        return xml
+    col = "".join(ch for ch in specs["notes"].cell if ch.isalpha())
+    index = sum((ord(ch) - 64) * 26 ** i for i, ch in enumerate(reversed(col)))
+    pattern = re.compile(rf'<col width="([0-9.]+)" customWidth="1" min="{index}" max="{index}" />')
+    found = pattern.search(xml)
+    if found is None:
+        return xml
+    one_line = max((len(getattr(scenario, path) or "") for path in ("name", "owner_email") if path in specs), default=0)
+    width = max(float(found.group(1)), min(one_line + 2, TEXT_COLUMN_MAX_WIDTH))
+    xml = pattern.sub(f'<col width="{width:g}" customWidth="1" min="{index}" max="{index}" />', xml, count=1)
+    notes = scenario.notes or ""
+    per_line = max(int(width * AVERAGE_CHARS_PER_WIDTH) - 1, 1)
+    lines = sum(max(1, math.ceil(len(part) / per_line)) for part in notes.split("\n")) if notes else 1
+    if lines > 1:
+        row = "".join(ch for ch in specs["notes"].cell if ch.isdigit())
+        height = min(lines * LINE_HEIGHT_POINTS, MAX_ROW_HEIGHT_POINTS)
+        xml = re.sub(rf'<row r="{row}"( [^>]*)?>', f'<row r="{row}" ht="{height}" customHeight="1">', xml, count=1)
+    return xml
 
 
 def _series_refs(t: Template, absent: list) -> list[str]:

@@ -26,6 +26,7 @@ from typing import Optional
 from openpyxl.utils import get_column_letter
 
 from ..engine import functions as f
+from ..presentation import plain
 from ..engine.breakeven import MAX_SEGMENTS
 from ..engine.curve import PROBE_TOKENS_PER_DAY
 from ..engine.breakeven import ROOT_EDGE, TIE
@@ -292,7 +293,7 @@ HIDDEN_NICE: dict[str, tuple[str, str, str]] = {
     "evaluation_monthly": ("Evaluation and quality monitoring", "USD/month", USD),
     "gateway_monthly": ("API gateway / routing", "USD/month", USD),
     "success_rate": ("Tasks right at the first attempt", "%", PCT),
-    "on_failure": ("A failed task is (retry / human)", "choice", "@"),
+    "on_failure": ("A failed task is (retry / human / escalate)", "choice", "@"),
     "max_attempts": ("Attempts per task at most (retry)", "attempts", "0"),
 }
 TIER_NICE = {"above_input_tokens": ("Above input tokens/request", "int", INT),
@@ -339,7 +340,7 @@ def _spec(fc: Field, path: str, name: str, label: str, unit: str, kind: str, fmt
         max_length = _TEXT_LENGTHS.get(fc.leaf, 255)
     required_text = kind == "text" and fc.required or fc.path in ("name", "context.outcome_name")
     return InputSpec(path, label, unit, kind, sheet, cell, fmt, choices or fc.choices, opt, fc.low, fc.high,
-                     not fc.low_inclusive, not fc.high_inclusive, max_length, help or fc.help, option, name, unit_cell,
+                     not fc.low_inclusive, not fc.high_inclusive, max_length, plain(help or fc.help), option, name, unit_cell,
                      required_text)
 
 
@@ -620,15 +621,17 @@ def layout_for(shape: Shape) -> Layout:
 
 
 def check_writable(scenario, lay: Layout) -> None:
-    """Refuse, naming the field, what this layout's formulas would price wrongly: a failure handled
-    by escalation (``hidden.on_failure: escalate``), whose escalated volume the workbook does not
-    carry yet (the engine, memo, CLI and UDFs price it)."""
+    """Refuse, naming the field, what this layout's formulas would price wrongly: a cascade whose
+    ``first`` escalates its failures (``hidden.on_failure: escalate``) to ``then``, whose escalated
+    volume and people-free failures the workbook does not carry yet (the engine, memo, CLI and
+    UDFs price it). An escalate option on its own (or in a mix) hands its failures to a person
+    after its attempts, as ``retry`` does, and is written."""
+    escalating = {o.id for o in scenario.options if getattr(getattr(o, "hidden", None), "on_failure", None) == "escalate"}
     for o in scenario.options:
-        hidden = getattr(o, "hidden", None)
-        if getattr(hidden, "on_failure", None) == "escalate":
-            raise LayoutError(f"{o.id}.hidden.on_failure: got 'escalate', expected 'retry' or 'human' in a workbook (a failure "
-                              "escalated to another option is priced by the engine, memo, CLI and UDFs; the workbook's formulas "
-                              "carry retries and human handling only)")
+        if o.kind == "cascade" and o.first in escalating:
+            raise LayoutError(f"{o.first}.hidden.on_failure: got 'escalate' for the first option of the cascade {o.id}, expected "
+                              "'retry' or 'human' in a workbook (failures escalated to the cascade's `then` are priced by the "
+                              "engine, memo, CLI and UDFs; the workbook's formulas carry retries and human handling only)")
 
 
 def legacy_layout() -> Layout:

@@ -267,6 +267,9 @@ def _build_inputs(book: Book) -> None:
             _unit(ws, spec.unit_cell, spec.unit)
             ws.cell(row=spec.row, column=5, value=spec.help[:120]).font = S.NOTE
             _input_cell(book, spec)
+            if spec.path == "notes":  # the label, unit and help beside the first line of a wrapped text
+                for column in (2, 4, 5):
+                    ws.cell(row=spec.row, column=column).alignment = S.TOP
     ws["C8"].alignment = S.WRAP
     for title in lay.option_rows:
         if title in lay.input_sections:

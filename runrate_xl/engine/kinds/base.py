@@ -116,11 +116,15 @@ class OptionDriver:
     get: Callable[[Any], Optional[float]]
     set: Callable[[Any, float], Any]
     ceiling: Optional[float] = None  # fractions stop at 1
+    # it moves only how much volume one unit carries (the Step's width and count), never what a
+    # unit or anything else costs: a cost curve at another value is today's with its step re-read
+    # (curve.restepped), which the flip search uses instead of a breakdown per value
+    sizes_only: bool = False
 
 
-def field_driver(name: str, label: str, field_name: str, ceiling: Optional[float] = None) -> OptionDriver:
+def field_driver(name: str, label: str, field_name: str, ceiling: Optional[float] = None, sizes_only: bool = False) -> OptionDriver:
     return OptionDriver(name, label, lambda o: getattr(o, field_name),
-                        lambda o, v: o.model_copy(update={field_name: v}), ceiling)
+                        lambda o, v: o.model_copy(update={field_name: v}), ceiling, sizes_only)
 
 
 @dataclass(frozen=True)
@@ -266,7 +270,7 @@ def task_volumes(scenario: "Scenario", hidden: HiddenCosts, tokens_per_day: floa
     if n is None:
         return None
     a = hidden.attempts_per_task
-    return TaskVolumes(n, a, n * (a - 1.0), n * hidden.failed_share)
+    return TaskVolumes(n, a, n * (a - 1.0), n * hidden.failed_to_people_share)
 
 
 def hidden_items(scenario: "Scenario", option_id: str, hidden: HiddenCosts, tokens_per_day: float) -> list[Item]:
@@ -280,7 +284,7 @@ def hidden_items(scenario: "Scenario", option_id: str, hidden: HiddenCosts, toke
         )
     n = requests or 0.0
     h = HIDDEN_ITEMS
-    failed = hidden.failed_share
+    failed = hidden.failed_to_people_share  # 0 for the first of a cascade that escalates its failures
     review = h["human_review"](n * (hidden.review_share + failed) * hidden.review_unit_cost)
     if failed > 0:  # failed tasks a person handles, at the same review cost: one line of people's time
         review = review._replace(label=REVIEW_WITH_FAILURES)

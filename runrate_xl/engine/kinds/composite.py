@@ -82,7 +82,9 @@ class CascadeOption(OptionBase):
     kind: Literal["cascade"]
     first: str = Field(..., description="The option (id) every request goes to first, e.g. a small model.")
     then: str = Field(..., description="The option (id) the escalated requests also go to, e.g. a frontier model.")
-    escalation_share: Fraction = Field(..., description="Share of the requests escalated to `then` (e.g. 0.15), 0-1.")
+    escalation_share: Optional[Fraction] = Field(
+        None, description=("Share of the requests escalated to `then` (e.g. 0.15), 0-1. May be left out when `first` has "
+                           "hidden.on_failure escalate: it is then first's failed share, (1 - success_rate)^max_attempts."))
 
     @model_validator(mode="after")
     def _two_options(self) -> "CascadeOption":
@@ -91,11 +93,57 @@ class CascadeOption(OptionBase):
         return self
 
 
-def components(option: Any) -> list[tuple[str, float]]:
-    """(component id, share of the composite's volume it carries), in order; shares may be 0."""
+def components(option: Any, scenario: Optional["Scenario"] = None) -> list[tuple[str, float]]:
+    """(component id, share of the composite's volume it carries), in order; shares may be 0. A
+    cascade that leaves its escalation_share to its first option's failures needs the scenario."""
     if option.kind == "mix":
         return list(option.route.items())
-    return [(option.first, 1.0), (option.then, option.escalation_share)]
+    return [(option.first, 1.0), (option.then, escalation_share(scenario, option))]
+
+
+def first_escalates(scenario: "Scenario", option: Any) -> bool:
+    """Whether the option is a cascade whose ``first`` sends its failed tasks to ``then``
+    (``first.hidden.on_failure`` escalate) rather than to a person."""
+    if option.kind != "cascade":
+        return False
+    hidden = getattr(scenario.option(option.first), "hidden", None)
+    return hidden is not None and hidden.on_failure == "escalate"
+
+
+def escalation_share(scenario: Optional["Scenario"], option: Any) -> float:
+    """The share of a cascade's requests that also go to ``then``: when ``first`` escalates its
+    failures, ``first``'s failed share ``(1 - p)^k`` (a stated share must agree, see check(); a
+    copy of the scenario with first's success rate moved follows it); else as stated."""
+    if scenario is None:
+        if option.escalation_share is None:
+            raise ValueError(f"{option.id}: the escalation share follows from {option.first}'s failures; pass the scenario")
+        return option.escalation_share
+    if first_escalates(scenario, option):
+        return scenario.option(option.first).hidden.failed_share
+    return option.escalation_share
+
+
+def runs(scenario: "Scenario", option: Any) -> list[tuple[str, float, Any]]:
+    """(component id, share, the component as the composite runs it), in order: a cascade's
+    ``first`` that escalates runs with its failed tasks going to ``then`` instead of a person
+    (``HiddenCosts.escalating``); every other component runs as it is on its own."""
+    out = []
+    for cid, share in components(option, scenario):
+        c = scenario.option(cid)
+        if option.kind == "cascade" and cid == option.first and first_escalates(scenario, option):
+            c = c.model_copy(update={"hidden": c.hidden.escalating()})
+        out.append((cid, share, c))
+    return out
+
+
+def escalate_note(option_id: str, hidden: Any) -> Optional[str]:
+    """Says that an on_failure escalate option evaluated on its own hands its failures to a person
+    (it escalates only as a cascade's first); None for any other option."""
+    if hidden is None or hidden.on_failure != "escalate" or hidden.escalated or hidden.failed_share == 0.0:
+        return None
+    return (f"{option_id}: on_failure escalate sends failed tasks to the `then` option only as a cascade's first; on its own "
+            f"(here) the {100 * hidden.failed_share:.4g}% of tasks still failing after {hidden.max_attempts} attempt"
+            f"{'s' if hidden.max_attempts > 1 else ''} go to a person at the review cost.")
 
 
 def is_composite(option: Any) -> bool:
@@ -126,12 +174,32 @@ def check(scenario: "Scenario") -> None:
             if is_composite(ref):
                 raise InputError(where, cid, f"an option that is not a {ref.kind} itself: composites are never components "
                                              f"of other composites (options: {', '.join(plain)})")
+        if o.kind == "cascade":
+            _check_escalation(o, by_id[o.first])
         if o.kind == "mix":
             shares = route_bounds(o, {cid: kind_of(by_id[cid]).sends_data_out(by_id[cid]) for cid in o.route})
             violation = constraint_violation(o.route, *shares)
             if violation is not None:
                 field, value, bound = violation
                 raise InputError(f"{o.id}.{field}", value, bound)
+
+
+def _check_escalation(cascade: CascadeOption, first: Any) -> None:
+    """A cascade states its escalation_share unless its first escalates its failures; then a stated
+    share must be that first's failed share (within 1e-9)."""
+    hidden = getattr(first, "hidden", None)
+    escalates = hidden is not None and hidden.on_failure == "escalate"
+    stated = cascade.escalation_share
+    if stated is None and not escalates:
+        raise InputError(f"{cascade.id}.escalation_share", None,
+                         f"the share of the requests escalated to {cascade.then}, 0-1 (it may be left out only when "
+                         f"{first.id}.hidden.on_failure is escalate: then it is {first.id}'s failed share)")
+    if stated is not None and escalates and abs(stated - hidden.failed_share) > SHARE_SUM_TOLERANCE:
+        raise InputError(f"{cascade.id}.escalation_share", stated,
+                         f"{first.id}'s failed share {hidden.failed_share:.12g}, because {first.id}.hidden.on_failure is "
+                         f"escalate: (1 - {first.id}.hidden.success_rate)^{first.id}.hidden.max_attempts = (1 - "
+                         f"{hidden.success_rate:g})^{hidden.max_attempts} of the requests go to {cascade.then}; leave "
+                         f"{cascade.id}.escalation_share out or state that value")
 
 
 def route_bounds(mix: MixOption, sends_out: dict[str, bool]) -> tuple[Optional[tuple[set[str], float]], Optional[tuple[str, float]]]:
@@ -171,12 +239,11 @@ def _breakdown(scenario: "Scenario", option: Any, t: float, price_factor: float)
     details: dict[str, float] = {}
     notes: list[str] = []
     one_time = token = 0.0
-    for cid, share in components(option):
+    for cid, share, c in runs(scenario, option):
         details[f"{cid}.share"] = share
         details[f"{cid}.tokens_per_day"] = share * t
         if share <= 0.0:
             continue  # not run: no fixed, variable or one-time cost
-        c = scenario.option(cid)
         kind = kind_of(c)
         b = kind.breakdown(scenario, c, share * t, price_factor if kind.follows_api_price_decline else 1.0)
         label = scenario.label_of(cid)
@@ -184,6 +251,9 @@ def _breakdown(scenario: "Scenario", option: Any, t: float, price_factor: float)
         details.update({f"{cid}.{k}": v for k, v in b.details.items()})
         details[f"{cid}.monthly"] = b.total
         notes += b.notes
+        note = escalate_note(cid, getattr(c, "hidden", None))
+        if note:
+            notes.append(note)
         one_time += b.one_time
         token += b.token_cost
     return Breakdown(items, one_time, token, details, notes)
@@ -209,8 +279,7 @@ def _cash(scenario: "Scenario", option: Any, volumes: Sequence[float], counts: A
     from . import kind_of
 
     flows = []
-    for cid, share in components(option):
-        c = scenario.option(cid)
+    for cid, share, c in runs(scenario, option):
         hook = kind_of(c).cash
         if share > 0.0 and hook is not None:
             flows.append(hook(scenario, c, [share * t for t in volumes]))
@@ -240,4 +309,4 @@ def sends_data_out(scenario: "Scenario", option: Any) -> bool:
 
     if not is_composite(option):
         return kind_of(option).sends_data_out(option)
-    return any(share > 0 and sends_data_out(scenario, scenario.option(cid)) for cid, share in components(option))
+    return any(share > 0 and sends_data_out(scenario, scenario.option(cid)) for cid, share in components(option, scenario))

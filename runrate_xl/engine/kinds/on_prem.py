@@ -394,7 +394,7 @@ def drivers(op: OnPremOption) -> list[OptionDriver]:
     if op.servers is None:
         capacity = "capacity_tokens_per_day" if op.capacity_tokens_per_day is not None else "tokens_per_second_per_gpu"
         out += [field_driver("throughput", "Server throughput", capacity),
-                field_driver("utilization", "Target GPU utilization", "target_utilization", 1.0)]
+                field_driver("utilization", "Target GPU utilization", "target_utilization", 1.0, sizes_only=True)]
     else:
         out.append(field_driver("utilization", "Server utilization", "utilization", 1.0))
     return out + [field_driver("power_price", "Electricity price", "power_price_per_kwh"),
