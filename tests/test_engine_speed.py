@@ -20,6 +20,7 @@ from runrate_xl.engine.errors import RunrateError
 from runrate_xl.engine.flips import TOLERANCE, _flip_towards, gaps, search_range
 from runrate_xl.engine.scenario import Scenario
 from runrate_xl.engine.kinds.base import unit_counts
+from runrate_xl.engine.option_cost import option_total
 from runrate_xl.engine.sensitivity import drivers, tornado
 from tests.test_engine_properties import scenarios
 
@@ -74,7 +75,12 @@ def test_tornado_rows_are_the_plain_recomputation(s):
                 assert abs(npvs[o] - ev.tco[o].npv) <= 1e-9 * max(1.0, abs(npvs[o]))
             if d.option is None or d.option in pair:
                 plain = find_breakeven(d.set(s, value), *pair).tokens_per_day
-                assert be == plain or abs(be - plain) <= 1e-9 * plain
+                if not (be == plain or abs(be - plain) <= 1e-9 * plain):
+                    # where large equal costs cancel (human review on both sides) the two roots can
+                    # differ by more than 1e-9 of the volume: then be must still be a root of the plain
+                    # costs to 1e-9 of those costs
+                    costs = [option_total(d.set(s, value), o, be) for o in pair]
+                    assert abs(costs[0] - costs[1]) <= 1e-9 * max(costs), (row.driver, be, plain, costs)
 
 
 # --- The flip search's shortcuts (issue #13 item 8) ------------------------------------------
