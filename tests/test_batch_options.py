@@ -32,10 +32,11 @@ LEGACY = ["Legacy desk", "legacy@example.com", 600000, 3000, 0.85, 0.02] + [None
     "API", None, None, 36, None, None, "gpt-4o-mini", 4140, "80%"]
 
 
-def _xlsx(tmp_path, rows):
+def units_xlsx(tmp_path, rows, header=None):
+    """A batch input workbook of ``rows`` under ``header`` (default: this module's HEADER)."""
     wb = openpyxl.Workbook()
     ws = wb.active
-    ws.append(HEADER)
+    ws.append(header or HEADER)
     for row in rows:
         ws.append(row)
     path = tmp_path / "units.xlsx"
@@ -57,7 +58,7 @@ def test_option_columns_are_derived_from_the_field_catalog():
 
 
 def test_a_row_with_options_by_id_reads_as_the_example_scenario(tmp_path):
-    batch = read_input(_xlsx(tmp_path, [SEVERAL, LEGACY]))
+    batch = read_input(units_xlsx(tmp_path, [SEVERAL, LEGACY]))
     several, legacy = batch.rows
     assert several.ok, several.error_text()
     expected = load_scenario(EXAMPLES / "several-options.yaml")
@@ -68,14 +69,14 @@ def test_a_row_with_options_by_id_reads_as_the_example_scenario(tmp_path):
 def test_an_option_column_without_its_kind_is_named(tmp_path):
     row = list(SEVERAL)
     row[HEADER.index("mini.kind")] = None
-    (unit,) = read_input(_xlsx(tmp_path, [row])).rows
+    (unit,) = read_input(units_xlsx(tmp_path, [row])).rows
     assert not unit.ok
     assert any(p.column == "mini.kind" and "kind of option mini" in p.expected for p in unit.problems), unit.error_text()
 
 
 @pytest.mark.slow
 def test_batch_writes_workbook_memo_and_summary_for_options_by_id(tmp_path):
-    result = run_batch(_xlsx(tmp_path, [SEVERAL, LEGACY]), tmp_path / "out", jobs=1, as_of=DAY)
+    result = run_batch(units_xlsx(tmp_path, [SEVERAL, LEGACY]), tmp_path / "out", jobs=1, as_of=DAY)
     assert [u.status for u in result.units] == ["ok", "ok"], [u.error for u in result.units]
     unit = result.units[0]
     folder = tmp_path / "out" / unit.folder
@@ -99,11 +100,7 @@ def test_a_row_defines_a_mix_share_by_share_and_a_cascade(tmp_path):
               "blend.kind", "blend.route.frontier", "blend.route.mini", "esc.kind", "esc.first", "esc.then",
               "esc.escalation_share"]
     row = ["Support", 10e6, "api", "gpt-4o", "api", "gpt-4o-mini", "mix", 0.2, 0.8, "cascade", "mini", "frontier", 0.15]
-    wb = openpyxl.Workbook()
-    wb.active.append(header)
-    wb.active.append(row)
-    wb.save(tmp_path / "units.xlsx")
-    (unit,) = read_input(tmp_path / "units.xlsx").rows
+    (unit,) = read_input(units_xlsx(tmp_path, [row], header)).rows
     assert unit.ok, unit.error_text()
     assert unit.scenario.option("blend").route == {"frontier": 0.2, "mini": 0.8}
     esc = unit.scenario.option("esc")

@@ -231,10 +231,10 @@ def test_a_batch_row_with_an_escalating_cascade_reports_its_cost_per_successful_
     import datetime as dt
     import json
 
-    import openpyxl
-
     from runrate_xl.batch.inputs import read_input
     from runrate_xl.batch.run import run_batch
+
+    from .test_batch_options import units_xlsx
 
     header = ["Name", "requests_per_month", "tokens_per_request", "mini.kind", "mini.input_price_per_1m",
               "mini.output_price_per_1m", "mini.hidden.cost_per_review", "mini.hidden.success_rate", "mini.hidden.on_failure",
@@ -243,11 +243,7 @@ def test_a_batch_row_with_an_escalating_cascade_reports_its_cost_per_successful_
               "casc.escalation_share"]
     row = ["Support", 100_000, 1_000, "api", 1, 1, 5, 0.8, "escalate", "api", 10, 10, 5, 0.9, "human", "cascade", "mini",
            "frontier", None]
-    wb = openpyxl.Workbook()
-    wb.active.append(header)
-    wb.active.append(row)
-    wb.save(tmp_path / "units.xlsx")
-    (unit,) = read_input(tmp_path / "units.xlsx").rows
+    (unit,) = read_input(units_xlsx(tmp_path, [row], header)).rows
     assert unit.ok, unit.error_text()
     assert unit.scenario.option("casc").escalation_share is None
     result = run_batch(tmp_path / "units.xlsx", tmp_path / "out", jobs=1, as_of=dt.date(2026, 11, 23))

@@ -1498,7 +1498,7 @@ def _build_cover(book: Book) -> None:
             ws.row_dimensions[r].height = 54 if formula == "=eng_caveats" else 40
         if formula == lowest:
             book.define("cov_lowest_npv_now", L.COVER, f"C{r}")
-        if unit == "from engine" or label == "Recommendation status":
+        if unit == "from engine" or label == "Recommendation status" or formula == lowest:  # an option's name: room to the right
             ws.merge_cells(f"C{r}:{last_col}{r}")
         else:
             _unit(ws, f"D{r}", unit)
