@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any, Optional, Union
 from xml.sax.saxutils import escape
 
+from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+
 from ..engine.errors import RunrateError
 from ..engine.results import Evaluation
 from ..engine.scenario import Scenario
@@ -279,8 +281,8 @@ def _fit_text_inputs(xml: str, lay: L.Layout, scenario: Scenario) -> str:
     specs = {spec.path: spec for spec in lay.specs if spec.sheet == L.INPUTS and spec.path in ("name", "owner_email", "notes")}
     if "notes" not in specs:
         return xml
-    col = "".join(ch for ch in specs["notes"].cell if ch.isalpha())
-    index = sum((ord(ch) - 64) * 26 ** i for i, ch in enumerate(reversed(col)))
+    col, row = coordinate_from_string(specs["notes"].cell)
+    index = column_index_from_string(col)
     pattern = re.compile(rf'<col width="([0-9.]+)" customWidth="1" min="{index}" max="{index}" />')
     found = pattern.search(xml)
     if found is None:
@@ -292,7 +294,6 @@ def _fit_text_inputs(xml: str, lay: L.Layout, scenario: Scenario) -> str:
     per_line = max(int(width * AVERAGE_CHARS_PER_WIDTH) - 1, 1)
     lines = sum(max(1, math.ceil(len(part) / per_line)) for part in notes.split("\n")) if notes else 1
     if lines > 1:
-        row = "".join(ch for ch in specs["notes"].cell if ch.isdigit())
         height = min(lines * LINE_HEIGHT_POINTS, MAX_ROW_HEIGHT_POINTS)
         xml = re.sub(rf'<row r="{row}"( [^>]*)?>', f'<row r="{row}" ht="{height}" customHeight="1">', xml, count=1)
     return xml

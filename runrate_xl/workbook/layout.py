@@ -24,6 +24,7 @@ from functools import cached_property, lru_cache
 from typing import Optional
 
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import absolute_coordinate, coordinate_from_string
 
 from ..engine import functions as f
 from ..presentation import plain
@@ -165,13 +166,11 @@ class InputSpec:
 
     @property
     def ref(self) -> str:
-        col = "".join(c for c in self.cell if c.isalpha())
-        row = "".join(c for c in self.cell if c.isdigit())
-        return f"'{self.sheet}'!${col}${row}"
+        return f"'{self.sheet}'!{absolute_coordinate(self.cell)}"
 
     @property
     def row(self) -> int:
-        return int("".join(c for c in self.cell if c.isdigit()))
+        return coordinate_from_string(self.cell)[1]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from openpyxl.chart.series import SeriesLabel
 from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.formatting.rule import CellIsRule, FormulaRule
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import absolute_coordinate
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.formula import ArrayFormula
@@ -49,9 +50,7 @@ def colour(slot: L.Slot) -> str:
 
 
 def _abs(cell: str) -> str:
-    col = "".join(c for c in cell if c.isalpha())
-    row = "".join(c for c in cell if c.isdigit())
-    return f"${col}${row}"
+    return absolute_coordinate(cell)
 
 
 class Book:
