@@ -59,7 +59,9 @@ SOURCE_NAMES = {
 }
 _SEED_ASIDE = re.compile(r"\s*\((?:[^()]*[;,]\s*)?seeds? \d{3}(?:/\d{3})?(?:'s)?\b[^()]*\)")
 _SEED_ID = re.compile(r"\bseed\d{3}/")
-_SEED_TABLE = re.compile(r"\bseed (\d{3}) ([^()]*?) \(([^()]*)\)")  # "seed 003 price table (its name)"
+# "seed 003 price table (its name)": a few plain words between the seed and its bracketed name, so
+# a sentence that runs on to a bracketed figure ("seed 004 asks ...: idle GPUs ($14,687/month)") is not one.
+_SEED_TABLE = re.compile(r"\bseed (\d{3}) ((?:[A-Za-z]+ ){0,3}[A-Za-z]+) \(([^()]*)\)")
 _SEED = re.compile(r"\bseeds? (\d{3})(?:/\d{3})?('s)?")
 
 

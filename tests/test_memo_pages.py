@@ -133,6 +133,10 @@ def test_plain_words_drop_seed_references():
     assert plain("No expertise (seed 003: use an API): X") == "No expertise: X"
     assert plain("API token prices (seed003/gpt-4o)") == "API token prices (gpt-4o)"
     assert "seed" not in plain("seed 003 price table (API vs self-hosted cost analysis framework)")
+    assert plain("seed 003 price table (Framework)") == "Framework, price table"
+    # a seed that runs on to a bracketed figure: the figure stays where it belongs
+    assert plain("the 60% seed 004 asks before committing: its idle GPUs ($14,687/month) are priced in") == (
+        "the 60% the self-host vs API break-even guide asks before committing: its idle GPUs ($14,687/month) are priced in")
 
 
 def test_end_labels_keep_apart_by_hand():

@@ -129,8 +129,8 @@ def recommend(
             idle = next((i.monthly_usd for i in options[sh_id].line_items if i.key == "idle_gpu"),
                         options[sh_id].details.get("idle_monthly", 0.0))
             add("utilization_risk", "against", sh_id,
-                f"{label(sh_id)} runs at {u:.0%} average GPU utilization, below the {rules.utilization_risk_below:.0%} seed 004 asks "
-                f"before committing: its idle GPUs (${idle:,.0f}/month) are in its cost already, but the volume has to materialize.")
+                f"{label(sh_id)} averages {u:.0%} GPU utilization, under the {rules.utilization_risk_below:.0%} risk threshold: "
+                f"its idle GPUs (${idle:,.0f}/month) are priced in, but the volume must materialize.")
 
     if horizon_notes is None:
         horizon_notes = notes_over_horizon(scenario)
