@@ -70,6 +70,15 @@ def count(x: Optional[float]) -> str:
     return DASH if x is None else f"{x:,.0f}"
 
 
+def units(n: int) -> str:
+    """A number of business units in words: ``1 unit``, ``3 units``.
+
+    >>> units(1), units(3)
+    ('1 unit', '3 units')
+    """
+    return f"{n:,} unit" if n == 1 else f"{n:,} units"
+
+
 def number(x: Optional[float]) -> str:
     """A small quantity such as FTE or GPUs: ``0.25``, ``8``, ``1.5``."""
     if x is None:

@@ -79,6 +79,7 @@ def test_moves_flags_and_failures_are_named(batch):
     # the failure, with its error, and the title does not claim every unit
     (broken,) = result.failed_units
     assert "2 of 3 business units" in text and "Broken unit" in text
+    assert "not included: 1 unit failed" in text.lower() and "1 unit changes option" in text  # counts in words, not "unit(s)"
     assert broken.error.split(";")[0][:60] in text.replace("\u2026", "")
     # every column is defined
     for term in ("Run-rate", "Hidden", "Saved per month", "Saved over horizon"):

@@ -109,7 +109,7 @@ def _environment(folder: Optional[str]) -> jinja2.Environment:
     env.globals["chart_url"] = chart_url
     env.globals["two_columns"] = two_columns
     env.globals["two_column_groups"] = two_column_groups
-    for name in ("usd", "usd_cents", "usd_rate", "usd_short", "tokens", "count", "number", "pct", "multiple"):
+    for name in ("usd", "usd_cents", "usd_rate", "usd_short", "tokens", "count", "number", "pct", "multiple", "units"):
         env.filters[name] = getattr(formatting, name)
     return env
 
