@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: install system-deps demo test test-install pyodide-lock bench clean
+.PHONY: install system-deps demo test test-install pyodide-lock bench readme-images clean
 
 install: $(STAMP)
 
@@ -34,6 +34,10 @@ pyodide-lock:
 
 bench: install system-deps
 	$(BIN)/python -m bench
+
+# The README's pictures (memo, portfolio memo, workbook Cover) from the shipped examples.
+readme-images: install system-deps
+	bash scripts/readme-images.sh
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .cache dist build
