@@ -401,3 +401,29 @@ def test_two_columns_keep_reading_order_and_balance_height():
     left, right = two_column_groups([{"title": "Only", "items": [{"text": "e" * 100} for _ in range(4)]}])
     assert [g["title"] for g in left] == ["Only"] and [g["title"] for g in right] == [None]
     assert len(left[0]["items"]) == 2 and len(right[0]["items"]) == 2
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="pdftoppm (poppler-utils) not installed")
+def test_the_lean_chart_svg_draws_what_matplotlib_drew(monkeypatch, tmp_path):
+    """The charts' SVG is thinned for WeasyPrint (charts._lean_svg: no empty groups, no stylesheet);
+    laid out by WeasyPrint, it draws the same pixels and carries the same texts as matplotlib's own."""
+    from PIL import Image, ImageChops
+
+    from runrate_xl.report import charts
+
+    ev = evaluate_scenario(preset_scenario("buy-vs-rent-8xh100"))  # hatched bars, markers, many lines and labels
+    lean = charts.memo_charts(ev)
+    monkeypatch.setattr(charts, "_lean_svg", lambda svg: svg)
+    raw = charts.memo_charts(ev)
+    assert lean.keys() == raw.keys()
+    html = "<html><body>" + "".join(f'<img src="runrate:chart/{k}.svg" style="width: 100%">' for k in raw) + "</body></html>"
+    images = []
+    for name, svgs in (("lean", lean), ("raw", raw)):
+        assert (b'<g id="text_1">' in svgs["tco"]) == (name == "raw")  # the lean one lost its empty groups
+        (tmp_path / f"{name}.pdf").write_bytes(_to_pdf(html, svgs)[0])
+        subprocess.run(["pdftoppm", "-png", "-r", "100", str(tmp_path / f"{name}.pdf"), str(tmp_path / name)], check=True)
+        images.append([Image.open(p).convert("RGB") for p in sorted(tmp_path.glob(f"{name}-*.png"))])
+        assert pdf_text((tmp_path / f"{name}.pdf").read_bytes()) == pdf_text((tmp_path / "lean.pdf").read_bytes())
+    assert len(images[0]) == len(images[1]) >= 1
+    for a, b in zip(*images):
+        assert ImageChops.difference(a, b).getbbox() is None

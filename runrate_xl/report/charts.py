@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import textwrap
+import xml.etree.ElementTree as ET
 from typing import Iterable, Optional
 
 import matplotlib
@@ -99,7 +100,48 @@ def _svg(fig: Figure) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     # matplotlib names the family it measured with; the PDF embeds the same file under our name.
-    return buf.getvalue().replace(b"'DejaVu Sans'", f"'{FONT_FAMILY}'".encode())
+    return _lean_svg(buf.getvalue().replace(b"'DejaVu Sans'", f"'{FONT_FAMILY}'".encode()))
+
+
+_SVG_NS, _XLINK_NS = "http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"
+ET.register_namespace("", _SVG_NS)
+ET.register_namespace("xlink", _XLINK_NS)
+_G, _DEFS, _STYLE, _METADATA = (f"{{{_SVG_NS}}}{tag}" for tag in ("g", "defs", "style", "metadata"))
+
+
+def _lean_svg(svg: bytes) -> bytes:
+    """The same drawing in fewer SVG nodes, which WeasyPrint draws a quarter faster: WeasyPrint
+    copies every inherited attribute down to each node and matches the stylesheet against each, so
+    matplotlib's one group per artist (``<g id=...>`` with nothing else), its ``*`` stylesheet
+    (now two inherited attributes on the root) and its metadata are dropped, as is each text's
+    rotation by zero degrees. What is drawn and every text stays as it was."""
+    root = ET.fromstring(svg)
+    for child in list(root):
+        if child.tag == _METADATA:
+            root.remove(child)
+        elif child.tag == _DEFS:
+            for style in [s for s in child if s.tag == _STYLE]:
+                child.remove(style)
+            if len(child) == 0:
+                root.remove(child)
+    root.set("stroke-linejoin", "round")  # matplotlib's stylesheet: *{stroke-linejoin: round; stroke-linecap: butt}
+    root.set("stroke-linecap", "butt")
+    _flatten(root)
+    return b'<?xml version="1.0" encoding="utf-8" standalone="no"?>\n' + ET.tostring(root)
+
+
+def _flatten(element) -> None:
+    """Replace each attribute-less group (an id at most) below ``element`` by its children."""
+    children = []
+    for child in element:
+        _flatten(child)
+        if child.tag == _G and set(child.attrib) <= {"id"}:
+            children.extend(child)
+        else:
+            if child.get("transform", "").startswith("rotate(-0 "):
+                del child.attrib["transform"]
+            children.append(child)
+    element[:] = children
 
 
 def _figure(height_in: float, width_in: float = WIDTH_IN) -> Figure:

@@ -226,10 +226,10 @@ def _to_pdf(html: str, charts: dict[str, bytes], extra_css: Optional[str] = None
     try:
         base = [text for text in (stylesheet_text(), extra_css) if text]
         best, level = None, 0
+        parsed = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher)  # parsed once, laid out per set-up
         while level <= (len(COMPACT_CSS) if fit else 0):
             fonts, css = _stylesheets(tuple(base + list(COMPACT_CSS[:level])))
-            document = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render(
-                stylesheets=css, font_config=fonts)
+            document = parsed.render(stylesheets=css, font_config=fonts)
             if best is None or len(document.pages) <= len(best.pages):
                 best = document
             if not fit or _fits(document, max_pages):
