@@ -86,10 +86,28 @@ def curve(scenario: Scenario, option: str) -> Curve:
     """The option's cost curve, read from its breakdown at today's volume (or a probe volume)."""
     o = scenario.option(option)
     if is_composite(o):  # each component as the composite runs it (a cascade's escalating first: see composite.runs)
-        parts = tuple((share, _curve_of(scenario, c)) for _cid, share, c in runs(scenario, o) if share > 0)
-        return Curve(sum(c.fixed for _, c in parts), sum(s * c.token_slope for s, c in parts),
-                     sum(s * c.other_slope for s, c in parts), None, sum(c.one_time for _, c in parts), False, None, parts=parts)
+        return _composite(tuple((share, _curve_of(scenario, c)) for _cid, share, c in runs(scenario, o) if share > 0))
     return _curve_of(scenario, o)
+
+
+def _composite(parts: tuple[tuple[float, Curve], ...]) -> Curve:
+    return Curve(sum(c.fixed for _, c in parts), sum(s * c.token_slope for s, c in parts),
+                 sum(s * c.other_slope for s, c in parts), None, sum(c.one_time for _, c in parts), False, None, parts=parts)
+
+
+def reread(scenario: Scenario, option: str, today: Curve, moved: Sequence[str]) -> Curve:
+    """:func:`curve` in a scenario that differs from the one ``today`` was read in only by the
+    inputs of the ``moved`` options (one option's driver): a composite re-reads only its moved
+    components and keeps today's curves of the others (each is read from its own inputs, the
+    same in both). Equal to :func:`curve` (tests/test_engine_speed.py)."""
+    o = scenario.option(option)
+    if not is_composite(o):
+        return _curve_of(scenario, o)
+    run = [(cid, share, c) for cid, share, c in runs(scenario, o) if share > 0]
+    if len(run) != len(today.parts) or any(share != kept for (_, share, _), (kept, _) in zip(run, today.parts)):
+        return curve(scenario, option)  # the shares moved (a cascade's escalation with its first's failures)
+    return _composite(tuple((share, _curve_of(scenario, c) if cid in moved else part)
+                            for (cid, share, c), (_, part) in zip(run, today.parts)))
 
 
 def _curve_of(scenario: Scenario, o) -> Curve:
@@ -269,3 +287,25 @@ def horizon_npv(scenario: Scenario, c: Curve, option: Optional[str] = None, *, s
         if flows is not None:
             total += flows.at_start + sum(weight * x for weight, x in zip(weights, flows.by_month))
     return total
+
+
+def stepped_volumes(scenario: Scenario, c: Curve, option: Optional[str] = None, *,
+                    today: Optional[Curve] = None) -> list[tuple[Step, tuple[float, ...]]]:
+    """Each unit count :func:`horizon_npv` reads for curve ``c``: (the step, the volumes it is
+    counted at), in a fixed order (a composite's parts at their shares; a phased move's today's
+    option at the share it still carries and ``c`` at the share it has taken). What the flip
+    search needs to know where, between two driver values, a unit count can change."""
+    h, v = scenario.horizon, scenario.volume
+    volumes = _month_weights(v.daily_tokens, v.monthly_growth, h.api_price_decline_per_year, h.discount_rate_per_year, h.months)[0]
+    if migrating(scenario, option):
+        before = today if today is not None else curve(scenario, scenario.context.current_option)  # type: ignore[arg-type]
+        shares = [f.migration_share(m, h.switch_month, h.overlap_months) for m in range(1, len(volumes) + 1)]
+        return (_steps_of(before, tuple((1.0 - s) * t for s, t in zip(shares, volumes) if s < 1.0))
+                + _steps_of(c, tuple(s * t for s, t in zip(shares, volumes) if s > 0.0)))
+    return _steps_of(c, volumes)
+
+
+def _steps_of(c: Curve, volumes: tuple[float, ...]) -> list[tuple[Step, tuple[float, ...]]]:
+    if c.parts:
+        return [x for share, part in c.parts for x in _steps_of(part, tuple(share * t for t in volumes))]
+    return [(c.step, volumes)] if c.step is not None and volumes else []

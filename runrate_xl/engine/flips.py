@@ -18,7 +18,8 @@ from __future__ import annotations
 import math
 from typing import Callable, Optional
 
-from .curve import Curve, curve, horizon_npv, migrating, moved_with, restepped
+from . import functions as f
+from .curve import Curve, curve, horizon_npv, migrating, moved_with, reread, restepped, stepped_volumes
 from .errors import RunrateError
 from .results import FlipPoint
 from .scenario import Scenario
@@ -28,6 +29,8 @@ GRID_STEPS = 6  # grid points per side for a scenario-wide driver
 MAX_ITERATIONS = 60  # root-finding steps per flip
 TOLERANCE = 1e-12  # relative width of the bracket at which a flip is located
 NEAR_TIE = 1e-9  # a gap within this share of the NPVs could be a tie that float rounding tips either way
+MAX_BREAKS = 20_000  # unit-count changes within one bracket beyond which they are not told apart (plain regula falsi)
+NUDGE = 1e-13  # relative: a count change is probed this far either side (a tenth of TOLERANCE)
 RELATIVE_RANGE = 4.0  # a driver moved by a share is searched from base / 4 to base x 4
 
 Gap = Callable[[float], tuple[float, str]]  # the gap and the cheapest other option at a driver value
@@ -98,6 +101,7 @@ def gaps(scenario: Scenario, chosen: str, allowed: list[str]) -> Callable[[Drive
         keeps = not d.reprices or d.curves_stay
         known: dict[float, tuple[float, str]] = {}
         largest: dict[float, float] = {}
+        counted: dict[float, object] = {}  # per value priced: the unit counts its NPVs read (see breaks), read when first needed
 
         def gap(value: float) -> tuple[float, str]:
             if value in known:
@@ -108,17 +112,31 @@ def gaps(scenario: Scenario, chosen: str, allowed: list[str]) -> Callable[[Drive
             elif d.sizes_only:
                 curves = {o: restepped(s, o, base_curve[o], owners) if o in owners else base_curve[o] for o in moved if o in allowed}
             else:
-                curves = {o: curve(s, o) if o in owners else base_curve[o] for o in moved if o in allowed}
-            npvs = {o: horizon_npv(s, curves[o], o, today=_today(s, curves)) if o in moved else base_npv[o] for o in allowed}
+                curves = {o: reread(s, o, base_curve[o], owners) if o in owners else base_curve[o] for o in moved if o in allowed}
+            before = _today(s, curves)
+            npvs = {o: horizon_npv(s, curves[o], o, today=before) if o in moved else base_npv[o] for o in allowed}
             best = min(others, key=lambda o: npvs[o])
             known[value] = npvs[chosen] - npvs[best], best
             largest[value] = max(abs(x) for x in npvs.values())
+            counted[value] = lambda: [x for o in moved if o in allowed for x in stepped_volumes(s, curves[o], o, today=before)]
             return known[value]
+
+        def breaks(a: float, b: float) -> Optional[list[float]]:
+            """The driver values strictly between ``a`` and ``b`` (both priced) at which a unit
+            count the moved NPVs read may change, ordered from ``a`` to ``b``; None where they
+            cannot be told (see :func:`_count_breaks`)."""
+            if a not in counted or b not in counted:
+                return None
+            for v in (a, b):
+                if callable(counted[v]):
+                    counted[v] = counted[v]()  # type: ignore[operator]
+            return _count_breaks(counted[a], counted[b], a, b, d.points is not None)  # type: ignore[arg-type]
 
         def scale(value: float) -> float:
             """The largest NPV (in absolute value) at a value already priced."""
             return largest[value]
         gap.scale = scale  # type: ignore[attr-defined]
+        gap.breaks = breaks  # type: ignore[attr-defined]
 
         def _today(s: Scenario, curves: dict[str, Curve]) -> Optional[Curve]:
             """Today's option's curve at this value, when known without a breakdown (None: read it)."""
@@ -153,7 +171,7 @@ def _flip_towards(d: Driver, base: float, end: float, gap: Gap, monotonic: bool)
         except RunrateError:
             return None  # the model does not go further this way (one of its bounds)
         if g > 0:
-            return _bisect(prev, v, gap)
+            return _solve(prev, v, gap)
         prev = v
     return None
 
@@ -172,16 +190,96 @@ def _below_at_both_ends(gap: Gap, base: float, end: float) -> bool:
     return all(g < -margin for g in ends)
 
 
-def _bisect(inside: float, outside: float, gap: Gap) -> tuple[float, str]:
+def _count_breaks(at_a: list, at_b: list, a: float, b: float, points: bool) -> Optional[list[float]]:
+    """Where between driver values ``a`` and ``b`` a unit count changes, from the counts read at
+    both (``curve.stepped_volumes``: (step, volumes) pairs in the same order at both values).
+
+    A count is a function of the ratio ``r = volume / width`` alone (``Step``): it changes where
+    ``r`` passes ``k / (1 - UNIT_SNAP)`` for a whole ``k`` of at least the step's fewest units
+    (``functions.whole_units``). Every driver that moves a ratio moves it as a power of the value
+    (volume, a throughput or target utilization, a stated utilization: ``r`` proportional to
+    ``v`` or ``1 / v``) or, for growth, month m's as ``(1 + g)^(m - 1)``: ``log r`` is linear in
+    ``log v`` (``log (1 + v)`` for a driver moved by points), so each crossing is solved from the
+    ratios at the two ends. The flip search only uses these values to choose where to probe (a
+    flip it reports is bracketed by probes), so an estimate off by float rounding costs a probe,
+    never a wrong value. None: the counts at ``a`` and ``b`` do not pair up, or too many breaks."""
+    if len(at_a) != len(at_b):
+        return None
+    lift = (lambda v: math.log1p(v)) if points else math.log
+    try:
+        span = lift(b) - lift(a)
+    except ValueError:
+        return None
+    if span == 0:
+        return None
+    snap = 1.0 - f.UNIT_SNAP
+    out: set[float] = set()
+    lo, hi = min(a, b), max(a, b)
+    seen: set[tuple[float, float, int]] = set()
+    for (step_a, xs_a), (step_b, xs_b) in zip(at_a, at_b):
+        if len(xs_a) != len(xs_b):
+            return None
+        fewest = step_a.minimum
+        for xa, xb in zip(xs_a, xs_b):
+            ra, rb = xa / step_a.width, xb / step_b.width
+            if ra == rb or ra <= 0 or rb <= 0 or (ra, rb, fewest) in seen:
+                continue
+            seen.add((ra, rb, fewest))
+            slope = span / (math.log(rb) - math.log(ra))
+            k = max(fewest, math.floor(min(ra, rb) * snap))
+            top = max(ra, rb)
+            while k / snap <= top:
+                r = k / snap
+                if r >= min(ra, rb):
+                    u = lift(a) + (math.log(r) - math.log(ra)) * slope
+                    v = math.expm1(u) if points else math.exp(u)
+                    if lo < v < hi:
+                        out.add(v)
+                if len(out) > MAX_BREAKS:
+                    return None
+                k += 1
+    return sorted(out, reverse=b < a)
+
+
+def _solve(inside: float, outside: float, gap: Gap) -> tuple[float, str]:
     """The flip between ``inside`` (gap <= 0) and ``outside`` (gap > 0), by the Illinois variant
     of regula falsi: exact in one step where the gap is linear in the driver (prices, headcount),
-    and never leaving the bracket where it is not."""
+    and never leaving the bracket where it is not.
+
+    Where a unit count steps, the gap jumps, and a bracket around a jump only halves until it
+    is ``TOLERANCE`` wide (some 40 steps). Where the gap knows its pieces (``gap.breaks``: the
+    driver values at which a count changes), the bracket is narrowed as before only until it
+    holds one such value; between two count changes every count is constant and the gap is
+    continuous (affine for the volume, constant for a driver that moves only how much a unit
+    carries), so the flip is then solved exactly: probed ``NUDGE`` either side of the count
+    change, it is the jump there (the two probes bracket it, 2 x NUDGE apart, inside the
+    tolerance) or a root on one side, which regula falsi finds within that continuous piece."""
+    breaks = getattr(gap, "breaks", None)
     g_in = gap(inside)[0]
     g_out, option = gap(outside)
     side = 0
+    pieces = breaks is not None  # whether the bracket may still hold more than one count change
     for _ in range(MAX_ITERATIONS):
         if abs(outside - inside) <= TOLERANCE * max(abs(inside), abs(outside), 1e-12):
             break
+        if pieces:
+            cuts = breaks(inside, outside)  # type: ignore[misc]
+            if cuts is None or len(cuts) <= 1:
+                pieces = False
+            if cuts is not None and len(cuts) == 1:
+                toward = 1.0 if outside > inside else -1.0
+                before, after = cuts[0] - NUDGE * abs(cuts[0]) * toward, cuts[0] + NUDGE * abs(cuts[0]) * toward
+                if (before - inside) * toward > 0 and (outside - after) * toward > 0:
+                    g, o = gap(before)
+                    if g > 0:  # a root before the count change
+                        outside, g_out, option, side = before, g, o, 0
+                        continue
+                    inside, g_in, side = before, g, 0
+                    g, o = gap(after)
+                    if g > 0:  # the jump at the count change is the flip
+                        return after, o
+                    inside, g_in = after, g  # a root after the count change
+                    continue
         mid = outside - g_out * (outside - inside) / (g_out - g_in) if g_out != g_in else (inside + outside) / 2
         if not (min(inside, outside) < mid < max(inside, outside)):
             mid = (inside + outside) / 2
@@ -199,3 +297,15 @@ def _bisect(inside: float, outside: float, gap: Gap) -> tuple[float, str]:
                 g_out /= 2
             side = -1
     return outside, option
+
+
+def _bisect(inside: float, outside: float, gap: Gap) -> tuple[float, str]:
+    """The flip between ``inside`` (gap <= 0) and ``outside`` (gap > 0) by regula falsi alone
+    (:func:`_solve` without the gap's pieces): what the search did before it knew them."""
+    return _solve(inside, outside, _plain(gap))
+
+
+def _plain(gap: Gap) -> Gap:
+    def plain(value: float) -> tuple[float, str]:
+        return gap(value)
+    return plain

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 from .breakeven import breakeven_volume, primary_pair
-from .curve import Curve, curve, horizon_npv, moved_with, restepped
+from .curve import Curve, curve, horizon_npv, moved_with, reread, restepped
 from .kinds import OptionDriver, is_composite, kind_of
 from .kinds.self_hosted import utilization_field
 from .results import SensitivityGrid, SensitivityRow
@@ -127,7 +127,7 @@ def _curve_at(d: Driver, s: Scenario, option: str, moved: list[str], today: dict
         return today[option]
     if d.sizes_only:
         return restepped(s, option, today[option], moved)
-    return curve(s, option)
+    return reread(s, option, today[option], moved)
 
 
 def tornado(scenario: Scenario, swing: Optional[float] = None) -> list[SensitivityRow]:
