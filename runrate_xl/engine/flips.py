@@ -31,6 +31,8 @@ TOLERANCE = 1e-12  # relative width of the bracket at which a flip is located
 NEAR_TIE = 1e-9  # a gap within this share of the NPVs could be a tie that float rounding tips either way
 MAX_BREAKS = 20_000  # unit-count changes within one bracket beyond which they are not told apart (plain regula falsi)
 NUDGE = 1e-13  # relative: a count change is probed this far either side (a tenth of TOLERANCE)
+KNIFE_EDGE = 1e-9  # relative: a count change this close to the inside end is probed first
+RESOLUTION = 4 * 2.0 ** -52  # a rate moved by points is located to this share of 1 + rate (its float spacing)
 RELATIVE_RANGE = 4.0  # a driver moved by a share is searched from base / 4 to base x 4
 
 Gap = Callable[[float], tuple[float, str]]  # the gap and the cheapest other option at a driver value
@@ -101,6 +103,7 @@ def gaps(scenario: Scenario, chosen: str, allowed: list[str]) -> Callable[[Drive
         keeps = not d.reprices or d.curves_stay
         known: dict[float, tuple[float, str]] = {}
         largest: dict[float, float] = {}
+        against: dict[float, dict[str, float]] = {}  # per value priced: NPV(chosen) - NPV(o) for each other option
         counted: dict[float, object] = {}  # per value priced: the unit counts its NPVs read (see breaks), read when first needed
 
         def gap(value: float) -> tuple[float, str]:
@@ -117,6 +120,7 @@ def gaps(scenario: Scenario, chosen: str, allowed: list[str]) -> Callable[[Drive
             npvs = {o: horizon_npv(s, curves[o], o, today=before) if o in moved else base_npv[o] for o in allowed}
             best = min(others, key=lambda o: npvs[o])
             known[value] = npvs[chosen] - npvs[best], best
+            against[value] = {o: npvs[chosen] - npvs[o] for o in others}
             largest[value] = max(abs(x) for x in npvs.values())
             counted[value] = lambda: [x for o in moved if o in allowed for x in stepped_volumes(s, curves[o], o, today=before)]
             return known[value]
@@ -137,6 +141,9 @@ def gaps(scenario: Scenario, chosen: str, allowed: list[str]) -> Callable[[Drive
             return largest[value]
         gap.scale = scale  # type: ignore[attr-defined]
         gap.breaks = breaks  # type: ignore[attr-defined]
+        gap.against = against.get  # type: ignore[attr-defined]
+        if d.points is not None:  # a rate enters as 1 + v (growth, discount) or 1 - v (decline): no finer than its float spacing
+            gap.resolution = lambda v: RESOLUTION * (1.0 + abs(v))  # type: ignore[attr-defined]
 
         def _today(s: Scenario, curves: dict[str, Curve]) -> Optional[Curve]:
             """Today's option's curve at this value, when known without a breakdown (None: read it)."""
@@ -159,7 +166,8 @@ def _grid(d: Driver, base: float, end: float, steps: int) -> list[float]:
     return [base * (end / base) ** (k / steps) for k in range(1, steps + 1)]
 
 
-def _flip_towards(d: Driver, base: float, end: float, gap: Gap, monotonic: bool) -> Optional[tuple[float, str]]:
+def _flip_towards(d: Driver, base: float, end: float, gap: Gap, monotonic: bool,
+                  solve: Optional[Callable[[float, float, Gap], tuple[float, str]]] = None) -> Optional[tuple[float, str]]:
     if end == base:
         return None
     if d.affine and not monotonic and _below_at_both_ends(gap, base, end):
@@ -171,7 +179,7 @@ def _flip_towards(d: Driver, base: float, end: float, gap: Gap, monotonic: bool)
         except RunrateError:
             return None  # the model does not go further this way (one of its bounds)
         if g > 0:
-            return _solve(prev, v, gap)
+            return (solve or _solve)(prev, v, gap)
         prev = v
     return None
 
@@ -255,20 +263,32 @@ def _solve(inside: float, outside: float, gap: Gap) -> tuple[float, str]:
     change, it is the jump there (the two probes bracket it, 2 x NUDGE apart, inside the
     tolerance) or a root on one side, which regula falsi finds within that continuous piece."""
     breaks = getattr(gap, "breaks", None)
+    resolution = getattr(gap, "resolution", lambda v: 0.0)
     g_in = gap(inside)[0]
     g_out, option = gap(outside)
     side = 0
     pieces = breaks is not None  # whether the bracket may still hold more than one count change
+    toward = 1.0 if outside > inside else -1.0
+    if pieces:  # a count change right next to inside (a split or fleet sitting on a step): the flip is likely there
+        cuts = breaks(inside, outside)  # type: ignore[misc]
+        if cuts and abs(cuts[0] - inside) <= KNIFE_EDGE * (abs(inside) + resolution(inside) / RESOLUTION):
+            after = cuts[0] + max(NUDGE * abs(cuts[0]), resolution(cuts[0])) * toward
+            if (outside - after) * toward > 0:
+                g, o = gap(after)
+                if g > 0:
+                    outside, g_out, option = after, g, o
+                else:
+                    inside, g_in = after, g
     for _ in range(MAX_ITERATIONS):
-        if abs(outside - inside) <= TOLERANCE * max(abs(inside), abs(outside), 1e-12):
+        if abs(outside - inside) <= max(TOLERANCE * max(abs(inside), abs(outside), 1e-12), resolution(inside)):
             break
         if pieces:
             cuts = breaks(inside, outside)  # type: ignore[misc]
             if cuts is None or len(cuts) <= 1:
                 pieces = False
             if cuts is not None and len(cuts) == 1:
-                toward = 1.0 if outside > inside else -1.0
-                before, after = cuts[0] - NUDGE * abs(cuts[0]) * toward, cuts[0] + NUDGE * abs(cuts[0]) * toward
+                step = max(NUDGE * abs(cuts[0]), resolution(cuts[0])) * toward
+                before, after = cuts[0] - step, cuts[0] + step
                 if (before - inside) * toward > 0 and (outside - after) * toward > 0:
                     g, o = gap(before)
                     if g > 0:  # a root before the count change
@@ -280,6 +300,70 @@ def _solve(inside: float, outside: float, gap: Gap) -> tuple[float, str]:
                         return after, o
                     inside, g_in = after, g  # a root after the count change
                     continue
+        mid = secant = (_pair_root(inside, outside, gap) if side == 0 else None) or (
+            outside - g_out * (outside - inside) / (g_out - g_in) if g_out != g_in else (inside + outside) / 2)
+        if not (min(inside, outside) < mid < max(inside, outside)):
+            mid = (inside + outside) / 2
+        g, o = gap(mid)
+        if g == 0:
+            return mid, o  # exactly even: the flip itself
+        if mid == secant and abs(g) <= NEAR_TIE * max(abs(g_in), abs(g_out)):
+            # regula falsi landed on the root to float rounding (an affine gap: a price, a headcount):
+            # close the bracket there with one probe half the tolerance away rather than halving to it
+            step = 0.5 * TOLERANCE * max(abs(mid), 1e-12) * toward
+            near = mid + step if g <= 0 else mid - step
+            if min(inside, outside) < near < max(inside, outside):
+                g_near, o_near = gap(near)
+                if g <= 0 and g_near > 0:
+                    return near, o_near
+                if g > 0 and g_near <= 0:
+                    return mid, o
+        if g > 0:
+            outside, g_out, option = mid, g, o
+            if side == 1:
+                g_in /= 2  # Illinois: halve the stale end so the bracket keeps shrinking from both sides
+            side = 1
+        else:
+            if g == 0:
+                return mid, o  # exactly even: the flip itself
+            inside, g_in = mid, g
+            if side == -1:
+                g_out /= 2
+            side = -1
+    return outside, option
+
+
+def _pair_root(inside: float, outside: float, gap: Gap) -> Optional[float]:
+    """The first value from ``inside`` where the chosen option's NPV, read as a line between
+    ``inside`` and ``outside`` against each other option's, passes it: the flip itself where
+    every NPV is affine in the driver over the bracket (a price, a headcount, the volume between
+    two count changes), whichever option takes over; the gap, a maximum of such differences, is
+    kinked where the cheapest other option changes, which plain regula falsi crawls along.
+    None where the differences are not known."""
+    against = getattr(gap, "against", None)
+    at_in, at_out = (against(inside), against(outside)) if against is not None else (None, None)
+    if not at_in or not at_out:
+        return None
+    first = None
+    for o, d_in in at_in.items():
+        d_out = at_out.get(o)
+        if d_out is not None and d_in <= 0 < d_out:
+            root = inside + (outside - inside) * (-d_in / (d_out - d_in))
+            if first is None or abs(root - inside) < abs(first - inside):
+                first = root
+    return first if first is not None and min(inside, outside) < first < max(inside, outside) else None
+
+
+def _bisect(inside: float, outside: float, gap: Gap) -> tuple[float, str]:
+    """The flip between ``inside`` (gap <= 0) and ``outside`` (gap > 0) by the Illinois variant of
+    regula falsi alone, as the search located every flip before :func:`_solve` (the reference
+    the tests compare it with)."""
+    g_in = gap(inside)[0]
+    g_out, option = gap(outside)
+    side = 0
+    for _ in range(MAX_ITERATIONS):
+        if abs(outside - inside) <= TOLERANCE * max(abs(inside), abs(outside), 1e-12):
+            break
         mid = outside - g_out * (outside - inside) / (g_out - g_in) if g_out != g_in else (inside + outside) / 2
         if not (min(inside, outside) < mid < max(inside, outside)):
             mid = (inside + outside) / 2
@@ -297,15 +381,3 @@ def _solve(inside: float, outside: float, gap: Gap) -> tuple[float, str]:
                 g_out /= 2
             side = -1
     return outside, option
-
-
-def _bisect(inside: float, outside: float, gap: Gap) -> tuple[float, str]:
-    """The flip between ``inside`` (gap <= 0) and ``outside`` (gap > 0) by regula falsi alone
-    (:func:`_solve` without the gap's pieces): what the search did before it knew them."""
-    return _solve(inside, outside, _plain(gap))
-
-
-def _plain(gap: Gap) -> Gap:
-    def plain(value: float) -> tuple[float, str]:
-        return gap(value)
-    return plain
