@@ -371,3 +371,43 @@ def test_a_reread_composite_curve_is_the_curve():
                     abs(fast.at(t) - plain.at(t)) <= 1e-12 * abs(plain.at(t)) for t in (1e6, s.volume.daily_tokens, 5e9)), (name, d.key, o)
                 assert abs(horizon_npv(sv, fast, o) - horizon_npv(sv, plain, o)) <= 1e-12 * abs(horizon_npv(sv, plain, o)), (name, d.key, o)
     assert composites > 5
+
+
+def _npv_of_the_months(s, o):
+    """A phased move's NPV summed from its months (curve.migration), as tco_series has them."""
+    from runrate_xl.engine.curve import _month_weights, migration
+
+    h, v = s.horizon, s.volume
+    weights = _month_weights(v.daily_tokens, v.monthly_growth, h.api_price_decline_per_year, h.discount_rate_per_year, h.months)[1]
+    moved = migration(s, curve(s, o), curve(s, s.context.current_option))
+    return moved.one_time + sum(w * x for w, x in zip(weights, moved.monthly))
+
+
+def _assert_migrating_npvs_are_the_months(s):
+    from runrate_xl.engine.curve import migrating
+
+    for o in s.option_ids():
+        if migrating(s, o):
+            plain = _npv_of_the_months(s, o)
+            assert abs(horizon_npv(s, curve(s, o), o) - plain) <= 1e-12 * max(1.0, abs(plain)), o
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(on_prem_scenarios())
+def test_a_phased_moves_npv_is_its_months(s):
+    """A phased move's NPV from sums over the months each option carries (curve._migration_npv)
+    is the sum of its months (curve.migration): bought servers, growth, price decline."""
+    _assert_migrating_npvs_are_the_months(s)
+
+
+@pytest.mark.parametrize("name", ["hybrid-selfhost-bulk-api-overflow", "cascade-mini-escalate-15pct", "buy-vs-rent-8xh100"])
+@pytest.mark.parametrize("switch,overlap", [(0, 0), (0, 4), (2, 3), (40, 2)])
+def test_a_phased_move_to_a_composite_npv_is_its_months(name, switch, overlap):
+    from runrate_xl.catalog import resolve
+    from runrate_xl.presets import presets
+
+    s = resolve(presets()[name].scenario)
+    current = s.options_of("api")[0].id
+    s = s.model_copy(update={"horizon": s.horizon.model_copy(update={"switch_month": switch, "overlap_months": overlap}),
+                             "context": s.context.model_copy(update={"current_option": current})})
+    _assert_migrating_npvs_are_the_months(s)

@@ -268,8 +268,7 @@ def horizon_npv(scenario: Scenario, c: Curve, option: Optional[str] = None, *, s
     volumes, weights, w, wt, wpt = _month_weights(v.daily_tokens, v.monthly_growth, h.api_price_decline_per_year,
                                                   h.discount_rate_per_year, h.months)
     if migrating(scenario, option):
-        moved = migration(scenario, c, today if today is not None else curve(scenario, scenario.context.current_option))  # type: ignore[arg-type]
-        return moved.one_time + sum(weight * x for weight, x in zip(weights, moved.monthly))
+        return _migration_npv(scenario, c, today if today is not None else curve(scenario, scenario.context.current_option))  # type: ignore[arg-type]
     if c.parts:
         return sum(horizon_npv(scenario, part, scale=scale * share) for share, part in c.parts)
     if scale != 1.0:
@@ -309,3 +308,63 @@ def _steps_of(c: Curve, volumes: tuple[float, ...]) -> list[tuple[Step, tuple[fl
     if c.parts:
         return [x for share, part in c.parts for x in _steps_of(part, tuple(share * t for t in volumes))]
     return [(c.step, volumes)] if c.step is not None and volumes else []
+
+
+@lru_cache(maxsize=256)
+def _migration_weights(t0: float, growth: float, decline: float, rate: float, months: int, switch: int, overlap: int):
+    """The months of a phased move (:func:`migration`) as the NPV of its affine parts needs them:
+    for today's option (months with share < 1) and the new one (share > 0), the month indexes,
+    their discount factors and volumes, and the sums ``sum w``, ``sum w x`` and ``sum w pf x``
+    (``x``: the volume the option carries that month, ``pf``: the API price factor)."""
+    growths, weights, factors, _ = _horizon_factors(growth, decline, rate, months)
+    shares = [f.migration_share(m, switch, overlap) for m in range(1, months + 1)]
+    sides = []
+    for new in (False, True):  # today's option carries 1 - s while s < 1; the new one s while s > 0
+        idx = tuple(i for i, s in enumerate(shares) if (s > 0.0 if new else s < 1.0))
+        xs = tuple((shares[i] if new else 1.0 - shares[i]) * (t0 * growths[i]) for i in idx)
+        ws = tuple(weights[i] for i in idx)
+        sides.append((idx, ws, xs, sum(ws), sum(w * x for w, x in zip(ws, xs)),
+                      sum(w * factors[i] * x for w, i, x in zip(ws, idx, xs))))
+    return sides, weights
+
+
+def _affine_npv(c: Curve, ws: tuple[float, ...], xs: tuple[float, ...], w: float, wx: float, wpx: float) -> float:
+    """``sum w_m c.at(x_m, pf_m)`` over some months, from the sums ``w``, ``wx`` and ``wpx`` of
+    their discount factors (times volume, times price factor and volume); a stepped curve's unit
+    counts month by month (kept in ``c.horizon``)."""
+    if c.parts:
+        return sum(_affine_npv(part, ws, tuple(share * x for x in xs), w, share * wx, share * wpx) for share, part in c.parts)
+    total = c.fixed * w + c.token_slope * (wpx if c.follows_decline else wx) + c.other_slope * wx
+    if c.step:
+        key = ("counts", xs)
+        counts = c.horizon.get(key)
+        if counts is None:
+            counts = c.horizon[key] = unit_counts(c.step.count, xs)
+        total += c.step.cost * sum(weight * n for weight, n in zip(ws, counts))
+    return total
+
+
+def _migration_npv(scenario: Scenario, c: Curve, today: Curve) -> float:
+    """The NPV of :func:`migration`'s months without building them: its affine parts from sums
+    over the months each option carries, unit counts and hardware cash as :func:`migration` has
+    them (equal to summing its months, tests/test_engine_speed.py)."""
+    h, v = scenario.horizon, scenario.volume
+    (before, after), weights = _migration_weights(v.daily_tokens, v.monthly_growth, h.api_price_decline_per_year,
+                                                  h.discount_rate_per_year, h.months, h.switch_month, h.overlap_months)
+    total = _affine_npv(today, *before[1:]) + _affine_npv(c, *after[1:])
+    at_start = c.one_time
+    own = after[2]
+    if own:
+        key = ("cash", own)
+        if key not in c.horizon:
+            c.horizon[key] = _cash_of(c, own)
+        flows = c.horizon[key]
+        if flows is not None:
+            at_start += flows.at_start
+            start = h.switch_month
+            total += sum(weights[start + j] * x for j, x in enumerate(flows.by_month))
+    if h.switch_month == 0:
+        total += at_start
+    elif h.switch_month <= h.months:
+        total += weights[h.switch_month - 1] * at_start
+    return total
