@@ -29,7 +29,7 @@ GRID_STEPS = 6  # grid points per side for a scenario-wide driver
 MAX_ITERATIONS = 60  # root-finding steps per flip
 TOLERANCE = 1e-12  # relative width of the bracket at which a flip is located
 NEAR_TIE = 1e-9  # a gap within this share of the NPVs could be a tie that float rounding tips either way
-MAX_BREAKS = 20_000  # unit-count changes within one bracket beyond which they are not told apart (plain regula falsi)
+MAX_BREAKS = 20_000  # unit-count changes listed at most between two values (more: some of them)
 NUDGE = 1e-13  # relative: a count change is probed this far either side (a tenth of TOLERANCE)
 KNIFE_EDGE = 1e-9  # relative: a count change this close to the inside end is probed first
 RESOLUTION = 4 * 2.0 ** -52  # a rate moved by points is located to this share of 1 + rate (its float spacing)
@@ -125,7 +125,7 @@ def gaps(scenario: Scenario, chosen: str, allowed: list[str]) -> Callable[[Drive
             counted[value] = lambda: [x for o in moved if o in allowed for x in stepped_volumes(s, curves[o], o, today=before)]
             return known[value]
 
-        def breaks(a: float, b: float) -> Optional[list[float]]:
+        def breaks(a: float, b: float, until: Optional[float] = None, most: int = MAX_BREAKS) -> Optional[list[float]]:
             """The driver values strictly between ``a`` and ``b`` (both priced) at which a unit
             count the moved NPVs read may change, ordered from ``a`` to ``b``; None where they
             cannot be told (see :func:`_count_breaks`)."""
@@ -134,7 +134,7 @@ def gaps(scenario: Scenario, chosen: str, allowed: list[str]) -> Callable[[Drive
             for v in (a, b):
                 if callable(counted[v]):
                     counted[v] = counted[v]()  # type: ignore[operator]
-            return _count_breaks(counted[a], counted[b], a, b, d.points is not None)  # type: ignore[arg-type]
+            return _count_breaks(counted[a], counted[b], a, b, d.points is not None, until, most)  # type: ignore[arg-type]
 
         def scale(value: float) -> float:
             """The largest NPV (in absolute value) at a value already priced."""
@@ -198,9 +198,11 @@ def _below_at_both_ends(gap: Gap, base: float, end: float) -> bool:
     return all(g < -margin for g in ends)
 
 
-def _count_breaks(at_a: list, at_b: list, a: float, b: float, points: bool) -> Optional[list[float]]:
+def _count_breaks(at_a: list, at_b: list, a: float, b: float, points: bool, until: Optional[float] = None,
+                  most: int = MAX_BREAKS) -> Optional[list[float]]:
     """Where between driver values ``a`` and ``b`` a unit count changes, from the counts read at
-    both (``curve.stepped_volumes``: (step, volumes) pairs in the same order at both values).
+    both (``curve.stepped_volumes``: (step, volumes) pairs in the same order at both values),
+    ordered from ``a``; only those before ``until`` (a value between, default ``b``).
 
     A count is a function of the ratio ``r = volume / width`` alone (``Step``): it changes where
     ``r`` passes ``k / (1 - UNIT_SNAP)`` for a whole ``k`` of at least the step's fewest units
@@ -210,7 +212,8 @@ def _count_breaks(at_a: list, at_b: list, a: float, b: float, points: bool) -> O
     ``log v`` (``log (1 + v)`` for a driver moved by points), so each crossing is solved from the
     ratios at the two ends. The flip search only uses these values to choose where to probe (a
     flip it reports is bracketed by probes), so an estimate off by float rounding costs a probe,
-    never a wrong value. None: the counts at ``a`` and ``b`` do not pair up, or too many breaks."""
+    never a wrong value. None: the counts at ``a`` and ``b`` do not pair up. With more than
+    ``most`` changes, ``most + 1`` of them (the search only needs to know there are more)."""
     if len(at_a) != len(at_b):
         return None
     lift = (lambda v: math.log1p(v)) if points else math.log
@@ -220,9 +223,9 @@ def _count_breaks(at_a: list, at_b: list, a: float, b: float, points: bool) -> O
         return None
     if span == 0:
         return None
+    stop = b if until is None else until
     snap = 1.0 - f.UNIT_SNAP
     out: set[float] = set()
-    lo, hi = min(a, b), max(a, b)
     seen: set[tuple[float, float, int]] = set()
     for (step_a, xs_a), (step_b, xs_b) in zip(at_a, at_b):
         if len(xs_a) != len(xs_b):
@@ -234,18 +237,25 @@ def _count_breaks(at_a: list, at_b: list, a: float, b: float, points: bool) -> O
                 continue
             seen.add((ra, rb, fewest))
             slope = span / (math.log(rb) - math.log(ra))
-            k = max(fewest, math.floor(min(ra, rb) * snap))
-            top = max(ra, rb)
-            while k / snap <= top:
+            # from a's side: each whole k whose crossing r* = k / snap lies between ra and rb, nearest first
+            if rb > ra:
+                k, last, direction = max(fewest, math.ceil(ra * snap)), rb, 1
+            else:
+                k, last, direction = math.floor(ra * snap), rb, -1
+            while k >= fewest and (k / snap <= last if direction > 0 else k / snap >= last):
                 r = k / snap
-                if r >= min(ra, rb):
+                if (r >= ra) if direction > 0 else (r < ra):
                     u = lift(a) + (math.log(r) - math.log(ra)) * slope
                     v = math.expm1(u) if points else math.exp(u)
-                    if lo < v < hi:
-                        out.add(v)
-                if len(out) > MAX_BREAKS:
-                    return None
-                k += 1
+                    if (v - stop) * (stop - a) >= 0:
+                        break  # at or past until: the next ones are further
+                    if (v - a) * (stop - a) <= 0:
+                        k += direction
+                        continue  # at a itself (float rounding): not between
+                    out.add(v)
+                    if len(out) > most:
+                        return sorted(out, reverse=b < a)  # more than most: some of them
+                k += direction
     return sorted(out, reverse=b < a)
 
 
@@ -270,8 +280,9 @@ def _solve(inside: float, outside: float, gap: Gap) -> tuple[float, str]:
     pieces = breaks is not None  # whether the bracket may still hold more than one count change
     toward = 1.0 if outside > inside else -1.0
     if pieces:  # a count change right next to inside (a split or fleet sitting on a step): the flip is likely there
-        cuts = breaks(inside, outside)  # type: ignore[misc]
-        if cuts and abs(cuts[0] - inside) <= KNIFE_EDGE * (abs(inside) + resolution(inside) / RESOLUTION):
+        edge = inside + KNIFE_EDGE * (abs(inside) + resolution(inside) / RESOLUTION) * toward
+        cuts = breaks(inside, outside, edge if (outside - edge) * toward > 0 else None)  # type: ignore[misc]
+        if cuts:
             after = cuts[0] + max(NUDGE * abs(cuts[0]), resolution(cuts[0])) * toward
             if (outside - after) * toward > 0:
                 g, o = gap(after)
@@ -283,8 +294,8 @@ def _solve(inside: float, outside: float, gap: Gap) -> tuple[float, str]:
         if abs(outside - inside) <= max(TOLERANCE * max(abs(inside), abs(outside), 1e-12), resolution(inside)):
             break
         if pieces:
-            cuts = breaks(inside, outside)  # type: ignore[misc]
-            if cuts is None or len(cuts) <= 1:
+            cuts = breaks(inside, outside, None, 1)  # type: ignore[misc]
+            if cuts is None or len(cuts) <= 1:  # unknown, or one count change at most: no need to ask again
                 pieces = False
             if cuts is not None and len(cuts) == 1:
                 step = max(NUDGE * abs(cuts[0]), resolution(cuts[0])) * toward
