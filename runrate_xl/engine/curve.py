@@ -271,21 +271,32 @@ def horizon_npv(scenario: Scenario, c: Curve, option: Optional[str] = None, *, s
         return _migration_npv(scenario, c, today if today is not None else curve(scenario, scenario.context.current_option))  # type: ignore[arg-type]
     if c.parts:
         return sum(horizon_npv(scenario, part, scale=scale * share) for share, part in c.parts)
-    if scale != 1.0:
-        volumes = tuple(scale * t for t in volumes)
     token = c.token_slope * scale * (wpt if c.follows_decline else wt)
     total = c.one_time + c.fixed * w + token + c.other_slope * scale * wt
     if c.step or c.cash is not None:
+        if scale != 1.0:
+            volumes = _scaled(volumes, scale)
         known = c.horizon.get(volumes)
         if known is None:
             counts = unit_counts(c.step.count, volumes) if c.step else None
-            known = c.horizon[volumes] = (counts, c.cash(volumes, counts) if c.cash is not None else None)
-        counts, flows = known
+            known = c.horizon[volumes] = (counts, c.cash(volumes, counts) if c.cash is not None else None, {})
+        counts, flows, discounted = known
+        # the discounted unit count and cash: one sum each per discount rate (weights)
+        sums = discounted.get(weights)
+        if sums is None:
+            sums = discounted[weights] = (
+                sum(weight * n for weight, n in zip(weights, counts)) if counts is not None else 0.0,
+                flows.at_start + sum(weight * x for weight, x in zip(weights, flows.by_month)) if flows is not None else 0.0)
         if counts is not None:
-            total += c.step.cost * sum(weight * n for weight, n in zip(weights, counts))  # type: ignore[union-attr]
-        if flows is not None:
-            total += flows.at_start + sum(weight * x for weight, x in zip(weights, flows.by_month))
+            total += c.step.cost * sums[0]  # type: ignore[union-attr]
+        total += sums[1]
     return total
+
+
+@lru_cache(maxsize=1024)
+def _scaled(volumes: tuple[float, ...], scale: float) -> tuple[float, ...]:
+    """Month volumes at a share (a composite's part), the same tuple for the same share."""
+    return tuple(scale * t for t in volumes)
 
 
 def stepped_volumes(scenario: Scenario, c: Curve, option: Optional[str] = None, *,

@@ -230,6 +230,8 @@ def _count_breaks(at_a: list, at_b: list, a: float, b: float, points: bool, unti
     for (step_a, xs_a), (step_b, xs_b) in zip(at_a, at_b):
         if len(xs_a) != len(xs_b):
             return None
+        if step_a.width == step_b.width and xs_a == xs_b:
+            continue  # this count does not move
         fewest = step_a.minimum
         for xa, xb in zip(xs_a, xs_b):
             ra, rb = xa / step_a.width, xb / step_b.width
