@@ -95,19 +95,28 @@ def _composite(parts: tuple[tuple[float, Curve], ...]) -> Curve:
                  sum(s * c.other_slope for s, c in parts), None, sum(c.one_time for _, c in parts), False, None, parts=parts)
 
 
-def reread(scenario: Scenario, option: str, today: Curve, moved: Sequence[str]) -> Curve:
+def reread(scenario: Scenario, option: str, today: Curve, moved: Sequence[str], read: Optional[dict[str, Curve]] = None) -> Curve:
     """:func:`curve` in a scenario that differs from the one ``today`` was read in only by the
     inputs of the ``moved`` options (one option's driver): a composite re-reads only its moved
     components and keeps today's curves of the others (each is read from its own inputs, the
-    same in both). Equal to :func:`curve` (tests/test_engine_speed.py)."""
+    same in both); a moved component it runs as it is takes its curve from ``read`` (curves
+    already read in ``scenario``, by option id) when there. Equal to :func:`curve`
+    (tests/test_engine_speed.py)."""
     o = scenario.option(option)
     if not is_composite(o):
         return _curve_of(scenario, o)
     run = [(cid, share, c) for cid, share, c in runs(scenario, o) if share > 0]
     if len(run) != len(today.parts) or any(share != kept for (_, share, _), (kept, _) in zip(run, today.parts)):
         return curve(scenario, option)  # the shares moved (a cascade's escalation with its first's failures)
-    return _composite(tuple((share, _curve_of(scenario, c) if cid in moved else part)
-                            for (cid, share, c), (_, part) in zip(run, today.parts)))
+    read = read or {}
+
+    def part_of(cid: str, c, part: Curve) -> Curve:
+        if cid not in moved:
+            return part
+        if cid in read and c is scenario.option(cid):  # run as it is (not a cascade's escalating copy)
+            return read[cid]
+        return _curve_of(scenario, c)
+    return _composite(tuple((share, part_of(cid, c, part)) for (cid, share, c), (_, part) in zip(run, today.parts)))
 
 
 def _curve_of(scenario: Scenario, o) -> Curve:
@@ -317,7 +326,7 @@ def stepped_volumes(scenario: Scenario, c: Curve, option: Optional[str] = None, 
 
 def _steps_of(c: Curve, volumes: tuple[float, ...]) -> list[tuple[Step, tuple[float, ...]]]:
     if c.parts:
-        return [x for share, part in c.parts for x in _steps_of(part, tuple(share * t for t in volumes))]
+        return [x for share, part in c.parts for x in _steps_of(part, _scaled(volumes, share))]
     return [(c.step, volumes)] if c.step is not None and volumes else []
 
 

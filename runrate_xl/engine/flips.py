@@ -21,6 +21,7 @@ from typing import Callable, Optional
 from . import functions as f
 from .curve import Curve, curve, horizon_npv, migrating, moved_with, reread, restepped, stepped_volumes
 from .errors import RunrateError
+from .kinds import is_composite
 from .results import FlipPoint
 from .scenario import Scenario
 from .sensitivity import Driver, drivers
@@ -115,7 +116,9 @@ def gaps(scenario: Scenario, chosen: str, allowed: list[str]) -> Callable[[Drive
             elif d.sizes_only:
                 curves = {o: restepped(s, o, base_curve[o], owners) if o in owners else base_curve[o] for o in moved if o in allowed}
             else:
-                curves = {o: reread(s, o, base_curve[o], owners) if o in owners else base_curve[o] for o in moved if o in allowed}
+                curves = {}
+                for o in sorted((o for o in moved if o in allowed), key=lambda o: is_composite(s.option(o))):  # components first
+                    curves[o] = reread(s, o, base_curve[o], owners, curves) if o in owners else base_curve[o]
             before = _today(s, curves)
             npvs = {o: horizon_npv(s, curves[o], o, today=before) if o in moved else base_npv[o] for o in allowed}
             best = min(others, key=lambda o: npvs[o])
