@@ -247,7 +247,7 @@ def test_an_affine_driver_that_does_not_flip_at_its_ends_does_not_flip_between(s
 def _tolerance(d, value):
     """How far two searches that each locate a flip to the bisection's tolerance may lie apart:
     each within TOLERANCE of the same flip (a rate moved by points: or its float spacing)."""
-    return 2 * TOLERANCE * max(abs(value), 1e-12) + (RESOLUTION * (1 + abs(value)) if d.points is not None else 0.0)
+    return 2 * TOLERANCE * max(abs(value), 1e-12) + (2 * RESOLUTION * (1 + abs(value)) if d.points is not None else 0.0)
 
 
 def _cheapest(s, allowed):

@@ -295,8 +295,17 @@ def _solve(inside: float, outside: float, gap: Gap) -> tuple[float, str]:
                     outside, g_out, option = after, g, o
                 else:
                     inside, g_in = after, g
+                    if len(cuts) > 2 and (outside - edge) * toward > 0:
+                        # many count changes right there (a step in every month as growth starts): the
+                        # flip, if it is within the edge, lies between two of them; halve over them
+                        g_edge, o_edge = gap(edge)
+                        if g_edge > 0:
+                            inside, g_in, outside, g_out, option = _between_cuts(
+                                inside, edge, [c for c in cuts[1:] if (c - after) * toward > 0], gap, resolution)
+                        else:
+                            inside, g_in = edge, g_edge
     for _ in range(MAX_ITERATIONS):
-        if abs(outside - inside) <= max(TOLERANCE * max(abs(inside), abs(outside), 1e-12), resolution(inside)):
+        if abs(outside - inside) <= max(TOLERANCE * max(abs(inside), abs(outside), 1e-12), 2 * resolution(inside)):
             break
         if pieces:
             cuts = breaks(inside, outside, None, 1)  # type: ignore[misc]
@@ -368,6 +377,38 @@ def _pair_root(inside: float, outside: float, gap: Gap) -> Optional[float]:
             if first is None or abs(root - inside) < abs(first - inside):
                 first = root
     return first if first is not None and min(inside, outside) < first < max(inside, outside) else None
+
+
+def _between_cuts(inside: float, outside: float, cuts: list[float], gap: Gap,
+                  resolution: Callable[[float], float]) -> tuple[float, float, float, float, str]:
+    """A bracket of a flip between ``inside`` (gap <= 0) and ``outside`` (gap > 0) with the count
+    changes ``cuts`` between them (ordered from inside): one value in each piece between two of
+    them is probed, halving, until two neighbouring pieces differ; the count change between them
+    is then probed just either side. Returns (inside, its gap, outside, its gap, option) of the
+    tightest bracket probed: the jump at that count change when it is the flip (two probes
+    2 x NUDGE apart), else the two pieces for :func:`_solve` to go on in."""
+    toward = 1.0 if outside > inside else -1.0
+    ends = [inside, *cuts, outside]
+    probes = [inside] + [(x + y) / 2 for x, y in zip(ends[1:-2], ends[2:-1])] + [outside]  # probes[i]: the piece after cuts[i - 1]
+    lo, hi = 0, len(probes) - 1
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if gap(probes[mid])[0] > 0:
+            hi = mid
+        else:
+            lo = mid
+    a, b = probes[lo], probes[hi]
+    if 0 < hi <= len(cuts):
+        cut = cuts[hi - 1]
+        step = max(NUDGE * abs(cut), resolution(cut)) * toward
+        for v in (cut - step, cut + step):
+            if (v - a) * toward > 0 and (b - v) * toward > 0:
+                if gap(v)[0] > 0:
+                    b = v
+                    break
+                a = v
+    g_b, option = gap(b)
+    return a, gap(a)[0], b, g_b, option
 
 
 def _bisect(inside: float, outside: float, gap: Gap) -> tuple[float, str]:
