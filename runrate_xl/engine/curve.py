@@ -10,9 +10,11 @@ break-even search and the flip points scan thousands of volumes and values cheap
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Callable, Optional, Sequence
+from typing import Callable, Iterator, Optional, Sequence
 
 from . import functions as f
 from .kinds import CashFlows, Step, is_composite, kind_of
@@ -82,12 +84,36 @@ class Curve:
         return [(self.step.width, self.step.minimum)] if self.step else []
 
 
+_SHARED: ContextVar[Optional[dict]] = ContextVar("runrate_curves", default=None)
+
+
+@contextmanager
+def shared_curves() -> Iterator[None]:
+    """Within it, :func:`curve` reads each option of one scenario object once (an evaluation reads
+    today's curves for its break-evens, TCO, tornado, flips and split): the curve is a pure
+    function of the scenario and the option, and the scenarios are not changed once built."""
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
 def curve(scenario: Scenario, option: str) -> Curve:
     """The option's cost curve, read from its breakdown at today's volume (or a probe volume)."""
+    memo = _SHARED.get()
+    if memo is not None:
+        known = memo.get((id(scenario), option))
+        if known is not None and known[0] is scenario:
+            return known[1]
     o = scenario.option(option)
     if is_composite(o):  # each component as the composite runs it (a cascade's escalating first: see composite.runs)
-        return _composite(tuple((share, _curve_of(scenario, c)) for _cid, share, c in runs(scenario, o) if share > 0))
-    return _curve_of(scenario, o)
+        c = _composite(tuple((share, _curve_of(scenario, c)) for _cid, share, c in runs(scenario, o) if share > 0))
+    else:
+        c = _curve_of(scenario, o)
+    if memo is not None:
+        memo[(id(scenario), option)] = (scenario, c)  # the scenario held, so its id is not reused meanwhile
+    return c
 
 
 def _composite(parts: tuple[tuple[float, Curve], ...]) -> Curve:
