@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from runrate_xl.engine import evaluate, find_breakeven
 from runrate_xl.engine import functions as f
 from runrate_xl.engine.breakeven import breakeven_volume, primary_pair
-from runrate_xl.engine.curve import curve, horizon_npv, restepped
+from runrate_xl.engine.curve import curve, horizon_npv, reread, restepped
 from runrate_xl.engine.errors import RunrateError
-from runrate_xl.engine.flips import TOLERANCE, _flip_towards, gaps, search_range
+from runrate_xl.engine.flips import NEAR_TIE, RESOLUTION, TOLERANCE, _bisect, _flip_towards, gaps, search_range
 from runrate_xl.engine.scenario import Scenario
 from runrate_xl.engine.kinds.base import unit_counts
 from runrate_xl.engine.option_cost import option_total
@@ -196,8 +196,9 @@ def _evaluations():
 @pytest.mark.parametrize("name,ev", _evaluations(), ids=lambda x: x if isinstance(x, str) else "")
 def test_flip_points_are_the_plain_search(name, ev):
     """Every preset, example and business unit: the flip search with its shortcuts finds the flip
-    the plain search (every curve re-read at every value) finds, within the bisection's tolerance
-    (relative 1e-12; found: at most 2e-15 apart, float rounding), and the same option."""
+    the plain search (every curve re-read at every value, every flip bisected) finds, within the
+    bisection's tolerance (both lie within relative 1e-12 of the same flip; measured: at most
+    2e-13 apart; a rate moved by points to its float spacing), and the same option."""
     s, rec = ev.scenario, ev.recommendation
     by_key = {(d.key, d.option): d for d in drivers(s)}
     for fp in ev.flips:
@@ -205,7 +206,7 @@ def test_flip_points_are_the_plain_search(name, ev):
         plain = _plain_gap(s, d, rec.cheapest_allowed_option, rec.allowed_options)
         found = []
         for end in (fp.searched_low, fp.searched_high):
-            hit = _flip_towards(d, fp.base_value, end, plain, monotonic=d.option is not None)
+            hit = _flip_towards(d, fp.base_value, end, plain, monotonic=d.option is not None, solve=_bisect)
             if hit is not None:
                 distance = (abs(hit[0] - fp.base_value) if (d.points is not None or fp.base_value == 0)
                             else abs(math.log(hit[0] / fp.base_value)))
@@ -213,7 +214,7 @@ def test_flip_points_are_the_plain_search(name, ev):
         value, to = (min(found)[1:] if found else (None, None))
         assert (fp.value is None) == (value is None), (fp.driver, fp.value, value)
         if value is not None:
-            assert abs(fp.value - value) <= TOLERANCE * max(abs(value), 1e-12), (fp.driver, fp.value, value)
+            assert abs(fp.value - value) <= _tolerance(d, value), (fp.driver, fp.value, value)
             assert fp.to_option == to
 
 
@@ -235,3 +236,178 @@ def test_an_affine_driver_that_does_not_flip_at_its_ends_does_not_flip_between(s
             for end in (lo, hi):
                 fast = _flip_towards(d, base, end, gap, monotonic=False)
                 assert fast == _flip_towards(dataclasses.replace(d, affine=False), base, end, gap, monotonic=False)
+
+
+# --- Exact flips at unit-count steps (issue #13 item 8) ---------------------------------------
+# Between two values of a driver where a unit count changes, every count is constant and the
+# gap is continuous; the search solves a flip there exactly (flips._solve) instead of bisecting
+# a jump to 1e-12. "Plain" is the search as it was: every curve re-read, every flip bisected.
+
+
+def _tolerance(d, value):
+    """How far two searches that each locate a flip to the bisection's tolerance may lie apart:
+    each within TOLERANCE of the same flip (a rate moved by points: or its float spacing)."""
+    return 2 * TOLERANCE * max(abs(value), 1e-12) + (2 * RESOLUTION * (1 + abs(value)) if d.points is not None else 0.0)
+
+
+def _cheapest(s, allowed):
+    ids = list(allowed)
+    npvs = {o: horizon_npv(s, curve(s, o), o) for o in ids}
+    return npvs, min(ids, key=lambda o: npvs[o])
+
+
+def _assert_exact_flips_are_plain(s):
+    ids = s.option_ids()
+    for chosen in ids[:2]:
+        gap_of = gaps(s, chosen, ids)
+        for d in drivers(s):
+            base = d.get(s)
+            if base is None or (base == 0 and d.points is None):
+                continue
+            lo, hi = search_range(d, base)
+            for end in (lo, hi):
+                plain_gap = _plain_gap(s, d, chosen, ids)
+                plain = _flip_towards(d, base, end, plain_gap, monotonic=d.option is not None, solve=_bisect)
+                fast_gap = gap_of(d)
+                fast = _flip_towards(d, base, end, fast_gap, monotonic=d.option is not None)
+                assert (fast is None) == (plain is None), (d.key, fast, plain)
+                if fast is None or abs(fast[0] - plain[0]) <= _tolerance(d, plain[0]):
+                    if fast is not None:
+                        assert fast[1] == plain[1] or abs(plain_gap(fast[0])[0]) <= NEAR_TIE * plain_gap.scale(fast[0]), (d.key, fast, plain)
+                    continue
+                # two flips in one bracket of the scan (the order alternating at GPU steps): each search
+                # finds one; the exact one is a flip of the plain gap too, located as tightly
+                value, option = fast
+                inner = value - (value - base) / abs(value - base) * _tolerance(d, value) if value != base else value
+                assert plain_gap(value)[0] > 0 and plain_gap(inner)[0] <= 0, (d.key, value, plain)
+                # the recommendation's cost basis on both sides is the plain evaluation's
+                for v, want in ((inner, chosen), (value, option)):
+                    sv = d.set(s, v)
+                    npvs, cheapest = _cheapest(sv, ids)
+                    if abs(npvs[want] - npvs[cheapest]) > NEAR_TIE * max(abs(x) for x in npvs.values()):
+                        assert cheapest == want, (d.key, v, cheapest, want)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(capacity=True, growth=True))
+def test_exact_flips_are_the_bisected_flips(s):
+    """Each flip the exact solve finds is the plain bisection's, within the bisection's tolerance
+    and to the same option, or (two flips in one bracket of the scan) a flip of the plain gap that
+    is located as tightly, the plain evaluation's cheapest option on each side of it."""
+    _assert_exact_flips_are_plain(s)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(on_prem_scenarios())
+def test_exact_flips_are_the_bisected_flips_on_prem_and_migrating(s):
+    _assert_exact_flips_are_plain(s)
+
+
+def test_a_knife_edge_flip_is_solved_in_a_few_probes():
+    """The preset whose cheapest split sits exactly on a GPU step flips at today's volume,
+    throughput and utilization: located to the bisection's tolerance in a few probes, where the
+    bisection needed some 50 each."""
+    from tests.golden_files import evaluations
+
+    ev = dict(evaluations())["preset-hybrid-selfhost-bulk-api-overflow"]
+    s, rec = ev.scenario, ev.recommendation
+    gap_of = gaps(s, rec.cheapest_allowed_option, rec.allowed_options)
+    for d in drivers(s):
+        if d.key not in ("volume", "throughput", "utilization"):
+            continue
+        probed: set[float] = set()
+        fast = gap_of(d)
+
+        def counted(value, fast=fast, probed=probed):
+            probed.add(value)
+            return fast(value)
+        counted.__dict__.update(fast.__dict__)
+        base = d.get(s)
+        plain_gap = _plain_gap(s, d, rec.cheapest_allowed_option, rec.allowed_options)
+        found = [hit for end in search_range(d, base)
+                 if (hit := _flip_towards(d, base, end, counted, monotonic=d.option is not None)) is not None]
+        plain = [hit for end in search_range(d, base)
+                 if (hit := _flip_towards(d, base, end, plain_gap, monotonic=d.option is not None, solve=_bisect)) is not None]
+        nearest = min(found, key=lambda h: abs(h[0] - base))
+        assert abs(nearest[0] - base) <= 2e-12 * base, (d.key, nearest)  # at today's value
+        assert abs(nearest[0] - min(plain, key=lambda h: abs(h[0] - base))[0]) <= _tolerance(d, base)
+        assert len(probed) <= 16, (d.key, len(probed))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(scenarios(growth=True), on_prem_scenarios()))
+def test_a_reread_curve_is_the_curve(s):
+    """A composite's curve re-read for one option's driver keeps today's curves of its other
+    components (curve.reread): the same as reading it whole."""
+    for d in drivers(s):
+        if d.option is None:
+            continue
+        base = d.get(s)
+        value = base * 1.5 if base else 1.0
+        if d.ceiling is not None:
+            value = min(value, d.ceiling)
+        sv = d.set(s, value)
+        for o in s.dependents(d.option):
+            fast, plain = reread(sv, o, curve(s, o), s.dependents(d.option)), curve(sv, o)
+            for t in (1e6, s.volume.daily_tokens, 3e9):
+                assert abs(fast.at(t, 0.7) - plain.at(t, 0.7)) <= 1e-12 * max(1.0, abs(plain.at(t, 0.7)))
+            assert abs(horizon_npv(sv, fast, o) - horizon_npv(sv, plain, o)) <= 1e-9 * max(1.0, abs(horizon_npv(sv, plain, o)))
+
+
+def test_a_reread_composite_curve_is_the_curve():
+    """The presets and examples with a mix or a cascade: each component's driver re-reads the
+    composite as curve() reads it whole."""
+    composites = 0
+    for name, ev in _evaluations():
+        s = ev.scenario
+        for d in drivers(s):
+            if d.option is None or len(s.dependents(d.option)) == 1:
+                continue
+            sv = d.set(s, d.get(s) * 1.25 if d.ceiling is None else min(d.ceiling, d.get(s) * 1.25))
+            for o in s.dependents(d.option)[1:]:
+                composites += 1
+                fast, plain = reread(sv, o, curve(s, o), s.dependents(d.option)), curve(sv, o)
+                assert [(share, part) for share, part in fast.parts] == [(share, part) for share, part in plain.parts] or all(
+                    abs(fast.at(t) - plain.at(t)) <= 1e-12 * abs(plain.at(t)) for t in (1e6, s.volume.daily_tokens, 5e9)), (name, d.key, o)
+                assert abs(horizon_npv(sv, fast, o) - horizon_npv(sv, plain, o)) <= 1e-12 * abs(horizon_npv(sv, plain, o)), (name, d.key, o)
+    assert composites > 5
+
+
+def _npv_of_the_months(s, o):
+    """A phased move's NPV summed from its months (curve.migration), as tco_series has them."""
+    from runrate_xl.engine.curve import _month_weights, migration
+
+    h, v = s.horizon, s.volume
+    weights = _month_weights(v.daily_tokens, v.monthly_growth, h.api_price_decline_per_year, h.discount_rate_per_year, h.months)[1]
+    moved = migration(s, curve(s, o), curve(s, s.context.current_option))
+    return moved.one_time + sum(w * x for w, x in zip(weights, moved.monthly))
+
+
+def _assert_migrating_npvs_are_the_months(s):
+    from runrate_xl.engine.curve import migrating
+
+    for o in s.option_ids():
+        if migrating(s, o):
+            plain = _npv_of_the_months(s, o)
+            assert abs(horizon_npv(s, curve(s, o), o) - plain) <= 1e-12 * max(1.0, abs(plain)), o
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(on_prem_scenarios())
+def test_a_phased_moves_npv_is_its_months(s):
+    """A phased move's NPV from sums over the months each option carries (curve._migration_npv)
+    is the sum of its months (curve.migration): bought servers, growth, price decline."""
+    _assert_migrating_npvs_are_the_months(s)
+
+
+@pytest.mark.parametrize("name", ["hybrid-selfhost-bulk-api-overflow", "cascade-mini-escalate-15pct", "buy-vs-rent-8xh100"])
+@pytest.mark.parametrize("switch,overlap", [(0, 0), (0, 4), (2, 3), (40, 2)])
+def test_a_phased_move_to_a_composite_npv_is_its_months(name, switch, overlap):
+    from runrate_xl.catalog import resolve
+    from runrate_xl.presets import presets
+
+    s = resolve(presets()[name].scenario)
+    current = s.options_of("api")[0].id
+    s = s.model_copy(update={"horizon": s.horizon.model_copy(update={"switch_month": switch, "overlap_months": overlap}),
+                             "context": s.context.model_copy(update={"current_option": current})})
+    _assert_migrating_npvs_are_the_months(s)

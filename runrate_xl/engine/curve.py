@@ -10,9 +10,11 @@ break-even search and the flip points scan thousands of volumes and values cheap
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Callable, Optional, Sequence
+from typing import Callable, Iterator, Optional, Sequence
 
 from . import functions as f
 from .kinds import CashFlows, Step, is_composite, kind_of
@@ -82,14 +84,65 @@ class Curve:
         return [(self.step.width, self.step.minimum)] if self.step else []
 
 
+_SHARED: ContextVar[Optional[dict]] = ContextVar("runrate_curves", default=None)
+
+
+@contextmanager
+def shared_curves() -> Iterator[None]:
+    """Within it, :func:`curve` reads each option of one scenario object once (an evaluation reads
+    today's curves for its break-evens, TCO, tornado, flips and split): the curve is a pure
+    function of the scenario and the option, and the scenarios are not changed once built."""
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
 def curve(scenario: Scenario, option: str) -> Curve:
     """The option's cost curve, read from its breakdown at today's volume (or a probe volume)."""
+    memo = _SHARED.get()
+    if memo is not None:
+        known = memo.get((id(scenario), option))
+        if known is not None and known[0] is scenario:
+            return known[1]
     o = scenario.option(option)
     if is_composite(o):  # each component as the composite runs it (a cascade's escalating first: see composite.runs)
-        parts = tuple((share, _curve_of(scenario, c)) for _cid, share, c in runs(scenario, o) if share > 0)
-        return Curve(sum(c.fixed for _, c in parts), sum(s * c.token_slope for s, c in parts),
-                     sum(s * c.other_slope for s, c in parts), None, sum(c.one_time for _, c in parts), False, None, parts=parts)
-    return _curve_of(scenario, o)
+        c = _composite(tuple((share, _curve_of(scenario, c)) for _cid, share, c in runs(scenario, o) if share > 0))
+    else:
+        c = _curve_of(scenario, o)
+    if memo is not None:
+        memo[(id(scenario), option)] = (scenario, c)  # the scenario held, so its id is not reused meanwhile
+    return c
+
+
+def _composite(parts: tuple[tuple[float, Curve], ...]) -> Curve:
+    return Curve(sum(c.fixed for _, c in parts), sum(s * c.token_slope for s, c in parts),
+                 sum(s * c.other_slope for s, c in parts), None, sum(c.one_time for _, c in parts), False, None, parts=parts)
+
+
+def reread(scenario: Scenario, option: str, today: Curve, moved: Sequence[str], read: Optional[dict[str, Curve]] = None) -> Curve:
+    """:func:`curve` in a scenario that differs from the one ``today`` was read in only by the
+    inputs of the ``moved`` options (one option's driver): a composite re-reads only its moved
+    components and keeps today's curves of the others (each is read from its own inputs, the
+    same in both); a moved component it runs as it is takes its curve from ``read`` (curves
+    already read in ``scenario``, by option id) when there. Equal to :func:`curve`
+    (tests/test_engine_speed.py)."""
+    o = scenario.option(option)
+    if not is_composite(o):
+        return _curve_of(scenario, o)
+    run = [(cid, share, c) for cid, share, c in runs(scenario, o) if share > 0]
+    if len(run) != len(today.parts) or any(share != kept for (_, share, _), (kept, _) in zip(run, today.parts)):
+        return curve(scenario, option)  # the shares moved (a cascade's escalation with its first's failures)
+    read = read or {}
+
+    def part_of(cid: str, c, part: Curve) -> Curve:
+        if cid not in moved:
+            return part
+        if cid in read and c is scenario.option(cid):  # run as it is (not a cascade's escalating copy)
+            return read[cid]
+        return _curve_of(scenario, c)
+    return _composite(tuple((share, part_of(cid, c, part)) for (cid, share, c), (_, part) in zip(run, today.parts)))
 
 
 def _curve_of(scenario: Scenario, o) -> Curve:
@@ -250,22 +303,114 @@ def horizon_npv(scenario: Scenario, c: Curve, option: Optional[str] = None, *, s
     volumes, weights, w, wt, wpt = _month_weights(v.daily_tokens, v.monthly_growth, h.api_price_decline_per_year,
                                                   h.discount_rate_per_year, h.months)
     if migrating(scenario, option):
-        moved = migration(scenario, c, today if today is not None else curve(scenario, scenario.context.current_option))  # type: ignore[arg-type]
-        return moved.one_time + sum(weight * x for weight, x in zip(weights, moved.monthly))
+        return _migration_npv(scenario, c, today if today is not None else curve(scenario, scenario.context.current_option))  # type: ignore[arg-type]
     if c.parts:
         return sum(horizon_npv(scenario, part, scale=scale * share) for share, part in c.parts)
-    if scale != 1.0:
-        volumes = tuple(scale * t for t in volumes)
     token = c.token_slope * scale * (wpt if c.follows_decline else wt)
     total = c.one_time + c.fixed * w + token + c.other_slope * scale * wt
     if c.step or c.cash is not None:
+        if scale != 1.0:
+            volumes = _scaled(volumes, scale)
         known = c.horizon.get(volumes)
         if known is None:
             counts = unit_counts(c.step.count, volumes) if c.step else None
-            known = c.horizon[volumes] = (counts, c.cash(volumes, counts) if c.cash is not None else None)
-        counts, flows = known
+            known = c.horizon[volumes] = (counts, c.cash(volumes, counts) if c.cash is not None else None, {})
+        counts, flows, discounted = known
+        # the discounted unit count and cash: one sum each per discount rate (weights)
+        sums = discounted.get(weights)
+        if sums is None:
+            sums = discounted[weights] = (
+                sum(weight * n for weight, n in zip(weights, counts)) if counts is not None else 0.0,
+                flows.at_start + sum(weight * x for weight, x in zip(weights, flows.by_month)) if flows is not None else 0.0)
         if counts is not None:
-            total += c.step.cost * sum(weight * n for weight, n in zip(weights, counts))  # type: ignore[union-attr]
+            total += c.step.cost * sums[0]  # type: ignore[union-attr]
+        total += sums[1]
+    return total
+
+
+@lru_cache(maxsize=1024)
+def _scaled(volumes: tuple[float, ...], scale: float) -> tuple[float, ...]:
+    """Month volumes at a share (a composite's part), the same tuple for the same share."""
+    return tuple(scale * t for t in volumes)
+
+
+def stepped_volumes(scenario: Scenario, c: Curve, option: Optional[str] = None, *,
+                    today: Optional[Curve] = None) -> list[tuple[Step, tuple[float, ...]]]:
+    """Each unit count :func:`horizon_npv` reads for curve ``c``: (the step, the volumes it is
+    counted at), in a fixed order (a composite's parts at their shares; a phased move's today's
+    option at the share it still carries and ``c`` at the share it has taken). What the flip
+    search needs to know where, between two driver values, a unit count can change."""
+    h, v = scenario.horizon, scenario.volume
+    volumes = _month_weights(v.daily_tokens, v.monthly_growth, h.api_price_decline_per_year, h.discount_rate_per_year, h.months)[0]
+    if migrating(scenario, option):
+        before = today if today is not None else curve(scenario, scenario.context.current_option)  # type: ignore[arg-type]
+        shares = [f.migration_share(m, h.switch_month, h.overlap_months) for m in range(1, len(volumes) + 1)]
+        return (_steps_of(before, tuple((1.0 - s) * t for s, t in zip(shares, volumes) if s < 1.0))
+                + _steps_of(c, tuple(s * t for s, t in zip(shares, volumes) if s > 0.0)))
+    return _steps_of(c, volumes)
+
+
+def _steps_of(c: Curve, volumes: tuple[float, ...]) -> list[tuple[Step, tuple[float, ...]]]:
+    if c.parts:
+        return [x for share, part in c.parts for x in _steps_of(part, _scaled(volumes, share))]
+    return [(c.step, volumes)] if c.step is not None and volumes else []
+
+
+@lru_cache(maxsize=256)
+def _migration_weights(t0: float, growth: float, decline: float, rate: float, months: int, switch: int, overlap: int):
+    """The months of a phased move (:func:`migration`) as the NPV of its affine parts needs them:
+    for today's option (months with share < 1) and the new one (share > 0), the month indexes,
+    their discount factors and volumes, and the sums ``sum w``, ``sum w x`` and ``sum w pf x``
+    (``x``: the volume the option carries that month, ``pf``: the API price factor)."""
+    growths, weights, factors, _ = _horizon_factors(growth, decline, rate, months)
+    shares = [f.migration_share(m, switch, overlap) for m in range(1, months + 1)]
+    sides = []
+    for new in (False, True):  # today's option carries 1 - s while s < 1; the new one s while s > 0
+        idx = tuple(i for i, s in enumerate(shares) if (s > 0.0 if new else s < 1.0))
+        xs = tuple((shares[i] if new else 1.0 - shares[i]) * (t0 * growths[i]) for i in idx)
+        ws = tuple(weights[i] for i in idx)
+        sides.append((idx, ws, xs, sum(ws), sum(w * x for w, x in zip(ws, xs)),
+                      sum(w * factors[i] * x for w, i, x in zip(ws, idx, xs))))
+    return sides, weights
+
+
+def _affine_npv(c: Curve, ws: tuple[float, ...], xs: tuple[float, ...], w: float, wx: float, wpx: float) -> float:
+    """``sum w_m c.at(x_m, pf_m)`` over some months, from the sums ``w``, ``wx`` and ``wpx`` of
+    their discount factors (times volume, times price factor and volume); a stepped curve's unit
+    counts month by month (kept in ``c.horizon``)."""
+    if c.parts:
+        return sum(_affine_npv(part, ws, tuple(share * x for x in xs), w, share * wx, share * wpx) for share, part in c.parts)
+    total = c.fixed * w + c.token_slope * (wpx if c.follows_decline else wx) + c.other_slope * wx
+    if c.step:
+        key = ("counts", xs)
+        counts = c.horizon.get(key)
+        if counts is None:
+            counts = c.horizon[key] = unit_counts(c.step.count, xs)
+        total += c.step.cost * sum(weight * n for weight, n in zip(ws, counts))
+    return total
+
+
+def _migration_npv(scenario: Scenario, c: Curve, today: Curve) -> float:
+    """The NPV of :func:`migration`'s months without building them: its affine parts from sums
+    over the months each option carries, unit counts and hardware cash as :func:`migration` has
+    them (equal to summing its months, tests/test_engine_speed.py)."""
+    h, v = scenario.horizon, scenario.volume
+    (before, after), weights = _migration_weights(v.daily_tokens, v.monthly_growth, h.api_price_decline_per_year,
+                                                  h.discount_rate_per_year, h.months, h.switch_month, h.overlap_months)
+    total = _affine_npv(today, *before[1:]) + _affine_npv(c, *after[1:])
+    at_start = c.one_time
+    own = after[2]
+    if own:
+        key = ("cash", own)
+        if key not in c.horizon:
+            c.horizon[key] = _cash_of(c, own)
+        flows = c.horizon[key]
         if flows is not None:
-            total += flows.at_start + sum(weight * x for weight, x in zip(weights, flows.by_month))
+            at_start += flows.at_start
+            start = h.switch_month
+            total += sum(weights[start + j] * x for j, x in enumerate(flows.by_month))
+    if h.switch_month == 0:
+        total += at_start
+    elif h.switch_month <= h.months:
+        total += weights[h.switch_month - 1] * at_start
     return total

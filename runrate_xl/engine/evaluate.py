@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Mapping, Optional
 
 from .breakeven import find_breakeven, primary_pair
+from .curve import shared_curves
 from .option_cost import option_cost
 from .outcome import outcome_costs
 from .recommend import notes_over_horizon, recommend
@@ -21,6 +22,11 @@ def evaluate(scenario: Scenario, benchmarks: Optional[Mapping[str, float]] = Non
 
     ``scenario`` must carry explicit prices (see ``runrate_xl.catalog.resolve``).
     """
+    with shared_curves():  # each option's cost curve read once for all the parts below
+        return _evaluate(scenario, benchmarks, with_sensitivity)
+
+
+def _evaluate(scenario: Scenario, benchmarks: Optional[Mapping[str, float]], with_sensitivity: bool) -> Evaluation:
     splits = []
     for o in scenario.options_of("mix"):
         found = best_split(scenario, o.id)

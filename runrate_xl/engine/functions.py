@@ -484,10 +484,12 @@ def instance_counter(capacity: float, peak_to_average: float, target_utilization
             return out
 
         count.many = many  # type: ignore[attr-defined]
+        count.key = ("instances", capacity, peak_to_average, target_utilization, redundancy, retried)  # type: ignore[attr-defined]
         return count
 
     def count_redundant(t: float) -> int:
         return whole(max(1, whole(t * retried / SECONDS_PER_DAY * peak_to_average / denominator)) * redundancy)
+    count_redundant.key = ("instances", capacity, peak_to_average, target_utilization, redundancy, retried)  # type: ignore[attr-defined]
     return count_redundant
 
 

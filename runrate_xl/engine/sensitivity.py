@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 from .breakeven import breakeven_volume, primary_pair
-from .curve import Curve, curve, horizon_npv, moved_with, restepped
+from .curve import Curve, curve, horizon_npv, moved_with, reread, restepped
 from .kinds import OptionDriver, is_composite, kind_of
 from .kinds.self_hosted import utilization_field
 from .results import SensitivityGrid, SensitivityRow
@@ -118,7 +118,8 @@ def _costs(s: Scenario, moved: list[str], base: tuple[dict[str, float], dict[str
     return totals, npvs
 
 
-def _curve_at(d: Driver, s: Scenario, option: str, moved: list[str], today: dict[str, Curve]) -> Curve:
+def _curve_at(d: Driver, s: Scenario, option: str, moved: list[str], today: dict[str, Curve],
+              read: Optional[dict[str, Curve]] = None) -> Curve:
     """The option's cost curve with driver ``d`` set (scenario ``s``): re-read (a breakdown) only
     where the driver moves what a volume costs; today's for an option it does not move, for the
     volume (every option keeps today's hardware) and for the horizon's drivers; today's with its
@@ -127,7 +128,7 @@ def _curve_at(d: Driver, s: Scenario, option: str, moved: list[str], today: dict
         return today[option]
     if d.sizes_only:
         return restepped(s, option, today[option], moved)
-    return curve(s, option)
+    return reread(s, option, today[option], moved, read)
 
 
 def tornado(scenario: Scenario, swing: Optional[float] = None) -> list[SensitivityRow]:
@@ -160,7 +161,9 @@ def tornado(scenario: Scenario, swing: Optional[float] = None) -> list[Sensitivi
         pair_moves = pair is not None and d.reprices and (d.option is None or any(o in pair for o in moved))
         sides = []
         for s in (s_low, s_high):
-            curves = {o: _curve_at(d, s, o, moved, today_curves) for o in ids}
+            curves: dict[str, Curve] = {}
+            for o in sorted(ids, key=lambda o: is_composite(s.option(o))):  # components first: a composite reuses their curves
+                curves[o] = _curve_at(d, s, o, moved, today_curves, curves)
             sides.append((_costs(s, moved, today, curves),
                           breakeven_volume(curves[pair[0]], curves[pair[1]]) if pair_moves else breakeven))  # type: ignore[index]
         ((totals_low, npv_low), be_low), ((totals_high, npv_high), be_high) = sides

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional, Sequence
 
 from pydantic import Field, field_validator
@@ -157,7 +158,36 @@ def unit_counts(count: Callable[[float], int], volumes: Sequence[float]) -> list
     (``Step.count``), calling it only where it may change: where the volumes only rise or only
     fall (a horizon's months) and units are added in few of them, a run whose two ends have the
     same count has that count throughout, so runs are skipped in growing strides and walked month
-    by month where units are added. Exact; otherwise counted month by month."""
+    by month where units are added. Exact; otherwise counted month by month. A count that names
+    what it depends on (``count.key``: its inputs) is counted once for the same volumes (the flip
+    search and the tornado re-read an option whose unit count a driver does not move)."""
+    key = getattr(count, "key", None)
+    if key is not None and isinstance(volumes, tuple):
+        return list(_counted(_Keyed(count, key), volumes))
+    return _unit_counts(count, volumes)
+
+
+class _Keyed:
+    """A count function compared by what it depends on (its ``key``), for :func:`_counted`."""
+
+    __slots__ = ("count", "key")
+
+    def __init__(self, count: Callable[[float], int], key: tuple):
+        self.count, self.key = count, key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Keyed) and self.key == other.key
+
+
+@lru_cache(maxsize=2048)
+def _counted(count: _Keyed, volumes: tuple[float, ...]) -> tuple[int, ...]:
+    return tuple(_unit_counts(count.count, volumes))
+
+
+def _unit_counts(count: Callable[[float], int], volumes: Sequence[float]) -> list[int]:
     n = len(volumes)
     many = getattr(count, "many", None)  # a count that also counts a list in one loop (functions.instance_counter)
     if n < 4:

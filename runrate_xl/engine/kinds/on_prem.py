@@ -247,6 +247,7 @@ def _fleet_count(op: OnPremOption, reference: float):
     def count(t: float) -> int:
         return max(stated, f.whole_units(t * u * stated / reference))  # type: ignore[operator]
 
+    count.key = ("fleet", u, stated, reference)  # type: ignore[attr-defined]  # what the counts depend on (base.unit_counts)
     return count
 
 
@@ -336,8 +337,16 @@ def cash_flows(scenario: "Scenario", op: OnPremOption, volumes: Sequence[float],
     Flows at time 0 go to the one-time costs, at time m to month m (discounted as month m).
     ``counts``: the servers in use at those volumes when already counted (its step's counts)."""
     unit = _Unit(scenario, op)
-    n_months = len(volumes)
     counts = _counts(scenario, op, volumes) if counts is None else counts
+    return _cash_of_counts(unit, tuple(counts))
+
+
+@lru_cache(maxsize=1024)
+def _cash_of_counts(unit: "_UnitFigures", counts: tuple[int, ...]) -> CashFlows:
+    """:func:`cash_flows` given the servers in use each month: a pure function of one server's
+    figures (one object per inputs, ``_unit_figures``) and the counts, computed once for them
+    (the flip search and the tornado re-read an option whose servers a driver does not move)."""
+    n_months = len(counts)
     flows = [0.0] * (n_months + 1)
     bought = [0] * n_months  # servers bought at time 0 .. N-1
     owned = 0

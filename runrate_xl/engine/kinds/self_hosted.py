@@ -160,7 +160,11 @@ class Sizing:
         if self.implied:
             u, reference = self.implied
             whole = f.whole_units
-            return lambda t: max(1, whole(t * u / reference))
+
+            def implied(t: float) -> int:
+                return max(1, whole(t * u / reference))
+            implied.key = ("implied", u, reference)  # type: ignore[attr-defined]  # what the counts depend on (base.unit_counts)
+            return implied
         return f.instance_counter(self.unit_tps, self.peak_to_average, self.target_utilization, self.redundancy,
                                   1.0 + self.retry_rate)
 
