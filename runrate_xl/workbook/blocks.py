@@ -48,7 +48,8 @@ def hidden_rates(s: L.Slot, w: Written) -> None:
     """The hidden items every option carries (engine/kinds/base.HIDDEN_ITEMS)."""
     h, on, o = f"in_{s.frag}_hidden", s.on, s.frag
     w.rates["human_review"] = f"=IF({on},c_requests_rate*({h}_review_share+c_{o}_failed)*c_{o}_review_unit,\"\")"
-    w.rates["tool_calls"] = f"=IF({on},c_requests_rate*{h}_tool_calls_per_request*{h}_price_per_tool_call,\"\")"
+    # a retried task runs its tool calls again: paid on every attempt (engine functions.tool_calls_cost)
+    w.rates["tool_calls"] = f"=IF({on},c_requests_rate*{h}_tool_calls_per_request*c_{o}_attempts*{h}_price_per_tool_call,\"\")"
     w.fixed["observability"] = f"{h}_observability_monthly"
     w.fixed["vector_db"] = f"{h}_vector_db_monthly"
     w.fixed["evaluation"] = f"{h}_evaluation_monthly"
