@@ -87,6 +87,10 @@ def test_tool_calls_are_paid_on_every_attempt():
     items = {i.key: i.monthly_usd for i in c.line_items}
     assert close(items["tool_calls"], 360.0) and close(items["tool_calls"] / 10_000, 0.036)
     assert close(c.total_monthly, 3_200.0 + 360.0)
+    from runrate_xl import presentation as P
+
+    (line,) = P.failure_lines(evaluate(scenario(api(success_rate=0.8, tool_calls_per_request=3, price_per_tool_call=0.01))))
+    assert "1.20 attempts per request" in line and "their tool calls paid again in the Tool calls line" in line
     # without retries (human handling, or no failures) the calls run once per request: $300
     c = option_cost(scenario(api(success_rate=0.8, on_failure="human", tool_calls_per_request=3, price_per_tool_call=0.01)), "cheap")
     assert close({i.key: i.monthly_usd for i in c.line_items}["tool_calls"], 300.0)
