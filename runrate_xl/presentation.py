@@ -652,9 +652,11 @@ def failure_lines(ev: Evaluation) -> list[str]:
             continue
         t = c.tasks
         what = task_name(ev)
+        # a retried task runs its tool calls again: they are paid on every attempt (the Tool calls line)
+        calls = ", their tool calls paid again in the Tool calls line" if hidden.tool_calls_per_request > 0 else ""
         if t.on_failure == "retry":
             how = (f"failures retried up to {hidden.max_attempts} attempts in all ({t.attempts_per_task:.2f} attempts per request on "
-                   f"average, {fmt.count(t.retries_per_month)} retries a month, in the Retries line), the "
+                   f"average, {fmt.count(t.retries_per_month)} retries a month, in the Retries line{calls}), the "
                    f"{fmt.pct(t.failed_share, 1)} still failing go to a person")
         else:
             how = "failures go to a person"
@@ -662,7 +664,7 @@ def failure_lines(ev: Evaluation) -> list[str]:
         if t.on_failure == "escalate":  # on its own a person handles them; as a cascade's first, its then option
             cascades = [o for o in ev.scenario.options if o.kind == "cascade" and o.first == option.id]
             tried = (f"failures retried up to {hidden.max_attempts} attempts in all ({t.attempts_per_task:.2f} attempts per request "
-                     f"on average, {fmt.count(t.retries_per_month)} retries a month, in the Retries line)")
+                     f"on average, {fmt.count(t.retries_per_month)} retries a month, in the Retries line{calls})")
             still = f"the {fmt.pct(t.failed_share, 1)} still failing ({people} a month)"
             where = (f"{still} escalate to {label(ev, cascades[0].then)} in {label(ev, cascades[0].id)}, and go to a person at "
                      f"the review cost when {label(ev, option.id)} runs on its own (its human review line)" if cascades else

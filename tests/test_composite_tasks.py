@@ -248,6 +248,8 @@ def test_a_batch_row_with_an_escalating_cascade_reports_its_cost_per_successful_
     assert unit.scenario.option("casc").escalation_share is None
     result = run_batch(tmp_path / "units.xlsx", tmp_path / "out", jobs=1, as_of=dt.date(2026, 11, 23))
     assert [u.status for u in result.units] == ["ok"], [u.error for u in result.units]
+    # its workbook is written too (live formulas for the escalation), with no note that it was left out
+    assert result.units[0].error == "" and any(name.endswith(".xlsx") for name in result.units[0].files)
     expected = option_cost(escalating(2), "casc").tasks.cost_per_successful_task
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())["units"][0]
     assert summary["cost_per_successful_task_usd"]["casc"] == expected

@@ -80,6 +80,32 @@ def test_technical_retries_and_failed_attempts_combine_multiplicatively():
     assert close({i.key: i.monthly_usd for i in c.line_items}["retries"], 260.0)
 
 
+def test_tool_calls_are_paid_on_every_attempt():
+    # p = 0.8, k = 2: 1.2 attempts per request; 3 tool calls at $0.01 on each: $0.036 a request,
+    # 10,000 requests: $360 (not the $300 of one run per request)
+    c = option_cost(scenario(api(success_rate=0.8, tool_calls_per_request=3, price_per_tool_call=0.01)), "cheap")
+    items = {i.key: i.monthly_usd for i in c.line_items}
+    assert close(items["tool_calls"], 360.0) and close(items["tool_calls"] / 10_000, 0.036)
+    assert close(c.total_monthly, 3_200.0 + 360.0)
+    from runrate_xl import presentation as P
+
+    (line,) = P.failure_lines(evaluate(scenario(api(success_rate=0.8, tool_calls_per_request=3, price_per_tool_call=0.01))))
+    assert "1.20 attempts per request" in line and "their tool calls paid again in the Tool calls line" in line
+    # without retries (human handling, or no failures) the calls run once per request: $300
+    c = option_cost(scenario(api(success_rate=0.8, on_failure="human", tool_calls_per_request=3, price_per_tool_call=0.01)), "cheap")
+    assert close({i.key: i.monthly_usd for i in c.line_items}["tool_calls"], 300.0)
+    c = option_cost(scenario(api(tool_calls_per_request=3, price_per_tool_call=0.01)), "cheap")
+    assert close({i.key: i.monthly_usd for i in c.line_items}["tool_calls"], 300.0)
+    # an escalating first of a cascade runs its attempts too: 1.2 x 3 x $0.01 on every request, its
+    # 4% of failures to `then` (at $0.10 a request of tokens, no calls) and not to a person
+    casc = scenario(api(success_rate=0.8, on_failure="escalate", tool_calls_per_request=3, price_per_tool_call=0.01), api("dear", 100.0),
+                    {"id": "casc", "kind": "cascade", "first": "cheap", "then": "dear"})
+    c = option_cost(casc, "casc")
+    items = {i.key: i.monthly_usd for i in c.line_items}
+    assert close(items["cheap.tool_calls"], 360.0) and close(items["cheap.human_review"], 0.0)
+    assert close(c.total_monthly, 1_200.0 + 360.0 + 0.04 * 1_000.0)
+
+
 def test_a_cheap_option_that_fails_often_loses_to_a_dearer_one():
     # cheap: $1,000 when it never fails, $3,200 at 80% (above); dear: $250 per 1M, never fails: $2,500
     dear = api("dear", 250.0)

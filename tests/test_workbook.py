@@ -285,20 +285,27 @@ def test_options_the_layout_cannot_take_are_refused_clearly(tmp_path, options, m
     assert not (tmp_path / "x.xlsx").exists()
 
 
-def test_a_cascade_whose_first_escalates_is_refused_naming_the_field():
+def test_a_cascade_whose_first_escalates_is_written_with_its_escalation_as_formulas(tmp_path):
     """A cascade's first option with on_failure: escalate (its failures answered by `then`, not by
-    people) has no workbook formulas yet: refused naming the field, never written with its failures
-    priced as people's time. An escalate option on its own is written: it hands its failures to a
-    person after its attempts, as retry does (in the engine too)."""
+    people) is written: the escalation share is left blank on Inputs (a Calculations formula on the
+    first option's success rate and attempts gives it), and the scenario reads back as it was. The
+    LibreOffice tests recalculate it to the engine's figures."""
     mini = {"id": "mini", "kind": "api", "input_price_per_1m": 1.0, "output_price_per_1m": 1.0,
             "hidden": {"cost_per_review": 5.0, "success_rate": 0.8, "on_failure": "escalate"}}
     frontier = {"id": "frontier", "kind": "api", "input_price_per_1m": 10.0, "output_price_per_1m": 10.0}
-    alone = scenario_from_dict({"volume": {"requests_per_month": 100_000, "tokens_per_request": 1000}, "options": [mini, frontier]})
-    L.check_writable(alone, L.layout_for(L.shape_of(alone)))
     cascade = scenario_from_dict({"volume": {"requests_per_month": 100_000, "tokens_per_request": 1000}, "options": [
         mini, frontier, {"id": "casc", "kind": "cascade", "first": "mini", "then": "frontier"}]})
-    with pytest.raises(L.LayoutError, match=r"mini.hidden.on_failure: got 'escalate' for the first option of the cascade casc"):
-        L.check_writable(cascade, L.layout_for(L.shape_of(cascade)))
+    path = generate_workbook(cascade, tmp_path / "x.xlsx")
+    wb = openpyxl.load_workbook(path)
+
+    def cell(name):
+        sheet, ref = next(iter(wb.defined_names[name].destinations))
+        return wb[sheet][ref.replace("$", "")].value
+
+    assert cell("in_casc_escalation_share") is None
+    assert "c_casc_first_failed" in cell("c_casc_escalation") and "c_mini_failed" in cell("c_casc_first_failed")
+    assert "c_casc_escalation" in cell("c_casc_sh_frontier")
+    assert read_workbook(path) == cascade
 
 
 def test_hostile_option_label_stays_text(tmp_path):

@@ -19,7 +19,7 @@ from runrate_xl.presets import preset_scenario
 from runrate_xl.workbook import read_workbook, workbook_bytes
 
 from .libreoffice import recalculate, soffice
-from .test_workbook_libreoffice import ON_PREM_COMPOSITES, _cells, _edit, error_cells, failing_checks, mismatches
+from .test_workbook_libreoffice import ON_PREM_COMPOSITES, _cells, _edit, error_cells, failing_checks, first_escalates, mismatches
 from .workbook_scenarios import ON_PREM
 
 pytestmark = [pytest.mark.libreoffice, pytest.mark.slow,
@@ -68,12 +68,20 @@ EDITS = {
     "cascade-share": ("cascade-mini-escalate-15pct", "cascade with another escalation share and first option", {
         "in_escalate_15_escalation_share": 0.3, "in_mini_hidden_success_rate": 0.9, "in_mini_hidden_on_failure": "human",
         "in_mini_hidden_cost_per_review": 0.5}),
+    # a cascade whose first escalates: the escalation share follows the first option's success rate and attempts
+    "cascade-escalates": ("cascade-first-escalates", "cascade whose first option escalates: its success rate and attempts", {
+        "in_mini_hidden_success_rate": 0.6, "in_mini_hidden_max_attempts": 3}),
+    "cascade-escalate-on": ("cascade-mini-escalate-15pct", "cascade: the first option switched to escalate, the share left blank", {
+        "in_escalate_15_escalation_share": None, "in_mini_hidden_on_failure": "escalate", "in_mini_hidden_success_rate": 0.75,
+        "in_mini_hidden_cost_per_review": 1.0}),
     "op-gpu": ("buy-vs-rent-8xh100", "on_prem: another GPU type, its server price and power looked up on the Catalog sheet", {
         "in_buy_gpu_type": "A100-80GB", "in_volume_tokens_per_day": 200_000_000}),
     "mix-on-prem": ("mix-on-prem", "mix with an on-prem part buying its servers at its share", {
         "in_blend_route_own": 0.5, "in_blend_route_api": 0.3, "in_blend_route_rent": 0.2, "in_own_server_price": 90_000}),
 }
 UNKNOWN = ("capacity-growth", {"in_self_hosted_gpu": "aws-not-a-gpu"})
+# a stated escalation share that is not the escalating first option's failed share (0.09)
+BAD_SHARE = ("cascade-first-escalates", {"in_escalate_15_escalation_share": 0.15})
 
 
 def _base(name: str):
@@ -83,6 +91,8 @@ def _base(name: str):
         return scenario_from_dict(ON_PREM[name])
     if name in ON_PREM_COMPOSITES:
         return scenario_from_dict(ON_PREM_COMPOSITES[name])
+    if name == "cascade-first-escalates":
+        return first_escalates()
     return preset_scenario(name)
 
 
@@ -90,7 +100,8 @@ def _base(name: str):
 def edited(tmp_path_factory):
     src = tmp_path_factory.mktemp("edits")
     jobs = {}
-    for fid, (base, _what, changes) in list(EDITS.items()) + [("unknown-gpu", (UNKNOWN[0], "", UNKNOWN[1]))]:
+    for fid, (base, _what, changes) in list(EDITS.items()) + [("unknown-gpu", (UNKNOWN[0], "", UNKNOWN[1])),
+                                                              ("bad-share", (BAD_SHARE[0], "", BAD_SHARE[1]))]:
         ev = evaluate_scenario(_base(base))
         path = src / f"{fid}.xlsx"
         path.write_bytes(workbook_bytes(ev))
@@ -150,6 +161,32 @@ def test_a_re_routed_mix_and_escalation_share_are_read_back(edited):
     assert read_workbook(edited["mix-on-prem"][1]).option("blend").route == {"own": 0.5, "api": 0.3, "rent": 0.2}
     cascade = read_workbook(edited["cascade-share"][1]).option("escalate-15")
     assert (cascade.first, cascade.then, cascade.escalation_share) == ("mini", "frontier", 0.3)
+
+
+def test_the_escalation_share_follows_the_escalating_first_option(edited):
+    """mini at 60% with three attempts fails (1 - 0.6)^3 = 6.4% after them: that share of the
+    requests goes to the frontier model; switched to escalate at 75% (two attempts), 6.25%. The
+    share cell stays blank (read back as left out), the engine derives the same."""
+    for fid, share in (("cascade-escalates", 0.4 ** 3), ("cascade-escalate-on", 0.25 ** 2)):
+        _, path = edited[fid]
+        sc = read_workbook(path)
+        assert sc.option("escalate-15").escalation_share is None and sc.option("mini").hidden.on_failure == "escalate"
+        assert _value(path, "c_escalate_15_escalation") == pytest.approx(share, rel=1e-12)
+        assert evaluate_scenario(sc).options["escalate-15"].details["frontier.share"] == pytest.approx(share, rel=1e-12)
+
+
+def test_a_stated_share_that_is_not_the_escalating_first_options_is_a_failing_check(edited):
+    """The engine refuses a stated escalation share that differs from the escalating first option's
+    failed share; the workbook says so on Checks (the master check is not OK), and `runrate read`
+    names the field."""
+    from runrate_xl.workbook import WorkbookError
+
+    _, path = edited["bad-share"]
+    failing = [label for label, _ in failing_checks(path)]
+    assert failing == ["escalate-15: an escalation share is stated, unless the first option escalates its failures (then it is "
+                       "that option's failed share, (1 - success rate)^attempts, and a stated share must equal it)", "master"]
+    with pytest.raises(WorkbookError, match=r"escalate-15.escalation_share: got 0.15, expected mini's failed share 0.09"):
+        read_workbook(path)
 
 
 def test_switching_to_capacity_mode_and_naming_a_gpu_prices_it(edited):

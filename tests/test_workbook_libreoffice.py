@@ -16,6 +16,7 @@ import openpyxl
 import pytest
 
 from runrate_xl.api import evaluate_scenario, scenario_from_dict
+from runrate_xl.engine.scenario import Scenario
 from runrate_xl.presets import preset_scenario
 from runrate_xl.workbook import read_workbook, workbook_bytes
 from runrate_xl.workbook import values as V
@@ -75,6 +76,28 @@ COMPOSITE_OUTCOMES = {
         {"id": "esc", "kind": "cascade", "first": "mini", "then": "frontier", "escalation_share": 0.15}],
         "context": {"current_option": "frontier"}},
 }
+
+
+def first_escalates(share=None):
+    """The cascade preset with its first option escalating its failures (#14 item 4): mini gets 70%
+    right at the first attempt, tries twice, and sends the (1 - 0.7)^2 = 9% it still fails to the
+    frontier model (``share``: the escalation share stated, else left out); 3% of mini's requests
+    are reviewed at $2, the frontier model's failures (5%) go to a person at $2, and both call tools
+    at $0.002 (2 and 1 per request), paid on every attempt."""
+    data = preset_scenario("cascade-mini-escalate-15pct").model_dump()
+    for o in data["options"]:
+        if o["id"] == "mini":
+            o["hidden"].update(success_rate=0.7, on_failure="escalate", max_attempts=2, cost_per_review=2.0, review_share=0.03,
+                               tool_calls_per_request=2, price_per_tool_call=0.002)
+        elif o["id"] == "frontier":
+            o["hidden"].update(success_rate=0.95, on_failure="human", cost_per_review=2.0, tool_calls_per_request=1,
+                               price_per_tool_call=0.002)
+        elif o["kind"] == "cascade":
+            o["escalation_share"] = share
+    return Scenario.model_validate(data)
+
+
+FIRST_ESCALATES = {"cascade-first-escalates": lambda: first_escalates(), "cascade-first-escalates-stated": lambda: first_escalates(0.09)}
 SEVERAL = dict(several_option_scenarios())
 SEVERAL.update((sid, sc) for sid, sc in SCENARIOS if sid.startswith("on-prem-"))
 
@@ -119,6 +142,10 @@ def recalculated(tmp_path_factory):
         moving = preset_scenario(preset)  # a phased move to a cascade (from the frontier model) and to a mix with GPUs (from the API)
         moving = moving.model_copy(update={"horizon": moving.horizon.model_copy(update={"switch_month": 2, "overlap_months": 3})})
         ev = evaluate_scenario(moving)
+        (src / f"{fid}.xlsx").write_bytes(workbook_bytes(ev, cache_values=False))
+        jobs[fid] = (ev, src / f"{fid}.xlsx")
+    for fid, make in FIRST_ESCALATES.items():
+        ev = evaluate_scenario(make())
         (src / f"{fid}.xlsx").write_bytes(workbook_bytes(ev, cache_values=False))
         jobs[fid] = (ev, src / f"{fid}.xlsx")
     for fid, data in {**COMPOSITE_OUTCOMES, **ON_PREM_COMPOSITES}.items():
@@ -327,3 +354,35 @@ def test_a_phased_move_to_a_composite_recalculates_to_the_engine(recalculated):
         n, bad = mismatches(ev, path)
         assert not bad and n > 1200, (fid, bad[:5])
         assert not failing_checks(path) and not error_cells(path), fid
+
+
+def test_a_cascade_whose_first_escalates_recalculates_to_the_engine(recalculated):
+    """The cascade preset with mini escalating (70% right at the first attempt, two attempts): the
+    escalation share is a formula on mini's inputs, (1 - 0.7)^2 = 9% of 20M tokens/day / 3,000 tokens
+    x 30 days = 200,000 requests, so 18,000 requests go to the frontier model; mini's human review in
+    the cascade is its 3% reviewed (200,000 x 3% x $2 = $12,000), not its 9% failures ($36,000 more
+    on its own); its tool calls are paid on (1 - 0.09) / 0.7 = 1.3 attempts (200,000 x 2 x 1.3 x
+    $0.002 = $1,040); the frontier model's on 18,000 requests: 5% of them to a person ($1,800) and
+    $36 of tool calls. Every output cell equals the engine's to 1e-9, blank or stated share alike."""
+    for fid in FIRST_ESCALATES:
+        ev, path = recalculated[fid]
+        n, bad = mismatches(ev, path)
+        assert not bad and n > 1200, (fid, bad[:5])
+        assert not failing_checks(path) and not error_cells(path), fid
+        wb = openpyxl.load_workbook(path, data_only=True)
+        value = lambda name: _cells(wb, name)[0].value  # noqa: E731
+        assert value("c_escalate_15_first_escalates") is True
+        assert value("c_escalate_15_escalation") == pytest.approx(0.09, rel=1e-12)
+        assert value("c_escalate_15_sh_frontier") == pytest.approx(0.09, rel=1e-12)
+        assert value("out_li_escalate_15_mini__human_review") == pytest.approx(12_000, rel=1e-12)
+        assert value("out_li_mini_human_review") == pytest.approx(48_000, rel=1e-12)  # on its own: its failures to a person
+        assert value("out_li_escalate_15_mini__tool_calls") == pytest.approx(1_040, rel=1e-12)
+        assert value("out_li_escalate_15_frontier__human_review") == pytest.approx(1_800, rel=1e-12)
+        assert value("out_li_escalate_15_frontier__tool_calls") == pytest.approx(36, rel=1e-12)
+        # the cascade fails 9% x 5% of its tasks; cost per successful task as the engine's
+        assert value("c_escalate_15_failed") == pytest.approx(0.09 * 0.05, rel=1e-12)
+        t = ev.options["escalate-15"].tasks
+        assert value("out_escalate_15_cost_per_successful_task") == pytest.approx(t.cost_per_successful_task, rel=1e-9)
+        assert t.escalated_per_month == pytest.approx(18_000, rel=1e-12)
+    ev, path = recalculated["cascade-first-escalates"]
+    assert read_workbook(path) == ev.scenario  # the share left out reads back left out

@@ -51,10 +51,7 @@ def process_unit(job: UnitJob) -> UnitResult:
 
         if stage("scenario", lambda: write_scenario_yaml(ev, folder / "scenario.yaml")):
             res.files.append(f"{job.folder}/scenario.yaml")
-        unwritable = _not_in_workbook(ev)
-        if unwritable:  # what the workbook cannot price yet: the unit's other deliverables and roll-up row stand
-            notes.append(f"workbook: not written: {unwritable} (the memo, summary and roll-up carry its engine figures)")
-        elif stage("workbook", lambda: write_workbook(ev, target(".xlsx"), job.as_of)):
+        if stage("workbook", lambda: write_workbook(ev, target(".xlsx"), job.as_of)):
             res.files.append(f"{job.folder}/{job.folder}.xlsx")
         pdf = stage("memo", lambda: write_memo(ev, target(".pdf"), job.as_of))
         if pdf is not None:
@@ -146,18 +143,3 @@ def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
-
-
-def _not_in_workbook(ev: Evaluation) -> str:
-    """Why the unit's workbook cannot be written as live formulas ("" when it can): a failure
-    escalated to another option (layout.check_writable); anything else the workbook refuses is the
-    workbook stage's error. Imports the workbook only when such an option is there."""
-    if not any(getattr(getattr(o, "hidden", None), "on_failure", None) == "escalate" for o in ev.scenario.options):
-        return ""
-    from ..workbook import layout as L
-
-    try:
-        L.check_writable(ev.scenario, L.layout_for(L.shape_of(ev.scenario)))
-    except L.LayoutError as exc:
-        return str(exc)
-    return ""

@@ -90,7 +90,8 @@ class HiddenCosts(StrictModel):
     review_minutes: Optional[float] = Field(None, ge=0, description="Minutes per review (seed 002: 3 min).")
     reviewer_hourly_rate: Optional[float] = Field(None, ge=0, description="Reviewer cost, USD per hour.")
     observability_monthly: Usd = Field(0.0, description="Observability / tracing, USD per month (seed 000: $1k-$5k).")
-    tool_calls_per_request: float = Field(0.0, ge=0, description="Third-party tool/API calls per request.")
+    tool_calls_per_request: float = Field(0.0, ge=0, description=("Third-party tool/API calls per request, paid on every "
+                                                                   "attempt (a retried task runs its tool calls again)."))
     price_per_tool_call: Usd = Field(0.0, description="USD per tool call.")
     vector_db_monthly: Usd = Field(0.0, description="Vector database / embeddings storage, USD per month.")
     evaluation_monthly: Usd = Field(0.0, description="Evaluation and quality monitoring, USD per month.")
@@ -168,8 +169,9 @@ class HiddenCosts(StrictModel):
 
     @property
     def per_request_cost(self) -> float:
-        """USD per request of the per-request hidden items (review, tool calls)."""
-        return (self.review_share + self.failed_to_people_share) * self.review_unit_cost + self.tool_calls_per_request * self.price_per_tool_call
+        """USD per request of the per-request hidden items (review, tool calls on every attempt)."""
+        return ((self.review_share + self.failed_to_people_share) * self.review_unit_cost
+                + f.tool_calls_cost(1.0, self.tool_calls_per_request, self.price_per_tool_call, self.attempts_per_task))
 
     @property
     def fixed_monthly(self) -> float:

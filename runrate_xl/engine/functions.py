@@ -639,6 +639,21 @@ def retry_rate_with_attempts(retry_rate: float, attempts: float) -> float:
     return r if a == 1.0 else (1.0 + r) * a - 1.0
 
 
+def tool_calls_cost(requests_per_month: float, tool_calls_per_request: float, price_per_tool_call: float,
+                    attempts_per_task: float = 1.0) -> float:
+    """USD/month of third-party tool calls: a retried task runs again, tool calls included, so they
+    are paid on every attempt, ``requests x calls per request x attempts per task x price`` (the
+    attempts factor the tokens use, ``expected_attempts``; 1 without retries).
+
+    100,000 requests a month at 80% first-attempt success, retried once (1.2 attempts per request),
+    3 tool calls at $0.01: $0.036 per request, $3,600 a month:
+
+    >>> round(tool_calls_cost(100_000, 3, 0.01, 1.2), 9), round(tool_calls_cost(1, 3, 0.01, 1.2), 12)
+    (3600.0, 0.036)
+    """
+    return requests_per_month * tool_calls_per_request * attempts_per_task * price_per_tool_call
+
+
 def cost_per_successful_task(monthly_cost: float, tasks_per_month: float, failed_share: float = 0.0) -> float:
     """USD per successful task: the monthly cost, failures included (retried tokens, failed tasks
     handled by a person), over the tasks the model gets right within its attempts,

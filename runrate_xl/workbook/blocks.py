@@ -48,7 +48,8 @@ def hidden_rates(s: L.Slot, w: Written) -> None:
     """The hidden items every option carries (engine/kinds/base.HIDDEN_ITEMS)."""
     h, on, o = f"in_{s.frag}_hidden", s.on, s.frag
     w.rates["human_review"] = f"=IF({on},c_requests_rate*({h}_review_share+c_{o}_failed)*c_{o}_review_unit,\"\")"
-    w.rates["tool_calls"] = f"=IF({on},c_requests_rate*{h}_tool_calls_per_request*{h}_price_per_tool_call,\"\")"
+    # a retried task runs its tool calls again: paid on every attempt (engine functions.tool_calls_cost)
+    w.rates["tool_calls"] = f"=IF({on},c_requests_rate*{h}_tool_calls_per_request*c_{o}_attempts*{h}_price_per_tool_call,\"\")"
     w.fixed["observability"] = f"{h}_observability_monthly"
     w.fixed["vector_db"] = f"{h}_vector_db_monthly"
     w.fixed["evaluation"] = f"{h}_evaluation_monthly"
@@ -507,17 +508,48 @@ def _comp_volume(m: L.Slot, c: L.Slot, t: str) -> str:
     return f"{_share(m, c)}*{t}" if t == "c_tokens_per_day" else f"({_share(m, c)}*{t})"
 
 
+def _first_is(m: L.Slot, j: L.Slot) -> str:
+    return f"in_{m.frag}_first=\"{j.id}\""
+
+
+def _of_first(m: L.Slot, comps: list, cell: str) -> str:
+    """The cascade's ``first`` option's ``cell`` (``{q}``: the option's fragment), chosen by name."""
+    return "+".join(f"IF({_first_is(m, j)},{cell.format(q=j.frag)},0)" for j in comps)
+
+
+def _escalation_lines(c, m: L.Slot, comps: list) -> None:
+    """A cascade's escalation (engine kinds/composite.escalation_share, runs): when its ``first``
+    has hidden.on_failure escalate, the share sent to ``then`` is first's failed share after its
+    attempts, (1 - p)^k, and those failures go to ``then`` instead of a person (no review cost for
+    them: ``c_<id>_esc_rate`` is what they would have cost a person, per token/day, taken off first's
+    human review line and its cost at any volume); otherwise the stated escalation share."""
+    p = m.frag
+    c.line(f"c_{p}_first_escalates", "First option escalates its failures to then",
+           "=OR(" + ",".join(f"AND({_first_is(m, j)},in_{j.frag}_hidden_on_failure=\"escalate\")" for j in comps) + ")",
+           "TRUE/FALSE", "General", "first's hidden.on_failure is escalate")
+    c.line(f"c_{p}_first_failed", "First option's failed share after its attempts", "=" + _of_first(m, comps, "c_{q}_failed"),
+           "%", "0.00%", "(1 - p)^k of the first option")
+    c.line(f"c_{p}_escalation", "Share of the requests escalated to then",
+           f"=IF(c_{p}_first_escalates,c_{p}_first_failed,N(in_{p}_escalation_share))", "%", L.PCT,
+           "first escalates: its failed share (a stated share must equal it: Checks); else as stated")
+    c.line(f"c_{p}_esc_rate", "First's failures escalated, not to a person",
+           f"=IF(c_{p}_first_escalates,c_requests_rate*c_{p}_first_failed*({_of_first(m, comps, 'c_{q}_review_unit')}),0)",
+           "USD/month per token/day", "0.000000000", "the review cost they would carry on first's own; off its human review")
+
+
 def _mix_write(c, lay: L.Layout, m: L.Slot) -> Written:
     p = m.frag
     comps = lay.components(m)
     w = Written()
+    if m.kind == "cascade":
+        _escalation_lines(c, m, comps)
     for j in comps:
         if m.kind == "mix":
             c.line(_share(m, j), f"Share of the traffic to {j.id}", f"=N(in_{p}_route_{j.frag})", "%", L.PCT,
                    "the route (Inputs); blank: not routed")
         else:
             c.line(_share(m, j), f"Share of the volume {j.id} carries",
-                   f"=IF(in_{p}_first=\"{j.id}\",1,0)+IF(in_{p}_then=\"{j.id}\",in_{p}_escalation_share,0)", "%", L.PCT,
+                   f"=IF({_first_is(m, j)},1,0)+IF(in_{p}_then=\"{j.id}\",c_{p}_escalation,0)", "%", L.PCT,
                    "first: every request; then: the escalated share")
         c.line(f"c_{p}_t_{j.frag}", f"{j.id}: its volume today", f"={_share(m, j)}*c_tokens_per_day", "tokens/day", L.INT,
                "share x today's tokens/day")
@@ -538,7 +570,9 @@ def _mix_write(c, lay: L.Layout, m: L.Slot) -> Written:
         for key, _label, _hidden, variable in lay.line_items(j):
             k = f"{j.frag}__{key}"
             w.when[k] = f"{_share(m, j)}>0"
-            if variable:
+            if variable and m.kind == "cascade" and key == "human_review":  # an escalating first's failures: not to a person
+                w.rates[k] = f"={_share(m, j)}*c_rate_{j.frag}_{key}-IF({_first_is(m, j)},c_{p}_esc_rate,0)"
+            elif variable:
                 w.rates[k] = f"={_share(m, j)}*c_rate_{j.frag}_{key}"
             elif j.kind == "self_hosted" and key == "gpu_in_use":
                 w.fixed[k] = f"c_{p}_{j.frag}_infra*c_{p}_{j.frag}_util"
@@ -552,9 +586,10 @@ def _mix_write(c, lay: L.Layout, m: L.Slot) -> Written:
         failed = "+".join(f"{_share(m, j)}*c_{j.frag}_failed" for j in comps)
         note = "sum of share x each option's failed share"
     else:
-        e = f"in_{p}_escalation_share"
-        failed = "+".join(f"(IF(in_{p}_first=\"{j.id}\",1-{e},0)+IF(in_{p}_then=\"{j.id}\",{e},0))*c_{j.frag}_failed" for j in comps)
-        note = "(1 - escalation) x first's failed share + escalation x then's"
+        e = f"c_{p}_escalation"
+        failed = "+".join(f"(IF({_first_is(m, j)},IF(c_{p}_first_escalates,0,1-{e}),0)+IF(in_{p}_then=\"{j.id}\",{e},0))"
+                          f"*c_{j.frag}_failed" for j in comps)
+        note = "(1 - escalation) x first's failed share + escalation x then's; first escalates: escalation x then's"
     c.line(f"c_{p}_failed", "Share of tasks failing (to a person)", f"={failed}", "%", "0.00%", note)
     stepped = [f"AND({_share(m, j)}>0,c_{j.frag}_capacity)" for j in comps if j.kind in ("self_hosted", "on_prem")]
     c.line(f"c_{p}_stepped", "A part steps with volume (GPU instances, servers)", f"=OR({','.join(stepped)})" if stepped else "=FALSE",
@@ -568,16 +603,27 @@ _OP_UNIT = {"capital": "c_{q}_unit_capital", "maintenance": "c_{q}_unit_maintena
             "facilities": "in_{q}_facilities_monthly_per_server"}
 
 
+def escalated_off(m: L.Slot, j: L.Slot, volume: str) -> str:
+    """What a cascade's escalating first does not pay at ``volume`` (its own): the review cost of
+    its failures, which go to ``then`` (``c_<id>_esc_rate``); "" for any other part."""
+    if m.kind != "cascade":
+        return ""
+    return f"-IF({_first_is(m, j)},c_{m.frag}_esc_rate*{volume},0)"
+
+
 def _mix_cost(m: L.Slot, t: str, lay: Optional[L.Layout] = None) -> str:
-    """Monthly cost of a composite at volume t: each routed component's own cost at its share of t."""
+    """Monthly cost of a composite at volume t: each routed component's own cost at its share of t
+    (a cascade's escalating first without its failures' review cost)."""
     lay = lay or L.layout_for(m.shape)
-    parts = [f"IF({_share(m, j)}>0,{block_of(j.kind).cost_at(j, _comp_volume(m, j, t))},0)" for j in lay.components(m)]
+    parts = [f"IF({_share(m, j)}>0,{block_of(j.kind).cost_at(j, _comp_volume(m, j, t))}{escalated_off(m, j, t)},0)"
+             for j in lay.components(m)]
     return "(" + "+".join(parts) + ")"
 
 
 def _mix_monthly(m: L.Slot, t: str, pf: str, inst: str) -> str:
     lay = L.layout_for(m.shape)
-    parts = [f"IF({_share(m, j)}>0,{block_of(j.kind).monthly(j, _comp_volume(m, j, t), pf, '')},0)" for j in lay.components(m)]
+    parts = [f"IF({_share(m, j)}>0,{block_of(j.kind).monthly(j, _comp_volume(m, j, t), pf, '')}{escalated_off(m, j, t)},0)"
+             for j in lay.components(m)]
     return "(" + "+".join(parts) + ")"
 
 
@@ -587,9 +633,13 @@ def _mix_checks(m: L.Slot) -> list:
     ids = ", ".join(j.id for j in comps)
     if m.kind == "cascade":
         known = lambda x: "OR(" + ",".join(f"{x}=\"{j.id}\"" for j in comps) + ")"  # noqa: E731
+        e = f"in_{p}_escalation_share"
         return [
             (f"{m.id}: first and then name two different options ({ids})",
              f"AND({known(f'in_{p}_first')},{known(f'in_{p}_then')},in_{p}_first<>in_{p}_then)", "Inputs"),
+            (f"{m.id}: an escalation share is stated, unless the first option escalates its failures (then it is that "
+             "option's failed share, (1 - success rate)^attempts, and a stated share must equal it)",
+             f"IF(c_{p}_first_escalates,OR(NOT(ISNUMBER({e})),ABS({e}-c_{p}_first_failed)<=k_tolerance),ISNUMBER({e}))", "Inputs"),
         ]
     shares = [f"in_{p}_route_{j.frag}" for j in comps]
     rows = [

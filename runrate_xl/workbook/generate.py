@@ -209,10 +209,6 @@ def workbook_bytes(evaluation: Evaluation, *, cache_values: bool = True, templat
         if len(option.price_tiers) > L.MAX_TIERS:  # type: ignore[attr-defined]
             raise WorkbookError(f"{option.id}.price_tiers: got {len(option.price_tiers)} tiers, expected at most "  # type: ignore[attr-defined]
                                 f"{L.MAX_TIERS} (the Prices sheet has that many rows per API option)")
-    try:
-        L.check_writable(scenario, lay)
-    except L.LayoutError as exc:
-        raise WorkbookError(str(exc)) from None
     inputs: dict[str, dict[str, tuple[Any, str]]] = {}
     values = V.input_values(scenario, lay)
     if "cat_instances" in t.names:  # the template looks catalog figures up: leave them blank (see V.catalog_lookups)

@@ -293,7 +293,7 @@ HIDDEN_NICE: dict[str, tuple[str, str, str]] = {
     "gateway_monthly": ("API gateway / routing", "USD/month", USD),
     "success_rate": ("Tasks right at the first attempt", "%", PCT),
     "on_failure": ("A failed task is (retry / human / escalate)", "choice", "@"),
-    "max_attempts": ("Attempts per task at most (retry)", "attempts", "0"),
+    "max_attempts": ("Attempts per task at most (retry, escalate)", "attempts", "0"),
 }
 TIER_NICE = {"above_input_tokens": ("Above input tokens/request", "int", INT),
              "input_price_per_1m": ("Input USD/1M tokens", "number", PRICE),
@@ -617,20 +617,6 @@ def layout_for(shape: Shape) -> Layout:
         raise LayoutError(f"options: the ids {', '.join(lay.ids)} give the same workbook cell name twice ({', '.join(dup[:3])}); "
                           "expected ids whose names do not run into another option's field names")
     return lay
-
-
-def check_writable(scenario, lay: Layout) -> None:
-    """Refuse, naming the field, what this layout's formulas would price wrongly: a cascade whose
-    ``first`` escalates its failures (``hidden.on_failure: escalate``) to ``then``, whose escalated
-    volume and people-free failures the workbook does not carry yet (the engine, memo, CLI and
-    UDFs price it). An escalate option on its own (or in a mix) hands its failures to a person
-    after its attempts, as ``retry`` does, and is written."""
-    escalating = {o.id for o in scenario.options if getattr(getattr(o, "hidden", None), "on_failure", None) == "escalate"}
-    for o in scenario.options:
-        if o.kind == "cascade" and o.first in escalating:
-            raise LayoutError(f"{o.first}.hidden.on_failure: got 'escalate' for the first option of the cascade {o.id}, expected "
-                              "'retry' or 'human' in a workbook (failures escalated to the cascade's `then` are priced by the "
-                              "engine, memo, CLI and UDFs; the workbook's formulas carry retries and human handling only)")
 
 
 def legacy_layout() -> Layout:

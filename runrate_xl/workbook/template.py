@@ -35,7 +35,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ..engine.kinds import KINDS
 from . import layout as L
 from . import styles as S
-from .blocks import block_of, capacity_instances, composite_cash, sh_cost
+from .blocks import block_of, capacity_instances, composite_cash, escalated_off, sh_cost
 from .catalog_sheet import build_catalog
 from .zipnorm import FIXED_TIME
 
@@ -816,7 +816,8 @@ def _build_monthly(book: Book) -> None:
                 parts = [f"{M[f'{s.frag}_{j.frag}_part']}{r}" for j in lay.components(s)]
                 for j, cell in zip(lay.components(s), parts):
                     _calc(ws, cell, f"=IF(AND({act},{s.on},c_{s.frag}_sh_{j.frag}>0),"
-                                    f"{block_of(j.kind).monthly(j, f'(c_{s.frag}_sh_{j.frag}*{carries})', pf, '')},0)", L.USD)
+                                    f"{block_of(j.kind).monthly(j, f'(c_{s.frag}_sh_{j.frag}*{carries})', pf, '')}"
+                                    f"{escalated_off(s, j, carries)},0)", L.USD)
                 own = at_share = f"SUM({parts[0]}:{parts[-1]})"
                 own += cash
             if block.cash is None:  # a phased move (engine curve.migration); bought hardware: see the Checks sheet

@@ -315,12 +315,14 @@ def hidden_items(scenario: "Scenario", option_id: str, hidden: HiddenCosts, toke
     n = requests or 0.0
     h = HIDDEN_ITEMS
     failed = hidden.failed_to_people_share  # 0 for the first of a cascade that escalates its failures
+    calls = hidden.tool_calls_per_request
     review = h["human_review"](n * (hidden.review_share + failed) * hidden.review_unit_cost)
     if failed > 0:  # failed tasks a person handles, at the same review cost: one line of people's time
         review = review._replace(label=REVIEW_WITH_FAILURES)
     return [
         review,
-        h["tool_calls"](n * hidden.tool_calls_per_request * hidden.price_per_tool_call),
+        # a retried task runs its tool calls again: paid on every attempt (the attempts factor of the tokens)
+        h["tool_calls"](f.tool_calls_cost(n, calls, hidden.price_per_tool_call, hidden.attempts_per_task) if calls else 0.0),
         h["observability"](hidden.observability_monthly),
         h["vector_db"](hidden.vector_db_monthly),
         h["evaluation"](hidden.evaluation_monthly),
