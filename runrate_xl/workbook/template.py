@@ -35,7 +35,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ..engine.kinds import KINDS
 from . import layout as L
 from . import styles as S
-from .blocks import block_of, capacity_instances, composite_cash, sh_cost
+from .blocks import block_of, capacity_instances, composite_cash, op_cost, op_units, sh_cost
 from .catalog_sheet import build_catalog
 from .zipnorm import FIXED_TIME
 
@@ -585,9 +585,35 @@ def _pair_block(c: Calc, book: Book, a: L.Slot, b: L.Slot) -> None:
     c.line(n("found"), "Break-even found", f"=ISNUMBER({n('t')})", "TRUE/FALSE")
     c.line(n("probe"), "Volume where the cheaper option is read", f"=IF({n('found')},{n('t')}*k_half,c_volume_basis)",
            "tokens/day", L.INT, "half the break-even, else today")
-    c.line(n("a_probe"), f"{a.id}: cost there", f"=IF({n('on')},{ba.cost_at(a, n('probe'))},\"\")", "USD/month", L.USD)
-    c.line(n("b_probe"), f"{b.id}: cost there", f"=IF({n('on')},{bb.cost_at(b, n('probe'))},\"\")", "USD/month", L.USD)
-    c.line(n("a_at_t"), f"{a.id}: cost at the break-even", f"=IF({n('found')},{ba.cost_at(a, n('t'))},\"\")", "USD/month", L.USD)
+    lay = book.lay
+    cost_line(c, lay, a, n("probe"), n("a_probe"), f"{a.id}: cost there", n("on"))
+    cost_line(c, lay, b, n("probe"), n("b_probe"), f"{b.id}: cost there", n("on"))
+    cost_line(c, lay, a, n("t"), n("a_at_t"), f"{a.id}: cost at the break-even", n("found"))
+
+
+def cost_line(c: Calc, lay: L.Layout, s: L.Slot, t: str, name: str, label: str, when: str, blank: str = "\"\"") -> None:
+    """A line with the monthly cost of ``s`` at volume ``t`` while ``when`` holds (else ``blank``),
+    and the lines above it an auditor follows: a stepped option's units there, a mix's or
+    cascade's parts each at its share (its kind's block, ``cost_at``, split where it is long)."""
+    block = block_of(s.kind)
+    if block.composite:
+        parts = []
+        for j in lay.components(s):
+            sh = f"c_{s.frag}_sh_{j.frag}"
+            cost_line(c, lay, j, f"({sh}*{t})", f"{name}_{j.frag}", f"{label}: {j.id} at its share", f"AND({when},{sh}>0)", "0")
+            parts.append(f"{name}_{j.frag}")
+        c.line(name, label, f"=IF({when},{'+'.join(parts)},{blank})", "USD/month", L.USD, "the sum of its parts at their shares")
+        return
+    if s.kind in ("self_hosted", "on_prem"):
+        units = f"{name}_units"
+        count = capacity_instances(s, t) if s.kind == "self_hosted" else op_units(s, t)
+        live = f"AND({when},c_{s.frag}_capacity)" if s.kind == "self_hosted" else when
+        c.line(units, f"{label}: {'GPU instances' if s.kind == 'self_hosted' else 'servers'}", f"=IF({live},{count},0)",
+               "units", L.INT)
+        cost = sh_cost(s, t, units) if s.kind == "self_hosted" else op_cost(s, t, units)
+    else:
+        cost = block.cost_at(s, t)
+    c.line(name, label, f"=IF({when},{cost},{blank})", "USD/month", L.USD)
 
 
 @dataclass(frozen=True)
@@ -739,6 +765,16 @@ def _build_monthly(book: Book) -> None:
             heads[f"{s.frag}_carries"] = (f"{s.id}: volume it carries", "tokens/day")
             for j in lay.components(s):
                 heads[f"{s.frag}_{j.frag}_part"] = (f"{s.id}: {j.id} at its share", "USD/month")
+        if s.kind == "self_hosted":
+            heads[f"{s.frag}_moved_units"] = (f"{s.id} GPUs at the moved share", "instances (migration)")
+        if s.kind in ("self_hosted", "on_prem"):
+            heads[f"{s.frag}_rest_units"] = (f"{s.id} {'GPUs' if s.kind == 'self_hosted' else 'servers'} as today's option",
+                                             "at the rest of traffic")
+        for j in lay.components(s):
+            heads[f"{s.frag}_{j.frag}_rest"] = (f"{s.id} as today's option: {j.id} at its share", "USD/month, rest of traffic")
+            if j.kind in ("self_hosted", "on_prem"):
+                heads[f"{s.frag}_{j.frag}_rest_units"] = (f"{s.id} as today's option: {j.id} {'GPUs' if j.kind == 'self_hosted' else 'servers'}",
+                                                          "at its share")
         for j in _bought_parts(lay, s):
             k = f"{s.frag}_{j.frag}"
             heads[f"{k}_instances"] = (f"{s.id}: {j.id} servers", "in use")
@@ -798,7 +834,30 @@ def _build_monthly(book: Book) -> None:
         sw, ov = "N(in_horizon_switch_month)", "N(in_horizon_overlap_months)"
         _calc(ws, share, f"=IF({act},IF({month}<={sw},0,IF({month}<={sw}+{ov},({month}-{sw})/({ov}+1),1)),\"\")", "0.00%")
         for s in lay.slots:  # each option's cost as today's option carrying the traffic the new one does not yet carry
-            rest = block_of(s.kind).monthly(s, f"((1-{share})*{t})", pf, "")
+            left = f"((1-{share})*{t})"
+            units = ""
+            if s.kind in ("self_hosted", "on_prem"):  # its units at that volume, in a helper column
+                units = f"{M[f'{s.frag}_rest_units']}{r}"
+                count = capacity_instances(s, left) if s.kind == "self_hosted" else op_units(s, left)
+                live = f"AND({act},{s.on},{share}<1" + (f",c_{s.frag}_capacity)" if s.kind == "self_hosted" else ")")
+                _calc(ws, units, f"=IF({live},{count},0)", L.INT)
+            if block_of(s.kind).composite:  # each part at its share of that volume, in a helper column
+                cells = []
+                for j in lay.components(s):
+                    sh, cell = f"c_{s.frag}_sh_{j.frag}", f"{M[f'{s.frag}_{j.frag}_rest']}{r}"
+                    part_units = ""
+                    if j.kind in ("self_hosted", "on_prem"):
+                        part_units = f"{M[f'{s.frag}_{j.frag}_rest_units']}{r}"
+                        vol = f"({sh}*{left})"
+                        count = capacity_instances(j, vol) if j.kind == "self_hosted" else op_units(j, vol)
+                        extra = f",c_{j.frag}_capacity" if j.kind == "self_hosted" else ""
+                        _calc(ws, part_units, f"=IF(AND({act},{s.on},{share}<1,{sh}>0{extra}),{count},0)", L.INT)
+                    _calc(ws, cell, f"=IF(AND({act},{s.on},{share}<1,{sh}>0),{block_of(j.kind).monthly(j, f'({sh}*{left})', pf, part_units)},0)",
+                          L.USD)
+                    cells.append(cell)
+                rest = "+".join(cells)
+            else:
+                rest = block_of(s.kind).monthly(s, left, pf, units)
             _calc(ws, f"{M[f'{s.frag}_rest']}{r}", f"=IF(AND({act},{s.on}),IF({share}<1,{rest},0),\"\")", L.USD)
         today_rest = "CHOOSE(c_cur_index," + ",".join(f"{M[f'{x.frag}_rest']}{r}" for x in lay.slots) + ")"
         for s in lay.slots:
@@ -820,7 +879,11 @@ def _build_monthly(book: Book) -> None:
                 cash += "+" + composite_cash(s, j, {"units": units, "bought": f"{M[f'{k}_bought']}{r}",
                                                     "retired": f"{M[f'{k}_retired']}{r}", "month": f"{M['month']}{r}"})
             own = f"{block.monthly(s, t, pf, inst)}{cash}"
-            at_share = block.monthly(s, f"({share}*{t})", pf, "")
+            moved = ""
+            if s.kind == "self_hosted":  # its GPUs at the moved share, in a helper column
+                moved = f"{M[f'{s.frag}_moved_units']}{r}"
+                _calc(ws, moved, f"=IF(AND({act},{s.on},{share}>0,c_{s.frag}_capacity),{capacity_instances(s, f'({share}*{t})')},0)", L.INT)
+            at_share = block.monthly(s, f"({share}*{t})", pf, moved)
             if block.composite:  # one helper column per part: its own cost at its share of what the composite carries
                 carries = f"{M[f'{s.frag}_carries']}{r}"
                 _calc(ws, carries, f"=IF(AND({act},{s.on}),IF({_moving(s)},{share}*{t},{t}),\"\")", L.INT)
@@ -1065,6 +1128,8 @@ def _build_outputs(book: Book) -> None:
             ws[f"{s.col}{r}"].alignment = S.RIGHT
         r += 1
     ws.conditional_formatting.add(f"B{first}:{unit_col}{r - 1}", FormulaRule(formula=[f"${unit_col}{first}=\"hidden\""], fill=S.NA_FILL))
+    for s in lay.slots:  # each option's column of line items (another option's rows read "-"), for the Checks sheet
+        book.define(f"out_iceberg_{s.frag}", L.OUTPUTS, f"{s.col}{first}:{s.col}{r - 1}")
     ws.cell(row=r, column=2, value="Total").font = S.BOLD
     for s in lay.slots:
         _calc(ws, f"{s.col}{r}", f"=c_{s.frag}_total", L.USD, S.BOLD)
@@ -1093,7 +1158,10 @@ def _build_sensitivity(book: Book) -> None:
     _title(ws, "Sensitivity", f"Utilization x volume grid: {what} monthly cost (negative: self-hosting is cheaper).")
     ws.column_dimensions["B"].width = 22
     curve_cols = [get_column_letter(4 + i) for i in range(len(lay.slots) + len(hosted))]
-    for col in set(L.GRID_COLUMNS + tuple(curve_cols)):
+    # a mix's or cascade's parts each at its share, one helper column each (the composite's column sums them)
+    parts = [(m, j) for m in lay.slots if block_of(m.kind).composite for j in lay.components(m)]
+    part_cols = {(m.id, j.id): get_column_letter(4 + len(curve_cols) + i) for i, (m, j) in enumerate(parts)}
+    for col in set(L.GRID_COLUMNS + tuple(curve_cols) + tuple(part_cols.values())):
         ws.column_dimensions[col].width = 15
     r0 = L.GRID_FIRST_ROW
     _section(ws, r0 - 3, "Utilization x volume grid (USD/month; same axes as the engine)", "I")
@@ -1126,7 +1194,7 @@ def _build_sensitivity(book: Book) -> None:
 
     # Cost versus volume (data of the break-even chart).
     r = last + 3
-    _section(ws, r, "Monthly cost versus volume (chart data)", get_column_letter(max(9, 3 + len(curve_cols))))
+    _section(ws, r, "Monthly cost versus volume (chart data)", get_column_letter(max(9, 3 + len(curve_cols) + len(parts))))
     _header(ws, r + 1, ["Point", "Tokens per day"])
     for s, col in zip(lay.slots, curve_cols):
         _calc(ws, f"{col}{r + 1}", f"=c_{s.frag}_label", "@", S.HEADER)
@@ -1135,6 +1203,9 @@ def _build_sensitivity(book: Book) -> None:
     inst_cols = dict(zip([s.id for s in hosted], curve_cols[len(lay.slots):]))
     for s in hosted:
         _header(ws, r + 1, [f"{s.id} GPUs"], inst_cols[s.id])
+    for m, j in parts:
+        _header(ws, r + 1, [f"{m.id}: {j.id} at its share"], part_cols[(m.id, j.id)])
+        _unit(ws, f"{part_cols[(m.id, j.id)]}{r + 2}", "USD/month")
     r += 2
     _unit(ws, f"C{r}", "tokens/day")
     for col in curve_cols[: len(lay.slots)]:
@@ -1153,8 +1224,14 @@ def _build_sensitivity(book: Book) -> None:
                      f"*B{row}/MAX($B${first}:$B${last_pt})", L.INT)
         for s in hosted:
             _calc(ws, f"{inst_cols[s.id]}{row}", f"=IF(c_{s.frag}_capacity,{capacity_instances(s, t)},\"\")", L.INT)
+        for m, j in parts:
+            sh = f"c_{m.frag}_sh_{j.frag}"
+            _calc(ws, f"{part_cols[(m.id, j.id)]}{row}", f"=IF(AND({m.on},{sh}>0),{block_of(j.kind).cost_at(j, f'({sh}*{t})')},0)", L.USD)
         for s, col in zip(lay.slots, curve_cols):
-            cost = sh_cost(s, t, f"{inst_cols[s.id]}{row}") if s.kind == "self_hosted" else block_of(s.kind).cost_at(s, t)
+            if block_of(s.kind).composite:
+                cost = "+".join(f"{part_cols[(s.id, j.id)]}{row}" for j in lay.components(s))
+            else:
+                cost = sh_cost(s, t, f"{inst_cols[s.id]}{row}") if s.kind == "self_hosted" else block_of(s.kind).cost_at(s, t)
             _calc(ws, f"{col}{row}", f"=IF({s.on},{cost},NA())", L.USD)
     book.define("curve_tokens", L.SENS, f"C{first}:C{last_pt}")
     for s, col in zip(lay.slots, curve_cols):
@@ -1177,7 +1254,7 @@ def _build_sensitivity(book: Book) -> None:
     book.define("curve_now_cost", L.SENS, f"D{row + 1}")
     ws.cell(row=row + 2, column=2, value="#N/A (grey) is deliberate: a point with nothing to draw (an option not compared, "
             "or no break-even), so the chart leaves a gap instead of plotting zero.").font = S.NOTE
-    last_col = curve_cols[-1] if curve_cols else "I"
+    last_col = (list(part_cols.values()) or curve_cols)[-1] if curve_cols else "I"
     ws.conditional_formatting.add(f"C{first}:{last_col}{row + 1}", FormulaRule(formula=[f"ISNA(C{first})"], font=_grey_font()))
     ws.freeze_panes = "C4"
     ws.print_area = f"A1:{get_column_letter(max(9, _col_index(last_col)))}{row + 2}"
@@ -1268,7 +1345,7 @@ def _build_checks(book: Book) -> None:
             (f"{s.id}: total = visible + hidden", f"IF({on},{near(f'c_{o}_total', f'c_{o}_visible+c_{o}_hidden')},TRUE)", "Calculations"),
             (f"{s.id}: total = fixed + variable", f"IF({on},{near(f'c_{o}_total', f'c_{o}_fixed+c_{o}_variable')},TRUE)", "Calculations"),
             (f"{s.id}: total = sum of the iceberg line items (Outputs)",
-             f"IF({on},{near(f'c_{o}_total', 'SUM(' + ','.join(f'out_li_{o}_{k}' for k, *_ in lay.line_items(s)) + ')')},TRUE)", "Outputs"),
+             f"IF({on},{near(f'c_{o}_total', f'SUM(out_iceberg_{o})')},TRUE)", "Outputs"),
             (f"{s.id}: month 1 of the series = today's total (unless a move is phased)",
              f"IF(AND({on},NOT({_moving(s)})),{near(f'c_{o}_total', m1)},TRUE)", "Monthly"),
         ]
@@ -1307,9 +1384,10 @@ def _build_checks(book: Book) -> None:
                      f"OR(AND({h}_review_share=0,c_{s.frag}_failed=0),ISNUMBER({h}_cost_per_review),ISNUMBER({h}_review_minutes))))", "Inputs"))
     for s in lay.of_kind("api"):  # one row per tier: short formulas an auditor can read
         for i in range(L.MAX_TIERS):
-            a, b, cc = (x.name for x in lay.tier_specs(s.id, i))
-            filled = f"COUNT({a},{b},{cc})"
-            row_ok = f"OR({filled}=0,AND(ISNUMBER({a}),ISNUMBER({b}),ISNUMBER({cc})))"
+            specs = lay.tier_specs(s.id, i)
+            a = specs[0].name
+            cells = f"'{specs[0].sheet}'!{_abs(specs[0].cell)}:{_abs(specs[-1].cell)}"  # the tier's row: threshold, input, output
+            row_ok = f"OR(COUNT({cells})=0,COUNT({cells})=COLUMNS({cells}))"
             if i > 0:
                 prev = lay.tier_specs(s.id, i - 1)[0].name
                 row_ok = f"AND({row_ok},OR(ISBLANK({a}),AND(ISNUMBER({prev}),{a}>{prev})))"
@@ -1423,7 +1501,7 @@ def _build_lists(book: Book) -> None:
             ws.cell(row=r, column=4, value=spec.max_length or 255)
             book.define(f"lim_len_{spec.name[3:]}", L.LISTS, f"D{r}")
             r += 1
-    ws["F3"] = "GPU step index (piecewise break-even)"
+    ws["F3"] = "Segment (piecewise break-evens: one row each)"
     for n in range(1, L.MAX_SEGMENTS + 1):
         ws.cell(row=3 + n, column=6, value=n)
     book.define("k_segments", L.LISTS, f"F4:F{3 + L.MAX_SEGMENTS}")
