@@ -99,6 +99,27 @@ def test_formulas_hold_no_hard_coded_numbers_and_only_portable_functions(key):
     assert count > 1000
 
 
+FORMULA_LIMIT = 520  # characters: a longer formula is split into labelled helper rows or columns an auditor can follow
+
+
+def test_no_formula_in_a_presets_workbook_is_longer_than_the_limit():
+    """Every preset's workbook (its shape's template: the formulas do not depend on the values):
+    break-even probes, a composite's cost at a volume, Sensitivity curve points, a phased move's
+    'as today's option' columns and the Checks are split into helper rows and columns, each
+    labelled; the longest left are a month of a self-hosted option's series during a phased move."""
+    from runrate_xl.presets import presets
+
+    longest = {}
+    for name in presets():
+        wb = openpyxl.load_workbook(io.BytesIO(template_bytes(L.shape_of(preset_scenario(name)))))
+        for sheet, ref, formula in _formulas(wb):
+            if len(formula) > longest.get(name, (0,))[0]:
+                longest[name] = (len(formula), sheet, ref, formula)
+    assert len(longest) >= 15
+    over = {name: x[:3] for name, x in longest.items() if x[0] > FORMULA_LIMIT}
+    assert not over, over
+
+
 @pytest.mark.parametrize("key", list(SHAPES))
 def test_every_input_has_a_name_validation_unit_and_is_unlocked(key):
     wb = shape_book(key)

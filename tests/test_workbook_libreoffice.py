@@ -47,6 +47,9 @@ EDITS = {
                                         "in_rent_simple_instance_hourly_usd": 3.1}),
     "edit-on-prem": ("on-prem-growth", {"in_own_server_price": 120_000, "in_own_life_years": 3, "in_own_residual_share": 0.1,
                                         "in_own_pue": 1.2, "in_horizon_months": 80, "in_volume_monthly_growth": 0.02}),
+    # the self-host-the-bulk mix routed 60/40 as given (its break-evens step with the GPUs at the new share)
+    "edit-mix-share": ("hybrid-selfhost-bulk-api-overflow", {"in_bulk_overflow_split": "as_routed", "in_bulk_overflow_route_own_gpus": 0.6,
+                                                            "in_bulk_overflow_route_api": 0.4}),
 }
 # A mix and a cascade of two API options whose first attempts fail (to a person at $0.01 a review),
 # for cost per successful task by hand: 1M requests a month of 1,000 tokens, 80% input; observability
@@ -98,6 +101,21 @@ def first_escalates(share=None):
 
 
 FIRST_ESCALATES = {"cascade-first-escalates": lambda: first_escalates(), "cascade-first-escalates-stated": lambda: first_escalates(0.09)}
+# Break-evens where a cost steps from more than one unit or inside a composite (engine breakeven._piecewise):
+# a stated fleet of 1,500 servers (test_breakeven_crossings: the engine's crossing is at server 2,251, past the
+# 1,000 steps a search from one server covers), and a cascade whose first option is a stated fleet of 2 servers.
+BIG_FLEET = {
+    "name": "big fleet", "volume": {"tokens_per_day": 1.5e9},
+    "options": [{"id": "api", "kind": "api", "input_price_per_1m": 20.0, "output_price_per_1m": 20.0},
+                {"id": "own", "kind": "on_prem", "servers": 1500, "utilization": 0.5, "server_price": 48_000,
+                 "install_share": 0, "life_years": 4, "residual_share": 0, "cost_of_capital_per_year": 0,
+                 "maintenance_share_per_year": 0, "gpus_per_server": 8, "gpu_tdp_watts": 700, "power_price_per_kwh": 0,
+                 "facilities_monthly_per_server": 0, "fte": 100, "fte_annual_cost": 54_012}]}
+STEPPED_BREAKEVENS = {
+    "big-fleet": BIG_FLEET,
+    "cascade-on-prem-first": {**ON_PREM["on-prem-stated"], "options": ON_PREM["on-prem-stated"]["options"] + [
+        {"id": "esc", "kind": "cascade", "first": "own", "then": "api", "escalation_share": 0.1}]},
+}
 SEVERAL = dict(several_option_scenarios())
 SEVERAL.update((sid, sc) for sid, sc in SCENARIOS if sid.startswith("on-prem-"))
 
@@ -148,7 +166,7 @@ def recalculated(tmp_path_factory):
         ev = evaluate_scenario(make())
         (src / f"{fid}.xlsx").write_bytes(workbook_bytes(ev, cache_values=False))
         jobs[fid] = (ev, src / f"{fid}.xlsx")
-    for fid, data in {**COMPOSITE_OUTCOMES, **ON_PREM_COMPOSITES}.items():
+    for fid, data in {**COMPOSITE_OUTCOMES, **ON_PREM_COMPOSITES, **STEPPED_BREAKEVENS}.items():
         ev = evaluate_scenario(scenario_from_dict(data))
         (src / f"{fid}.xlsx").write_bytes(workbook_bytes(ev, cache_values=False))
         jobs[fid] = (ev, src / f"{fid}.xlsx")
@@ -240,6 +258,8 @@ def test_analyst_edits_recalculate_and_read_back(recalculated):
         _, bad = mismatches(ev, path)
         assert not bad, f"{fid}: {len(bad)} cells differ from the engine on the edited scenario, e.g. {bad[:5]}"
         assert not failing_checks(path)
+        if fid == "edit-mix-share":  # the mix's break-evens follow its new share, part by part, as `runrate read` + evaluate
+            _same_breakevens(ev, openpyxl.load_workbook(path, data_only=True), {("api", "bulk-overflow")})
 
 
 def test_several_options_of_one_kind_recalculate(recalculated):
@@ -322,11 +342,45 @@ def test_mix_and_cascade_presets_recalculate_to_the_engine(recalculated):
         assert not failing_checks(path) and not error_cells(path), name
         kinds.update({o.kind: name for o in ev.scenario.options})
     assert {"mix", "cascade", "self_hosted"} <= set(kinds)
-    # the self-host-the-bulk mix steps with its GPUs: its break-even rows say so in words, not a wrong number
+
+    # the self-host-the-bulk mix steps with its GPUs at their share: its break-evens are solved segment by segment
     ev, path = recalculated["preset-hybrid-selfhost-bulk-api-overflow"]
     wb = openpyxl.load_workbook(path, data_only=True)
-    assert _cells(wb, "out_be_api_vs_bulk_overflow_tokens_per_day")[0].value == "not in the workbook"
     assert _cells(wb, "c_bulk_overflow_stepped")[0].value is True
+    _same_breakevens(ev, wb, {("api", "bulk-overflow"), ("own-gpus", "bulk-overflow")})
+
+
+def _same_breakevens(ev, wb, pairs):
+    """Each pair's break-even (recalculated) equals the engine's first crossing to 1e-9, solved piecewise."""
+    engine = {(b.option_a, b.option_b): b for b in ev.breakevens}
+    lay = L.layout_for(L.shape_of(ev.scenario))
+    for a, b in pairs:
+        be = engine[(a, b)]
+        assert be.found and be.method == "piecewise", (a, b)
+        got = _cells(wb, L.breakeven_name(lay.slot(a), lay.slot(b), "tokens_per_day"))[0].value
+        assert math.isclose(got, be.tokens_per_day, rel_tol=1e-9), (a, b, got, be.tokens_per_day)
+        method = _cells(wb, L.breakeven_name(lay.slot(a), lay.slot(b), "method"))[0].value
+        assert method == "piecewise (GPU steps)", (a, b, method)
+
+
+def test_stepped_breakevens_from_a_stated_fleet_and_inside_a_cascade(recalculated):
+    """A stated fleet of 1,500 servers: the segments start at its fewest servers, as the engine's
+    search does, so the workbook finds the crossing at server 2,251: (450,100 + 2,251,000) / 0.0006
+    = 4,501,833,333.3 tokens/day (tests/test_breakeven_crossings.py). A cascade whose first option
+    is a stated fleet of 2 servers steps at the fleet's steps (its whole volume): its break-even
+    with the API equals the engine's."""
+    ev, path = recalculated["big-fleet"]
+    wb = openpyxl.load_workbook(path, data_only=True)
+    assert _cells(wb, "out_be_tokens_per_day")[0].value == pytest.approx((450_100 + 2_251_000) / 0.0006, rel=1e-9)
+    _same_breakevens(ev, wb, {("api", "own")})
+    ev, path = recalculated["cascade-on-prem-first"]
+    wb = openpyxl.load_workbook(path, data_only=True)
+    _same_breakevens(ev, wb, {("api", "own"), ("api", "esc")})
+    for fid in STEPPED_BREAKEVENS:
+        ev, path = recalculated[fid]
+        n, bad = mismatches(ev, path)
+        assert not bad and n > 900, (fid, bad[:5])
+        assert not failing_checks(path) and not error_cells(path), fid
 
 
 def test_composites_with_bought_servers_recalculate_to_the_engine(recalculated):

@@ -593,7 +593,7 @@ def _mix_write(c, lay: L.Layout, m: L.Slot) -> Written:
     c.line(f"c_{p}_failed", "Share of tasks failing (to a person)", f"={failed}", "%", "0.00%", note)
     stepped = [f"AND({_share(m, j)}>0,c_{j.frag}_capacity)" for j in comps if j.kind in ("self_hosted", "on_prem")]
     c.line(f"c_{p}_stepped", "A part steps with volume (GPU instances, servers)", f"=OR({','.join(stepped)})" if stepped else "=FALSE",
-           "TRUE/FALSE", "General", "its cost is a sum of stepped curves: its break-evens are the memo's (Outputs)")
+           "TRUE/FALSE", "General", "its cost is a sum of stepped curves: its break-evens are solved segment by segment (Lists)")
     w.one_time = "+".join(f"IF({_share(m, j)}>0,c_{j.frag}_one_time,0)" for j in comps)
     return w
 

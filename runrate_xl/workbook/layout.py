@@ -682,6 +682,16 @@ def monthly_columns(lay: Layout) -> dict[str, str]:
     keys += [f"{s.frag}_monthly" for s in lay.slots] + [f"{s.frag}_cumulative" for s in lay.slots]
     keys += [f"{s.frag}_behind" for s in lay.slots]  # payback: months not yet below today's option
     keys += [f"{s.frag}_rest" for s in lay.slots]  # a phased move: each option as today's option, at the rest of the traffic
+    # helper columns of a phased move (short formulas): a stepped option's units at the moved share and as today's
+    # option; a composite's parts as today's option, each at its share
+    for s in lay.slots:
+        if s.kind == "self_hosted":
+            keys.append(f"{s.frag}_moved_units")
+        if s.kind in ("self_hosted", "on_prem"):
+            keys.append(f"{s.frag}_rest_units")
+        if s.kind in COMPOSITE_KINDS:
+            keys += [f"{s.frag}_{j.frag}_rest" for j in lay.components(s)]
+            keys += [f"{s.frag}_{j.frag}_rest_units" for j in lay.components(s) if j.kind in ("self_hosted", "on_prem")]
     return {k: get_column_letter(2 + i) for i, k in enumerate(keys)}
 
 

@@ -13,6 +13,7 @@ other constant is a named cell.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -35,7 +36,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ..engine.kinds import KINDS
 from . import layout as L
 from . import styles as S
-from .blocks import block_of, capacity_instances, composite_cash, escalated_off, sh_cost
+from .blocks import block_of, capacity_instances, composite_cash, escalated_off, op_cost, op_units, sh_cost
 from .catalog_sheet import build_catalog
 from .zipnorm import FIXED_TIME
 
@@ -62,7 +63,7 @@ class Book:
         self.wb.remove(self.wb.active)
         self.sheets = {name: self.wb.create_sheet(name) for name in L.SHEETS}
         self.names: dict[str, str] = {}
-        self.both_tables = 0  # helper tables of pairs of two capacity-mode options (Lists sheet)
+        self.lists_col = 8  # the next free column of the Lists sheet (break-even segment tables from H)
         self.chart_col = "H"
         self.curve: tuple = ()
 
@@ -566,138 +567,173 @@ def _line_items(c: Calc, lay: L.Layout, s: L.Slot, block, w) -> None:
 
 def _pair_block(c: Calc, book: Book, a: L.Slot, b: L.Slot) -> None:
     """Break-even of one pair (engine.breakeven.find_breakeven): closed form for affine costs,
-    segment by segment where one or both options step with volume (capacity mode)."""
+    segment by segment where a cost steps with volume (a GPU or server count, of an option or of
+    a mix's or cascade's part at its share): :func:`_stepped_pair`."""
     n = lambda what: f"c_be_{a.frag}_vs_{b.frag}_{what}"  # noqa: E731
     ba, bb = block_of(a.kind), block_of(b.kind)
-    sa, sb = ba.stepped(a), bb.stepped(b)
     c.section(f"Break-even: {a.id} vs {b.id}")
     c.line(n("on"), "Both options compared", f"=AND({a.on},{b.on})", "TRUE/FALSE")
     fa, fb, pa, pb = f"c_{a.frag}_fixed", f"c_{b.frag}_fixed", f"c_{a.frag}_slope", f"c_{b.frag}_slope"
     c.line(n("closed"), "Closed form: (Fb - Fa) / (Sa - Sb)",
            f"=IF(OR(NOT({n('on')}),{pa}={pb}),\"\",IF(({fb}-{fa})/({pa}-{pb})>0,({fb}-{fa})/({pa}-{pb}),\"\"))", "tokens/day", L.INT)
     choice = n("closed")
-    if sb is not None:
-        _one_stepped(c, n("pw_b"), affine=a, stepped=b, sign="", on=n("on"))
-        choice = f"IF({sb},{n('pw_b')},{choice})"
-    if sa is not None:
-        _one_stepped(c, n("pw_a"), affine=b, stepped=a, sign="-", on=n("on"))
-        choice = f"IF({sa},{n('pw_a')},{choice})"
-    if sa is not None and sb is not None:
-        _both_stepped(c, book, n("pw_ab"), a, b)
-        choice = f"IF(AND({sa},{sb}),{n('pw_ab')},{choice})"
+    if step_sources(c.book.lay, a) or step_sources(c.book.lay, b):
+        _stepped_pair(c, book, a, b)
+        choice = f"IF({n('steps')},{n('pw')},{choice})"
     c.line(n("t"), "Break-even volume", f"=IF({n('on')},{choice},\"\")", "tokens/day", L.INT)
     c.line(n("found"), "Break-even found", f"=ISNUMBER({n('t')})", "TRUE/FALSE")
     c.line(n("probe"), "Volume where the cheaper option is read", f"=IF({n('found')},{n('t')}*k_half,c_volume_basis)",
            "tokens/day", L.INT, "half the break-even, else today")
-    c.line(n("a_probe"), f"{a.id}: cost there", f"=IF({n('on')},{ba.cost_at(a, n('probe'))},\"\")", "USD/month", L.USD)
-    c.line(n("b_probe"), f"{b.id}: cost there", f"=IF({n('on')},{bb.cost_at(b, n('probe'))},\"\")", "USD/month", L.USD)
+    lay = book.lay
+    cost_line(c, lay, a, n("probe"), n("a_probe"), f"{a.id}: cost there", n("on"))
+    cost_line(c, lay, b, n("probe"), n("b_probe"), f"{b.id}: cost there", n("on"))
+    cost_line(c, lay, a, n("t"), n("a_at_t"), f"{a.id}: cost at the break-even", n("found"))
 
 
-def _units(s: L.Slot, count: str) -> str:
-    """Units of a stepped option in a segment, at least its fewest (engine kinds.base.Step.minimum:
-    a stated on-prem fleet's servers; 1, already in ``count``, elsewhere). IF, not MAX, so that it
-    stays element by element inside an array formula."""
-    if s.kind != "on_prem":
-        return count
-    return f"IF({count}<c_{s.frag}_min_units,c_{s.frag}_min_units,{count})"
+def cost_line(c: Calc, lay: L.Layout, s: L.Slot, t: str, name: str, label: str, when: str, blank: str = "\"\"") -> None:
+    """A line with the monthly cost of ``s`` at volume ``t`` while ``when`` holds (else ``blank``),
+    and the lines above it an auditor follows: a stepped option's units there, a mix's or
+    cascade's parts each at its share (its kind's block, ``cost_at``, split where it is long)."""
+    block = block_of(s.kind)
+    if block.composite:
+        parts = []
+        for j in lay.components(s):
+            sh = f"c_{s.frag}_sh_{j.frag}"
+            cost_line(c, lay, j, f"({sh}*{t})", f"{name}_{j.frag}", f"{label}: {j.id} at its share", f"AND({when},{sh}>0)", "0")
+            parts.append(f"{name}_{j.frag}")
+        c.line(name, label, f"=IF({when},{'+'.join(parts)},{blank})", "USD/month", L.USD, "the sum of its parts at their shares")
+        return
+    if s.kind in ("self_hosted", "on_prem"):
+        units = f"{name}_units"
+        count = capacity_instances(s, t) if s.kind == "self_hosted" else op_units(s, t)
+        live = f"AND({when},c_{s.frag}_capacity)" if s.kind == "self_hosted" else when
+        c.line(units, f"{label}: {'GPU instances' if s.kind == 'self_hosted' else 'servers'}", f"=IF({live},{count},0)",
+               "units", L.INT)
+        cost = sh_cost(s, t, units) if s.kind == "self_hosted" else op_cost(s, t, units)
+    else:
+        cost = block.cost_at(s, t)
+    c.line(name, label, f"=IF({when},{cost},{blank})", "USD/month", L.USD)
 
 
-def _band(s: L.Slot, red: str) -> str:
-    """Units the stepped cost can sit above its lower line (engine kinds.base.Step.band)."""
-    return f"{red}*c_{s.frag}_min_units+1" if s.kind == "on_prem" else f"{red}+1"
+@dataclass(frozen=True)
+class StepSource:
+    """One cost in a pair that steps with volume: a stepped option, or a stepped part of a mix or
+    cascade at its share (engine curve.Curve.steps: a part at share s steps every width / s)."""
+
+    label: str
+    active: str  # TRUE when it steps (capacity known; a part: routed)
+    width: str  # volume of the pair's axis (tokens/day of the option) per step
+    part: L.Slot  # the option whose units they are
+
+    @property
+    def fewest(self) -> str:
+        """Units at the smallest volume (engine kinds.base.Step.minimum: a stated fleet's servers; 1 elsewhere)."""
+        return f"c_{self.part.frag}_min_units" if self.part.kind == "on_prem" else "1"
 
 
-def _one_stepped(c: Calc, name: str, affine: L.Slot, stepped: L.Slot, sign: str, on: str) -> None:
-    """Piecewise break-even of an affine option against a capacity-mode one: the first GPU step
-    k (1..MAX_SEGMENTS, one helper row each on Lists) where the order flips at the step or a root lies inside.
-    ``sign`` "-" when the pair's first option is the stepped one (the difference is a - b)."""
-    x, y = affine.frag, stepped.frag
-    red, im, step = f"c_{y}_redundancy", f"c_{y}_instance_month", f"c_{y}_step"
-    s_, c0 = f"{name}_s", f"{name}_c0"
-    c.line(s_, "Piecewise: slope difference", f"=IF({on},c_{x}_slope-c_{y}_slope,0)", "USD/month per token/day", "0.000000000")
-    c.line(f"{name}_safe", "Piecewise: slope for division", f"=IF({s_}=0,1,{s_})", "USD/month per token/day", "0.000000000")
-    c.line(c0, "Piecewise: fixed difference excl. GPUs", f"=IF({on},c_{x}_fixed-c_{y}_fixed_other,0)", "USD/month", L.USD)
-    tie = f"{name}_tie"
-    c.line(tie, "Piecewise: a difference this small is a tie",
-           f"=IF({on},IF(c_{y}_capacity,k_tie*(ABS(c_{x}_fixed)+ABS(c_{y}_fixed_other)+{im}*({_band(stepped, red)})),0),0)", "USD/month", "0.000000",
-           "as in the engine")
-    c.line(f"{name}_sign0", "Piecewise: first option dearer at the smallest volume",
-           f"=IF({on},IF(c_{y}_capacity,{sign}({c0}-{_units(stepped, f'CEILING({red},1)')}*{im}+{s_}*{step}*k_tiny_step)>{tie},FALSE),FALSE)", "TRUE/FALSE")
-    # Step by step on the hidden Lists sheet (one row per GPU step k), so an auditor can follow where the order flips.
-    ws = c.book.ws(L.LISTS)
-    col0 = 8 + 8 * c.book.both_tables
-    c.book.both_tables += 1
-    K, DLO, LO, ROOT, HIT = [get_column_letter(col0 + i) for i in range(5)]
-    first, last = 4, 3 + L.MAX_SEGMENTS
-    ws[f"{K}2"] = f"Break-even steps: {affine.id} vs {stepped.id} ({stepped.id} steps)"
-    for col, head in zip((K, DLO, LO, ROOT, HIT), ("step k", "difference at the step's start", "step starts at",
-                                                   "root of the segment", "order flips here")):
-        ws[f"{col}3"] = head
-    live = f"AND({on},c_{y}_capacity)"
-    for r in range(first, last + 1):
-        ws[f"{K}{r}"] = f"=F{r}"
-        ws[f"{DLO}{r}"] = f"=IF({live},{c0}-{_units(stepped, f'CEILING({K}{r}*{red},1)')}*{im}+{s_}*({K}{r}-1)*{step},\"\")"
-        ws[f"{LO}{r}"] = f"=IF({live},({K}{r}-1)*{step},\"\")"
-        ws[f"{ROOT}{r}"] = f"=IF({live},{LO}{r}-{DLO}{r}/{name}_safe,\"\")"
-        ws[f"{HIT}{r}"] = (f"=IF({live},(({K}{r}>1)*(({sign}{DLO}{r}>{tie})<>{name}_sign0)+({s_}<>0)*({ROOT}{r}>{LO}{r})"
-                           f"*({ROOT}{r}<{K}{r}*{step}*(1-k_root_edge))*(({sign}{s_}>0)<>{name}_sign0))>0,FALSE)")
-    c.line(f"{name}_k", "Piecewise: first GPU step where the order flips",
-           f"=IF({live},IFERROR(MATCH(TRUE,'{L.LISTS}'!{HIT}{first}:{HIT}{last},0),\"\"),\"\")", "step", "0",
-           f"Lists sheet, columns {K}-{HIT}: one row per step")
-    k = f"{name}_k"
-    c.line(f"{name}_dlo", "Piecewise: difference at the step's start",
-           f"=IF(ISNUMBER({k}),{c0}-{_units(stepped, f'CEILING({k}*{red},1)')}*{im}+{s_}*({k}-1)*{step},\"\")", "USD/month", L.USD)
-    c.line(name, "Piecewise break-even",
-           f"=IF(ISNUMBER({k}),IF(AND({k}>1,({sign}{name}_dlo>{tie})<>{name}_sign0),({k}-1)*{step},"
-           f"({k}-1)*{step}-{name}_dlo/{name}_safe),\"\")", "tokens/day", L.INT)
+def step_sources(lay: L.Layout, s: L.Slot) -> list[StepSource]:
+    """The costs of option ``s`` that may step with volume (none: its cost is affine)."""
+    if block_of(s.kind).composite:
+        out = []
+        for j in lay.components(s):
+            if block_of(j.kind).stepped(j) is not None:
+                sh = f"c_{s.frag}_sh_{j.frag}"
+                out.append(StepSource(f"{s.id}: {j.id} at its share", f"AND({sh}>0,c_{j.frag}_capacity)", f"c_{j.frag}_step/{sh}", j))
+        return out
+    if block_of(s.kind).stepped(s) is not None:
+        return [StepSource(s.id, f"c_{s.frag}_capacity", f"c_{s.frag}_step", s)]
+    return []
 
 
-def _both_stepped(c: Calc, book: Book, name: str, a: L.Slot, b: L.Slot) -> None:
-    """Piecewise break-even of two capacity-mode options: the segments are the multiples of both
-    step widths, merged (engine.breakeven._segments), walked on the hidden Lists sheet."""
+def _be_fixed(lay: L.Layout, s: L.Slot) -> str:
+    """Monthly cost of ``s`` that neither steps nor grows with volume (a stepped option's or part's
+    units are left out while they step; a composite sums its routed parts')."""
+    def plain(j: L.Slot) -> str:
+        return f"IF(c_{j.frag}_capacity,c_{j.frag}_fixed_other,c_{j.frag}_fixed)" if block_of(j.kind).stepped(j) else f"c_{j.frag}_fixed"
+    if block_of(s.kind).composite:
+        return "+".join(f"IF(c_{s.frag}_sh_{j.frag}>0,{plain(j)},0)" for j in lay.components(s))
+    return plain(s)
+
+
+def _stepped_pair(c: Calc, book: Book, a: L.Slot, b: L.Slot) -> None:
+    """Piecewise break-even of a pair where a cost steps (engine.breakeven._piecewise): the volume
+    segments between the points where some unit count may change (multiples of each stepping
+    cost's width, from its fewest units on, merged and ascending), one row each on the hidden
+    Lists sheet; within a segment every count is constant, so the difference a - b is a line,
+    and the break-even is the first segment where the order flips at its start or a root lies inside."""
+    lay = book.lay
+    n = lambda what: f"c_be_{a.frag}_vs_{b.frag}_{what}"  # noqa: E731
+    on = n("on")
+    sources = [(+1, x) for x in step_sources(lay, a)] + [(-1, x) for x in step_sources(lay, b)]
+    c.line(n("fa"), f"{a.id}: fixed cost without its units that step", f"=IF({on},{_be_fixed(lay, a)},0)", "USD/month", L.USD)
+    c.line(n("fb"), f"{b.id}: fixed cost without its units that step", f"=IF({on},{_be_fixed(lay, b)},0)", "USD/month", L.USD)
+    s_ = n("s")
+    c.line(s_, "Slope difference (a - b)", f"=IF({on},c_{a.frag}_slope-c_{b.frag}_slope,0)", "USD/month per token/day", "0.000000000")
+    c.line(n("safe"), "Slope difference for division", f"=IF({s_}=0,1,{s_})", "USD/month per token/day", "0.000000000")
+    widths = []
+    for i, (_sign, x) in enumerate(sources):
+        w = n(f"w{i + 1}")
+        c.line(w, f"{x.label}: volume per step", f"=IF(AND({on},{x.active}),{x.width},\"\")", "tokens/day", L.INT,
+               "blank: its count does not step")
+        widths.append(w)
+    c.line(n("steps"), "A cost steps with volume (piecewise)", f"=COUNT({','.join(widths)})>0", "TRUE/FALSE")
+    band = "+".join(f"IF(ISNUMBER({w}),c_{x.part.frag}_instance_month*(c_{x.part.frag}_redundancy*{x.fewest}+1),0)"
+                    for w, (_sign, x) in zip(widths, sources))
+    c.line(n("tie"), "A difference this small is a tie", f"=k_tie*(ABS({n('fa')})+ABS({n('fb')})+{band})", "USD/month", "0.000000",
+           "as in the engine: costs and the steps' envelopes")
+    # the table on Lists: per stepping cost its step index at the segment's end, that end, its units' cost
     ws = book.ws(L.LISTS)
-    col0 = 8 + 8 * book.both_tables
-    book.both_tables += 1
-    cols = [get_column_letter(col0 + i) for i in range(7)]
-    I, J, LO, HI, DLO, SL, HIT = cols
+    k = len(sources)
+    col0 = book.lists_col
+    cols = [get_column_letter(col0 + i) for i in range(3 * k + 5)]
+    book.lists_col += 3 * k + 6
+    N, NB, UC = cols[:k], cols[k:2 * k], cols[2 * k:3 * k]
+    LO, HI, DLO, ROOT, HIT = cols[3 * k:]
     first, last = 4, 3 + L.MAX_SEGMENTS
-    ws[f"{I}2"] = f"Break-even segments {a.id} vs {b.id}"
-    for col, head in zip(cols, ("steps a", "steps b", "from", "to", "a - b at from", "slope", "hit")):
+    ws[f"{cols[0]}1"] = f"Break-even segments: {a.id} vs {b.id} (Calculations, {n('')[:-1]}_*)"
+    for i, (_sign, x) in enumerate(sources):
+        ws[f"{N[i]}2"] = x.label
+        ws[f"{N[i]}3"], ws[f"{NB[i]}3"], ws[f"{UC[i]}3"] = ("its step at the segment's end", "that end, tokens/day (0: no steps)",
+                                                         "its units, USD/month")
+    for col, head in zip((LO, HI, DLO, ROOT, HIT), ("segment from", "segment to", "a - b at its start", "root of the line",
+                                                    "order flips here")):
         ws[f"{col}3"] = head
-    wa, wb = f"c_{a.frag}_step", f"c_{b.frag}_step"
-    ra, rb = f"c_{a.frag}_redundancy", f"c_{b.frag}_redundancy"
-    slope = f"c_{a.frag}_slope-c_{b.frag}_slope"
-    sign0 = f"{name}_sign0"
     for r in range(first, last + 1):
-        if r == first:
-            ws[f"{I}{r}"], ws[f"{J}{r}"], ws[f"{LO}{r}"] = 0, 0, 0
-        else:
-            p = r - 1
-            ws[f"{I}{r}"] = f"={I}{p}+IF({HI}{p}=0,0,IF(({I}{p}+1)*{wa}={HI}{p},1,0))"
-            ws[f"{J}{r}"] = f"={J}{p}+IF({HI}{p}=0,0,IF(({J}{p}+1)*{wb}={HI}{p},1,0))"
-            ws[f"{LO}{r}"] = f"={HI}{p}"
-        ws[f"{HI}{r}"] = f"=IF(AND(c_{a.frag}_capacity,c_{b.frag}_capacity),MIN(({I}{r}+1)*{wa},({J}{r}+1)*{wb}),0)"
-        ws[f"{SL}{r}"] = f"={slope}"
-        ws[f"{DLO}{r}"] = (f"=IF({HI}{r}=0,0,(c_{a.frag}_fixed_other+{_units(a, f'CEILING(({I}{r}+1)*{ra},1)')}*c_{a.frag}_instance_month)"
-                           f"-(c_{b.frag}_fixed_other+{_units(b, f'CEILING(({J}{r}+1)*{rb},1)')}*c_{b.frag}_instance_month)+{SL}{r}*{LO}{r})")
-        flip = "FALSE" if r == first else f"({DLO}{r}>{name}_tie)<>{sign0}"
-        ws[f"{HIT}{r}"] = (f"=IF({HI}{r}=0,0,IF({flip},1,IF({SL}{r}<>0,IF(AND({LO}{r}-{DLO}{r}/{SL}{r}>{LO}{r},"
-                           f"{LO}{r}-{DLO}{r}/{SL}{r}<{HI}{r}*(1-k_root_edge),({SL}{r}>0)<>{sign0}),1,0),0)))")
-    c.line(f"{name}_tie", "Both stepped: a difference this small is a tie",
-           f"=IF(AND(c_{a.frag}_capacity,c_{b.frag}_capacity),k_tie*(ABS(c_{a.frag}_fixed_other)+ABS(c_{b.frag}_fixed_other)"
-           f"+c_{a.frag}_instance_month*({_band(a, ra)})+c_{b.frag}_instance_month*({_band(b, rb)})),0)", "USD/month", "0.000000", "as in the engine")
-    c.line(sign0, "Both stepped: first option dearer at the smallest volume",
-           f"=IF(AND(c_{a.frag}_capacity,c_{b.frag}_capacity),(c_{a.frag}_fixed_other+{_units(a, f'CEILING({ra},1)')}*c_{a.frag}_instance_month)"
-           f"-(c_{b.frag}_fixed_other+{_units(b, f'CEILING({rb},1)')}*c_{b.frag}_instance_month)+({slope})*MIN({wa},{wb})*k_tiny_step>{name}_tie,FALSE)",
-           "TRUE/FALSE")
-    c.line(f"{name}_k", "Both stepped: first segment where the order flips",
-           f"=IF(AND(c_{a.frag}_capacity,c_{b.frag}_capacity),IFERROR(MATCH(1,'{L.LISTS}'!{HIT}{first}:{HIT}{last},0),\"\"),\"\")",
-           "segment", "0")
-    k = f"{name}_k"
-    at = lambda col: f"INDEX('{L.LISTS}'!{col}{first}:{col}{last},{k})"  # noqa: E731
-    c.line(name, "Both stepped: break-even",
-           f"=IF(ISNUMBER({k}),IF(AND({k}>1,({at(DLO)}>{name}_tie)<>{sign0}),{at(LO)},{at(LO)}-{at(DLO)}/{at(SL)}),\"\")",
-           "tokens/day", L.INT)
+        p = r - 1
+        for i, (_sign, x) in enumerate(sources):
+            w = widths[i]
+            if r == first:
+                ws[f"{N[i]}{r}"] = f"=IF(ISNUMBER({w}),{x.fewest},0)"
+            else:
+                ws[f"{N[i]}{r}"] = f"={N[i]}{p}+IF({NB[i]}{p}={HI}{p},1,0)"
+            ws[f"{NB[i]}{r}"] = f"=IF(ISNUMBER({w}),{N[i]}{r}*{w},0)"
+            ws[f"{UC[i]}{r}"] = (f"=IF({NB[i]}{r}>0,CEILING({N[i]}{r}*c_{x.part.frag}_redundancy,1)"
+                                 f"*c_{x.part.frag}_instance_month,0)")
+        # the nearest end among the costs that step (0: this one does not). Not MIN of a range of the row, nor of
+        # text: LibreOffice computes a column of alike formulas together, and then errs on both
+        ends = [f"{x}{r}" for x in NB]
+        top = f"MAX({','.join(ends)})"
+        nearest = ends[0] if k == 1 else "MIN(" + ",".join(f"IF({e}>0,{e},{top})" for e in ends) + ")"
+        ws[f"{HI}{r}"] = f"=IF({n('steps')},{nearest},0)"
+        ws[f"{LO}{r}"] = "=0" if r == first else f"={HI}{p}"
+        units = "".join(f"{'+' if sign > 0 else '-'}{UC[i]}{r}" for i, (sign, _x) in enumerate(sources))
+        ws[f"{DLO}{r}"] = f"=IF({HI}{r}>0,{n('fa')}-{n('fb')}{units}+{s_}*{LO}{r},\"\")"
+        ws[f"{ROOT}{r}"] = f"=IF(AND({HI}{r}>0,{s_}<>0),{LO}{r}-{DLO}{r}/{s_},\"\")"
+        inside = (f"AND(ISNUMBER({ROOT}{r}),{ROOT}{r}>{LO}{r},{ROOT}{r}<{HI}{r}*(1-k_root_edge),({s_}>0)<>{n('sign0')})")
+        flip = inside if r == first else f"OR(({DLO}{r}>{n('tie')})<>{n('sign0')},{inside})"
+        ws[f"{HIT}{r}"] = f"=IF({HI}{r}>0,{flip},FALSE)"
+    at = lambda col: f"'{L.LISTS}'!{col}{first}:{col}{last}"  # noqa: E731
+    c.line(n("sign0"), "a dearer at the smallest volume",
+           f"=IF({n('steps')},INDEX({at(DLO)},1)+{s_}*MIN({','.join(widths)})*k_tiny_step>{n('tie')},FALSE)", "TRUE/FALSE",
+           "General", "the first segment's difference, a tiny step in")
+    c.line(n("k"), "First segment where the order flips", f"=IF({n('steps')},IFERROR(MATCH(TRUE,{at(HIT)},0),\"\"),\"\")",
+           "segment", "0", f"Lists sheet, columns {cols[0]}-{HIT}: one row per segment")
+    k_ = n("k")
+    c.line(n("lo"), "That segment starts at", f"=IF(ISNUMBER({k_}),INDEX({at(LO)},{k_}),\"\")", "tokens/day", L.INT)
+    c.line(n("dlo"), "a - b at its start", f"=IF(ISNUMBER({k_}),INDEX({at(DLO)},{k_}),\"\")", "USD/month", L.USD)
+    c.line(n("pw"), "Piecewise break-even",
+           f"=IF(ISNUMBER({k_}),IF(AND({k_}>1,({n('dlo')}>{n('tie')})<>{n('sign0')}),{n('lo')},{n('lo')}-{n('dlo')}/{n('safe')}),\"\")",
+           "tokens/day", L.INT, "at the step, or the root inside the segment")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -728,6 +764,16 @@ def _build_monthly(book: Book) -> None:
             heads[f"{s.frag}_carries"] = (f"{s.id}: volume it carries", "tokens/day")
             for j in lay.components(s):
                 heads[f"{s.frag}_{j.frag}_part"] = (f"{s.id}: {j.id} at its share", "USD/month")
+        if s.kind == "self_hosted":
+            heads[f"{s.frag}_moved_units"] = (f"{s.id} GPUs at the moved share", "instances (migration)")
+        if s.kind in ("self_hosted", "on_prem"):
+            heads[f"{s.frag}_rest_units"] = (f"{s.id} {'GPUs' if s.kind == 'self_hosted' else 'servers'} as today's option",
+                                             "at the rest of traffic")
+        for j in lay.components(s):
+            heads[f"{s.frag}_{j.frag}_rest"] = (f"{s.id} as today's option: {j.id} at its share", "USD/month, rest of traffic")
+            if j.kind in ("self_hosted", "on_prem"):
+                heads[f"{s.frag}_{j.frag}_rest_units"] = (f"{s.id} as today's option: {j.id} {'GPUs' if j.kind == 'self_hosted' else 'servers'}",
+                                                          "at its share")
         for j in _bought_parts(lay, s):
             k = f"{s.frag}_{j.frag}"
             heads[f"{k}_instances"] = (f"{s.id}: {j.id} servers", "in use")
@@ -787,7 +833,30 @@ def _build_monthly(book: Book) -> None:
         sw, ov = "N(in_horizon_switch_month)", "N(in_horizon_overlap_months)"
         _calc(ws, share, f"=IF({act},IF({month}<={sw},0,IF({month}<={sw}+{ov},({month}-{sw})/({ov}+1),1)),\"\")", "0.00%")
         for s in lay.slots:  # each option's cost as today's option carrying the traffic the new one does not yet carry
-            rest = block_of(s.kind).monthly(s, f"((1-{share})*{t})", pf, "")
+            left = f"((1-{share})*{t})"
+            units = ""
+            if s.kind in ("self_hosted", "on_prem"):  # its units at that volume, in a helper column
+                units = f"{M[f'{s.frag}_rest_units']}{r}"
+                count = capacity_instances(s, left) if s.kind == "self_hosted" else op_units(s, left)
+                live = f"AND({act},{s.on},{share}<1" + (f",c_{s.frag}_capacity)" if s.kind == "self_hosted" else ")")
+                _calc(ws, units, f"=IF({live},{count},0)", L.INT)
+            if block_of(s.kind).composite:  # each part at its share of that volume, in a helper column
+                cells = []
+                for j in lay.components(s):
+                    sh, cell = f"c_{s.frag}_sh_{j.frag}", f"{M[f'{s.frag}_{j.frag}_rest']}{r}"
+                    part_units = ""
+                    if j.kind in ("self_hosted", "on_prem"):
+                        part_units = f"{M[f'{s.frag}_{j.frag}_rest_units']}{r}"
+                        vol = f"({sh}*{left})"
+                        count = capacity_instances(j, vol) if j.kind == "self_hosted" else op_units(j, vol)
+                        extra = f",c_{j.frag}_capacity" if j.kind == "self_hosted" else ""
+                        _calc(ws, part_units, f"=IF(AND({act},{s.on},{share}<1,{sh}>0{extra}),{count},0)", L.INT)
+                    _calc(ws, cell, f"=IF(AND({act},{s.on},{share}<1,{sh}>0),{block_of(j.kind).monthly(j, f'({sh}*{left})', pf, part_units)},0)",
+                          L.USD)
+                    cells.append(cell)
+                rest = "+".join(cells)
+            else:
+                rest = block_of(s.kind).monthly(s, left, pf, units)
             _calc(ws, f"{M[f'{s.frag}_rest']}{r}", f"=IF(AND({act},{s.on}),IF({share}<1,{rest},0),\"\")", L.USD)
         today_rest = "CHOOSE(c_cur_index," + ",".join(f"{M[f'{x.frag}_rest']}{r}" for x in lay.slots) + ")"
         for s in lay.slots:
@@ -809,7 +878,11 @@ def _build_monthly(book: Book) -> None:
                 cash += "+" + composite_cash(s, j, {"units": units, "bought": f"{M[f'{k}_bought']}{r}",
                                                     "retired": f"{M[f'{k}_retired']}{r}", "month": f"{M['month']}{r}"})
             own = f"{block.monthly(s, t, pf, inst)}{cash}"
-            at_share = block.monthly(s, f"({share}*{t})", pf, "")
+            moved = ""
+            if s.kind == "self_hosted":  # its GPUs at the moved share, in a helper column
+                moved = f"{M[f'{s.frag}_moved_units']}{r}"
+                _calc(ws, moved, f"=IF(AND({act},{s.on},{share}>0,c_{s.frag}_capacity),{capacity_instances(s, f'({share}*{t})')},0)", L.INT)
+            at_share = block.monthly(s, f"({share}*{t})", pf, moved)
             if block.composite:  # one helper column per part: its own cost at its share of what the composite carries
                 carries = f"{M[f'{s.frag}_carries']}{r}"
                 _calc(ws, carries, f"=IF(AND({act},{s.on}),IF({_moving(s)},{share}*{t},{t}),\"\")", L.INT)
@@ -1008,23 +1081,14 @@ def _build_outputs(book: Book) -> None:
             "tokens_per_day": f"=IF({n('on')},IF({n('found')},{n('t')},\"none\"),\"\")",
             "requests_per_month": f"=IF(AND({n('found')},c_has_size),{n('t')}*in_volume_days_per_month/c_request_size,\"\")",
             "volume_ratio": f"=IF(AND({n('found')},c_tokens_per_day>0),{n('t')}/c_tokens_per_day,\"\")",
-            "monthly_cost": f"=IF({n('found')},{block_of(a.kind).cost_at(a, n('t'))},\"\")",
+            "monthly_cost": f"={n('a_at_t')}",
             "api_token_spend": f"=IF({n('found')},c_{apis[0].frag}_token_slope*{n('t')},\"\")" if apis else "=\"\"",
             "cheaper_below": f"=IF({n('on')},IF({n('a_probe')}<={n('b_probe')},c_{a.frag}_label,c_{b.frag}_label),\"\")",
             "method": f"=IF({n('on')},IF({n('found')},"
-                      + (f"IF(OR({','.join(x for x in (block_of(a.kind).stepped(a), block_of(b.kind).stepped(b)) if x)}),"
-                         "\"piecewise (GPU steps)\",\"closed form\")" if any(block_of(x.kind).stepped(x) for x in (a, b)) else "\"closed form\"")
+                      + (f"IF({n('steps')},\"piecewise (GPU steps)\",\"closed form\")"
+                         if step_sources(lay, a) or step_sources(lay, b) else "\"closed form\"")
                       + ",\"none: the costs do not cross\"),\"\")",
         }
-        composite = [x for x in (a, b) if block_of(x.kind).composite]
-        if composite:  # its cost curve steps where a component does: the formulas above would be wrong (values.py)
-            from .values import STEPPED_COMPOSITE_PAIR
-
-            stepped = f"OR({','.join(f'c_{x.frag}_stepped' for x in composite)})"
-            for key in be:
-                if key != "pair":
-                    said = STEPPED_COMPOSITE_PAIR.get(key, "")
-                    be[key] = f"=IF({stepped},\"{said}\",{be[key][1:]})"
         for key, _label, _unit_text, fmt in L.BREAKEVEN_COLUMNS:
             col = get_column_letter(2 + cols.index(key))
             _calc(ws, f"{col}{r}", be[key], fmt)
@@ -1036,9 +1100,8 @@ def _build_outputs(book: Book) -> None:
         ws.cell(row=r, column=2, value="(one option: no pair)").font = S.NOTE
         r += 1
     if any(block_of(s.kind).composite for s in lay.slots):
-        ws.cell(row=r, column=2, value="A mix or cascade costs the sum of its parts at their shares. While a part steps with volume "
-                "(GPU instances, servers) its pairs read 'not in the workbook': these formulas follow one stepped cost, not a sum; "
-                "the memo and `runrate evaluate` give those break-evens.").font = S.NOTE
+        ws.cell(row=r, column=2, value="A mix or cascade costs the sum of its parts at their shares; a part that steps with volume "
+                "(GPU instances, servers) steps at its share of the volume, and its pairs are solved segment by segment (Lists).").font = S.NOTE
         r += 1
     ws.cell(row=r, column=2, value="Below the break-even volume the 'cheaper below' option costs less; the chart on the right plots "
             "the primary pair.").font = S.NOTE
@@ -1065,6 +1128,8 @@ def _build_outputs(book: Book) -> None:
             ws[f"{s.col}{r}"].alignment = S.RIGHT
         r += 1
     ws.conditional_formatting.add(f"B{first}:{unit_col}{r - 1}", FormulaRule(formula=[f"${unit_col}{first}=\"hidden\""], fill=S.NA_FILL))
+    for s in lay.slots:  # each option's column of line items (another option's rows read "-"), for the Checks sheet
+        book.define(f"out_iceberg_{s.frag}", L.OUTPUTS, f"{s.col}{first}:{s.col}{r - 1}")
     ws.cell(row=r, column=2, value="Total").font = S.BOLD
     for s in lay.slots:
         _calc(ws, f"{s.col}{r}", f"=c_{s.frag}_total", L.USD, S.BOLD)
@@ -1093,7 +1158,10 @@ def _build_sensitivity(book: Book) -> None:
     _title(ws, "Sensitivity", f"Utilization x volume grid: {what} monthly cost (negative: self-hosting is cheaper).")
     ws.column_dimensions["B"].width = 22
     curve_cols = [get_column_letter(4 + i) for i in range(len(lay.slots) + len(hosted))]
-    for col in set(L.GRID_COLUMNS + tuple(curve_cols)):
+    # a mix's or cascade's parts each at its share, one helper column each (the composite's column sums them)
+    parts = [(m, j) for m in lay.slots if block_of(m.kind).composite for j in lay.components(m)]
+    part_cols = {(m.id, j.id): get_column_letter(4 + len(curve_cols) + i) for i, (m, j) in enumerate(parts)}
+    for col in set(L.GRID_COLUMNS + tuple(curve_cols) + tuple(part_cols.values())):
         ws.column_dimensions[col].width = 15
     r0 = L.GRID_FIRST_ROW
     _section(ws, r0 - 3, "Utilization x volume grid (USD/month; same axes as the engine)", "I")
@@ -1126,7 +1194,7 @@ def _build_sensitivity(book: Book) -> None:
 
     # Cost versus volume (data of the break-even chart).
     r = last + 3
-    _section(ws, r, "Monthly cost versus volume (chart data)", get_column_letter(max(9, 3 + len(curve_cols))))
+    _section(ws, r, "Monthly cost versus volume (chart data)", get_column_letter(max(9, 3 + len(curve_cols) + len(parts))))
     _header(ws, r + 1, ["Point", "Tokens per day"])
     for s, col in zip(lay.slots, curve_cols):
         _calc(ws, f"{col}{r + 1}", f"=c_{s.frag}_label", "@", S.HEADER)
@@ -1135,6 +1203,9 @@ def _build_sensitivity(book: Book) -> None:
     inst_cols = dict(zip([s.id for s in hosted], curve_cols[len(lay.slots):]))
     for s in hosted:
         _header(ws, r + 1, [f"{s.id} GPUs"], inst_cols[s.id])
+    for m, j in parts:
+        _header(ws, r + 1, [f"{m.id}: {j.id} at its share"], part_cols[(m.id, j.id)])
+        _unit(ws, f"{part_cols[(m.id, j.id)]}{r + 2}", "USD/month")
     r += 2
     _unit(ws, f"C{r}", "tokens/day")
     for col in curve_cols[: len(lay.slots)]:
@@ -1153,8 +1224,14 @@ def _build_sensitivity(book: Book) -> None:
                      f"*B{row}/MAX($B${first}:$B${last_pt})", L.INT)
         for s in hosted:
             _calc(ws, f"{inst_cols[s.id]}{row}", f"=IF(c_{s.frag}_capacity,{capacity_instances(s, t)},\"\")", L.INT)
+        for m, j in parts:
+            sh = f"c_{m.frag}_sh_{j.frag}"
+            _calc(ws, f"{part_cols[(m.id, j.id)]}{row}", f"=IF(AND({m.on},{sh}>0),{block_of(j.kind).cost_at(j, f'({sh}*{t})')},0)", L.USD)
         for s, col in zip(lay.slots, curve_cols):
-            cost = sh_cost(s, t, f"{inst_cols[s.id]}{row}") if s.kind == "self_hosted" else block_of(s.kind).cost_at(s, t)
+            if block_of(s.kind).composite:
+                cost = "+".join(f"{part_cols[(s.id, j.id)]}{row}" for j in lay.components(s))
+            else:
+                cost = sh_cost(s, t, f"{inst_cols[s.id]}{row}") if s.kind == "self_hosted" else block_of(s.kind).cost_at(s, t)
             _calc(ws, f"{col}{row}", f"=IF({s.on},{cost},NA())", L.USD)
     book.define("curve_tokens", L.SENS, f"C{first}:C{last_pt}")
     for s, col in zip(lay.slots, curve_cols):
@@ -1177,7 +1254,7 @@ def _build_sensitivity(book: Book) -> None:
     book.define("curve_now_cost", L.SENS, f"D{row + 1}")
     ws.cell(row=row + 2, column=2, value="#N/A (grey) is deliberate: a point with nothing to draw (an option not compared, "
             "or no break-even), so the chart leaves a gap instead of plotting zero.").font = S.NOTE
-    last_col = curve_cols[-1] if curve_cols else "I"
+    last_col = (list(part_cols.values()) or curve_cols)[-1] if curve_cols else "I"
     ws.conditional_formatting.add(f"C{first}:{last_col}{row + 1}", FormulaRule(formula=[f"ISNA(C{first})"], font=_grey_font()))
     ws.freeze_panes = "C4"
     ws.print_area = f"A1:{get_column_letter(max(9, _col_index(last_col)))}{row + 2}"
@@ -1268,7 +1345,7 @@ def _build_checks(book: Book) -> None:
             (f"{s.id}: total = visible + hidden", f"IF({on},{near(f'c_{o}_total', f'c_{o}_visible+c_{o}_hidden')},TRUE)", "Calculations"),
             (f"{s.id}: total = fixed + variable", f"IF({on},{near(f'c_{o}_total', f'c_{o}_fixed+c_{o}_variable')},TRUE)", "Calculations"),
             (f"{s.id}: total = sum of the iceberg line items (Outputs)",
-             f"IF({on},{near(f'c_{o}_total', 'SUM(' + ','.join(f'out_li_{o}_{k}' for k, *_ in lay.line_items(s)) + ')')},TRUE)", "Outputs"),
+             f"IF({on},{near(f'c_{o}_total', f'SUM(out_iceberg_{o})')},TRUE)", "Outputs"),
             (f"{s.id}: month 1 of the series = today's total (unless a move is phased)",
              f"IF(AND({on},NOT({_moving(s)})),{near(f'c_{o}_total', m1)},TRUE)", "Monthly"),
         ]
@@ -1278,12 +1355,16 @@ def _build_checks(book: Book) -> None:
         ("Volume: tokens/day = requests x tokens per request / days when all three are given",
          "OR(NOT(AND(ISNUMBER(in_volume_tokens_per_day),ISNUMBER(in_volume_requests_per_month),ISNUMBER(in_volume_tokens_per_request))),"
          + near("in_volume_tokens_per_day", "in_volume_requests_per_month*in_volume_tokens_per_request/in_volume_days_per_month") + ")", "Inputs"),
-        ("Per-request hidden costs (review, tool calls) have a request size",
-         "OR(c_has_size,AND(" + ",".join(f"c_{s.frag}_other_slope{_volume_rate(s)}=0" for s in lay.slots) + ","
-         + ",".join(f"OR(NOT({s.on}),(in_{s.frag}_hidden_review_share+c_{s.frag}_failed)*c_{s.frag}_review_unit"
-                    f"+in_{s.frag}_hidden_tool_calls_per_request*in_{s.frag}_hidden_price_per_tool_call=0)" for s in lay.slots
-                    if not block_of(s.kind).composite)
-         + "))", "Inputs"),
+    ]
+    for s in lay.slots:  # one row per option: short formulas an auditor can read
+        if block_of(s.kind).composite:  # its per-request costs are its parts' (an on-prem part's power is per token)
+            power = "".join(f"-c_{s.frag}_sh_{j.frag}*c_{j.frag}_load_rate" for j in lay.components(s) if j.kind == "on_prem")
+            cond = f"OR(c_has_size,c_{s.frag}_other_slope{power}=0)"
+        else:
+            cond = (f"OR(c_has_size,AND(c_{s.frag}_other_slope{_volume_rate(s)}=0,OR(NOT({s.on}),(in_{s.frag}_hidden_review_share"
+                    f"+c_{s.frag}_failed)*c_{s.frag}_review_unit+in_{s.frag}_hidden_tool_calls_per_request*in_{s.frag}_hidden_price_per_tool_call=0)))")
+        rows.append((f"{s.id}: per-request hidden costs (review, tool calls) have a request size", cond, "Inputs"))
+    rows += [
         ("Today's option is one of the options compared",
          "OR(" + ",".join(f"AND(in_context_current_option=\"{s.id}\",{s.on})" for s in lay.slots) + ")", "Inputs"),
     ]
@@ -1303,9 +1384,10 @@ def _build_checks(book: Book) -> None:
                      f"OR(AND({h}_review_share=0,c_{s.frag}_failed=0),ISNUMBER({h}_cost_per_review),ISNUMBER({h}_review_minutes))))", "Inputs"))
     for s in lay.of_kind("api"):  # one row per tier: short formulas an auditor can read
         for i in range(L.MAX_TIERS):
-            a, b, cc = (x.name for x in lay.tier_specs(s.id, i))
-            filled = f"COUNT({a},{b},{cc})"
-            row_ok = f"OR({filled}=0,AND(ISNUMBER({a}),ISNUMBER({b}),ISNUMBER({cc})))"
+            specs = lay.tier_specs(s.id, i)
+            a = specs[0].name
+            cells = f"'{specs[0].sheet}'!{_abs(specs[0].cell)}:{_abs(specs[-1].cell)}"  # the tier's row: threshold, input, output
+            row_ok = f"OR(COUNT({cells})=0,COUNT({cells})=COLUMNS({cells}))"
             if i > 0:
                 prev = lay.tier_specs(s.id, i - 1)[0].name
                 row_ok = f"AND({row_ok},OR(ISBLANK({a}),AND(ISNUMBER({prev}),{a}>{prev})))"
@@ -1419,7 +1501,7 @@ def _build_lists(book: Book) -> None:
             ws.cell(row=r, column=4, value=spec.max_length or 255)
             book.define(f"lim_len_{spec.name[3:]}", L.LISTS, f"D{r}")
             r += 1
-    ws["F3"] = "GPU step index (piecewise break-even)"
+    ws["F3"] = "Segment (piecewise break-evens: one row each)"
     for n in range(1, L.MAX_SEGMENTS + 1):
         ws.cell(row=3 + n, column=6, value=n)
     book.define("k_segments", L.LISTS, f"F4:F{3 + L.MAX_SEGMENTS}")

@@ -134,21 +134,6 @@ def _pair_values(ev: Evaluation, be: BreakEven, first: str, second: str) -> dict
     }
 
 
-# A pair with a mix or cascade whose part steps with volume (GPU instances or servers at its share):
-# the workbook's break-even formulas handle one cost curve with one step width, not a sum of several,
-# so the table says so in words (and a note under it) instead of a wrong number (the memo's and CLI's).
-STEPPED_COMPOSITE_PAIR = {
-    "tokens_per_day": "not in the workbook",
-    "method": "steps of a mix (see note)",
-}
-
-
-def _stepped_composite(ev: Evaluation, a: L.Slot, b: L.Slot) -> bool:
-    from ..engine.curve import curve
-
-    return any(s.kind in L.COMPOSITE_KINDS and bool(curve(ev.scenario, s.id).widths) for s in (a, b))
-
-
 def output_values(ev: Evaluation, lay: Optional[L.Layout] = None) -> dict[str, Value]:
     """Single-cell outputs: defined name -> the engine's value ("" where the sheet shows blank)."""
     sc = ev.scenario
@@ -187,8 +172,6 @@ def output_values(ev: Evaluation, lay: Optional[L.Layout] = None) -> dict[str, V
     for a, b in lay.pairs():
         be = engine_pairs.get((a.id, b.id))
         cells = _pair_values(ev, be, a.id, b.id) if be is not None else {k: "" for k, *_ in L.BREAKEVEN_COLUMNS}
-        if be is not None and _stepped_composite(ev, a, b):
-            cells = {**{k: "" for k, *_ in L.BREAKEVEN_COLUMNS}, "pair": cells["pair"], **STEPPED_COMPOSITE_PAIR}
         for key, value in cells.items():
             out[L.breakeven_name(a, b, key)] = value
     be = ev.breakeven
