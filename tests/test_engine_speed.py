@@ -297,6 +297,20 @@ def test_exact_flips_are_the_bisected_flips(s):
     _assert_exact_flips_are_plain(s)
 
 
+def test_exact_flips_where_a_count_ratio_moves_by_an_ulp():
+    # found by hypothesis: at a target utilization of 1 - 1 ulp two probes' unit-count ratios differ
+    # by an ulp and their logarithms are equal (the slope divided by zero)
+    s = Scenario.model_validate({
+        "name": "prop", "volume": {"tokens_per_day": 1000.0, "tokens_per_request": 100.0, "input_share": 0.0},
+        "options": [{"id": "api", "kind": "api", "input_price_per_1m": 1.0, "output_price_per_1m": 1.0},
+                    {"id": "self_hosted", "kind": "self_hosted", "mode": "capacity", "instance_hourly_usd": 1.0,
+                     "gpus_per_instance": 1, "tokens_per_second_per_gpu": 50.0, "peak_to_average": 1.0,
+                     "target_utilization": 0.9999999999999999, "fte": 0.0}],
+        "context": {"current_option": "api"},
+        "horizon": {"months": 36, "api_price_decline_per_year": 0.0, "discount_rate_per_year": 0.0}})
+    _assert_exact_flips_are_plain(s)
+
+
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(on_prem_scenarios())
 def test_exact_flips_are_the_bisected_flips_on_prem_and_migrating(s):

@@ -241,7 +241,10 @@ def _count_breaks(at_a: list, at_b: list, a: float, b: float, points: bool, unti
             if ra == rb or ra <= 0 or rb <= 0 or (ra, rb, fewest) in seen:
                 continue
             seen.add((ra, rb, fewest))
-            slope = span / (math.log(rb) - math.log(ra))
+            rise = math.log(rb) - math.log(ra)
+            if rise == 0:  # ra, rb a few ulp apart: no whole count between them
+                continue
+            slope = span / rise
             # from a's side: each whole k whose crossing r* = k / snap lies between ra and rb, nearest first
             if rb > ra:
                 k, last, direction = max(fewest, math.ceil(ra * snap)), rb, 1
