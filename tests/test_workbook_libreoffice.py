@@ -100,7 +100,17 @@ def first_escalates(share=None):
     return Scenario.model_validate(data)
 
 
-FIRST_ESCALATES = {"cascade-first-escalates": lambda: first_escalates(), "cascade-first-escalates-stated": lambda: first_escalates(0.09)}
+def _moving_to_it(s: Scenario) -> Scenario:
+    """The same, run today on the frontier model and moving to the cascade from month 2 over 3 months
+    (Monthly's columns as today's option carry each part without the escalated review)."""
+    data = s.model_dump()
+    data["horizon"].update(switch_month=2, overlap_months=3)
+    data["context"]["current_option"] = "frontier"
+    return Scenario.model_validate(data)
+
+
+FIRST_ESCALATES = {"cascade-first-escalates": lambda: first_escalates(), "cascade-first-escalates-stated": lambda: first_escalates(0.09),
+                   "cascade-first-escalates-moving": lambda: _moving_to_it(first_escalates())}
 # Break-evens where a cost steps from more than one unit or inside a composite (engine breakeven._piecewise):
 # a stated fleet of 1,500 servers (test_breakeven_crossings: the engine's crossing is at server 2,251, past the
 # 1,000 steps a search from one server covers), and a cascade whose first option is a stated fleet of 2 servers.

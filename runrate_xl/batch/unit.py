@@ -29,7 +29,6 @@ def process_unit(job: UnitJob) -> UnitResult:
     folder = Path(job.out_dir) / job.folder
     res = UnitResult(job.position, job.name, job.folder, "ok")
     errors: list[str] = []
-    notes: list[str] = []  # a deliverable left out on purpose: said, without failing the unit
     traces: list[str] = []
 
     def stage(name: str, fn: Callable[[], Any]) -> Any:
@@ -63,9 +62,7 @@ def process_unit(job: UnitJob) -> UnitResult:
                 res.files.append(f"{job.folder}/{job.folder}.eml")
                 res.mail_status = "drafted"
     if errors:
-        res.status, res.error, res.trace = "failed", "; ".join(errors + notes), "\n".join(traces)
-    elif notes:
-        res.error = "; ".join(notes)
+        res.status, res.error, res.trace = "failed", "; ".join(errors), "\n".join(traces)
     return res
 
 

@@ -600,8 +600,9 @@ def cost_line(c: Calc, lay: L.Layout, s: L.Slot, t: str, name: str, label: str, 
         for j in lay.components(s):
             sh = f"c_{s.frag}_sh_{j.frag}"
             cost_line(c, lay, j, f"({sh}*{t})", f"{name}_{j.frag}", f"{label}: {j.id} at its share", f"AND({when},{sh}>0)", "0")
-            parts.append(f"{name}_{j.frag}")
-        c.line(name, label, f"=IF({when},{'+'.join(parts)},{blank})", "USD/month", L.USD, "the sum of its parts at their shares")
+            parts.append(f"{name}_{j.frag}{escalated_off(s, j, f'({sh}*{t})')}")
+        c.line(name, label, f"=IF({when},{'+'.join(parts)},{blank})", "USD/month", L.USD,
+               "the sum of its parts at their shares (a cascade's escalating first without its failures' review)")
         return
     if s.kind in ("self_hosted", "on_prem"):
         units = f"{name}_units"
@@ -851,8 +852,8 @@ def _build_monthly(book: Book) -> None:
                         count = capacity_instances(j, vol) if j.kind == "self_hosted" else op_units(j, vol)
                         extra = f",c_{j.frag}_capacity" if j.kind == "self_hosted" else ""
                         _calc(ws, part_units, f"=IF(AND({act},{s.on},{share}<1,{sh}>0{extra}),{count},0)", L.INT)
-                    _calc(ws, cell, f"=IF(AND({act},{s.on},{share}<1,{sh}>0),{block_of(j.kind).monthly(j, f'({sh}*{left})', pf, part_units)},0)",
-                          L.USD)
+                    monthly = block_of(j.kind).monthly(j, f"({sh}*{left})", pf, part_units) + escalated_off(s, j, f"({sh}*{left})")
+                    _calc(ws, cell, f"=IF(AND({act},{s.on},{share}<1,{sh}>0),{monthly},0)", L.USD)
                     cells.append(cell)
                 rest = "+".join(cells)
             else:
@@ -1226,7 +1227,8 @@ def _build_sensitivity(book: Book) -> None:
             _calc(ws, f"{inst_cols[s.id]}{row}", f"=IF(c_{s.frag}_capacity,{capacity_instances(s, t)},\"\")", L.INT)
         for m, j in parts:
             sh = f"c_{m.frag}_sh_{j.frag}"
-            _calc(ws, f"{part_cols[(m.id, j.id)]}{row}", f"=IF(AND({m.on},{sh}>0),{block_of(j.kind).cost_at(j, f'({sh}*{t})')},0)", L.USD)
+            _calc(ws, f"{part_cols[(m.id, j.id)]}{row}",
+                  f"=IF(AND({m.on},{sh}>0),{block_of(j.kind).cost_at(j, f'({sh}*{t})')}{escalated_off(m, j, f'({sh}*{t})')},0)", L.USD)
         for s, col in zip(lay.slots, curve_cols):
             if block_of(s.kind).composite:
                 cost = "+".join(f"{part_cols[(s.id, j.id)]}{row}" for j in lay.components(s))
