@@ -346,18 +346,7 @@ def _solve(inside: float, outside: float, gap: Gap) -> tuple[float, str]:
                     return near, o_near
                 if g > 0 and g_near <= 0:
                     return mid, o
-        if g > 0:
-            outside, g_out, option = mid, g, o
-            if side == 1:
-                g_in /= 2  # Illinois: halve the stale end so the bracket keeps shrinking from both sides
-            side = 1
-        else:
-            if g == 0:
-                return mid, o  # exactly even: the flip itself
-            inside, g_in = mid, g
-            if side == -1:
-                g_out /= 2
-            side = -1
+        inside, g_in, outside, g_out, option, side = _illinois(mid, g, o, inside, g_in, outside, g_out, option, side)
     return outside, option
 
 
@@ -428,16 +417,17 @@ def _bisect(inside: float, outside: float, gap: Gap) -> tuple[float, str]:
         if not (min(inside, outside) < mid < max(inside, outside)):
             mid = (inside + outside) / 2
         g, o = gap(mid)
-        if g > 0:
-            outside, g_out, option = mid, g, o
-            if side == 1:
-                g_in /= 2  # Illinois: halve the stale end so the bracket keeps shrinking from both sides
-            side = 1
-        else:
-            if g == 0:
-                return mid, o  # exactly even: the flip itself
-            inside, g_in = mid, g
-            if side == -1:
-                g_out /= 2
-            side = -1
+        if g == 0:
+            return mid, o  # exactly even: the flip itself
+        inside, g_in, outside, g_out, option, side = _illinois(mid, g, o, inside, g_in, outside, g_out, option, side)
     return outside, option
+
+
+def _illinois(mid: float, g: float, o: str, inside: float, g_in: float, outside: float, g_out: float, option: str,
+              side: int) -> tuple[float, float, float, float, str, int]:
+    """One step of the Illinois variant of regula falsi: the probe at ``mid`` (gap ``g`` != 0)
+    replaces the end on its side; an end kept twice in a row has its gap halved, so the bracket
+    keeps shrinking from both sides. Returns inside, g_in, outside, g_out, option, side."""
+    if g > 0:
+        return inside, (g_in / 2 if side == 1 else g_in), mid, g, o, 1
+    return mid, g, outside, (g_out / 2 if side == -1 else g_out), option, -1
