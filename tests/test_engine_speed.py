@@ -21,7 +21,7 @@ from runrate_xl.engine.flips import NEAR_TIE, RESOLUTION, TOLERANCE, _bisect, _f
 from runrate_xl.engine.scenario import Scenario
 from runrate_xl.engine.kinds.base import unit_counts
 from runrate_xl.engine.option_cost import option_total
-from runrate_xl.engine.sensitivity import drivers, tornado
+from runrate_xl.engine.sensitivity import drivers, on_line, tornado
 from tests.test_engine_properties import scenarios
 
 
@@ -106,7 +106,7 @@ def _plain_gap(s, d, chosen, allowed):
 
 
 def _shortcut_drivers(s):
-    return [d for d in drivers(s) if d.curves_stay or d.sizes_only or not d.reprices or s.horizon.migrates]
+    return [d for d in drivers(s) if d.curves_stay or d.sizes_only or d.linear or not d.reprices or s.horizon.migrates]
 
 
 @st.composite
@@ -186,6 +186,64 @@ def test_a_restepped_curve_is_the_curve(s, factor):
             assert abs(a - b) <= 1e-9 * max(1.0, abs(a)), (d.key, a, b)
         volumes = [s.volume.daily_tokens * x for x in (0.01, 0.5, 1, 3, 17)] + [plain.step.width * k for k in (1, 2, 5)]
         assert [plain.step.count(t) for t in volumes] == [fast.step.count(t) for t in volumes]
+
+
+def _assert_on_its_line(s, d, value):
+    """The curve of linear driver ``d``'s option read at ``value`` (a breakdown) against the point
+    on the line through today's curve and the one read at twice today's value."""
+    sv = d.set(s, value)
+    plain, fast = curve(sv, d.option), on_line(d, s, value, curve(s, d.option), {})
+    far = curve(d.set(s, 2 * d.get(s)), d.option)
+    # amounts compared at the scale of the option's cost (its fixed part is a difference of items)
+    t = s.volume.daily_tokens
+    size = max(1.0, abs(plain.at(t)), abs(far.at(t)), abs(plain.one_time), abs(far.one_time))
+    for a, b, per in ((plain.fixed, fast.fixed, 1.0), (plain.one_time, fast.one_time, 1.0),
+                      (plain.token_slope, fast.token_slope, t), (plain.other_slope, fast.other_slope, t)):
+        assert abs(a - b) * per <= 1e-12 * size, (d.key, a, b)
+    assert (plain.step is None) == (fast.step is None)
+    if plain.step is not None:
+        assert abs(plain.step.cost - fast.step.cost) <= 1e-12 * max(1.0, abs(plain.step.cost), abs(far.step.cost)), d.key
+        assert plain.step.width == fast.step.width
+        volumes = [s.volume.daily_tokens * x for x in (0.01, 0.5, 1, 3, 17)] + [plain.step.width * k for k in (1, 2, 5)]
+        assert [plain.step.count(t) for t in volumes] == [fast.step.count(t) for t in volumes], d.key
+    months = [s.volume.daily_tokens * 1.05 ** m for m in range(s.horizon.months)]
+    assert (plain.cash is None) == (fast.cash is None)
+    if plain.cash is not None:
+        a, b = plain.cash(months), fast.cash(months)
+        assert a.units_bought == b.units_bought
+        for x, y in [(a.at_start, b.at_start), (a.capex, b.capex), (a.terminal_value, b.terminal_value),
+                     (a.depreciation, b.depreciation), (a.interest, b.interest), *zip(a.by_month, b.by_month)]:
+            assert abs(x - y) <= 1e-12 * max(1.0, abs(a.capex), abs(x)), (d.key, x, y)
+    npv_plain, npv_fast = horizon_npv(sv, plain, d.option), horizon_npv(sv, fast, d.option)
+    assert abs(npv_plain - npv_fast) <= 1e-12 * max(1.0, abs(npv_plain)), (d.key, npv_plain, npv_fast)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(scenarios(growth=True), on_prem_scenarios()), st.floats(0.05, 6.0))
+def test_a_linear_drivers_curve_lies_on_its_line(s, factor):
+    """A driver marked linear (a price, a headcount, a salary) moves every amount of its option
+    affinely and no unit count: the curve read at any value is the point on the line through
+    today's curve and the one read at twice today's value (sensitivity.on_line), which the
+    tornado and the flip search read instead of a breakdown per value: the same fixed cost,
+    slopes, one-time cost, unit cost and counts, hardware cash month by month and NPV."""
+    linear = [d for d in drivers(s) if d.linear and d.get(s)]
+    assert linear  # every scenario has an API price at least
+    for d in linear:
+        _assert_on_its_line(s, d, d.get(s) * factor)
+
+
+def test_every_preset_and_example_linear_driver_lies_on_its_line():
+    """The options as shipped (long-context price tiers, cache writes, reasoning tokens, tool
+    calls, spot, reserved terms, bought servers, composites' components): each linear driver at
+    a quarter, 0.9x, 1.1x and 4x today's value."""
+    checked = set()
+    for name, ev in _evaluations():
+        for d in drivers(ev.scenario):
+            if d.linear and d.get(ev.scenario):
+                for factor in (0.25, 0.9, 1.1, 4.0):
+                    _assert_on_its_line(ev.scenario, d, d.get(ev.scenario) * factor)
+                checked.add(d.key)
+    assert checked == {"api_prices", "ft_prices", "infra", "fte", "fte_cost", "server_price", "power_price"}
 
 
 def _evaluations():

@@ -99,6 +99,18 @@ def shared_curves() -> Iterator[None]:
         _SHARED.reset(token)
 
 
+def shared_memo(scenario: Scenario, name: str) -> dict:
+    """A dict kept for one scenario object while :func:`shared_curves` is active, so that the parts
+    of an evaluation share what they read about it (a fresh dict outside)."""
+    memo = _SHARED.get()
+    if memo is None:
+        return {}
+    known = memo.get((name, id(scenario)))
+    if known is None or known[0] is not scenario:
+        known = memo[(name, id(scenario))] = (scenario, {})  # the scenario held, so its id is not reused meanwhile
+    return known[1]
+
+
 def curve(scenario: Scenario, option: str) -> Curve:
     """The option's cost curve, read from its breakdown at today's volume (or a probe volume)."""
     memo = _SHARED.get()
@@ -187,6 +199,37 @@ def restepped(scenario: Scenario, option: str, today: Curve, moved: Sequence[str
 
 def _restepped_of(scenario: Scenario, o, today: Curve) -> Curve:
     return replace(today, step=kind_of(o).stepping(scenario, o), cash=_cash_hook(scenario, o), horizon={})
+
+
+def along(near: Curve, far: Curve, k: float) -> Curve:
+    """The curve a share ``k`` of the way from ``near`` to ``far`` (``k = (v - v0) / (v1 - v0)``
+    for curves read at driver values ``v0`` and ``v1``), for a driver every amount of which is
+    affine in its value and that moves no unit count (``OptionDriver.linear``): each amount
+    (fixed cost, slopes, one-time cost, unit cost, hardware cash) is ``near + k (far - near)``,
+    the unit counts are ``near``'s. Equal to :func:`curve` at ``v`` (tests/test_engine_speed.py).
+
+    >>> a = Curve(100.0, 0.5, 0.1, None, 1000.0, True)
+    >>> along(a, replace(a, fixed=300.0, one_time=3000.0), 0.25).fixed
+    150.0
+    """
+    if near.parts or far.parts:
+        raise ValueError("along: a composite's curve is composed from its parts' (curve.reread)")
+
+    def lerp(x: float, y: float) -> float:
+        return x + k * (y - x)
+    step = replace(near.step, cost=lerp(near.step.cost, far.step.cost)) if near.step is not None else None
+    cash = None
+    if near.cash is not None and far.cash is not None:
+        cash_near, cash_far = near.cash, far.cash
+
+        def cash(volumes: Sequence[float], counts: Optional[Sequence[int]] = None) -> CashFlows:
+            a, b = cash_near(volumes, counts), cash_far(volumes, counts)
+            return CashFlows(lerp(a.at_start, b.at_start), tuple(lerp(x, y) for x, y in zip(a.by_month, b.by_month)),
+                             lerp(a.capex, b.capex), lerp(a.residual_received, b.residual_received),
+                             lerp(a.terminal_value, b.terminal_value), lerp(a.run_rate_capital, b.run_rate_capital),
+                             lerp(a.depreciation, b.depreciation), lerp(a.interest, b.interest), a.units_bought)
+    return Curve(lerp(near.fixed, far.fixed), lerp(near.token_slope, far.token_slope), lerp(near.other_slope, far.other_slope),
+                 step, lerp(near.one_time, far.one_time), near.follows_decline, cash)
 
 
 @lru_cache(maxsize=256)

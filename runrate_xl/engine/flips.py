@@ -19,12 +19,12 @@ import math
 from typing import Callable, Optional
 
 from . import functions as f
-from .curve import Curve, curve, horizon_npv, migrating, moved_with, reread, restepped, stepped_volumes
+from .curve import Curve, curve, horizon_npv, migrating, moved_with, restepped, shared_memo, stepped_volumes
 from .errors import RunrateError
 from .kinds import is_composite
 from .results import FlipPoint
 from .scenario import Scenario
-from .sensitivity import Driver, drivers
+from .sensitivity import Driver, curve_at, drivers
 
 GRID_STEPS = 6  # grid points per side for a scenario-wide driver
 MAX_ITERATIONS = 60  # root-finding steps per flip
@@ -88,6 +88,7 @@ def gaps(scenario: Scenario, chosen: str, allowed: list[str]) -> Callable[[Drive
     base_npv = {o: horizon_npv(scenario, base_curve[o], o) for o in allowed}
     current = scenario.context.current_option
     today: dict[str, Curve] = {}  # today's option's curve, read once if a phased move needs it
+    lines = shared_memo(scenario, "lines")  # linear drivers' lines, shared with the tornado
 
     def gap_of(d: Driver) -> Gap:
         """The gap at a value of driver ``d``: the NPVs of the options it moves, from their cost
@@ -115,10 +116,10 @@ def gaps(scenario: Scenario, chosen: str, allowed: list[str]) -> Callable[[Drive
                 curves = {o: base_curve[o] for o in moved if o in allowed}
             elif d.sizes_only:
                 curves = {o: restepped(s, o, base_curve[o], owners) if o in owners else base_curve[o] for o in moved if o in allowed}
-            else:
+            else:  # re-read, or on the line of a linear driver (read once for the tornado and every value here)
                 curves = {}
                 for o in sorted((o for o in moved if o in allowed), key=lambda o: is_composite(s.option(o))):  # components first
-                    curves[o] = reread(s, o, base_curve[o], owners, curves) if o in owners else base_curve[o]
+                    curves[o] = curve_at(d, s, o, owners, base_curve, curves, (scenario, value, lines))
             before = _today(s, curves)
             npvs = {o: horizon_npv(s, curves[o], o, today=before) if o in moved else base_npv[o] for o in allowed}
             best = min(others, key=lambda o: npvs[o])

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 from .breakeven import breakeven_volume, primary_pair
-from .curve import Curve, curve, horizon_npv, moved_with, reread, restepped
+from .curve import Curve, along, curve, horizon_npv, moved_with, reread, restepped, shared_memo
 from .kinds import OptionDriver, is_composite, kind_of
 from .kinds.self_hosted import utilization_field
 from .results import SensitivityGrid, SensitivityRow
@@ -21,6 +21,9 @@ from .scenario import Scenario
 
 GRID_UTILIZATIONS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 GRID_VOLUME_FACTORS = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 10.0)
+# a linear driver's line runs through today's curve and one read at this multiple of today's
+# value: far enough that the line's slope loses nothing to cancellation wherever it is read
+LINE_FACTOR = 2.0
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class Driver:
     # move only the horizon, so every option's cost curve and every break-even stay today's)
     reprices: bool = True
     sizes_only: bool = False  # an option's driver that moves only its unit count (OptionDriver.sizes_only)
+    linear: bool = False  # an option's driver every amount of which is affine in it (OptionDriver.linear)
     # it moves where the costs are read, not the cost curves (volume: every option keeps today's
     # hardware, Kind.anchored), so the flip search reads today's curves at each value
     curves_stay: bool = False
@@ -80,7 +84,7 @@ def _option_driver(scenario: Scenario, option_id: str, d: OptionDriver) -> Drive
         d.name, label,
         lambda s: d.get(s.option(option_id)),
         lambda s, v: s.with_option(d.set(s.option(option_id), v)),
-        d.ceiling, option_id, sizes_only=d.sizes_only,
+        d.ceiling, option_id, sizes_only=d.sizes_only, linear=d.linear,
     )
 
 
@@ -118,16 +122,37 @@ def _costs(s: Scenario, moved: list[str], base: tuple[dict[str, float], dict[str
     return totals, npvs
 
 
-def _curve_at(d: Driver, s: Scenario, option: str, moved: list[str], today: dict[str, Curve],
-              read: Optional[dict[str, Curve]] = None) -> Curve:
+def on_line(d: Driver, base: Scenario, value: float, today: Curve, lines: dict) -> Curve:
+    """The cost curve of a linear driver's option (``d.option``, ``Driver.linear``) at ``value``,
+    from today's (``today``, read in ``base``) and one more read at ``LINE_FACTOR`` x today's value
+    (kept in ``lines`` by driver and option): a point on the line through the two
+    (:func:`curve.along`), no breakdown per value."""
+    v0 = d.get(base)
+    if value == v0:
+        return today
+    end = lines.get((d.key, d.option))
+    if end is None:
+        v1 = v0 * LINE_FACTOR if v0 else 1.0  # type: ignore[operator]
+        end = lines[(d.key, d.option)] = (v1, curve(d.set(base, v1), d.option))  # type: ignore[arg-type]
+    v1, far = end
+    return along(today, far, (value - v0) / (v1 - v0))  # type: ignore[operator]
+
+
+def curve_at(d: Driver, s: Scenario, option: str, moved: list[str], today: dict[str, Curve],
+             read: Optional[dict[str, Curve]] = None, line: Optional[tuple[Scenario, float, dict]] = None) -> Curve:
     """The option's cost curve with driver ``d`` set (scenario ``s``): re-read (a breakdown) only
     where the driver moves what a volume costs; today's for an option it does not move, for the
     volume (every option keeps today's hardware) and for the horizon's drivers; today's with its
-    unit count re-read for a driver that moves only how much volume a unit carries."""
+    unit count re-read for a driver that moves only how much volume a unit carries; on the line
+    of a linear driver's option (``line``: today's scenario, the value and the lines read, see
+    :func:`on_line`); a composite from its components' curves in ``read``."""
     if option not in moved or not d.reprices or d.curves_stay:
         return today[option]
     if d.sizes_only:
         return restepped(s, option, today[option], moved)
+    if d.linear and option == d.option and line is not None:
+        base, value, lines = line
+        return on_line(d, base, value, today[option], lines)
     return reread(s, option, today[option], moved, read)
 
 
@@ -142,6 +167,7 @@ def tornado(scenario: Scenario, swing: Optional[float] = None) -> list[Sensitivi
     today_curves = {o: curve(scenario, o) for o in ids}
     today = _costs(scenario, ids, ({}, {}), today_curves)
     breakeven = breakeven_volume(today_curves[pair[0]], today_curves[pair[1]]) if pair else None
+    lines = shared_memo(scenario, "lines")  # the flip search reads the same lines
     rows = []
     for d in drivers(scenario):
         base = d.get(scenario)
@@ -160,10 +186,10 @@ def tornado(scenario: Scenario, swing: Optional[float] = None) -> list[Sensitivi
         moved = ids if d.option is None else scenario.dependents(d.option)  # a composite moves with its components
         pair_moves = pair is not None and d.reprices and (d.option is None or any(o in pair for o in moved))
         sides = []
-        for s in (s_low, s_high):
+        for s, value in ((s_low, low), (s_high, high)):
             curves: dict[str, Curve] = {}
             for o in sorted(ids, key=lambda o: is_composite(s.option(o))):  # components first: a composite reuses their curves
-                curves[o] = _curve_at(d, s, o, moved, today_curves, curves)
+                curves[o] = curve_at(d, s, o, moved, today_curves, curves, (scenario, value, lines))
             sides.append((_costs(s, moved, today, curves),
                           breakeven_volume(curves[pair[0]], curves[pair[1]]) if pair_moves else breakeven))  # type: ignore[index]
         ((totals_low, npv_low), be_low), ((totals_high, npv_high), be_high) = sides

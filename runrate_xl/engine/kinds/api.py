@@ -209,7 +209,7 @@ def scale_prices(api: ApiOption, factor: float) -> ApiOption:
 
 def drivers(api: ApiOption) -> list[OptionDriver]:
     return [OptionDriver("api_prices", "API token prices", lambda o: o.input_price_per_1m,
-                         lambda o, v: scale_prices(o, v / o.input_price_per_1m))]
+                         lambda o, v: scale_prices(o, v / o.input_price_per_1m), linear=True)]
 
 
 KIND = Kind(

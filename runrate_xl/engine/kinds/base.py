@@ -121,11 +121,17 @@ class OptionDriver:
     # unit or anything else costs: a cost curve at another value is today's with its step re-read
     # (curve.restepped), which the flip search uses instead of a breakdown per value
     sizes_only: bool = False
+    # every amount the option costs (each line item, one-time cost, unit cost and hardware cash
+    # flow) is affine in the value and no unit count moves with it (a price, a headcount, a salary):
+    # a cost curve at any value lies on the line through its curves at two values (curve.along),
+    # which the tornado and the flip search read instead of a breakdown per value
+    linear: bool = False
 
 
-def field_driver(name: str, label: str, field_name: str, ceiling: Optional[float] = None, sizes_only: bool = False) -> OptionDriver:
+def field_driver(name: str, label: str, field_name: str, ceiling: Optional[float] = None, sizes_only: bool = False,
+                 linear: bool = False) -> OptionDriver:
     return OptionDriver(name, label, lambda o: getattr(o, field_name),
-                        lambda o, v: o.model_copy(update={field_name: v}), ceiling, sizes_only)
+                        lambda o, v: o.model_copy(update={field_name: v}), ceiling, sizes_only, linear)
 
 
 @dataclass(frozen=True)

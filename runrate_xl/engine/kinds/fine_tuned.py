@@ -61,7 +61,7 @@ def drivers(ft: FineTunedOption) -> list[OptionDriver]:
         factor = v / o.output_price_per_1m
         return o.model_copy(update={k: getattr(o, k) * factor for k in ("input_price_per_1m", "output_price_per_1m")})
 
-    return [OptionDriver("ft_prices", "Fine-tuned token prices", lambda o: o.output_price_per_1m or None, scale)]
+    return [OptionDriver("ft_prices", "Fine-tuned token prices", lambda o: o.output_price_per_1m or None, scale, linear=True)]
 
 
 KIND = Kind(

@@ -399,16 +399,16 @@ def _counts(scenario: "Scenario", op: OnPremOption, volumes: Sequence[float]) ->
 
 
 def drivers(op: OnPremOption) -> list[OptionDriver]:
-    out = [field_driver("server_price", "Server (GPU) price", "server_price")]
+    out = [field_driver("server_price", "Server (GPU) price", "server_price", linear=True)]
     if op.servers is None:
         capacity = "capacity_tokens_per_day" if op.capacity_tokens_per_day is not None else "tokens_per_second_per_gpu"
         out += [field_driver("throughput", "Server throughput", capacity),
                 field_driver("utilization", "Target GPU utilization", "target_utilization", 1.0, sizes_only=True)]
     else:
         out.append(field_driver("utilization", "Server utilization", "utilization", 1.0))
-    return out + [field_driver("power_price", "Electricity price", "power_price_per_kwh"),
-                  field_driver("fte", "MLOps headcount (FTE)", "fte"),
-                  field_driver("fte_cost", "Loaded cost per FTE", "fte_annual_cost")]
+    return out + [field_driver("power_price", "Electricity price", "power_price_per_kwh", linear=True),
+                  field_driver("fte", "MLOps headcount (FTE)", "fte", linear=True),
+                  field_driver("fte_cost", "Loaded cost per FTE", "fte_annual_cost", linear=True)]
 
 
 def anchored(scenario: "Scenario", op: OnPremOption) -> OnPremOption:

@@ -267,18 +267,18 @@ def anchored(scenario: "Scenario", sh: SelfHostedOption) -> SelfHostedOption:
 
 def drivers(sh: SelfHostedOption) -> list[OptionDriver]:
     if sh.mode == "simple" and sh.capacity_tokens_per_day is not None:
-        out = [field_driver("infra", "GPU infrastructure per deployment", "infra_monthly"),
+        out = [field_driver("infra", "GPU infrastructure per deployment", "infra_monthly", linear=True),
                field_driver("throughput", "Deployment capacity", "capacity_tokens_per_day", sizes_only=True),
                field_driver("utilization", "Target GPU utilization", "target_utilization", 1.0, sizes_only=True)]
     elif sh.mode == "simple":
-        out = [field_driver("infra", "GPU infrastructure", "infra_monthly"),
+        out = [field_driver("infra", "GPU infrastructure", "infra_monthly", linear=True),
                field_driver("utilization", "GPU utilization", "utilization", 1.0)]
     else:
-        out = [field_driver("infra", "GPU hourly price", "instance_hourly_usd"),
+        out = [field_driver("infra", "GPU hourly price", "instance_hourly_usd", linear=True),
                field_driver("throughput", "GPU throughput", "tokens_per_second_per_gpu", sizes_only=True),
                field_driver("utilization", "Target GPU utilization", "target_utilization", 1.0, sizes_only=True)]
-    return out + [field_driver("fte", "MLOps headcount (FTE)", "fte"),
-                  field_driver("fte_cost", "Loaded cost per FTE", "fte_annual_cost")]
+    return out + [field_driver("fte", "MLOps headcount (FTE)", "fte", linear=True),
+                  field_driver("fte_cost", "Loaded cost per FTE", "fte_annual_cost", linear=True)]
 
 
 def utilization_field(sh: SelfHostedOption) -> str:
