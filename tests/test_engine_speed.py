@@ -21,7 +21,7 @@ from runrate_xl.engine.flips import NEAR_TIE, RESOLUTION, TOLERANCE, _bisect, _f
 from runrate_xl.engine.scenario import Scenario
 from runrate_xl.engine.kinds.base import unit_counts
 from runrate_xl.engine.option_cost import option_total
-from runrate_xl.engine.sensitivity import drivers, on_line, tornado
+from runrate_xl.engine.sensitivity import drivers, grid, on_line, tornado
 from tests.test_engine_properties import scenarios
 
 
@@ -244,6 +244,23 @@ def test_every_preset_and_example_linear_driver_lies_on_its_line():
                     _assert_on_its_line(ev.scenario, d, d.get(ev.scenario) * factor)
                 checked.add(d.key)
     assert checked == {"api_prices", "ft_prices", "infra", "fte", "fte_cost", "server_price", "power_price"}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(growth=True))
+def test_the_utilization_grid_is_the_plain_costs(s):
+    """Each cell of the utilization x volume grid is the self-hosted option's cost, with its
+    utilization (stated, or the target in capacity mode: a restepped curve) set, less the API's, at
+    that volume: what option_total gives."""
+    g = grid(s)
+    field = "utilization" if s.option("self_hosted").mode == "simple" else "target_utilization"
+    for i, u in enumerate(g.utilizations):
+        su = s.with_option(s.option("self_hosted").model_copy(update={field: u}))
+        for j, t in enumerate(g.tokens_per_day):
+            want = option_total(su, "self_hosted", t) - option_total(s, "api", t)
+            size = max(1.0, option_total(su, "self_hosted", t), option_total(s, "api", t))
+            assert abs(g.difference[i][j] - want) <= 1e-9 * size, (u, t, g.difference[i][j], want)
+            assert g.cheaper[i][j] == ("self_hosted" if g.difference[i][j] < 0 else "api")
 
 
 def _evaluations():

@@ -213,9 +213,13 @@ def grid(scenario: Scenario) -> Optional[SensitivityGrid]:
     volumes = [t0 * k for k in GRID_VOLUME_FACTORS]
     cheaper, difference = [], []
     api_cost = curve(scenario, api.id)  # costs at other volumes read from cost curves (one breakdown each)
+    # the grid moves the option's utilization driver: a target utilization moves only the unit
+    # count (today's curve restepped), a stated one what the GPUs cost (a breakdown per row)
+    moves = next(d for d in drivers(scenario) if d.option == sh.id and d.key == "utilization")
+    today = {sh.id: curve(scenario, sh.id)}
     for u in GRID_UTILIZATIONS:
         s = scenario.with_option(sh.model_copy(update={field: u}))
-        sh_cost = curve(s, sh.id)
+        sh_cost = curve_at(moves, s, sh.id, [sh.id], today)
         row_c, row_d = [], []
         for t in volumes:
             d = sh_cost.at(t) - api_cost.at(t)
