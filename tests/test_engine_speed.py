@@ -273,7 +273,10 @@ def test_flip_points_are_the_plain_search(name, ev):
     """Every preset, example and business unit: the flip search with its shortcuts finds the flip
     the plain search (every curve re-read at every value, every flip bisected) finds, within the
     bisection's tolerance (both lie within relative 1e-12 of the same flip; measured: at most
-    2e-13 apart; a rate moved by points to its float spacing), and the same option."""
+    2e-13 apart; a rate moved by points to its float spacing), and the same option. The plain
+    search scans both sides whole and takes the nearer flip; the engine's scans the second side
+    only as far as the first side's flip (the self-host-the-bulk mix flips on both sides of its
+    GPU price, of its throughput and of growth)."""
     s, rec = ev.scenario, ev.recommendation
     by_key = {(d.key, d.option): d for d in drivers(s)}
     for fp in ev.flips:

@@ -69,15 +69,31 @@ def flip_points(scenario: Scenario, chosen: str, allowed: list[str]) -> list[Fli
         gap = gap_of(d)
         found: list[tuple[float, float, str]] = []  # (distance, value, option)
         for end in (lo, hi):
+            if found:  # the nearer flip is reported: past the one found on the first side, the other side cannot give it
+                end = _within(d, base, end, found[0][0])
             hit = _flip_towards(d, base, end, gap, monotonic=d.option is not None)
             if hit is not None:
                 value, option = hit
-                distance = abs(value - base) if (d.points is not None or base == 0) else abs(math.log(value / base))
-                found.append((distance, value, option))
+                found.append((_distance(d, base, value), value, option))
         value, to = (min(found)[1:] if found else (None, None))
         out.append(FlipPoint(driver=d.key, option=d.option, label=d.label, base_value=base, searched_low=lo,
                              searched_high=hi, value=value, to_option=to))
     return out
+
+
+def _distance(d: Driver, base: float, value: float) -> float:
+    """How far ``value`` is from today's ``base``: in points for a rate (or from 0), else the
+    log of the ratio (a halving as far as a doubling)."""
+    return abs(value - base) if (d.points is not None or base == 0) else abs(math.log(value / base))
+
+
+def _within(d: Driver, base: float, end: float, distance: float) -> float:
+    """The value ``distance`` (:func:`_distance`) from ``base`` toward ``end``, or ``end`` if nearer."""
+    if d.points is not None or base == 0:
+        value = base + math.copysign(distance, end - base)
+    else:
+        value = base * math.exp(math.copysign(distance, math.log(end / base)))
+    return value if abs(value - base) < abs(end - base) else end
 
 
 def gaps(scenario: Scenario, chosen: str, allowed: list[str]) -> Callable[[Driver], Gap]:
