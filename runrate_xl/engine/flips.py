@@ -67,11 +67,26 @@ def flip_points(scenario: Scenario, chosen: str, allowed: list[str]) -> list[Fli
         if d.option is not None and d.option not in allowed:
             continue  # an option the constraints set aside cannot become the answer
         gap = gap_of(d)
+        monotonic = d.option is not None
+        steps = 1 if monotonic else GRID_STEPS
+        ends = [lo, hi]
+        first = {}  # the gap at each side's first probe (its scan's, priced either way)
+        if not d.affine:  # the side whose first probe shows the larger gap first: a flip near today shows there
+            first = {end: _first_gap(d, base, end, steps, gap) for end in ends}
+            ends.sort(key=first.__getitem__, reverse=True)
         found: list[tuple[float, float, str]] = []  # (distance, value, option)
-        for end in (lo, hi):
+        for end in ends:
+            side_steps = steps
             if found:  # the nearer flip is reported: past the one found on the first side, the other side cannot give it
-                end = _within(d, base, end, found[0][0])
-            hit = _flip_towards(d, base, end, gap, monotonic=d.option is not None)
+                near = _within(d, base, end, found[0][0])
+                if _distance(d, base, near) * steps <= _distance(d, base, end):
+                    # all of it before the whole side's first probe: where that probe is at or below 0,
+                    # the side's scan reports no flip nearer; else probed once, at its end
+                    if first.get(end, 1.0) <= 0:
+                        continue
+                    side_steps = 1
+                end = near
+            hit = _flip_towards(d, base, end, gap, monotonic=monotonic, steps=side_steps)
             if hit is not None:
                 value, option = hit
                 found.append((_distance(d, base, value), value, option))
@@ -186,14 +201,25 @@ def _grid(d: Driver, base: float, end: float, steps: int) -> list[float]:
     return [base * (end / base) ** (k / steps) for k in range(1, steps + 1)]
 
 
+def _first_gap(d: Driver, base: float, end: float, steps: int, gap: Gap) -> float:
+    """The gap at the first value the scan toward ``end`` probes (-inf past a bound of the model)."""
+    if end == base:
+        return -math.inf
+    try:
+        return gap(_grid(d, base, end, steps)[0])[0]
+    except RunrateError:
+        return -math.inf
+
+
 def _flip_towards(d: Driver, base: float, end: float, gap: Gap, monotonic: bool,
-                  solve: Optional[Callable[[float, float, Gap], tuple[float, str]]] = None) -> Optional[tuple[float, str]]:
+                  solve: Optional[Callable[[float, float, Gap], tuple[float, str]]] = None,
+                  steps: Optional[int] = None) -> Optional[tuple[float, str]]:
     if end == base:
         return None
     if d.affine and not monotonic and _below_at_both_ends(gap, base, end):
         return None  # a convex gap below 0 at both ends of the side is below 0 between (Driver.affine)
     prev = base
-    for v in _grid(d, base, end, 1 if monotonic else GRID_STEPS):
+    for v in _grid(d, base, end, steps or (1 if monotonic else GRID_STEPS)):
         try:
             g, _ = gap(v)
         except RunrateError:
