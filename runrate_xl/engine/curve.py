@@ -34,9 +34,9 @@ class Curve:
     one_time: float
     follows_decline: bool
     cash: Optional[Callable[..., CashFlows]] = None  # a kind that buys hardware: its cash over the month volumes (and unit counts)
-    # month volumes -> (unit counts, cash flows) already computed for them: pure functions of the
-    # curve and the volumes, so a horizon that keeps its volumes (another discount rate or price
-    # decline) reuses them
+    # (today's volume, growth, months, share) -> (unit counts, cash flows, their discounted sums per
+    # discount rate) for those month volumes: pure functions of the curve and the volumes, so a
+    # horizon that keeps its volumes (another discount rate or price decline) reuses them
     horizon: dict = field(default_factory=dict, compare=False, repr=False)
     # A composite (mix, cascade): (share of the volume, component curve) of each component it runs
     # (share > 0); its cost is the sum of theirs at their volumes. Its own fixed and slopes are
@@ -352,17 +352,20 @@ def horizon_npv(scenario: Scenario, c: Curve, option: Optional[str] = None, *, s
     token = c.token_slope * scale * (wpt if c.follows_decline else wt)
     total = c.one_time + c.fixed * w + token + c.other_slope * scale * wt
     if c.step or c.cash is not None:
-        if scale != 1.0:
-            volumes = _scaled(volumes, scale)
-        known = c.horizon.get(volumes)
+        # kept by what the month volumes and discount factors are made of: hashing the months
+        # themselves cost more than the sums they keep
+        key = (v.daily_tokens, v.monthly_growth, h.months, scale)
+        known = c.horizon.get(key)
         if known is None:
+            if scale != 1.0:
+                volumes = _scaled(volumes, scale)
             counts = unit_counts(c.step.count, volumes) if c.step else None
-            known = c.horizon[volumes] = (counts, c.cash(volumes, counts) if c.cash is not None else None, {})
+            known = c.horizon[key] = (counts, c.cash(volumes, counts) if c.cash is not None else None, {})
         counts, flows, discounted = known
         # the discounted unit count and cash: one sum each per discount rate (weights)
-        sums = discounted.get(weights)
+        sums = discounted.get(h.discount_rate_per_year)
         if sums is None:
-            sums = discounted[weights] = (
+            sums = discounted[h.discount_rate_per_year] = (
                 sum(weight * n for weight, n in zip(weights, counts)) if counts is not None else 0.0,
                 flows.at_start + sum(weight * x for weight, x in zip(weights, flows.by_month)) if flows is not None else 0.0)
         if counts is not None:
