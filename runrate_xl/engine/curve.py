@@ -420,19 +420,25 @@ def _migration_weights(t0: float, growth: float, decline: float, rate: float, mo
     return sides, weights
 
 
-def _affine_npv(c: Curve, ws: tuple[float, ...], xs: tuple[float, ...], w: float, wx: float, wpx: float) -> float:
-    """``sum w_m c.at(x_m, pf_m)`` over some months, from the sums ``w``, ``wx`` and ``wpx`` of
-    their discount factors (times volume, times price factor and volume); a stepped curve's unit
-    counts month by month (kept in ``c.horizon``)."""
+def _affine_npv(c: Curve, ws: tuple[float, ...], xs: tuple[float, ...], w: float, wx: float, wpx: float,
+                key: tuple, rate: float, scale: float = 1.0) -> float:
+    """``sum w_m c.at(scale x_m, pf_m)`` over some months, from the sums ``w``, ``wx`` and ``wpx``
+    of their discount factors (times volume, times price factor and volume); a stepped curve's
+    unit counts month by month, kept in ``c.horizon`` by ``key`` (what the months ``xs`` are made
+    of) and share, with their discounted sum per discount ``rate``."""
     if c.parts:
-        return sum(_affine_npv(part, ws, tuple(share * x for x in xs), w, share * wx, share * wpx) for share, part in c.parts)
+        return sum(_affine_npv(part, ws, xs, w, share * wx, share * wpx, key, rate, scale * share) for share, part in c.parts)
     total = c.fixed * w + c.token_slope * (wpx if c.follows_decline else wx) + c.other_slope * wx
     if c.step:
-        key = ("counts", xs)
-        counts = c.horizon.get(key)
-        if counts is None:
-            counts = c.horizon[key] = unit_counts(c.step.count, xs)
-        total += c.step.cost * sum(weight * n for weight, n in zip(ws, counts))
+        known = c.horizon.get(("counts", key, scale))
+        if known is None:
+            known = c.horizon[("counts", key, scale)] = (
+                unit_counts(c.step.count, tuple(scale * x for x in xs) if scale != 1.0 else xs), {})
+        counts, discounted = known
+        units = discounted.get(rate)
+        if units is None:
+            units = discounted[rate] = sum(weight * n for weight, n in zip(ws, counts))
+        total += c.step.cost * units
     return total
 
 
@@ -443,18 +449,22 @@ def _migration_npv(scenario: Scenario, c: Curve, today: Curve) -> float:
     h, v = scenario.horizon, scenario.volume
     (before, after), weights = _migration_weights(v.daily_tokens, v.monthly_growth, h.api_price_decline_per_year,
                                                   h.discount_rate_per_year, h.months, h.switch_month, h.overlap_months)
-    total = _affine_npv(today, *before[1:]) + _affine_npv(c, *after[1:])
+    # what each side's month volumes are made of (kept by it: hashing the months cost more than the sums)
+    months = (v.daily_tokens, v.monthly_growth, h.months, h.switch_month, h.overlap_months)
+    rate = h.discount_rate_per_year
+    total = _affine_npv(today, *before[1:], ("before", months), rate) + _affine_npv(c, *after[1:], ("after", months), rate)
     at_start = c.one_time
     own = after[2]
     if own:
-        key = ("cash", own)
+        key = ("cash", months)
         if key not in c.horizon:
-            c.horizon[key] = _cash_of(c, own)
-        flows = c.horizon[key]
+            c.horizon[key] = (_cash_of(c, own), {})
+        flows, discounted = c.horizon[key]
         if flows is not None:
             at_start += flows.at_start
-            start = h.switch_month
-            total += sum(weights[start + j] * x for j, x in enumerate(flows.by_month))
+            if rate not in discounted:
+                discounted[rate] = sum(weights[h.switch_month + j] * x for j, x in enumerate(flows.by_month))
+            total += discounted[rate]
     if h.switch_month == 0:
         total += at_start
     elif h.switch_month <= h.months:
