@@ -228,8 +228,10 @@ def along(near: Curve, far: Curve, k: float) -> Curve:
                              lerp(a.capex, b.capex), lerp(a.residual_received, b.residual_received),
                              lerp(a.terminal_value, b.terminal_value), lerp(a.run_rate_capital, b.run_rate_capital),
                              lerp(a.depreciation, b.depreciation), lerp(a.interest, b.interest), a.units_bought)
+    # without hardware cash, what ``near.horizon`` keeps (unit counts and their discounted sums) is
+    # this curve's too: the same counts; so it is shared rather than counted again
     return Curve(lerp(near.fixed, far.fixed), lerp(near.token_slope, far.token_slope), lerp(near.other_slope, far.other_slope),
-                 step, lerp(near.one_time, far.one_time), near.follows_decline, cash)
+                 step, lerp(near.one_time, far.one_time), near.follows_decline, cash, near.horizon if cash is None else {})
 
 
 @lru_cache(maxsize=256)
