@@ -503,3 +503,118 @@ def test_a_phased_move_to_a_composite_npv_is_its_months(name, switch, overlap):
     s = s.model_copy(update={"horizon": s.horizon.model_copy(update={"switch_month": switch, "overlap_months": overlap}),
                              "context": s.context.model_copy(update={"current_option": current})})
     _assert_migrating_npvs_are_the_months(s)
+
+
+# --- The stepped break-even search skips blocks of segments it proves crossing-free ---------------
+# breakeven._piecewise walks the volume segments between unit-count changes; where each cost's
+# envelope (its lower line, plus its band) keeps one option dearer over a block of segments, it
+# only counts them. The plain walk below reads every segment, as the search did before.
+
+
+def _plain_piecewise(a, b, first_only=False):
+    import heapq
+
+    from runrate_xl.engine.breakeven import MAX_SEGMENTS, ROOT_EDGE, TIE, _stop_volume
+
+    def boundaries(steps):
+        heap = [(m * w, w, m) for w, m in steps]
+        heapq.heapify(heap)
+        last = None
+        while True:
+            t, w, n = heapq.heappop(heap)
+            heapq.heappush(heap, ((n + 1) * w, w, n + 1))
+            if t != last:
+                last = t
+                yield t
+
+    stop = _stop_volume(a, b)
+    tiny = min(a.widths + b.widths) * 1e-9
+    tie = TIE * (abs(a.fixed) + abs(b.fixed) + a.band + b.band)
+    dearer_a = a.at(tiny) - b.at(tiny) > tie
+    first, crossings, lo = ("b" if dearer_a else "a"), [], 0.0
+    for n, hi in enumerate(boundaries(a.steps + b.steps), start=1):
+        if n > MAX_SEGMENTS:
+            return crossings, first, lo
+        t1, t2 = lo + (hi - lo) * 0.25, lo + (hi - lo) * 0.75
+        d1, d2 = a.at(t1) - b.at(t1), a.at(t2) - b.at(t2)
+        slope = (d2 - d1) / (t2 - t1)
+        d_lo = d1 - slope * (t1 - lo)
+        if n > 1 and (d_lo > tie) != dearer_a:
+            crossings.append(lo)
+            dearer_a = not dearer_a
+            if first_only:
+                return crossings, first, None
+        if slope != 0:
+            root = lo - d_lo / slope
+            if lo < root < hi * (1.0 - ROOT_EDGE) and (slope > 0) != dearer_a:
+                crossings.append(root)
+                dearer_a = not dearer_a
+                if first_only:
+                    return crossings, first, None
+        if stop is not None and hi > stop * (1.0 + TIE):
+            return crossings, first, None
+        lo = hi
+
+
+def _stepped_pairs(s):
+    curves = {o: curve(s, o) for o in s.option_ids()}
+    ids = list(curves)
+    return [(curves[x], curves[y]) for i, x in enumerate(ids) for y in ids[i + 1:] if curves[x].widths or curves[y].widths]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(scenarios(capacity=True), scenarios(capacity=False), on_prem_scenarios()), st.booleans())
+def test_the_stepped_search_skipping_proven_blocks_is_the_plain_walk(s, first_only):
+    """Every crossing, which option is cheaper first, and where a search that hit the step limit
+    stopped: the same as reading every segment (random scenarios, both pair orders)."""
+    from runrate_xl.engine.breakeven import _piecewise
+
+    for a, b in _stepped_pairs(s):
+        for x, y in ((a, b), (b, a)):
+            assert _piecewise(x, y, first_only) == _plain_piecewise(x, y, first_only)
+
+
+def _hand_step(width, cost, redundancy=1.0, minimum=1):
+    from runrate_xl.engine.kinds.base import Step
+
+    return Step(width, redundancy, cost, lambda t: math.ceil(max(minimum, math.ceil(t / width)) * redundancy), minimum)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(0, 1e5), st.floats(0, 1e-2), st.floats(1e3, 1e8), st.floats(0, 5e4), st.sampled_from([1.0, 1.5, 2.0]),
+       st.integers(1, 40), st.floats(0, 1e5), st.floats(0, 1e-2), st.one_of(st.none(), st.floats(1e3, 1e8)),
+       st.floats(0, 5e4), st.booleans())
+def test_the_stepped_search_on_hand_made_steps_is_the_plain_walk(fa, sa, wa, ca, ra, ma, fb, sb, wb, cb, first_only):
+    """Curves built by hand: one or two stepped costs of any width, unit cost (0 included: steps
+    that cost nothing), redundancy and fewest units, so that some searches stop at the step limit
+    and some blocks hold both costs' steps."""
+    from runrate_xl.engine.breakeven import _piecewise
+    from runrate_xl.engine.curve import Curve
+
+    a = Curve(fa, sa, 0.0, _hand_step(wa, ca, ra, ma), 0.0, False)
+    b = Curve(fb, sb, 0.0, _hand_step(wb, cb) if wb is not None else None, 0.0, False)
+    assert _piecewise(a, b, first_only) == _plain_piecewise(a, b, first_only)
+    assert _piecewise(b, a, first_only) == _plain_piecewise(b, a, first_only)
+
+
+def test_a_search_that_never_crosses_reads_few_segments():
+    """An API far cheaper than a GPU deployment that is nearly free per unit: the costs never
+    cross; the search proves blocks of segments crossing-free instead of reading 1,000 of them,
+    and says where it stopped exactly as the plain walk does."""
+    from runrate_xl.engine.breakeven import MAX_SEGMENTS, _piecewise
+    from runrate_xl.engine.curve import Curve
+
+    api = Curve(100.0, 1e-6, 0.0, None, 0.0, True)
+    gpus = Curve(5000.0, 0.0, 0.0, _hand_step(1e6, 1e-3), 0.0, False)  # $5,000 fixed, a unit per 1M tokens/day at $0.001
+    calls = [0]
+
+    class Counting(Curve):
+        def at(self, t, price_factor=1.0):
+            calls[0] += 1
+            return super().at(t, price_factor)
+
+    gpus_counted = Counting(5000.0, 0.0, 0.0, _hand_step(1e6, 1e-3), 0.0, False)
+    got = _piecewise(api, gpus_counted)
+    assert got == _plain_piecewise(api, gpus)
+    assert got[0] == [] and got[1] == "a" and got[2] == MAX_SEGMENTS * 1e6  # searched up to the 1,000th step
+    assert calls[0] < 40  # the plain walk reads each cost twice in each of 1,000 segments

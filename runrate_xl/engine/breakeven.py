@@ -13,7 +13,8 @@ arithmetic) and stops where the steps' envelope proves the gap can no longer clo
 from __future__ import annotations
 
 import heapq
-from typing import Iterator, Optional
+import math
+from typing import Optional
 
 from . import functions as f
 from .errors import NoAnswer
@@ -116,19 +117,50 @@ def _reason(scenario: Scenario, a: str, b: str, ranges: list[CheaperRange], curr
             + ", ".join(parts) + f" tokens/day{tail}.{where}")
 
 
-def _boundaries(steps: list[tuple[float, int]]) -> Iterator[float]:
+class _Boundaries:
     """The volumes where some stepped option's count may change (multiples of each width, from
     its fewest units on: a stated fleet of 1,500 servers cannot change below 1,500 widths, so its
-    first segment ends there and the step limit counts from its growth), merged and ascending."""
-    heap = [(m * w, w, m) for w, m in steps]
-    heapq.heapify(heap)
-    last = None
-    while True:
-        t, w, n = heapq.heappop(heap)
-        heapq.heappush(heap, ((n + 1) * w, w, n + 1))
-        if t != last:
-            last = t
-            yield t
+    first segment ends there and the step limit counts from its growth), merged and ascending,
+    each once; :meth:`skip` passes many at once where nothing need be read between them."""
+
+    def __init__(self, steps: list[tuple[float, int]]):
+        self.heap = [(m * w, w, m) for w, m in steps]
+        heapq.heapify(self.heap)
+        self.last: Optional[float] = None
+
+    def __next__(self) -> float:
+        while True:
+            t, w, n = heapq.heappop(self.heap)
+            heapq.heappush(self.heap, ((n + 1) * w, w, n + 1))
+            if t != self.last:
+                self.last = t
+                return t
+
+    def skip(self, until: float, most: int) -> tuple[int, Optional[float]]:
+        """Pass the boundaries up to ``until`` (at most ``most`` of them): how many, and the last.
+        One stepped cost (one width) is counted by arithmetic, the same multiples ``__next__``
+        gives; several by walking the heap (no costs read either way)."""
+        count = 0
+        if len(self.heap) == 1:
+            t, w, n = self.heap[0]
+            k = math.floor(until / w)
+            while (k + 1) * w <= until:
+                k += 1
+            while k > n and k * w > until:
+                k -= 1
+            if k * w > until or k < n:
+                return 0, None
+            count = min(k - n + 1, most)
+            if count > 0:
+                k = n + count - 1
+                self.heap[0] = ((k + 1) * w, w, k + 1)
+                self.last = k * w
+            return count, self.last if count else None
+        last = None
+        while count < most and self.heap[0][0] <= until:
+            last = next(self)
+            count += 1
+        return count, last
 
 
 def _stop_volume(a: Curve, b: Curve) -> Optional[float]:
@@ -143,6 +175,18 @@ def _stop_volume(a: Curve, b: Curve) -> Optional[float]:
     if l1 < 0:
         return max(0.0, (l0 + a.band) / -l1)
     return 0.0 if (l0 - b.band > 0 or l0 + a.band < 0) else None
+
+
+def _keeps_order(l0: float, l1: float, band_a: float, band_b: float, tie: float, dearer_a: bool, lo: float, hi: float) -> bool:
+    """Whether the order of a and b provably holds on ``[lo, hi]``: each cost lies between its
+    lower line and that line plus its band (``Step``'s envelope), so ``a - b`` lies between
+    ``l0 + l1 t - band_b`` and ``l0 + l1 t + band_a`` (``l0``, ``l1``: the lines' difference),
+    affine in ``t``: with a dearer, above ``tie`` at both ends (no step can flip it, no piece
+    reaches 0); with a not dearer, below 0 at both ends. Where it holds, :func:`_piecewise` only
+    counts the segments, as each would find no crossing there."""
+    if dearer_a:
+        return min(l0 + l1 * lo, l0 + l1 * hi) - band_b > tie
+    return max(l0 + l1 * lo, l0 + l1 * hi) + band_a < 0.0
 
 
 def _piecewise(a: Curve, b: Curve, first_only: bool = False) -> tuple[list[float], str, Optional[float]]:
@@ -164,9 +208,26 @@ def _piecewise(a: Curve, b: Curve, first_only: bool = False) -> tuple[list[float
     first = "b" if dearer_a else "a"
     crossings: list[float] = []
     lo = 0.0
-    for n, hi in enumerate(_boundaries(steps), start=1):
+    (a0, a1), (b0, b1) = a.lower_line(), b.lower_line()
+    span = 0.0  # the width of the next block of segments to prove the order over (see _keeps_order)
+    last_checked = math.inf if stop is None else stop * (1.0 + TIE)  # the segment ending past it is read, then the search stops
+    boundaries = _Boundaries(steps)
+    n = 0
+    while True:
+        hi = next(boundaries)
+        n += 1
         if n > MAX_SEGMENTS:
             return crossings, first, lo
+        if n > 1 and hi <= last_checked:
+            # the order provably held over a block of segments from lo: they are only counted (the
+            # search reads nothing there and stops where it would); the block doubles while proofs hold
+            span = max(span * 2.0, 8.0 * (hi - lo))
+            if _keeps_order(a0 - b0, a1 - b1, a.band, b.band, tie, dearer_a, lo, lo + span):
+                passed, last = boundaries.skip(min(lo + span, last_checked), MAX_SEGMENTS - n)
+                n += passed
+                lo = last if last is not None else hi
+                continue
+            span = 0.0
         # Within (lo, hi] every count is constant, so diff is affine; evaluate it at two points.
         t1, t2 = lo + (hi - lo) * 0.25, lo + (hi - lo) * 0.75
         d1, d2 = diff(t1), diff(t2)
