@@ -3,7 +3,8 @@
 Target (issue #13, item 8): any scenario evaluates in at most 10 ms. Measured: every preset, the
 example scenarios (Claims processing was 190 ms before the stepped break-even read cost curves),
 a capacity scenario whose costs never cross (0.75 s before: 1,000 GPU steps re-solved per
-tornado driver) and a stated on-prem fleet that grows past its capacity. The floor, measured in
+tornado driver), a stated on-prem fleet that grows past its capacity, and the two slowest of 300
+random scenarios. The floor, measured in
 the same run, is one cost breakdown at one volume; the ratio says how much work an evaluation
 does, and the breakdowns it builds are counted (a figure the machine's load does not move).
 Each case's time and its floor are CPU time (``time.process_time``: on a machine shared with other
@@ -57,6 +58,29 @@ STATED_FLEET = Scenario.model_validate({
 })
 
 
+# Found by timing 300 random scenarios (the property tests' strategies), the slowest shapes:
+# a deployment whose units cost next to nothing against an API far dearer per token, so the stepped
+# break-even search met 1,000 segments in every tornado row (38.8 ms before the search proved
+# blocks of segments crossing-free)...
+NEARLY_FREE_UNITS = Scenario.model_validate({
+    "name": "nearly free units", "volume": {"tokens_per_day": 1000.0, "tokens_per_request": 10800, "input_share": 0.01},
+    "api": {"input_price_per_1m": 94.0, "output_price_per_1m": 57.0, "cached_share": 0.66, "retry_rate": 0.4,
+            "hidden": {"observability_monthly": 824000, "tool_calls_per_request": 2.9}},
+    "self_hosted": {"infra_monthly": 1e-6, "utilization": 0.8, "variable_cost_per_1m": 0.33, "fte": 2, "ops_tooling_monthly": 150000,
+                    "hidden": {"observability_monthly": 824000, "tool_calls_per_request": 2.9}},
+})
+# ...and bought servers by the hundred reached by a phased move over 44 months, whose every
+# sensitivity driver moves unit counts in every month.
+SERVERS_BY_THE_HUNDRED = Scenario.model_validate({
+    "name": "servers by the hundred", "volume": {"tokens_per_day": 2.26e9},
+    "options": [{"id": "api", "kind": "api", "input_price_per_1m": 0.15, "output_price_per_1m": 18.75},
+                {"id": "own", "kind": "on_prem", "server_price": 290000, "gpus_per_server": 8, "gpu_tdp_watts": 700,
+                 "tokens_per_second_per_gpu": 1333, "peak_to_average": 1.0, "target_utilization": 0.3, "redundancy": 1.5, "fte": 1}],
+    "context": {"current_option": "api"},
+    "horizon": {"months": 44, "api_price_decline_per_year": 0.166, "discount_rate_per_year": 0.046, "switch_month": 3, "overlap_months": 4},
+})
+
+
 def breakdowns_per_evaluation(scenario: Scenario) -> int:
     """Cost breakdowns one evaluation builds (each kind's breakdown counted while it runs)."""
     calls = [0]
@@ -91,6 +115,8 @@ def main() -> None:
         cases[f"example {path.stem}"] = resolve(load_source(str(path)))
     cases["capacity, costs never cross"] = NEVER_CROSSES
     cases["on-prem stated fleet, grown"] = STATED_FLEET
+    cases["units nearly free, API far dearer"] = NEARLY_FREE_UNITS
+    cases["servers by the hundred, phased move"] = SERVERS_BY_THE_HUNDRED
     for label, scenario in cases.items():
         # the floor again beside each case, interleaved round by round: on a shared machine the
         # load changes during the run, and the ratio should compare like with like
