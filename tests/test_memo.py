@@ -427,3 +427,27 @@ def test_the_lean_chart_svg_draws_what_matplotlib_drew(monkeypatch, tmp_path):
     assert len(images[0]) == len(images[1]) >= 1
     for a, b in zip(*images):
         assert ImageChops.difference(a, b).getbbox() is None
+
+
+def test_a_long_option_name_stays_inside_the_five_questions_table():
+    """The five-questions table has fixed column widths (no text measured before its layout): an
+    option name longer than its 'Points to' column breaks inside the column instead of running
+    past the table's edge into the margin (auto layout widened the column instead)."""
+    import weasyprint
+
+    from runrate_xl.report import render
+    from runrate_xl.report.charts import memo_charts
+
+    scenario = preset_scenario("seed004-startup")
+    long_names = [o.model_copy(update={"label": f"Averyveryverylongoptionname{i}"}) for i, o in enumerate(scenario.options)]
+    ev = evaluate_scenario(scenario.model_copy(update={"options": long_names}))
+    fonts, css = render._stylesheets((render.stylesheet_text(),))
+    document = weasyprint.HTML(string=render.memo_html(ev, MEMO_DATE), base_url=render.BASE_URL,
+                               url_fetcher=MemoAssetFetcher(memo_charts(ev))).render(stylesheets=css, font_config=fonts)
+    tables = [b for page in document.pages for b in page._page_box.descendants()
+              if type(b).__name__ == "TableBox" and "framework" in (b.element.get("class") or "")]
+    assert tables
+    texts = [t for table in tables for t in table.descendants() if type(t).__name__ == "TextBox"]
+    assert any(t.text.startswith("Averyvery") for t in texts)  # the name is in the table
+    right = max(table.content_box_x() + table.width for table in tables)
+    assert all(t.position_x + t.width <= right + 0.01 for t in texts), [t.text for t in texts if t.position_x + t.width > right + 0.01]
