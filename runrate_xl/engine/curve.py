@@ -286,13 +286,14 @@ class Migration:
     flows: Optional[CashFlows]
 
 
-def _cash_of(c: Curve, volumes: Sequence[float]) -> Optional[CashFlows]:
+def _cash_of(c: Curve, volumes: Sequence[float], counts: Optional[Sequence[int]] = None) -> Optional[CashFlows]:
     """The hardware cash flows of curve ``c`` over month volumes (a composite's: its parts' at their
-    shares), None when it buys nothing."""
+    shares), None when it buys nothing; ``counts``: a plain curve's unit counts at those volumes,
+    when already counted."""
     if c.parts:
         return sum_flows([x for share, part in c.parts if (x := _cash_of(part, [share * t for t in volumes])) is not None],
                          len(volumes))
-    return c.cash(volumes) if c.cash is not None else None
+    return c.cash(volumes, counts) if c.cash is not None else None
 
 
 def migration(scenario: Scenario, c: Curve, today: Curve, months: Optional[int] = None) -> Migration:
@@ -460,7 +461,8 @@ def _migration_npv(scenario: Scenario, c: Curve, today: Curve) -> float:
     if own:
         key = ("cash", months)
         if key not in c.horizon:
-            c.horizon[key] = (_cash_of(c, own), {})
+            counted = c.horizon.get(("counts", ("after", months), 1.0))  # the new side's unit counts, just counted above
+            c.horizon[key] = (_cash_of(c, own, counted[0] if counted is not None and not c.parts else None), {})
         flows, discounted = c.horizon[key]
         if flows is not None:
             at_start += flows.at_start
