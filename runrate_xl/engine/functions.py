@@ -857,8 +857,10 @@ def pmt(rate: float, nper: int, pv: float, fv: float = 0.0) -> float:
     check_finite("fv", fv)
     if r == 0:
         return -(pv + fv) / nper
-    growth = (1.0 + r) ** nper
-    return -(pv * growth + fv) * r / (growth - 1.0)
+    # (1 + r)^n - 1 without cancellation: at a rate near 0 the plain difference keeps few digits
+    # (a cost of capital of 5e-9 a year lost 2e-8 of the payment)
+    growth_less_one = math.expm1(nper * math.log1p(r))
+    return -(pv * (1.0 + growth_less_one) + fv) * r / growth_less_one
 
 
 def straight_line_book_value(cost: float, salvage: float, life_periods: int, age_periods: float) -> float:
