@@ -423,6 +423,12 @@ def _migration_weights(t0: float, growth: float, decline: float, rate: float, mo
     return sides, weights
 
 
+def _counts_key(months: tuple, scale: float) -> tuple:
+    """Where ``Curve.horizon`` keeps the unit counts (and their discounted sums) of the months
+    ``months`` names (a phased move's side, see :func:`_migration_npv`) at share ``scale``."""
+    return ("counts", months, scale)
+
+
 def _affine_npv(c: Curve, ws: tuple[float, ...], xs: tuple[float, ...], w: float, wx: float, wpx: float,
                 key: tuple, rate: float, scale: float = 1.0) -> float:
     """``sum w_m c.at(scale x_m, pf_m)`` over some months, from the sums ``w``, ``wx`` and ``wpx``
@@ -433,9 +439,9 @@ def _affine_npv(c: Curve, ws: tuple[float, ...], xs: tuple[float, ...], w: float
         return sum(_affine_npv(part, ws, xs, w, share * wx, share * wpx, key, rate, scale * share) for share, part in c.parts)
     total = c.fixed * w + c.token_slope * (wpx if c.follows_decline else wx) + c.other_slope * wx
     if c.step:
-        known = c.horizon.get(("counts", key, scale))
+        known = c.horizon.get(_counts_key(key, scale))
         if known is None:
-            known = c.horizon[("counts", key, scale)] = (
+            known = c.horizon[_counts_key(key, scale)] = (
                 unit_counts(c.step.count, tuple(scale * x for x in xs) if scale != 1.0 else xs), {})
         counts, discounted = known
         units = discounted.get(rate)
@@ -461,7 +467,7 @@ def _migration_npv(scenario: Scenario, c: Curve, today: Curve) -> float:
     if own:
         key = ("cash", months)
         if key not in c.horizon:
-            counted = c.horizon.get(("counts", ("after", months), 1.0))  # the new side's unit counts, just counted above
+            counted = c.horizon.get(_counts_key(("after", months), 1.0))  # the new side's unit counts, just counted above
             c.horizon[key] = (_cash_of(c, own, counted[0] if counted is not None and not c.parts else None), {})
         flows, discounted = c.horizon[key]
         if flows is not None:

@@ -19,7 +19,7 @@ import math
 from typing import Callable, Optional
 
 from . import functions as f
-from .curve import Curve, curve, horizon_npv, migrating, moved_with, restepped, shared_memo, stepped_volumes
+from .curve import Curve, curve, horizon_npv, migrating, moved_with, shared_memo, stepped_volumes
 from .errors import RunrateError
 from .kinds import is_composite
 from .results import FlipPoint
@@ -145,9 +145,7 @@ def gaps(scenario: Scenario, chosen: str, allowed: list[str]) -> Callable[[Drive
             s = d.set(scenario, value)
             if keeps:
                 curves = {o: base_curve[o] for o in moved if o in allowed}
-            elif d.sizes_only:
-                curves = {o: restepped(s, o, base_curve[o], owners) if o in owners else base_curve[o] for o in moved if o in allowed}
-            else:  # re-read, or on the line of a linear driver (read once for the tornado and every value here)
+            else:  # as the tornado reads them (sensitivity.curve_at): restepped, on a linear driver's line, or re-read
                 curves = {}
                 for o in sorted((o for o in moved if o in allowed), key=lambda o: is_composite(s.option(o))):  # components first
                     curves[o] = curve_at(d, s, o, owners, base_curve, curves, (scenario, value, lines))
